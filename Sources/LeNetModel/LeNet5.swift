@@ -1,0 +1,104 @@
+import LeNetData
+import LeNetCore
+
+/// Which LeNet-5: the 1998 paper's, or the simplification most tutorials teach.
+public enum Variant: String, CaseIterable, Sendable {
+    /// Trainable subsampling, Table I in C3, scaled tanh, RBF output.
+    case paper
+    /// Average pooling, full C3, plain tanh, a dense 10-way softmax output.
+    case keras
+
+    public var inputScaling: InputScaling { self == .paper ? .paper : .keras }
+}
+
+/// LeNet-5 as a short list of layers, input 1@32×32:
+/// C1 → S2 → C3 → S4 → C5 → F6 → output.
+public struct LeNet5: Sendable {
+    public let variant: Variant
+    public var layers: [any Layer]
+
+    /// Per-sample input shape (C, H, W).
+    public static let inputShape = [1, Digits.inputSize, Digits.inputSize]
+
+    /// The network with untrained (zero) parameters; `c1Maps` other than 6 replaces Table I
+    /// by a full C3 table, for experiments.
+    public init(variant: Variant, c1Maps: Int = 6) {
+        self.variant = variant
+        let f: Activation = variant == .paper ? .squash : .tanh
+        let trainablePooling = variant == .paper
+        let poolActivation: Activation = trainablePooling ? f : .identity
+        let c3Table = variant == .paper && c1Maps == 6 ? ConnectionTable.tableI : .full(inputs: c1Maps, outputs: 16)
+        let output: any Layer = variant == .paper
+            ? RBFOutput()
+            : FullyConnected(name: "Output", key: "out", inputs: 84, outputs: 10, activation: .identity)
+        layers = [
+            Convolution(name: "C1", table: .full(inputs: 1, outputs: c1Maps), kernelSize: 5, activation: f),
+            Subsampling(name: "S2", maps: c1Maps, trainable: trainablePooling, activation: poolActivation),
+            Convolution(name: "C3", table: c3Table, kernelSize: 5, activation: f),
+            Subsampling(name: "S4", maps: 16, trainable: trainablePooling, activation: poolActivation),
+            Convolution(name: "C5", table: .full(inputs: 16, outputs: 120), kernelSize: 5, activation: f),
+            FullyConnected(name: "F6", inputs: 120, outputs: 84, activation: f),
+            output,
+        ]
+    }
+
+    /// The network initialized as its variant prescribes, from a seed.
+    public init(variant: Variant, seed: UInt64, c1Maps: Int = 6) {
+        self.init(variant: variant, c1Maps: c1Maps)
+        var rng = SeededGenerator(seed: seed)
+        Initialization.apply(to: &self, using: &rng)
+    }
+
+    public func layer(named name: String) -> (any Layer)? {
+        layers.first { $0.name.lowercased() == name.lowercased() }
+    }
+
+    /// Per-sample shapes: the input's, then each layer's output.
+    public var shapes: [[Int]] {
+        layers.reduce(into: [LeNet5.inputShape]) { shapes, layer in shapes.append(layer.outputShape(shapes.last!)) }
+    }
+
+    public var trainableParameterCount: Int { layers.reduce(0) { $0 + $1.trainableParameterCount } }
+
+    public var connections: Int {
+        zip(layers, shapes).reduce(0) { $0 + $1.0.connections(input: $1.1) }
+    }
+
+    public var multiplyAdds: Int {
+        zip(layers, shapes).reduce(0) { $0 + $1.0.multiplyAdds(input: $1.1) }
+    }
+
+    /// The network's outputs: RBF penalties (paper) or logits (keras), shape (N, 10).
+    public func forward(_ x: Tensor) -> Tensor {
+        layers.reduce(x) { $1.forward($0) }
+    }
+
+    /// The input followed by every layer's output.
+    public func trace(_ x: Tensor) -> [Tensor] {
+        layers.reduce(into: [x]) { outputs, layer in outputs.append(layer.forward(outputs.last!)) }
+    }
+
+    /// Back-propagates ∂E/∂output through a trace; returns ∂E/∂p for every layer's parameters.
+    public func backward(trace: [Tensor], gradient: Tensor) -> (input: Tensor, parameters: [[Tensor]]) {
+        var dy = gradient
+        var grads = [[Tensor]](repeating: [], count: layers.count)
+        for l in layers.indices.reversed() {
+            let (dx, dp) = layers[l].backward(input: trace[l], output: trace[l + 1], gradient: dy)
+            grads[l] = dp
+            dy = dx
+        }
+        return (dy, grads)
+    }
+
+    /// Every stored tensor, PyTorch-named, in layer order.
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+
+    /// The predicted class of each sample: the smallest RBF penalty, or the largest logit.
+    public func predictions(_ output: Tensor) -> [Int] {
+        (0..<output.shape[0]).map { s in
+            let row = (0..<output.shape[1]).map { output[s, $0] }
+            let best = variant == .paper ? row.min()! : row.max()!
+            return row.firstIndex(of: best)!
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Lesson: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lesson",
+        abstract: "LeNet-5 (LeCun et al. 1998), one layer at a time.",
+        subcommands: [Verify.self, Summary.self]
+    )
+}

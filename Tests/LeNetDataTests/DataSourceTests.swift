@@ -1,0 +1,40 @@
+import LeNetData
+import XCTest
+
+final class DataSourceTests: XCTestCase {
+    func testEmbeddedDigitsSplitFourThousandFiveHundredAndFiveHundred() throws {
+        let splits = try DataSource.embedded()
+        let train = try XCTUnwrap(splits.train), validation = try XCTUnwrap(splits.validation)
+        XCTAssertEqual(train.count, 4_500)
+        XCTAssertEqual(validation.count, 500)
+        for digit in 0..<10 {
+            XCTAssertEqual(train.labels.filter { $0 == digit }.count, 450)
+            XCTAssertEqual(validation.labels.filter { $0 == digit }.count, 50)
+        }
+        XCTAssertEqual(train.rows, 28)
+        XCTAssertNil(splits.test)
+    }
+
+    func testSharedTestSetFolder() throws {
+        let splits = try DataSource.folder(sharedData)
+        let test = try XCTUnwrap(splits.test)
+        XCTAssertNil(splits.train)
+        XCTAssertEqual(test.count, 10_000)
+        XCTAssertEqual(Array(test.labels.prefix(5)), [7, 2, 1, 0, 4])
+    }
+
+    func testFashionMNISTFolderWhenInstalled() throws {
+        let dir = "/usr/share/datasets/fashion-mnist"
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: dir), "dataset-fashion-mnist is not installed")
+        let splits = try DataSource.folder(dir)
+        XCTAssertEqual(splits.train?.count, 60_000)
+        XCTAssertEqual(splits.test?.count, 10_000)
+    }
+
+    func testFolderErrors() throws {
+        XCTAssertThrowsError(try DataSource.folder("/nonexistent")) { XCTAssertEqual($0 as? DataSourceError, .noFolder("/nonexistent")) }
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try DataSource.folder(empty)) { XCTAssertEqual($0 as? DataSourceError, .noData(empty)) }
+    }
+}

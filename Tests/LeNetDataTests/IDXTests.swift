@@ -1,0 +1,94 @@
+import Foundation
+import LeNetData
+import XCTest
+
+/// Writes bytes to a fresh temporary file and returns its path.
+func temporaryFile(_ bytes: [UInt8], name: String = "file") -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lenet-tests-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let path = dir.appendingPathComponent(name).path
+    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    return path
+}
+
+/// ../shared beside the checkout, found from this source file's location.
+let sharedData = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("shared/data/mnist-t10k").path
+
+final class IDXTests: XCTestCase {
+    let twoImages: [UInt8] = IDX.encode(magic: IDX.imagesMagic, dimensions: [2, 2, 3], payload: Array(0..<12))
+
+    func testReadsImagesAsWritten() throws {
+        let images = try IDX.readImages(at: temporaryFile(twoImages))
+        XCTAssertEqual(images.count, 2)
+        XCTAssertEqual(images.rows, 2)
+        XCTAssertEqual(images.columns, 3)
+        XCTAssertEqual(images.pixels, Array(0..<12))
+    }
+
+    func testReadsLabels() throws {
+        let labels = try IDX.readLabels(at: temporaryFile(IDX.encode(magic: IDX.labelsMagic, dimensions: [3], payload: [7, 0, 9])))
+        XCTAssertEqual(labels, [7, 0, 9])
+    }
+
+    func testMissingFile() {
+        XCTAssertThrowsError(try IDX.readImages(at: "/nonexistent/x-idx3-ubyte")) {
+            XCTAssertEqual($0 as? IDXError, .missing("/nonexistent/x-idx3-ubyte"))
+        }
+    }
+
+    func testEmptyFile() {
+        let path = temporaryFile([])
+        XCTAssertThrowsError(try IDX.readImages(at: path)) { XCTAssertEqual($0 as? IDXError, .tooShort(path, bytes: 0)) }
+    }
+
+    func testWrongMagic() {
+        // A labels file where images are expected.
+        let path = temporaryFile(IDX.encode(magic: IDX.labelsMagic, dimensions: [1, 1, 1], payload: [0]))
+        XCTAssertThrowsError(try IDX.readImages(at: path)) {
+            XCTAssertEqual($0 as? IDXError, .wrongMagic(path, found: IDX.labelsMagic, expected: IDX.imagesMagic))
+            XCTAssertTrue("\($0)".contains("0x801"))
+        }
+    }
+
+    func testTruncatedFile() {
+        let path = temporaryFile(Array(twoImages.dropLast(5)))
+        XCTAssertThrowsError(try IDX.readImages(at: path)) {
+            XCTAssertEqual($0 as? IDXError, .wrongLength(path, expected: 28, found: 23))
+        }
+    }
+
+    func testHeaderClaimingBillionsOfImages() {
+        let path = temporaryFile(IDX.encode(magic: IDX.imagesMagic, dimensions: [4_000_000_000, 28, 28], payload: [1, 2, 3]))
+        XCTAssertThrowsError(try IDX.readImages(at: path)) {
+            guard case .wrongLength(path, _, 19)? = $0 as? IDXError else { return XCTFail("\($0)") }
+        }
+    }
+
+    func testLabelOutOfRange() {
+        let path = temporaryFile(IDX.encode(magic: IDX.labelsMagic, dimensions: [3], payload: [1, 12, 3]))
+        XCTAssertThrowsError(try IDX.readLabels(at: path)) {
+            XCTAssertEqual($0 as? IDXError, .labelOutOfRange(path, index: 1, label: 12))
+        }
+    }
+
+    func testImageAndLabelCountsMustAgree() {
+        let images = temporaryFile(twoImages)
+        let labels = temporaryFile(IDX.encode(magic: IDX.labelsMagic, dimensions: [3], payload: [1, 2, 3]))
+        XCTAssertThrowsError(try Digits(name: "t", images: images, labels: labels)) {
+            XCTAssertEqual($0 as? IDXError, .countMismatch(images: images, imageCount: 2, labels: labels, labelCount: 3))
+        }
+    }
+
+    func testCorruptGzip() throws {
+        let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: sharedData + "/t10k-labels-idx1-ubyte.gz")))
+        let path = temporaryFile(Array(good.prefix(good.count / 2)))
+        XCTAssertThrowsError(try IDX.readLabels(at: path)) { XCTAssertEqual($0 as? IDXError, .corruptGzip(path)) }
+    }
+
+    func testErrorsNameTheFile() {
+        let path = temporaryFile([1, 2])
+        XCTAssertThrowsError(try IDX.readLabels(at: path)) { XCTAssertTrue("\($0)".hasPrefix(path)) }
+    }
+}

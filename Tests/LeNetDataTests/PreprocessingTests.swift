@@ -1,0 +1,41 @@
+import LeNetData
+import XCTest
+
+final class PreprocessingTests: XCTestCase {
+    /// One 28×28 digit whose pixel (0, 0) is ink and (0, 1) mid-grey.
+    let digits: Digits = {
+        var pixels = [UInt8](repeating: 0, count: 28 * 28)
+        pixels[0] = 255
+        pixels[1] = 51
+        return Digits(name: "t", rows: 28, columns: 28, pixels: pixels, labels: [3])
+    }()
+
+    func testPaperScalingPadsWithBackgroundAndMapsInkTo1175() {
+        let t = digits.batch([0], scaling: .paper)
+        XCTAssertEqual(t.shape, [1, 1, 32, 32])
+        XCTAssertEqual(t[0, 0, 0, 0], -0.1)          // padding
+        XCTAssertEqual(t[0, 0, 31, 31], -0.1)        // padding
+        XCTAssertEqual(t[0, 0, 2, 2], 1.175, accuracy: 1e-6)  // the digit's (0, 0), shifted by 2
+        XCTAssertEqual(t[0, 0, 2, 3], -0.1 + 1.275 * 0.2, accuracy: 1e-6)  // 51/255 = 0.2
+        XCTAssertEqual(t[0, 0, 3, 2], -0.1)          // background inside the digit
+    }
+
+    func testKerasScalingIsPixelOver255WithZeroPadding() {
+        let t = digits.batch([0], scaling: .keras)
+        XCTAssertEqual(t[0, 0, 0, 0], 0)
+        XCTAssertEqual(t[0, 0, 2, 2], 1)
+        XCTAssertEqual(t[0, 0, 2, 3], 0.2, accuracy: 1e-6)
+    }
+
+    func testPaperInputsHaveMeanNearZero() throws {
+        // The paper's reason for −0.1 and 1.175 (II.B) is a mean near 0 and a variance near 1.
+        // On real MNIST digits the mean holds; the variance comes out near 0.15, because most
+        // of a padded digit is background (lesson 1 prints both).
+        let train = try XCTUnwrap(DataSource.embedded().train)
+        let t = train.batch(Array(0..<500), scaling: .paper)
+        let mean = t.scalars.reduce(0, +) / Float(t.count)
+        let variance = t.scalars.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(t.count)
+        XCTAssertEqual(mean, 0, accuracy: 0.1)
+        XCTAssertEqual(variance, 0.15, accuracy: 0.05)
+    }
+}
