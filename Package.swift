@@ -24,7 +24,7 @@ let package = Package(
                             .copy("Resources/mnist5k-labels-idx1-ubyte.gz"),
                             .copy("Resources/PROVENANCE.md")]),
         .target(name: "LeNetModel", dependencies: ["LeNetCore", "LeNetData"]),
-        .target(name: "LeNetTraining", dependencies: ["LeNetData", "LeNetModel"]),
+        .target(name: "LeNetTraining", dependencies: ["LeNetCore", "LeNetData", "LeNetModel"]),
         .target(name: "LeNetFigures", dependencies: ["CCairo", "LeNetCore"]),
         .target(name: "LeNetLessons", dependencies: [
             "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures",
@@ -36,5 +36,6 @@ let package = Package(
         ]),
         .testTarget(name: "LeNetDataTests", dependencies: ["LeNetData"]),
         .testTarget(name: "LeNetModelTests", dependencies: ["LeNetModel", "LeNetData"]),
+        .testTarget(name: "LeNetTrainingTests", dependencies: ["LeNetTraining", "LeNetModel", "LeNetData"]),
     ]
 )

@@ -107,4 +107,32 @@ public struct Convolution: Layer {
         }
         return (dx, [dw, db])
     }
+
+    public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (input: Tensor, parameters: [Tensor]) {
+        let k = kernelSize
+        var d2x = Tensor(zeros: x.shape)
+        var d2w = Tensor(zeros: weight.shape)
+        var d2b = Tensor(zeros: bias.shape)
+        for s in 0..<x.shape[0] {
+            for o in 0..<table.outputMaps {
+                for r in 0..<y.shape[2] {
+                    for c in 0..<y.shape[3] {
+                        let slope = activation.derivative(output: y[s, o, r, c])
+                        let d2a = d2y[s, o, r, c] * slope * slope
+                        d2b.scalars[o] += d2a
+                        for i in table.inputs[o] {
+                            for u in 0..<k {
+                                for v in 0..<k {
+                                    let xi = x[s, i, r + u, c + v], w = weight[o, i, u, v]
+                                    d2w[o, i, u, v] += d2a * xi * xi
+                                    d2x[s, i, r + u, c + v] += d2a * w * w
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (d2x, [d2w, d2b])
+    }
 }

@@ -65,4 +65,23 @@ public struct FullyConnected: Layer {
         }
         return (dx, [dw, db])
     }
+
+    public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (input: Tensor, parameters: [Tensor]) {
+        var d2x = Tensor(zeros: x.shape)
+        var d2w = Tensor(zeros: weight.shape)
+        var d2b = Tensor(zeros: bias.shape)
+        for s in 0..<x.shape[0] {
+            for o in 0..<outputs {
+                let slope = activation.derivative(output: y[s, o])
+                let d2a = d2y[s, o] * slope * slope
+                d2b.scalars[o] += d2a
+                for i in 0..<inputs {
+                    let xi = x[s, i], w = weight.scalars[o * inputs + i]
+                    d2w.scalars[o * inputs + i] += d2a * xi * xi
+                    d2x[s, i] += d2a * w * w
+                }
+            }
+        }
+        return (d2x, [d2w, d2b])
+    }
 }

@@ -36,8 +36,41 @@ public protocol Layer: Sendable {
     /// Given the input x, the output y = forward(x) and ∂E/∂y, returns ∂E/∂x and ∂E/∂p for
     /// each of `parameters`, in that order (zeros for fixed ones).
     func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor) -> (input: Tensor, parameters: [Tensor])
+    /// The Gauss–Newton diagonal (Appendix C): back-propagates ∂²E/∂y² as backward does ∂E/∂y,
+    /// with squared weights, inputs and slopes, dropping f″ and off-diagonal terms. Returns
+    /// ∂²E/∂x² and ∂²E/∂p² per parameter, for stochastic diagonal Levenberg–Marquardt.
+    func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (input: Tensor, parameters: [Tensor])
 }
 
 extension Layer {
     public func multiplyAdds(input: [Int]) -> Int { connections(input: input) }
+}
+
+/// The fast path: the same results as `forward` and `backward` (tests hold them to 1e-5
+/// and 1e-4), computed with loops ordered for speed. Layers whose cost is negligible use
+/// the reference code.
+public protocol FastLayer: Layer {
+    func forwardFast(_ x: Tensor) -> Tensor
+    func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor) -> (input: Tensor, parameters: [Tensor])
+}
+
+extension Convolution: FastLayer {}
+extension Subsampling: FastLayer {}
+extension FullyConnected: FastLayer {}
+
+/// Which code computes the network: the plain reference loops (the oracle) or the fast path.
+public enum ComputePath: String, Sendable, CaseIterable {
+    case reference, fast
+}
+
+extension Layer {
+    public func forward(_ x: Tensor, path: ComputePath) -> Tensor {
+        if path == .fast, let fast = self as? any FastLayer { return fast.forwardFast(x) }
+        return forward(x)
+    }
+
+    public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath) -> (input: Tensor, parameters: [Tensor]) {
+        if path == .fast, let fast = self as? any FastLayer { return fast.backwardFast(input: x, output: y, gradient: dy) }
+        return backward(input: x, output: y, gradient: dy)
+    }
 }

@@ -16,6 +16,8 @@ public enum Variant: String, CaseIterable, Sendable {
 public struct LeNet5: Sendable {
     public let variant: Variant
     public var layers: [any Layer]
+    /// The fast path by default; `.reference` runs the plain loops that read like the paper.
+    public var path: ComputePath = .fast
 
     /// Per-sample input shape (C, H, W).
     public static let inputShape = [1, Digits.inputSize, Digits.inputSize]
@@ -70,12 +72,12 @@ public struct LeNet5: Sendable {
 
     /// The network's outputs: RBF penalties (paper) or logits (keras), shape (N, 10).
     public func forward(_ x: Tensor) -> Tensor {
-        layers.reduce(x) { $1.forward($0) }
+        layers.reduce(x) { $1.forward($0, path: path) }
     }
 
     /// The input followed by every layer's output.
     public func trace(_ x: Tensor) -> [Tensor] {
-        layers.reduce(into: [x]) { outputs, layer in outputs.append(layer.forward(outputs.last!)) }
+        layers.reduce(into: [x]) { outputs, layer in outputs.append(layer.forward(outputs.last!, path: path)) }
     }
 
     /// Back-propagates ∂E/∂output through a trace; returns ∂E/∂p for every layer's parameters.
@@ -83,11 +85,23 @@ public struct LeNet5: Sendable {
         var dy = gradient
         var grads = [[Tensor]](repeating: [], count: layers.count)
         for l in layers.indices.reversed() {
-            let (dx, dp) = layers[l].backward(input: trace[l], output: trace[l + 1], gradient: dy)
+            let (dx, dp) = layers[l].backward(input: trace[l], output: trace[l + 1], gradient: dy, path: path)
             grads[l] = dp
             dy = dx
         }
         return (dy, grads)
+    }
+
+    /// Back-propagates ∂²E/∂output² (Gauss–Newton) through a trace; returns ∂²E/∂p² per layer.
+    public func curvature(trace: [Tensor], curvature: Tensor) -> [[Tensor]] {
+        var d2y = curvature
+        var result = [[Tensor]](repeating: [], count: layers.count)
+        for l in layers.indices.reversed() {
+            let (d2x, d2p) = layers[l].curvature(input: trace[l], output: trace[l + 1], curvature: d2y)
+            result[l] = d2p
+            d2y = d2x
+        }
+        return result
     }
 
     /// Every stored tensor, PyTorch-named, in layer order.

@@ -57,6 +57,17 @@ public struct RBFOutput: Layer {
         }
         return (dx, [Tensor(zeros: centers.shape)])
     }
+
+    /// ∂²y_i/∂x_j² = 2 for every unit; the loss passes the weight of each unit's penalty
+    /// (for eq. 8, 1 for the correct class), so ∂²E/∂x_j² = Σ_i 2·c_i.
+    public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (input: Tensor, parameters: [Tensor]) {
+        var d2x = Tensor(zeros: x.shape)
+        for s in 0..<x.shape[0] {
+            let total = (0..<classes).reduce(Float(0)) { $0 + 2 * d2y[s, $1] }
+            for j in 0..<inputs { d2x[s, j] = total }
+        }
+        return (d2x, [Tensor(zeros: centers.shape)])
+    }
 }
 
 /// The RBF units' fixed parameter vectors: our own stylized digits on a 7-wide, 12-high grid,

@@ -57,6 +57,12 @@ public struct Subsampling: Layer {
         }
     }
 
+    /// The four inputs of unit (r, q) of map c, summed.
+    @inline(__always)
+    static func windowSum(_ x: Tensor, _ s: Int, _ c: Int, _ r: Int, _ q: Int) -> Float {
+        x[s, c, 2 * r, 2 * q] + x[s, c, 2 * r, 2 * q + 1] + x[s, c, 2 * r + 1, 2 * q] + x[s, c, 2 * r + 1, 2 * q + 1]
+    }
+
     public func forward(_ x: Tensor) -> Tensor {
         let out = outputShape(Array(x.shape.dropFirst()))
         var y = Tensor(zeros: [x.shape[0]] + out)
@@ -64,8 +70,7 @@ public struct Subsampling: Layer {
             for c in 0..<maps {
                 for r in 0..<out[1] {
                     for q in 0..<out[2] {
-                        let sum = x[s, c, 2 * r, 2 * q] + x[s, c, 2 * r, 2 * q + 1]
-                            + x[s, c, 2 * r + 1, 2 * q] + x[s, c, 2 * r + 1, 2 * q + 1]
+                        let sum = Subsampling.windowSum(x, s, c, r, q)
                         y[s, c, r, q] = activation(coefficient.scalars[c] * sum + bias.scalars[c])
                     }
                 }
@@ -83,8 +88,7 @@ public struct Subsampling: Layer {
                 for r in 0..<y.shape[2] {
                     for q in 0..<y.shape[3] {
                         let da = dy[s, c, r, q] * activation.derivative(output: y[s, c, r, q])
-                        let sum = x[s, c, 2 * r, 2 * q] + x[s, c, 2 * r, 2 * q + 1]
-                            + x[s, c, 2 * r + 1, 2 * q] + x[s, c, 2 * r + 1, 2 * q + 1]
+                        let sum = Subsampling.windowSum(x, s, c, r, q)
                         dβ.scalars[c] += da * sum
                         db.scalars[c] += da
                         for u in 0..<2 {
@@ -97,5 +101,29 @@ public struct Subsampling: Layer {
             }
         }
         return (dx, trainable ? [dβ, db] : [])
+    }
+
+    public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (input: Tensor, parameters: [Tensor]) {
+        var d2x = Tensor(zeros: x.shape)
+        var d2β = Tensor(zeros: [maps])
+        var d2b = Tensor(zeros: [maps])
+        for s in 0..<x.shape[0] {
+            for c in 0..<maps {
+                let β = coefficient.scalars[c]
+                for r in 0..<y.shape[2] {
+                    for q in 0..<y.shape[3] {
+                        let slope = activation.derivative(output: y[s, c, r, q])
+                        let d2a = d2y[s, c, r, q] * slope * slope
+                        let sum = Subsampling.windowSum(x, s, c, r, q)
+                        d2β.scalars[c] += d2a * sum * sum
+                        d2b.scalars[c] += d2a
+                        for u in 0..<2 {
+                            for v in 0..<2 { d2x[s, c, 2 * r + u, 2 * q + v] = d2a * β * β }
+                        }
+                    }
+                }
+            }
+        }
+        return (d2x, trainable ? [d2β, d2b] : [])
     }
 }

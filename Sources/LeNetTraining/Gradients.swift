@@ -1,0 +1,31 @@
+import LeNetCore
+import LeNetModel
+
+extension LeNet5 {
+    /// One forward and backward pass: the batch's mean loss, ∂E/∂p for every layer's
+    /// parameters, and the outputs (for counting errors without a second forward pass).
+    public func gradients(_ x: Tensor, labels: [Int], loss: Loss) -> (loss: Float, parameters: [[Tensor]], output: Tensor) {
+        let trace = trace(x)
+        let result = loss.evaluate(trace.last!, labels: labels)
+        let (_, grads) = backward(trace: trace, gradient: result.gradient)
+        return (result.loss, grads, trace.last!)
+    }
+
+    /// Applies `update(value, gradient, state)` to every trainable parameter in place.
+    /// `state` is one tensor per parameter, owned by the optimizer.
+    mutating func updateTrainable(_ grads: [[Tensor]], state: inout [[Tensor]],
+                                  _ update: (inout [Float], [Float], inout [Float]) -> Void) {
+        for l in layers.indices {
+            var params = layers[l].parameters
+            for p in params.indices where params[p].trainable {
+                update(&params[p].value.scalars, grads[l][p].scalars, &state[l][p].scalars)
+            }
+            layers[l].parameters = params
+        }
+    }
+
+    /// A zero tensor shaped like every parameter: optimizer state.
+    func zerosLikeParameters() -> [[Tensor]] {
+        layers.map { $0.parameters.map { Tensor(zeros: $0.value.shape) } }
+    }
+}

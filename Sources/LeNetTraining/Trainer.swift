@@ -1,0 +1,123 @@
+import Foundation
+import LeNetCore
+import LeNetData
+import LeNetModel
+
+/// Everything that decides a training run; the same configuration gives the same weights.
+public struct TrainingConfig: Sendable, Equatable {
+    public var variant: Variant
+    public var epochs: Int
+    public var batchSize: Int
+    public var optimizer: OptimizerKind
+    public var learningRate: Float
+    public var momentum: Float = 0.9
+    public var schedule: Schedule
+    public var seed: UInt64 = 0
+    public var augment = false
+    public var loss: Loss
+
+    /// paper: SDLM, online (batch 1), the paper's rate table, 20 passes. The table is scaled
+    /// by 1/10 (η = 0.00005 for passes 1–2): with the paper's η = 0.0005 and its ±2.4/Fᵢ
+    /// initialization, the curvature estimates are far below μ, every step is η/μ, and the
+    /// network saturates in the first pass (loss ≈ 225, 90% error on the embedded digits).
+    /// keras: the usual PyTorch recipe, momentum 0.9, lr 0.01, batch 32, 20 epochs.
+    public static func defaults(for variant: Variant) -> TrainingConfig {
+        switch variant {
+        case .paper:
+            return TrainingConfig(variant: .paper, epochs: 20, batchSize: 1, optimizer: .sdlm, learningRate: 0.00005,
+                                  schedule: .paper, loss: .default(for: .paper))
+        case .keras:
+            return TrainingConfig(variant: .keras, epochs: 20, batchSize: 32, optimizer: .momentum, learningRate: 0.01,
+                                  schedule: .constant, loss: .default(for: .keras))
+        }
+    }
+}
+
+/// One line of the training log.
+public struct EpochRecord: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var learningRate: Float
+    public var trainLoss: Float
+    /// Errors on the training digits as they were met during the epoch.
+    public var trainError: Double
+    public var validationError: Double?
+    public var seconds: Double
+}
+
+public enum TrainingError: Error, CustomStringConvertible {
+    case diverged(epoch: Int, learningRate: Float)
+    public var description: String {
+        "the loss became NaN or infinite in epoch \(epoch); the last good weights are kept. Try a smaller learning rate than \(learningRate)."
+    }
+    var epoch: Int { if case .diverged(let e, _) = self { return e }; return 0 }
+    var learningRate: Float { if case .diverged(_, let r) = self { return r }; return 0 }
+}
+
+/// Trains a LeNet-5 epoch by epoch.
+public struct Trainer: Sendable {
+    public let config: TrainingConfig
+    public var net: LeNet5
+    public var optimizer: Optimizer
+    public var log: [EpochRecord] = []
+
+    public init(config: TrainingConfig, net: LeNet5? = nil) {
+        self.config = config
+        let net = net ?? LeNet5(variant: config.variant, seed: config.seed)
+        self.net = net
+        optimizer = Optimizer(kind: config.optimizer, momentum: config.momentum, for: net)
+    }
+
+    public var epochsDone: Int { log.count }
+
+    /// A generator for one purpose in one epoch, so a resumed run draws the same numbers.
+    func generator(epoch: Int, stream: UInt64) -> SeededGenerator {
+        SeededGenerator(seed: config.seed &* 0x2545_F491_4F6C_DD1D &+ UInt64(epoch) &* 1_000_003 &+ stream)
+    }
+
+    /// Runs the next epoch over `train`, reports (samples done, total) to `progress`, and
+    /// evaluates on `validation` when given.
+    @discardableResult
+    public mutating func trainEpoch(_ train: Digits, validation: Digits? = nil,
+                                    progress: (Int, Int) -> Void = { _, _ in }) throws -> EpochRecord {
+        let start = Date()
+        let epoch = epochsDone
+        let rate = config.schedule.rate(base: config.learningRate, epoch: epoch, epochs: config.epochs)
+        var order = Array(0..<train.count)
+        var shuffler = generator(epoch: epoch, stream: 1)
+        order.shuffle(using: &shuffler)
+        var distorter = generator(epoch: epoch, stream: 2)
+        let scaling = config.variant.inputScaling
+
+        if config.optimizer == .sdlm {
+            let sample = Array(order.prefix(Optimizer.sdlmSamples))
+            optimizer.estimateCurvature(net, samples: train.batch(sample, scaling: scaling),
+                                        labels: sample.map { Int(train.labels[$0]) }, loss: config.loss)
+        }
+
+        let lastGood = net
+        var lossSum: Double = 0, errors = 0
+        for batchStart in stride(from: 0, to: order.count, by: config.batchSize) {
+            let indices = Array(order[batchStart..<min(batchStart + config.batchSize, order.count)])
+            let labels = indices.map { Int(train.labels[$0]) }
+            let x = config.augment
+                ? train.batch(indices, scaling: scaling, distortions: indices.map { _ in Distortion.random(using: &distorter) })
+                : train.batch(indices, scaling: scaling)
+            let (loss, grads, output) = net.gradients(x, labels: labels, loss: config.loss)
+            guard loss.isFinite else {
+                net = lastGood
+                throw TrainingError.diverged(epoch: epoch + 1, learningRate: rate)
+            }
+            lossSum += Double(loss) * Double(indices.count)
+            errors += zip(net.predictions(output), labels).filter { $0 != $1 }.count
+            optimizer.step(&net, gradients: grads, rate: rate)
+            progress(batchStart + indices.count, order.count)
+        }
+        let record = EpochRecord(epoch: epoch + 1, learningRate: rate, trainLoss: Float(lossSum / Double(train.count)),
+                                 trainError: Double(errors) / Double(train.count),
+                                 validationError: validation.map { Evaluation(net: net, digits: $0, loss: config.loss).errorRate },
+                                 seconds: Date().timeIntervalSince(start))
+        log.append(record)
+        return record
+    }
+}
+

@@ -1,0 +1,32 @@
+import LeNetCore
+import LeNetModel
+import XCTest
+
+/// The fast path against the reference layers, the oracle.
+final class FastPathTests: XCTestCase {
+    func testFastForwardAndBackwardMatchTheReference() {
+        var rng = SeededGenerator(seed: 9)
+        for variant in Variant.allCases {
+            var net = LeNet5(variant: variant, seed: 21)
+            let x = Tensor(shape: [3, 1, 32, 32], scalars: (0..<3 * 1024).map { _ in rng.uniform(1.2) })
+            net.path = .reference
+            let slow = net.trace(x)
+            net.path = .fast
+            let fast = net.trace(x)
+            for (a, b) in zip(slow, fast) {
+                XCTAssertEqual(a.shape, b.shape)
+                for (p, q) in zip(a.scalars, b.scalars) { XCTAssertEqual(p, q, accuracy: 1e-5 * max(1, abs(p))) }
+            }
+            let dy = Tensor(shape: slow.last!.shape, scalars: (0..<slow.last!.count).map { _ in rng.uniform(1) })
+            net.path = .reference
+            let (slowDx, slowGrads) = net.backward(trace: slow, gradient: dy)
+            net.path = .fast
+            let (fastDx, fastGrads) = net.backward(trace: slow, gradient: dy)
+            for (p, q) in zip(slowDx.scalars, fastDx.scalars) { XCTAssertEqual(p, q, accuracy: 1e-4 * max(1, abs(p))) }
+            for (a, b) in zip(slowGrads.joined(), fastGrads.joined()) {
+                XCTAssertEqual(a.shape, b.shape)
+                for (p, q) in zip(a.scalars, b.scalars) { XCTAssertEqual(p, q, accuracy: 1e-4 * max(1, abs(p)), "\(variant)") }
+            }
+        }
+    }
+}

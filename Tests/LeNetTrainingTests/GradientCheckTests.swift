@@ -1,0 +1,132 @@
+import LeNetCore
+import LeNetModel
+import LeNetTraining
+import XCTest
+
+/// Analytic gradients against central finite differences.
+final class GradientCheckTests: XCTestCase {
+    var rng = SeededGenerator(seed: 42)
+
+    func randomTensor(_ shape: [Int], _ limit: Float = 1) -> Tensor {
+        Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.uniform(limit) })
+    }
+
+    /// E = Σ r ⊙ layer(x), summed in Double, for a fixed random r.
+    func projection(_ layer: any Layer, _ x: Tensor, _ r: Tensor) -> Double {
+        zip(layer.forward(x).scalars, r.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+    }
+
+    func assertClose(_ analytic: Float, _ numeric: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        let tolerance = 2e-3 + 2e-2 * max(abs(Double(analytic)), abs(numeric))
+        XCTAssertLessThanOrEqual(abs(Double(analytic) - numeric), tolerance, "\(what): analytic \(analytic), numeric \(numeric)", file: file, line: line)
+    }
+
+    /// Checks ∂E/∂x and ∂E/∂p of one layer at `checks` random coordinates each.
+    func checkLayer(_ layer: any Layer, input shape: [Int], checks: Int = 20, file: StaticString = #filePath, line: UInt = #line) {
+        let x = randomTensor(shape)
+        let y = layer.forward(x)
+        let r = randomTensor(y.shape)
+        let (dx, dp) = layer.backward(input: x, output: y, gradient: r)
+        let eps: Float = 1e-2
+        for _ in 0..<checks {
+            let k = Int.random(in: 0..<x.count, using: &rng)
+            var plus = x, minus = x
+            plus.scalars[k] += eps
+            minus.scalars[k] -= eps
+            assertClose(dx.scalars[k], (projection(layer, plus, r) - projection(layer, minus, r)) / Double(2 * eps),
+                        "\(layer.name) input[\(k)]", file: file, line: line)
+        }
+        for (p, param) in layer.parameters.enumerated() where param.trainable {
+            for _ in 0..<checks {
+                let k = Int.random(in: 0..<param.value.count, using: &rng)
+                var plus = layer, minus = layer
+                var pp = plus.parameters, mp = minus.parameters
+                pp[p].value.scalars[k] += eps
+                mp[p].value.scalars[k] -= eps
+                plus.parameters = pp
+                minus.parameters = mp
+                assertClose(dp[p].scalars[k], (projection(plus, x, r) - projection(minus, x, r)) / Double(2 * eps),
+                            "\(param.name)[\(k)]", file: file, line: line)
+            }
+        }
+    }
+
+    func testEveryLayerOfBothVariants() {
+        for variant in Variant.allCases {
+            var net = LeNet5(variant: variant, seed: 3)
+            // Random subsampling coefficients and biases too, so no gradient is trivially zero.
+            for l in net.layers.indices {
+                net.layers[l].parameters = net.layers[l].parameters.map { p in
+                    var p = p
+                    if p.trainable && p.value.maxAbs == 0 { p.value = randomTensor(p.value.shape, 0.5) }
+                    return p
+                }
+            }
+            for (layer, shape) in zip(net.layers, net.shapes) {
+                checkLayer(layer, input: [2] + shape)
+            }
+        }
+    }
+
+    func testC3GradientIsZeroOutsideTableI() {
+        let net = LeNet5(variant: .paper, seed: 3)
+        let c3 = net.layers[2]
+        let x = randomTensor([1, 6, 14, 14])
+        let y = c3.forward(x)
+        let (_, dp) = c3.backward(input: x, output: y, gradient: randomTensor(y.shape))
+        let dw = dp[0]
+        for o in 0..<16 {
+            for i in 0..<6 where !ConnectionTable.tableI.connects(output: o, input: i) {
+                XCTAssertEqual(dw.map(0, 0).count, 25)
+                XCTAssertTrue((0..<25).allSatisfy { dw.scalars[(o * 6 + i) * 25 + $0] == 0 }, "C3 map \(o), S2 map \(i)")
+            }
+        }
+    }
+
+    /// The whole network with its real loss: a sample of every parameter tensor.
+    func testEndToEndWithEachLoss() {
+        for (variant, loss) in [(Variant.paper, Loss.map(j: Loss.paperJ)), (.paper, .mse), (.keras, .crossEntropy)] {
+            let net = LeNet5(variant: variant, seed: 5)
+            let x = randomTensor([2, 1, 32, 32])
+            let labels = [3, 8]
+            let (_, grads, _) = net.gradients(x, labels: labels, loss: loss)
+            func lossAt(_ n: LeNet5) -> Double { Double(loss.evaluate(n.forward(x), labels: labels).loss) }
+            let eps: Float = 1e-2
+            for l in net.layers.indices {
+                for (p, param) in net.layers[l].parameters.enumerated() where param.trainable {
+                    for _ in 0..<5 {
+                        // Pick a coordinate that carries a connection (C3 has zeros outside Table I).
+                        var k = Int.random(in: 0..<param.value.count, using: &rng)
+                        while param.value.scalars[k] == 0 && param.name == "c3.weight" { k = Int.random(in: 0..<param.value.count, using: &rng) }
+                        var plus = net, minus = net
+                        var pp = plus.layers[l].parameters, mp = minus.layers[l].parameters
+                        pp[p].value.scalars[k] += eps
+                        mp[p].value.scalars[k] -= eps
+                        plus.layers[l].parameters = pp
+                        minus.layers[l].parameters = mp
+                        assertClose(grads[l][p].scalars[k], (lossAt(plus) - lossAt(minus)) / Double(2 * eps), "\(variant) \(loss) \(param.name)[\(k)]")
+                    }
+                }
+            }
+        }
+    }
+
+    /// For a linear layer and E = ½Σy², the Gauss–Newton diagonal is the exact second derivative.
+    func testCurvatureIsExactForALinearConvolution() {
+        var conv = Convolution(name: "C", table: .full(inputs: 2, outputs: 2), kernelSize: 3, activation: .identity)
+        conv.weight = randomTensor(conv.weight.shape)
+        conv.bias = randomTensor(conv.bias.shape)
+        let x = randomTensor([1, 2, 6, 6])
+        let y = conv.forward(x)
+        let d2 = conv.curvature(input: x, output: y, curvature: Tensor(repeating: 1, shape: y.shape)).parameters[0]
+        func energy(_ c: Convolution) -> Double { c.forward(x).scalars.reduce(0) { $0 + 0.5 * Double($1) * Double($1) } }
+        let eps: Float = 0.05
+        for k in [0, 7, 20, 35] {
+            var plus = conv, minus = conv
+            plus.weight.scalars[k] += eps
+            minus.weight.scalars[k] -= eps
+            let numeric = (energy(plus) - 2 * energy(conv) + energy(minus)) / Double(eps * eps)
+            XCTAssertEqual(Double(d2.scalars[k]), numeric, accuracy: 1e-2 * max(1, numeric))
+        }
+    }
+}

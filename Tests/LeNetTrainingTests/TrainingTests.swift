@@ -1,0 +1,83 @@
+import LeNetCore
+import LeNetData
+import LeNetModel
+import LeNetTraining
+import XCTest
+
+final class TrainingTests: XCTestCase {
+    /// 30 real digits, 3 of each class.
+    lazy var small: Digits = {
+        let train = try! DataSource.embedded().train!
+        return train.subset((0..<10).flatMap { c in (0..<3).map { c * 450 + $0 } })
+    }()
+
+    func testKerasLearnsASmallSetPerfectly() throws {
+        var config = TrainingConfig.defaults(for: .keras)
+        config.batchSize = 5
+        config.learningRate = 0.05
+        var trainer = Trainer(config: config)
+        for _ in 0..<30 { try trainer.trainEpoch(small) }
+        XCTAssertEqual(Evaluation(net: trainer.net, digits: small).errors, 0)
+        XCTAssertLessThan(trainer.log.last!.trainLoss, trainer.log.first!.trainLoss / 5)
+    }
+
+    func testPaperVariantWithSDLMLearnsASmallSetPerfectly() throws {
+        var config = TrainingConfig.defaults(for: .paper)
+        config.schedule = .constant
+        config.learningRate = 0.0001
+        var trainer = Trainer(config: config)
+        for _ in 0..<30 { try trainer.trainEpoch(small) }
+        XCTAssertEqual(Evaluation(net: trainer.net, digits: small).errors, 0)
+        // SDLM's curvature is positive, so every step size η/(μ + h) is at most η/μ.
+        XCTAssertTrue(trainer.optimizer.state.joined().allSatisfy { $0.scalars.allSatisfy { $0 >= 0 } })
+    }
+
+    func testSameSeedSameWeights() throws {
+        func run(seed: UInt64) throws -> [Tensor] {
+            var config = TrainingConfig.defaults(for: .keras)
+            config.seed = seed
+            config.augment = true
+            var trainer = Trainer(config: config)
+            try trainer.trainEpoch(small)
+            try trainer.trainEpoch(small)
+            return trainer.net.parameters.map(\.value)
+        }
+        XCTAssertEqual(try run(seed: 4), try run(seed: 4))
+        XCTAssertNotEqual(try run(seed: 4), try run(seed: 5))
+    }
+
+    func testDivergenceStopsWithTheLastGoodWeights() {
+        var config = TrainingConfig.defaults(for: .paper)
+        config.optimizer = .sgd
+        config.loss = .mse
+        config.learningRate = .greatestFiniteMagnitude
+        var trainer = Trainer(config: config)
+        XCTAssertThrowsError(try trainer.trainEpoch(small)) { XCTAssertTrue("\($0)".contains("epoch 1")) }
+        XCTAssertTrue(trainer.net.parameters.allSatisfy { $0.value.scalars.allSatisfy(\.isFinite) })
+    }
+
+    func testPaperScheduleFollowsTheTable() {
+        let rates = (0..<14).map { Schedule.paper.rate(base: 0.0005, epoch: $0, epochs: 20) }
+        XCTAssertEqual(rates, [0.0005, 0.0005, 0.0002, 0.0002, 0.0002, 0.0001, 0.0001, 0.0001,
+                               0.00005, 0.00005, 0.00005, 0.00005, 0.00001, 0.00001])
+        XCTAssertEqual(Schedule.cosine.rate(base: 1, epoch: 0, epochs: 10), 1)
+        XCTAssertEqual(Schedule.cosine.rate(base: 1, epoch: 5, epochs: 10), 0.5, accuracy: 1e-6)
+    }
+
+    func testLossesByHand() {
+        let out = Tensor(shape: [1, 3], scalars: [2, 0, 5])
+        XCTAssertEqual(Loss.mse.evaluate(out, labels: [0]).loss, 2)
+        // eq. 9 with j = 1: 2 + log(e^−1 + e^−2 + e^0 + e^−5)
+        XCTAssertEqual(Loss.map(j: 1).evaluate(out, labels: [0]).loss, 2 + log(exp(-1) + exp(-2) + 1 + exp(-5)), accuracy: 1e-5)
+        // cross-entropy: −log softmax
+        XCTAssertEqual(Loss.crossEntropy.evaluate(out, labels: [2]).loss, -log(exp(5) / (exp(2) + 1 + exp(5))), accuracy: 1e-5)
+    }
+
+    func testIdentityDistortionReproducesThePlainBatch() {
+        let plain = small.batch([0, 5], scaling: .paper)
+        let same = small.batch([0, 5], scaling: .paper, distortions: [Distortion(), Distortion()])
+        for (a, b) in zip(plain.scalars, same.scalars) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        let moved = small.batch([0], scaling: .paper, distortions: [Distortion(dx: 1)])
+        XCTAssertEqual(moved[0, 0, 10, 11], plain[0, 0, 10, 10], accuracy: 1e-5)
+    }
+}
