@@ -5,6 +5,10 @@ public struct WriteError: Error, CustomStringConvertible {
     public let path: String
     public let reason: String
     public var description: String { "\(path): cannot write (\(reason))" }
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
 }
 
 /// Writes files whole or not at all: to a temporary file beside the target, then a rename,

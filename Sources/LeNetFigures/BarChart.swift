@@ -1,0 +1,54 @@
+/// One bar per value: activations of C5 or F6, or the 10 output scores of a digit.
+public struct BarChart: Figure {
+    public var title: String
+    public var subtitle: String? = nil
+    public var xLabel: String
+    public var yLabel: String
+    public var values: [Double]
+    /// Labels under the bars; with many bars only every `labelEvery`-th is shown.
+    public var labels: [String]
+    public var labelEvery = 1
+    /// The bar drawn in the highlight colour, with a note (the winning class).
+    public var highlighted: Int? = nil
+    public var highlightNote: String? = nil
+    public var size: (width: Double, height: Double) = (720, 420)
+
+    public init(title: String, xLabel: String, yLabel: String, values: [Double], labels: [String]) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.values = values
+        self.labels = labels
+    }
+
+    public func draw(_ canvas: Canvas) {
+        let top = Frame.header(canvas, title: title, subtitle: subtitle)
+        let plot = (x: 86.0, y: top + 10, w: canvas.width - 86 - 28, h: canvas.height - top - 10 - 64)
+        let low = min(0, values.min() ?? 0), high = max(0, values.max() ?? 1)
+        let ticks = Ticks.nice(low, high == low ? low + 1 : high, count: 5)
+        let y0 = min(low, ticks.first ?? low), y1 = max(high, ticks.last ?? high)
+        func py(_ v: Double) -> Double { plot.y + plot.h * (1 - (v - y0) / (y1 - y0 == 0 ? 1 : y1 - y0)) }
+        for t in ticks {
+            canvas.line([(plot.x, py(t)), (plot.x + plot.w, py(t))], .grid, width: 0.8)
+            canvas.text(Ticks.label(t), plot.x - 8, py(t) + 4.5, size: Frame.tickSize, anchor: .end)
+        }
+        let slot = plot.w / Double(max(values.count, 1))
+        let barWidth = max(slot * 0.75, 1)
+        for (i, v) in values.enumerated() {
+            let x = plot.x + Double(i) * slot + (slot - barWidth) / 2
+            let color = i == highlighted ? Color.highlight : Color.series[0]
+            canvas.fillRect(x, min(py(v), py(0)), barWidth, abs(py(v) - py(0)), color)
+            if i < labels.count, i % labelEvery == 0 {
+                canvas.text(labels[i], x + barWidth / 2, plot.y + plot.h + 20, size: Frame.tickSize, anchor: .middle)
+            }
+            if i == highlighted, let note = highlightNote {
+                let above = v >= 0
+                canvas.text(note, x + barWidth / 2, above ? py(v) - 8 : py(v) + 18, size: Frame.tickSize, anchor: .middle, bold: true, color: .highlight)
+            }
+        }
+        canvas.line([(plot.x, py(0)), (plot.x + plot.w, py(0))], .axis, width: 1.2)
+        canvas.line([(plot.x, plot.y), (plot.x, plot.y + plot.h)], .axis, width: 1.2)
+        canvas.text(xLabel, plot.x + plot.w / 2, canvas.height - 14, size: Frame.labelSize, anchor: .middle)
+        canvas.text(yLabel, 22, plot.y + plot.h / 2, size: Frame.labelSize, anchor: .middle, rotated: true)
+    }
+}

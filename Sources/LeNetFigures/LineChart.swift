@@ -1,0 +1,101 @@
+import Foundation
+
+/// Curves against a shared x axis: loss and error rates per epoch, or functions.
+public struct LineChart: Figure {
+    public struct Series: Sendable {
+        public var name: String
+        public var points: [(x: Double, y: Double)]
+        public var dashed = false
+        public var markers = false
+        public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, markers: Bool = false) {
+            self.name = name
+            self.points = points
+            self.dashed = dashed
+            self.markers = markers
+        }
+    }
+
+    public struct Reference: Sendable {
+        public var value: Double
+        public var label: String
+        public init(value: Double, label: String) { self.value = value; self.label = label }
+    }
+
+    public var title: String
+    public var subtitle: String? = nil
+    public var xLabel: String
+    public var yLabel: String
+    public var series: [Series]
+    public var logY = false
+    /// Tick labels as percentages (0.05 → 5%).
+    public var percentY = false
+    public var reference: Reference? = nil
+    public var size: (width: Double, height: Double) = (720, 460)
+
+    public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.series = series
+    }
+
+    public func draw(_ canvas: Canvas) {
+        let top = Frame.header(canvas, title: title, subtitle: subtitle)
+        let legendHeight = 26.0
+        let plot = (x: 86.0, y: top + legendHeight, w: canvas.width - 86 - 28, h: canvas.height - top - legendHeight - 64)
+        let xs = series.flatMap { $0.points.map(\.x) }
+        var ys = series.flatMap { $0.points.map(\.y) }.filter { $0.isFinite && (!logY || $0 > 0) }
+        if let r = reference { ys.append(r.value) }
+        guard let xMin = xs.min(), let xMax = xs.max(), var yMin = ys.min(), var yMax = ys.max() else { return }
+        if logY {
+            yMin = pow(10, floor(log10(yMin)))
+            yMax = pow(10, ceil(log10(yMax)))
+        } else {
+            let pad = (yMax - yMin) * 0.05
+            yMin = yMin >= 0 && yMin - pad < 0 ? 0 : yMin - pad
+            yMax += pad == 0 ? 1 : pad
+        }
+        let xTicks = Ticks.nice(xMin, xMax, count: 8)
+        let yTicks = logY ? Ticks.logarithmic(yMin, yMax) : Ticks.nice(yMin, yMax, count: 6)
+        let x0 = min(xMin, xTicks.first ?? xMin), x1 = max(xMax, xTicks.last ?? xMax)
+        func px(_ x: Double) -> Double { plot.x + (x - x0) / (x1 - x0 == 0 ? 1 : x1 - x0) * plot.w }
+        func py(_ y: Double) -> Double {
+            let t = logY ? (log10(y) - log10(yMin)) / (log10(yMax) - log10(yMin)) : (y - yMin) / (yMax - yMin)
+            return plot.y + plot.h * (1 - t)
+        }
+        // Grid, ticks and labels.
+        for t in yTicks {
+            canvas.line([(plot.x, py(t)), (plot.x + plot.w, py(t))], .grid, width: 0.8)
+            canvas.text(Ticks.label(t, percent: percentY), plot.x - 8, py(t) + 4.5, size: Frame.tickSize, anchor: .end)
+        }
+        for t in xTicks where t >= x0 && t <= x1 {
+            canvas.line([(px(t), plot.y + plot.h), (px(t), plot.y + plot.h + 5)], .axis, width: 1)
+            canvas.text(Ticks.label(t), px(t), plot.y + plot.h + 20, size: Frame.tickSize, anchor: .middle)
+        }
+        canvas.line([(plot.x, plot.y), (plot.x, plot.y + plot.h), (plot.x + plot.w, plot.y + plot.h)], .axis, width: 1.2)
+        canvas.text(xLabel, plot.x + plot.w / 2, canvas.height - 14, size: Frame.labelSize, anchor: .middle)
+        canvas.text(yLabel, 22, plot.y + plot.h / 2, size: Frame.labelSize, anchor: .middle, rotated: true)
+        if let r = reference {
+            canvas.line([(plot.x, py(r.value)), (plot.x + plot.w, py(r.value))], .axis, width: 1.2, dashed: true)
+            // The label sits on a white patch at the left, where curves rarely run low.
+            let w = canvas.textWidth(r.label, size: Frame.tickSize)
+            canvas.fillRect(plot.x + 6, py(r.value) - 20, w + 8, 17, .white)
+            canvas.text(r.label, plot.x + 10, py(r.value) - 7, size: Frame.tickSize, color: .axis)
+        }
+        // Curves.
+        for (k, s) in series.enumerated() {
+            let color = Color.series[k % Color.series.count]
+            let points = s.points.filter { $0.y.isFinite && (!logY || $0.y > 0) }.map { (px($0.x), py(min(max($0.y, yMin), yMax))) }
+            canvas.line(points, color, width: 2.2, dashed: s.dashed)
+            if s.markers { for p in points { canvas.circle(p.0, p.1, 3, color) } }
+        }
+        // Legend, in one row above the plot.
+        var lx = plot.x
+        for (k, s) in series.enumerated() {
+            let color = Color.series[k % Color.series.count]
+            canvas.line([(lx, top + 8), (lx + 26, top + 8)], color, width: 2.6, dashed: s.dashed)
+            canvas.text(s.name, lx + 32, top + 13, size: Frame.tickSize)
+            lx += 32 + canvas.textWidth(s.name, size: Frame.tickSize) + 24
+        }
+    }
+}
