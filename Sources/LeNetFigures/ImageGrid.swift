@@ -7,13 +7,17 @@ public struct ImageGrid: Figure {
         public var rows: Int, columns: Int
         /// Draws a coloured frame around the tile (a misclassified digit, a chosen unit).
         public var highlighted = false
+        /// A square of pixels outlined on the tile: a unit's receptive field.
+        public var box: (row: Int, column: Int, size: Int)? = nil
 
-        public init(caption: String, values: [Float]?, rows: Int, columns: Int, highlighted: Bool = false) {
+        public init(caption: String, values: [Float]?, rows: Int, columns: Int, highlighted: Bool = false,
+                    box: (row: Int, column: Int, size: Int)? = nil) {
             self.caption = caption
             self.values = values
             self.rows = rows
             self.columns = columns
             self.highlighted = highlighted
+            self.box = box
         }
     }
 
@@ -82,6 +86,10 @@ public struct ImageGrid: Figure {
             } else {
                 canvas.fillRect(x, y, tileSize, tileSize, Color(hex: 0xf3f3f3))
                 canvas.strokeRect(x, y, tileSize, tileSize, Color(hex: 0xcccccc), width: 0.6)
+            }
+            if let b = tile.box {
+                let px = tileSize / Double(tile.columns), py = tileSize / Double(tile.rows)
+                canvas.strokeRect(x + Double(b.column) * px, y + Double(b.row) * py, Double(b.size) * px, Double(b.size) * py, .highlight, width: 2.5)
             }
             if tile.highlighted { canvas.strokeRect(x - 2, y - 2, tileSize + 4, tileSize + 4, .highlight, width: 3) }
             if !tile.caption.isEmpty {

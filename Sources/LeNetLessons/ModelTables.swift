@@ -4,18 +4,22 @@ import LeNetModel
 /// The tables `lesson verify` and `lesson summary` print, built from a `ModelReport`.
 public enum ModelTables {
     /// Layer, shape, parameters and connections beside the paper's figures, ✓/✗ per cell.
-    public static func verification(_ report: ModelReport) -> TextTable {
+    /// With `only`, just that layer's row: a lesson's closing check.
+    public static func verification(_ report: ModelReport, only: String? = nil) -> TextTable {
         var t = TextTable(headers: ["layer", "output", "paper", "", "parameters", "paper", "", "connections", "paper", ""],
                           alignments: [.left, .left, .left, .left, .right, .right, .left, .right, .right, .left])
-        t.add(["input", Format.shape(report.inputShape), Format.shape(PaperFacts.inputShape),
-               Format.mark(report.inputShape == PaperFacts.inputShape), "", "", "", "", "", ""])
-        for l in report.layers {
+        if only == nil {
+            t.add(["input", Format.shape(report.inputShape), Format.shape(PaperFacts.inputShape),
+                   Format.mark(report.inputShape == PaperFacts.inputShape), "", "", "", "", "", ""])
+        }
+        for l in report.layers where only == nil || l.name == only {
             let paperParams = l.paper.map { $0.trainableParameters.map(Format.count) ?? "fixed" } ?? ""
             t.add([l.name, Format.shape(l.shape), l.paper.map { Format.shape($0.shape) } ?? "", Format.mark(l.shapeMatches),
                    l.trainableParameters == 0 && l.paper?.trainableParameters == nil && l.paper != nil ? "fixed" : Format.count(l.trainableParameters),
                    paperParams, Format.mark(l.parametersMatch),
                    Format.count(l.connections), l.paper.map { Format.count($0.connections) } ?? "", Format.mark(l.connectionsMatch)])
         }
+        guard only == nil else { return t }
         let paper = report.variant == .paper
         t.add(["total", "", "", "",
                Format.count(report.totalTrainableParameters), paper ? Format.count(PaperFacts.totalTrainableParameters) : "",

@@ -5,6 +5,7 @@ struct Lesson: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lesson",
         abstract: "LeNet-5 (LeCun et al. 1998), one layer at a time.",
-        subcommands: [Verify.self, Summary.self, Train.self, Eval.self]
+        subcommands: [Run.self, Verify.self, Summary.self, Train.self, Eval.self],
+        defaultSubcommand: Run.self
     )
 }

@@ -25,7 +25,7 @@ struct Train: ParsableCommand {
     var lr: Float?
     @Option(help: "Momentum coefficient for momentum and nesterov.")
     var momentum: Float = 0.9
-    @Option(help: "constant, step, cosine or paper (default: paper for paper, constant for keras).")
+    @Option(help: "constant, step, cosine or paper (default: constant; paper is the 1998 table, scaled to --lr).")
     var schedule: Schedule?
     @Option(help: "Seed of the initial weights, the shuffles and the distortions.")
     var seed: UInt64 = 0

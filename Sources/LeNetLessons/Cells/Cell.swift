@@ -1,0 +1,44 @@
+import LeNetFigures
+import LeNetModel
+
+/// A named piece of Swift that a notebook runs: it computes from the model and the data,
+/// writes figures through the context, and returns the text to show.
+public typealias Cell = @Sendable (LessonContext) throws -> String
+
+public enum Cells {
+    /// Every cell, by the name notebooks use.
+    public static let all: [String: Cell] = [lesson1, lesson2, lesson3, lesson4, lesson5, lesson6, lesson7, common]
+        .reduce(into: [:]) { $0.merge($1) { first, _ in first } }
+
+    /// Cells every lesson uses, about the lesson's own layer.
+    static let common: [String: Cell] = [
+        "architecture": { ctx in
+            let layer = ctx.lessonLayer
+            try ctx.save(ArchitectureDiagram(title: "LeNet-5: this lesson is about \(layer)", stages: ctx.stages, highlighted: layer),
+                         as: "architecture")
+            return "LeNet-5 as the model computes it: " + ctx.stages.map { "\($0.name) \(Format.shape($0.shape))" }.joined(separator: " → ")
+        },
+        "check": { ctx in
+            let row = ctx.report.layers.first { $0.name == ctx.lessonLayer }!
+            let ok = [row.shapeMatches, row.parametersMatch, row.connectionsMatch].allSatisfy { $0 != false }
+            return "Check of \(row.name) against the paper (II.B):\n" + ctx.check(row.name) + "\n" + (ok ? "\(row.name) matches the paper." : "\(row.name) differs from the paper (✗).")
+        },
+    ]
+
+    /// Tiles for the maps of a (1, C, H, W) tensor.
+    static func mapTiles(_ t: Tensor, name: String) -> [ImageGrid.Tile] {
+        (0..<t.shape[1]).map { .init(caption: "\(name) map \($0)", values: t.map(0, $0), rows: t.shape[2], columns: t.shape[3]) }
+    }
+
+    /// The shared grey scale for squashed activations: −A … A.
+    static let activationScale = ColorMap.grayscale(low: -Activation.amplitude, high: Activation.amplitude)
+
+    static func value(_ v: Float, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", v) }
+}
+
+extension LessonContext {
+    /// Lesson N is about layer N: C1, S2, C3, S4, C5, F6, Output.
+    public var lessonLayer: String { net.layers[min(max(lesson - 1, 0), net.layers.count - 1)].name }
+}
+
+import LeNetCore

@@ -1,0 +1,83 @@
+import LeNetCore
+import LeNetData
+import LeNetFigures
+import LeNetModel
+
+extension Cells {
+    static let lesson1: [String: Cell] = [
+        "input-digit": { ctx in
+            let stored = ctx.digits.image(ctx.sample).map { Float($0) }
+            let fed = ctx.input.map(0, 0)
+            try ctx.save(ImageGrid(title: "Digit \(ctx.sample) (label \(ctx.sampleLabel)): stored and fed",
+                                   subtitle: "each tile on its own grey scale: white = background, black = ink",
+                                   tiles: [.init(caption: "stored: \(ctx.digits.rows)×\(ctx.digits.columns), 0…255", values: stored, rows: ctx.digits.rows, columns: ctx.digits.columns),
+                                           .init(caption: "fed: 32×32, \(Cells.value(fed.min()!, 3))…\(Cells.value(fed.max()!, 3))", values: fed, rows: 32, columns: 32)],
+                                   columns: 2, scale: .perTile, tileSize: 224), as: "input")
+            let scaling = ctx.net.variant.inputScaling
+            return """
+                Digit \(ctx.sample) of \(ctx.digits.name) (\(ctx.splits.source)), label \(ctx.sampleLabel).
+                Stored as \(ctx.digits.rows)×\(ctx.digits.columns) grey levels 0…255; fed as \(Format.shape(Array(ctx.input.shape.dropFirst()))), \
+                background \(scaling.background), ink \(scaling.foreground), padded by \((32 - ctx.digits.rows) / 2) pixels on each side.
+                """
+        },
+        "input-statistics": { ctx in
+            guard let train = ctx.splits.train else { return "No training digits loaded." }
+            let count = min(train.count, 2_000)
+            let t = train.batch(Array(0..<count), scaling: ctx.net.variant.inputScaling)
+            let mean = t.scalars.reduce(0, +) / Float(t.count)
+            let variance = t.scalars.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(t.count)
+            return """
+                Over the first \(Format.count(count)) training digits, fed as 32×32: mean \(Cells.value(mean)), variance \(Cells.value(variance)).
+                The paper chose −0.1 and 1.175 so that the mean is roughly 0 and the variance roughly 1.
+                """
+        },
+        "c1-kernels": { ctx in
+            let c1 = ctx.layer("C1", as: Convolution.self)
+            let tiles = (0..<c1.table.outputMaps).map { o in
+                ImageGrid.Tile(caption: "C1 kernel \(o)", values: Array(c1.weight.scalars[o * 25..<(o + 1) * 25]), rows: 5, columns: 5)
+            }
+            try ctx.save(ImageGrid(title: "C1: the \(tiles.count) trained 5×5 kernels", subtitle: "red: positive weight, blue: negative",
+                                   tiles: tiles, columns: 6, scale: .shared(.diverging(maxAbs: c1.weight.maxAbs)), colorBarLabel: "weight", tileSize: 100),
+                         as: "c1-kernels")
+            return "C1's kernels after training; biases: " + c1.bias.scalars.map { Cells.value($0) }.joined(separator: ", ")
+        },
+        "c1-maps": { ctx in
+            let maps = ctx.output(of: "C1")
+            try ctx.save(ImageGrid(title: "C1: the \(maps.shape[1]) feature maps of digit \(ctx.sample)",
+                                   subtitle: "squashed outputs, white = −1.7159, black = +1.7159",
+                                   tiles: Cells.mapTiles(maps, name: "C1"), columns: 6, scale: .shared(Cells.activationScale),
+                                   colorBarLabel: "activation", tileSize: 110), as: "c1-maps")
+            return "C1 output: \(Format.shape(Array(maps.shape.dropFirst()))), values \(Cells.value(maps.scalars.min()!)) … \(Cells.value(maps.scalars.max()!))"
+        },
+        "c1-receptive-field": { ctx in
+            let c1 = ctx.layer("C1", as: Convolution.self)
+            let maps = ctx.output(of: "C1")
+            // The unit of map 0 that responds most strongly.
+            let strongest = maps.map(0, 0).indices.max { abs(maps.map(0, 0)[$0]) < abs(maps.map(0, 0)[$1]) }!
+            let (r, c) = (strongest / maps.shape[3], strongest % maps.shape[3])
+            var a = c1.bias.scalars[0]
+            for u in 0..<5 { for v in 0..<5 { a += c1.weight[0, 0, u, v] * ctx.input[0, 0, r + u, c + v] } }
+            try ctx.save(ImageGrid(title: "The receptive field of C1 map 0, unit (\(r), \(c))",
+                                   subtitle: "the 5×5 input pixels this one unit sees; every unit of the map uses the same 25 weights",
+                                   tiles: [.init(caption: "input, 32×32", values: ctx.input.map(0, 0), rows: 32, columns: 32, box: (r, c, 5)),
+                                           .init(caption: "C1 map 0, 28×28", values: maps.map(0, 0), rows: 28, columns: 28, box: (r, c, 1))],
+                                   columns: 2, scale: .perTile, tileSize: 224), as: "c1-receptive-field")
+            return """
+                Unit (\(r), \(c)) of C1 map 0, by hand: a = b + Σ w·x over its 5×5 field = \(Cells.value(a, 4)); \
+                f(a) = 1.7159·tanh(2a/3) = \(Cells.value(Activation.squash(a), 4)).
+                The layer computed \(Cells.value(maps[0, 0, r, c], 4)) for the same unit.
+                """
+        },
+        "c1-counts": { ctx in
+            let c1 = ctx.layer("C1", as: Convolution.self)
+            let out = ctx.output(of: "C1")
+            let positions = out.shape[2] * out.shape[3]
+            return """
+                Parameters: \(c1.table.outputMaps) maps × (\(c1.fanIn(0)) weights + 1 bias) = \(Format.count(c1.trainableParameterCount)).
+                Connections: \(positions) positions × \(Format.count(c1.trainableParameterCount)) = \(Format.count(c1.connections(input: Array(ctx.input.shape.dropFirst())))).
+                Each weight is shared by the \(positions) units of its map: \(positions) connections per parameter. That is weight sharing:
+                the same feature detector is applied everywhere on the image.
+                """
+        },
+    ]
+}

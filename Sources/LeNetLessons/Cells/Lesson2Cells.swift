@@ -1,0 +1,64 @@
+import Foundation
+import LeNetCore
+import LeNetFigures
+import LeNetModel
+
+extension Cells {
+    static let lesson2: [String: Cell] = [
+        "s2-maps": { ctx in
+            let maps = ctx.output(of: "S2")
+            try ctx.save(ImageGrid(title: "S2: the \(maps.shape[1]) subsampled maps of digit \(ctx.sample)",
+                                   subtitle: "half the resolution of C1: each unit summarizes a 2×2 block",
+                                   tiles: Cells.mapTiles(maps, name: "S2"), columns: 6, scale: .shared(Cells.activationScale),
+                                   colorBarLabel: "activation", tileSize: 110), as: "s2-maps")
+            return "S2 output: \(Format.shape(Array(maps.shape.dropFirst())))"
+        },
+        "s2-parameters": { ctx in
+            let s2 = ctx.layer("S2", as: Subsampling.self)
+            var t = TextTable(headers: ["S2 map", "coefficient β", "bias b"], alignments: [.left, .right, .right])
+            for c in 0..<s2.maps { t.add(["\(c)", Cells.value(s2.coefficient.scalars[c], 4), Cells.value(s2.bias.scalars[c], 4)]) }
+            return "Each S2 map has one trainable coefficient and one bias (trained values):\n" + t.rendered
+        },
+        "s2-pooling-compare": { ctx in
+            let c1 = ctx.output(of: "C1"), s2 = ctx.output(of: "S2")
+            let maps = c1.shape[1], side = c1.shape[2] / 2
+            func pooled(_ combine: ([Float]) -> Float) -> Tensor {
+                var t = Tensor(zeros: [1, maps, side, side])
+                for m in 0..<maps { for r in 0..<side { for q in 0..<side {
+                    t[0, m, r, q] = combine([c1[0, m, 2 * r, 2 * q], c1[0, m, 2 * r, 2 * q + 1], c1[0, m, 2 * r + 1, 2 * q], c1[0, m, 2 * r + 1, 2 * q + 1]])
+                } } }
+                return t
+            }
+            let average = pooled { $0.reduce(0, +) / 4 }, maximum = pooled { $0.max()! }
+            let rows: [(String, Tensor)] = [("trainable", s2), ("average", average), ("max", maximum)]
+            let tiles = rows.flatMap { name, t in (0..<maps).map { ImageGrid.Tile(caption: "\(name) \($0)", values: t.map(0, $0), rows: side, columns: side) } }
+            try ctx.save(ImageGrid(title: "Three ways to halve C1's maps", subtitle: "rows: the paper's trainable subsampling (then squashed), plain average, max pooling",
+                                   tiles: tiles, columns: maps, scale: .shared(Cells.activationScale), colorBarLabel: "activation", tileSize: 100),
+                         as: "s2-pooling-compare")
+            let s2Layer = ctx.layer("S2", as: Subsampling.self)
+            let flipped = s2Layer.coefficient.scalars.filter { $0 < 0 }.count
+            return "Trainable subsampling can scale, shift and even invert a map (\(flipped) of \(maps) coefficients are negative here); average and max pooling can only summarize it."
+        },
+        "squashing": { ctx in
+            let a = stride(from: -4.0, through: 4.0, by: 0.05)
+            let A = Double(Activation.amplitude), S = Double(Activation.slope)
+            var plot = LineChart(title: "The squashing function f(a) = 1.7159·tanh(2a/3)", xLabel: "weighted sum a", yLabel: "output", series: [
+                .init(name: "f(a), the paper's", points: a.map { ($0, Double(Activation.squash(Float($0)))) }),
+                .init(name: "tanh(a)", points: a.map { ($0, tanh($0)) }, dashed: true),
+                .init(name: "logistic 1/(1+e⁻ᵃ)", points: a.map { ($0, 1 / (1 + exp(-$0))) }, dashed: true),
+                .init(name: "f′(a)", points: a.map { ($0, A * S * (1 - pow(tanh(S * $0), 2))) }),
+            ])
+            plot.subtitle = "f(±1) = ±1, and f′ is largest at 0"
+            try ctx.save(plot, as: "squashing")
+            return "f(1) = \(Cells.value(Activation.squash(1), 4)), f(−1) = \(Cells.value(Activation.squash(-1), 4)), f′(0) = A·S = \(Cells.value(Float(A * S), 4)), f(∞) = \(Activation.amplitude)."
+        },
+        "s2-counts": { ctx in
+            let s2 = ctx.layer("S2", as: Subsampling.self)
+            let inShape = Array(ctx.output(of: "C1").shape.dropFirst()), out = s2.outputShape(inShape)
+            return """
+                Parameters: \(s2.maps) maps × (1 coefficient + 1 bias) = \(s2.trainableParameterCount).
+                Connections: \(out[0]) × \(out[1]) × \(out[2]) units × (4 inputs + 1 bias) = \(Format.count(s2.connections(input: inShape))).
+                """
+        },
+    ]
+}

@@ -1,0 +1,39 @@
+import LeNetCore
+import LeNetData
+import LeNetFigures
+import LeNetModel
+
+extension Cells {
+    static let lesson5: [String: Cell] = [
+        "c5-activations": { ctx in
+            let c5 = ctx.output(of: "C5").scalars
+            var chart = BarChart(title: "C5: the 120 units for digit \(ctx.sample)", xLabel: "C5 unit", yLabel: "activation",
+                                 values: c5.map(Double.init), labels: c5.indices.map(String.init))
+            chart.labelEvery = 10
+            chart.subtitle = "each unit is a 1×1 map: a 5×5 kernel over all 16 S4 maps"
+            try ctx.save(chart, as: "c5-activations")
+            let saturated = c5.filter { abs($0) > 0.9 * Activation.amplitude }.count
+            return "C5 output: \(Format.shape(Array(ctx.output(of: "C5").shape.dropFirst()))); \(saturated) of \(c5.count) units are near saturation (|y| > 90% of 1.7159)."
+        },
+        "c5-larger-input": { ctx in
+            // The same layers on a 40×40 input: C5's maps are no longer 1×1.
+            let side = 40
+            let wide = Digits(name: "", rows: side, columns: side, pixels: [UInt8](repeating: 0, count: side * side), labels: [0])
+            var x = wide.batch([0], scaling: ctx.net.variant.inputScaling)
+            var shapes: [String] = ["input \(Format.shape(Array(x.shape.dropFirst())))"]
+            for layer in ctx.net.layers where !(layer is FullyConnected || layer is RBFOutput) {
+                x = layer.forward(x)
+                shapes.append("\(layer.name) \(Format.shape(Array(x.shape.dropFirst())))")
+            }
+            return "The same trained C1…C5 run on a 40×40 input: " + shapes.joined(separator: " → ")
+                + "\nC5 is a convolution layer: on 32×32 its maps happen to be 1×1."
+        },
+        "c5-counts": { ctx in
+            let c5 = ctx.layer("C5", as: Convolution.self)
+            return """
+                Parameters: \(c5.table.outputMaps) × (\(c5.table.inputMaps) × 25 + 1) = \(Format.count(c5.trainableParameterCount)).
+                Connections: the same, \(Format.count(c5.connections(input: Array(ctx.output(of: "S4").shape.dropFirst())))), because each map has a single unit.
+                """
+        },
+    ]
+}

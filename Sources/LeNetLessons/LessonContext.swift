@@ -1,0 +1,90 @@
+import Foundation
+import LeNetCore
+import LeNetData
+import LeNetFigures
+import LeNetModel
+import LeNetTraining
+
+/// What a cell works with: the trained model, the data, one digit to follow through the
+/// network, and where figures go.
+public final class LessonContext {
+    public let model: TrainedModel
+    public let splits: DataSplits
+    /// The digits lessons show and evaluate on: the test digits when there are any, else validation.
+    public let digits: Digits
+    /// The digit followed through the network.
+    public let sample: Int
+    public let formats: [FigureFormat]
+    public let scale: Double
+    /// Figures of the cell running now, as file names relative to `directory`.
+    var written: [String] = []
+    public private(set) var directory: String = ""
+    /// The lesson running now (1–7).
+    public private(set) var lesson = 1
+
+    public init(model: TrainedModel, splits: DataSplits, sample: Int = 0, formats: [FigureFormat], scale: Double) throws {
+        self.model = model
+        self.splits = splits
+        guard let digits = splits.test ?? splits.validation ?? splits.train, digits.count > 0 else { throw DataSourceError.noData(splits.source) }
+        self.digits = digits
+        self.sample = min(sample, digits.count - 1)
+        self.formats = formats
+        self.scale = scale
+    }
+
+    public var net: LeNet5 { model.net }
+
+    /// The sample digit as the network sees it, (1, 1, 32, 32).
+    public lazy var input: Tensor = digits.batch([sample], scaling: net.variant.inputScaling)
+    /// The input and every layer's output for the sample digit.
+    public lazy var trace: [Tensor] = net.trace(input)
+    public lazy var evaluation: Evaluation = Evaluation(net: net, digits: digits)
+    public lazy var report: ModelReport = ModelReport(net: net, input: input)
+
+    public var sampleLabel: Int { Int(digits.labels[sample]) }
+
+    /// The output of the layer with this name for the sample digit.
+    public func output(of layer: String) -> Tensor {
+        guard let i = net.layers.firstIndex(where: { $0.name == layer }) else { preconditionFailure("no layer \(layer)") }
+        return trace[i + 1]
+    }
+
+    public func layer<L: Layer>(_ name: String, as type: L.Type) -> L {
+        net.layer(named: name) as! L
+    }
+
+    func begin(lesson: Int, directory: String) {
+        self.lesson = lesson
+        self.directory = directory
+    }
+
+    /// Writes a figure in every requested format; the lesson lists the first.
+    public func save(_ figure: any Figure, as name: String) throws {
+        for format in formats {
+            try figure.write(to: "\(directory)/\(name).\(format.rawValue)", scale: scale)
+        }
+        written.append("\(name).\(formats[0].rawValue)")
+    }
+
+    func takeWritten() -> [String] {
+        defer { written = [] }
+        return written
+    }
+
+    /// Rows of (name, shape) for the architecture diagram, from the model.
+    public var stages: [ArchitectureDiagram.Stage] {
+        [ArchitectureDiagram.Stage(name: "input", shape: report.inputShape, note: "digit, padded")]
+            + report.layers.map { .init(name: $0.name, shape: $0.shape, note: Self.shortKind($0.kind)) }
+    }
+
+    static func shortKind(_ kind: String) -> String {
+        kind.hasPrefix("convolution") ? (kind.contains("partial") ? "conv, Table I" : "convolution")
+            : kind.hasPrefix("subsampling") ? "subsampling" : kind.hasPrefix("average") ? "avg pooling"
+            : kind.hasPrefix("fully") ? "full" : "RBF"
+    }
+
+    /// The layer's row of the check against the paper, as a small table.
+    public func check(_ name: String) -> String {
+        ModelTables.verification(report, only: name).rendered
+    }
+}

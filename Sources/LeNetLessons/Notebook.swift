@@ -1,0 +1,82 @@
+import Foundation
+
+/// A lesson notebook: Markdown narrative with named cells that Swift code fills in.
+/// A cell is a line of its own: `<!-- cell: c1-kernels -->` (invisible where the Markdown is
+/// read as is, so teachers can edit the words freely).
+public struct Notebook: Sendable {
+    public enum Block: Equatable, Sendable {
+        case markdown(String)
+        case cell(String)
+    }
+
+    public let number: Int
+    public let title: String
+    public let blocks: [Block]
+
+    public var cellNames: [String] { blocks.compactMap { if case .cell(let n) = $0 { return n } else { return nil } } }
+
+    public init(number: Int, text: String) {
+        self.number = number
+        var blocks: [Block] = []
+        var prose: [Substring] = []
+        func flush() {
+            let s = prose.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+            if !s.isEmpty { blocks.append(.markdown(s)) }
+            prose = []
+        }
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            if t.hasPrefix("<!-- cell:") && t.hasSuffix("-->") {
+                flush()
+                blocks.append(.cell(t.dropFirst("<!-- cell:".count).dropLast(3).trimmingCharacters(in: .whitespaces)))
+            } else {
+                prose.append(line)
+            }
+        }
+        flush()
+        self.blocks = blocks
+        title = text.split(separator: "\n").first { $0.hasPrefix("# ") }.map { String($0.dropFirst(2)) } ?? "Lesson \(number)"
+    }
+}
+
+public enum NotebookError: Error, CustomStringConvertible, Equatable {
+    case folderNotFound
+    case unknownLesson(String, available: [Int])
+    case unknownCell(lesson: Int, cell: String)
+
+    public var description: String {
+        switch self {
+        case .folderNotFound: return "cannot find the Lessons/ folder (pass --lessons DIR)"
+        case .unknownLesson(let s, let a): return "unknown lesson '\(s)': choose one of \(a.map(String.init).joined(separator: ", ")), all or list"
+        case .unknownCell(let l, let c): return "Lessons/\(String(format: "%02d", l))-….md names a cell '\(c)' that no code provides"
+        }
+    }
+}
+
+/// The notebooks in a folder: files named `NN-name.md`.
+public struct NotebookLibrary: Sendable {
+    public let folder: String
+    public let notebooks: [Notebook]
+
+    /// The repository's Lessons/ folder, found from this source file (a build from a checkout).
+    public static let defaultFolder: String = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Lessons").path
+
+    public init(folder: String = NotebookLibrary.defaultFolder) throws {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { throw NotebookError.folderNotFound }
+        self.folder = folder
+        notebooks = try names.sorted().compactMap { name in
+            guard name.hasSuffix(".md"), let number = Int(name.prefix(2)) else { return nil }
+            let text = try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
+            return Notebook(number: number, text: text)
+        }
+    }
+
+    public func notebook(_ argument: String) throws -> Notebook {
+        guard let n = Int(argument), let nb = notebooks.first(where: { $0.number == n }) else {
+            throw NotebookError.unknownLesson(argument, available: notebooks.map(\.number))
+        }
+        return nb
+    }
+}

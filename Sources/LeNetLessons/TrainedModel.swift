@@ -1,0 +1,78 @@
+import Foundation
+import LeNetCore
+import LeNetData
+import LeNetModel
+import LeNetTraining
+
+/// The trained network the lessons show, and the log of the run that trained it. The first
+/// run trains it and caches weights and log under Output/cache; later runs reuse them.
+public struct TrainedModel: Sendable {
+    public var net: LeNet5
+    public var log: [EpochRecord]
+    public var config: TrainingConfig
+    /// Where the weights came from, for the lessons' captions.
+    public var origin: String
+
+    /// The lessons' recipe: the paper variant's default training (SDLM, online; see
+    /// `TrainingConfig.defaults`), shortened to `epochs` passes to keep a cold run short.
+    public static func lessonConfig(epochs: Int) -> TrainingConfig {
+        var c = TrainingConfig.defaults(for: .paper)
+        c.epochs = epochs
+        return c
+    }
+
+    static func cachePaths(_ output: String) -> (weights: String, log: String, csv: String) {
+        let dir = output + "/cache"
+        return (dir + "/paper-weights.safetensors", dir + "/paper-log.json", dir + "/paper-log.csv")
+    }
+
+    /// Loads the cached model, or trains and caches one. `weights` overrides both.
+    public static func obtain(output: String, splits: DataSplits, epochs: Int, retrain: Bool, weights: String?,
+                              progress: (String, Int, Int) -> Void, epochDone: (EpochRecord) -> Void) throws -> TrainedModel {
+        let config = lessonConfig(epochs: epochs)
+        if let weights {
+            return TrainedModel(net: try Weights.load(weights, variant: .paper), log: [], config: config, origin: weights)
+        }
+        let paths = cachePaths(output)
+        if !retrain, FileManager.default.fileExists(atPath: paths.weights), FileManager.default.fileExists(atPath: paths.log),
+           let log = try? TrainingLogFile.read(paths.log) {
+            return TrainedModel(net: try Weights.load(paths.weights, variant: .paper), log: log, config: config,
+                                origin: "cached in \(paths.weights)")
+        }
+        guard let train = splits.train else { throw DataSourceError.noData(splits.source) }
+        var trainer = Trainer(config: config)
+        for epoch in 1...config.epochs {
+            let record = try trainer.trainEpoch(train, validation: splits.validation ?? splits.test) { done, total in
+                progress("training epoch \(epoch)/\(config.epochs)", done, total)
+            }
+            epochDone(record)
+        }
+        try Weights.save(trainer.net, to: paths.weights)
+        try AtomicFile.write(TrainingReport.json(trainer.log, config: config, source: splits.source), to: paths.log)
+        try AtomicFile.write(TrainingReport.csv(trainer.log), to: paths.csv)
+        return TrainedModel(net: trainer.net, log: trainer.log, config: config, origin: "trained now, cached in \(paths.weights)")
+    }
+}
+
+/// Reads back the JSON log that `TrainingReport.json` writes.
+enum TrainingLogFile {
+    struct File: Decodable {
+        struct Entry: Decodable {
+            var epoch: Int
+            var learning_rate: Float
+            var train_loss: Float
+            var train_error: Double
+            var validation_error: Double?
+            var seconds: Double
+        }
+        var log: [Entry]
+    }
+
+    static func read(_ path: String) throws -> [EpochRecord] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return try JSONDecoder().decode(File.self, from: data).log.map {
+            EpochRecord(epoch: $0.epoch, learningRate: $0.learning_rate, trainLoss: $0.train_loss, trainError: $0.train_error,
+                        validationError: $0.validation_error, seconds: $0.seconds)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import LeNetCore
+import LeNetData
+import LeNetFigures
+import LeNetLessons
+import LeNetModel
+
+extension FigureFormat: ExpressibleByArgument {}
+
+/// `lesson 3`, `lesson all`, `lesson list`: the notebooks.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a lesson (1–7), all of them, or list them. 'lesson 3' is short for 'lesson run 3'.")
+
+    @Argument(help: "A lesson number, 'all' or 'list'.")
+    var lesson: String
+
+    @Option(help: "A folder with MNIST files; default: the embedded 5,000 digits.")
+    var data: String?
+    @Option(help: "Where figures, pages and the cached model go.")
+    var output: String = "Output"
+    @Option(help: "Figure formats, comma-separated: png, svg, pdf.")
+    var format: String = "png,svg"
+    @Option(help: "PNG pixels per point (2 for hi-DPI).")
+    var scale: Double = 1
+    @Flag(help: "Wait for Enter between cells.")
+    var step = false
+    @Flag(help: "Train anew even if a cached model exists.")
+    var retrain = false
+    @Option(help: "Show these weights (paper variant, safetensors) instead of the cached model.")
+    var weights: String?
+    @Option(help: "Passes when the lessons train their model.")
+    var epochs: Int = 8
+    @Option(help: "The digit to follow through the network (index into the shown digits).")
+    var sample: Int = 0
+    @Option(help: "The folder of lesson notebooks.")
+    var lessons: String = NotebookLibrary.defaultFolder
+
+    func validate() throws {
+        guard epochs > 0 else { throw ValidationError("--epochs must be a positive whole number, not \(epochs)") }
+        guard scale > 0, scale <= 8 else { throw ValidationError("--scale must be between 0 and 8, not \(scale)") }
+        guard sample >= 0 else { throw ValidationError("--sample must not be negative") }
+    }
+
+    func formats() throws -> [FigureFormat] {
+        try format.split(separator: ",").map {
+            guard let f = FigureFormat(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw ValidationError("unknown format '\($0)' in --format: use png, svg, pdf")
+            }
+            return f
+        }
+    }
+
+    func run() throws {
+        let library = try NotebookLibrary(folder: lessons)
+        if lesson == "list" {
+            for nb in library.notebooks { print("\(nb.number)  \(nb.title)") }
+            return
+        }
+        let chosen = lesson == "all" ? library.notebooks : [try library.notebook(lesson)]
+        let formats = try self.formats()
+        guard !formats.isEmpty else { throw ValidationError("--format names no format") }
+        try OutputFolder.ensureWritable(output)
+        let splits = try data.map(DataSource.folder) ?? DataSource.embedded()
+        let terminal = Terminal()
+        let progress = ProgressBar()
+        let model = try TrainedModel.obtain(output: output, splits: splits, epochs: epochs, retrain: retrain, weights: weights,
+                                            progress: { progress.update(label: $0, done: $1, total: $2) },
+                                            epochDone: { progress.finish(); terminal.note(TrainingReport.line($0, checkName: "validation")) })
+        terminal.note("model: LeNet-5 (paper variant), \(model.origin)")
+        let context = try LessonContext(model: model, splits: splits, sample: sample, formats: formats, scale: scale)
+        let runner = LessonRunner(library: library, context: context, output: output, terminal: terminal, step: step)
+        for nb in chosen { try runner.validate(nb) }
+        for nb in chosen { try runner.run(nb) }
+        if lesson == "all" { terminal.note("index written: \(try runner.writeIndex())") }
+    }
+}
+
+enum OutputFolder {
+    /// Fails early, with one line, when the output folder cannot be created or written.
+    static func ensureWritable(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw ValidationError("\(path): cannot create the output folder")
+        }
+        guard FileManager.default.isWritableFile(atPath: path) else { throw ValidationError("\(path): the output folder is not writable") }
+    }
+}
