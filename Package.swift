@@ -37,6 +37,7 @@ let package = Package(
         .testTarget(name: "LeNetDataTests", dependencies: ["LeNetData"]),
         .testTarget(name: "LeNetModelTests", dependencies: ["LeNetModel", "LeNetData"]),
         .testTarget(name: "LeNetFiguresTests", dependencies: ["LeNetFigures"]),
+        .testTarget(name: "LeNetLessonsTests", dependencies: ["LeNetLessons", "LeNetTraining", "LeNetModel", "LeNetData", "LeNetFigures"]),
         .testTarget(name: "LeNetTrainingTests", dependencies: ["LeNetTraining", "LeNetModel", "LeNetData"]),
     ]
 )

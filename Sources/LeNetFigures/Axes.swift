@@ -39,6 +39,12 @@ public enum Ticks {
 struct Frame {
     static let titleSize = 20.0, subtitleSize = 14.0, labelSize = 15.0, tickSize = 13.0, margin = 16.0
 
+    /// The width the title and subtitle need.
+    static func width(title: String, subtitle: String?) -> Double {
+        let m = Canvas.measuring
+        return 2 * margin + max(m.textWidth(title, size: titleSize, bold: true), subtitle.map { m.textWidth($0, size: subtitleSize) } ?? 0)
+    }
+
     /// Draws the title block and returns the y where content can start.
     static func header(_ canvas: Canvas, title: String, subtitle: String?) -> Double {
         canvas.text(title, canvas.width / 2, margin + titleSize, size: titleSize, anchor: .middle, bold: true)

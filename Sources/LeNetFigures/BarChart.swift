@@ -11,7 +11,9 @@ public struct BarChart: Figure {
     /// The bar drawn in the highlight colour, with a note (the winning class).
     public var highlighted: Int? = nil
     public var highlightNote: String? = nil
-    public var size: (width: Double, height: Double) = (720, 420)
+    public var height: Double = 420
+
+    public var size: (width: Double, height: Double) { (max(720, Frame.width(title: title, subtitle: subtitle)), height) }
 
     public init(title: String, xLabel: String, yLabel: String, values: [Double], labels: [String]) {
         self.title = title

@@ -95,6 +95,12 @@ public final class Canvas {
         cairo_set_font_size(cr, size)
     }
 
+    /// A canvas on a 1×1 surface, for measuring text before a figure knows its size.
+    nonisolated(unsafe) static let measuring: Canvas = {
+        let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1)!
+        return Canvas(cr: cairo_create(surface)!, width: 1, height: 1)
+    }()
+
     /// The advance width of `s` at this size.
     public func textWidth(_ s: String, size: Double, bold: Bool = false) -> Double {
         font(size, bold: bold)

@@ -30,7 +30,7 @@ public struct HeatMap: Figure {
 
     public var size: (width: Double, height: Double) {
         let bar = colorBarLabel == nil ? 0 : ColorBar.footprint + 16
-        return (max(HeatMap.leftRoom + gridW + bar + 2 * Frame.margin, 440), headerHeight + HeatMap.topRoom + gridH + Frame.margin + 8)
+        return (max(HeatMap.leftRoom + gridW + bar + 2 * Frame.margin, 440, Frame.width(title: title, subtitle: subtitle)), headerHeight + HeatMap.topRoom + gridH + Frame.margin + 8)
     }
 
     public func draw(_ canvas: Canvas) {

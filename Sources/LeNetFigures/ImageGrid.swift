@@ -52,6 +52,8 @@ public struct ImageGrid: Figure {
     }
 
     var rows: Int { (tiles.count + columns - 1) / columns }
+    /// Tiles keep the pixel grid's aspect ratio (F6's 7×12 codes are tall).
+    var tileHeight: Double { tiles.first.map { tileSize * Double($0.rows) / Double($0.columns) } ?? tileSize }
     var captionHeight: Double { tiles.contains { !$0.caption.isEmpty } ? 22 : 6 }
     var gap: Double { 12 }
     var headerHeight: Double { Frame.margin + Frame.titleSize + 18 + (subtitle == nil ? 0 : Frame.subtitleSize + 8) }
@@ -61,8 +63,8 @@ public struct ImageGrid: Figure {
 
     public var size: (width: Double, height: Double) {
         let gridW = Double(columns) * (tileSize + gap) - gap
-        let gridH = Double(rows) * (tileSize + captionHeight + gap) - gap
-        let w = max(2 * Frame.margin + leftHeaderWidth + gridW + colorBarRoom, 420)
+        let gridH = Double(rows) * (tileHeight + captionHeight + gap) - gap
+        let w = max(2 * Frame.margin + leftHeaderWidth + gridW + colorBarRoom, 420, Frame.width(title: title, subtitle: subtitle))
         return (w, headerHeight + topHeaderHeight + gridH + Frame.margin)
     }
 
@@ -75,29 +77,29 @@ public struct ImageGrid: Figure {
         }
         for (k, tile) in tiles.enumerated() {
             let x = left + Double(k % columns) * (tileSize + gap)
-            let y = top + Double(k / columns) * (tileSize + captionHeight + gap)
+            let y = top + Double(k / columns) * (tileHeight + captionHeight + gap)
             if k % columns == 0, let headers = rowHeaders, k / columns < headers.count {
-                canvas.text(headers[k / columns], x - 10, y + tileSize / 2 + 5, size: Frame.tickSize, anchor: .end, color: .axis)
+                canvas.text(headers[k / columns], x - 10, y + tileHeight / 2 + 5, size: Frame.tickSize, anchor: .end, color: .axis)
             }
             if let values = tile.values {
                 let map = colorMap(for: values)
-                canvas.pixels(values, rows: tile.rows, columns: tile.columns, x: x, y: y, w: tileSize, h: tileSize, colorOf: map.color)
-                canvas.strokeRect(x, y, tileSize, tileSize, Color(hex: 0x999999), width: 0.6)
+                canvas.pixels(values, rows: tile.rows, columns: tile.columns, x: x, y: y, w: tileSize, h: tileHeight, colorOf: map.color)
+                canvas.strokeRect(x, y, tileSize, tileHeight, Color(hex: 0x999999), width: 0.6)
             } else {
-                canvas.fillRect(x, y, tileSize, tileSize, Color(hex: 0xf3f3f3))
-                canvas.strokeRect(x, y, tileSize, tileSize, Color(hex: 0xcccccc), width: 0.6)
+                canvas.fillRect(x, y, tileSize, tileHeight, Color(hex: 0xf3f3f3))
+                canvas.strokeRect(x, y, tileSize, tileHeight, Color(hex: 0xcccccc), width: 0.6)
             }
             if let b = tile.box {
-                let px = tileSize / Double(tile.columns), py = tileSize / Double(tile.rows)
+                let px = tileSize / Double(tile.columns), py = tileHeight / Double(tile.rows)
                 canvas.strokeRect(x + Double(b.column) * px, y + Double(b.row) * py, Double(b.size) * px, Double(b.size) * py, .highlight, width: 2.5)
             }
-            if tile.highlighted { canvas.strokeRect(x - 2, y - 2, tileSize + 4, tileSize + 4, .highlight, width: 3) }
+            if tile.highlighted { canvas.strokeRect(x - 2, y - 2, tileSize + 4, tileHeight + 4, .highlight, width: 3) }
             if !tile.caption.isEmpty {
-                canvas.text(tile.caption, x + tileSize / 2, y + tileSize + 17, size: Frame.tickSize, anchor: .middle)
+                canvas.text(tile.caption, x + tileSize / 2, y + tileHeight + 17, size: Frame.tickSize, anchor: .middle)
             }
         }
         if case .shared(let map) = scale {
-            let gridH = Double(rows) * (tileSize + captionHeight + gap) - gap - captionHeight
+            let gridH = Double(rows) * (tileHeight + captionHeight + gap) - gap - captionHeight
             ColorBar(map: map, label: colorBarLabel).draw(canvas, x: left + gridW + 24, y: top, height: max(gridH, 120))
         }
     }

@@ -30,7 +30,9 @@ public struct LineChart: Figure {
     /// Tick labels as percentages (0.05 → 5%).
     public var percentY = false
     public var reference: Reference? = nil
-    public var size: (width: Double, height: Double) = (720, 460)
+    public var height: Double = 460
+
+    public var size: (width: Double, height: Double) { (max(720, Frame.width(title: title, subtitle: subtitle)), height) }
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
         self.title = title

@@ -13,6 +13,13 @@ public struct TrainedModel: Sendable {
     /// Where the weights came from, for the lessons' captions.
     public var origin: String
 
+    public init(net: LeNet5, log: [EpochRecord], config: TrainingConfig, origin: String) {
+        self.net = net
+        self.log = log
+        self.config = config
+        self.origin = origin
+    }
+
     /// The lessons' recipe: the paper variant's default training (SDLM, online; see
     /// `TrainingConfig.defaults`), shortened to `epochs` passes to keep a cold run short.
     public static func lessonConfig(epochs: Int) -> TrainingConfig {

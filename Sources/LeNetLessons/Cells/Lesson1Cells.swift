@@ -52,8 +52,9 @@ extension Cells {
         "c1-receptive-field": { ctx in
             let c1 = ctx.layer("C1", as: Convolution.self)
             let maps = ctx.output(of: "C1")
-            // The unit of map 0 that responds most strongly.
-            let strongest = maps.map(0, 0).indices.max { abs(maps.map(0, 0)[$0]) < abs(maps.map(0, 0)[$1]) }!
+            // The unit of map 0 that responds most.
+            let map0 = maps.map(0, 0)
+            let strongest = map0.indices.max { map0[$0] < map0[$1] }!
             let (r, c) = (strongest / maps.shape[3], strongest % maps.shape[3])
             var a = c1.bias.scalars[0]
             for u in 0..<5 { for v in 0..<5 { a += c1.weight[0, 0, u, v] * ctx.input[0, 0, r + u, c + v] } }

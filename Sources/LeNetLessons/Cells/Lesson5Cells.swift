@@ -1,5 +1,4 @@
 import LeNetCore
-import LeNetData
 import LeNetFigures
 import LeNetModel
 
@@ -16,10 +15,10 @@ extension Cells {
             return "C5 output: \(Format.shape(Array(ctx.output(of: "C5").shape.dropFirst()))); \(saturated) of \(c5.count) units are near saturation (|y| > 90% of 1.7159)."
         },
         "c5-larger-input": { ctx in
-            // The same layers on a 40×40 input: C5's maps are no longer 1×1.
-            let side = 40
-            let wide = Digits(name: "", rows: side, columns: side, pixels: [UInt8](repeating: 0, count: side * side), labels: [0])
-            var x = wide.batch([0], scaling: ctx.net.variant.inputScaling)
+            // The same layers on the digit padded to 40×40: C5's maps are no longer 1×1.
+            let side = 40, border = (side - 32) / 2
+            var x = Tensor(repeating: ctx.net.variant.inputScaling.background, shape: [1, 1, side, side])
+            for r in 0..<32 { for c in 0..<32 { x[0, 0, r + border, c + border] = ctx.input[0, 0, r, c] } }
             var shapes: [String] = ["input \(Format.shape(Array(x.shape.dropFirst())))"]
             for layer in ctx.net.layers where !(layer is FullyConnected || layer is RBFOutput) {
                 x = layer.forward(x)

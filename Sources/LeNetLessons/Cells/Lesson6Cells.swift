@@ -12,13 +12,13 @@ extension Cells {
             let nearest = distances.indices.min { distances[$0] < distances[$1] }!
             var tiles = [ImageGrid.Tile(caption: "F6 output", values: f6, rows: h, columns: w, highlighted: true)]
             tiles += (0..<codes.shape[0]).map { i in
-                ImageGrid.Tile(caption: "code \(i): \(Cells.value(distances[i], 1))", values: Array(codes.scalars[i * 84..<(i + 1) * 84]),
+                ImageGrid.Tile(caption: "\(i): \(Cells.value(distances[i], 1))", values: Array(codes.scalars[i * 84..<(i + 1) * 84]),
                                rows: h, columns: w, highlighted: i == nearest)
             }
             try ctx.save(ImageGrid(title: "F6's 84 outputs as a 7×12 image, beside the 10 RBF codes",
-                                   subtitle: "captions: squared distance from F6's output; the nearest code is framed",
+                                   subtitle: "under each code: its class and squared distance from F6's output; the nearest is framed",
                                    tiles: tiles, columns: 11, scale: .shared(.diverging(maxAbs: Activation.amplitude)),
-                                   colorBarLabel: "value", tileSize: 70), as: "f6-vs-codes")
+                                   colorBarLabel: "value", tileSize: 64), as: "f6-vs-codes")
             return "For digit \(ctx.sample) (label \(ctx.sampleLabel)), F6's output is nearest the code of \(nearest) (squared distance \(Cells.value(distances[nearest], 2)))."
         },
         "f6-counts": { ctx in

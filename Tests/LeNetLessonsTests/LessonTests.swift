@@ -1,0 +1,91 @@
+import Foundation
+import LeNetData
+import LeNetFigures
+import LeNetLessons
+import LeNetModel
+import LeNetTraining
+import XCTest
+
+final class LessonTests: XCTestCase {
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("lessons-\(UUID())").path
+
+    /// A briefly trained model: one pass over 300 digits, so every figure has real content.
+    static let model: TrainedModel = {
+        let splits = try! DataSource.embedded()
+        var config = TrainedModel.lessonConfig(epochs: 1)
+        config.epochs = 1
+        var trainer = Trainer(config: config)
+        try! trainer.trainEpoch(splits.train!.subset(Array(stride(from: 0, to: 4_500, by: 15))), validation: splits.validation)
+        return TrainedModel(net: trainer.net, log: trainer.log, config: config, origin: "test")
+    }()
+
+    func runner(model: TrainedModel = LessonTests.model) throws -> LessonRunner {
+        let context = try LessonContext(model: model, splits: DataSource.embedded(), formats: [.png, .svg], scale: 1)
+        return LessonRunner(library: try NotebookLibrary(), context: context, output: output, terminal: Terminal(), step: false)
+    }
+
+    /// Figures each lesson must write (issue: "at least these figures each").
+    let expected: [Int: [String]] = [
+        1: ["architecture", "input", "c1-kernels", "c1-maps", "c1-receptive-field"],
+        2: ["architecture", "s2-maps", "s2-pooling-compare", "squashing"],
+        3: ["architecture", "table-i", "c3-kernels", "c3-maps"],
+        4: ["architecture", "s4-maps"],
+        5: ["architecture", "c5-activations"],
+        6: ["architecture", "f6-vs-codes"],
+        7: ["architecture", "rbf-scores", "loss-curve", "error-curves", "confusion", "misclassified"],
+    ]
+
+    func testEveryLessonWritesItsFiguresAndAPageThatReferencesThem() throws {
+        let runner = try runner()
+        XCTAssertEqual(runner.library.notebooks.map(\.number), Array(1...7))
+        for notebook in runner.library.notebooks {
+            let page = try runner.run(notebook)
+            let html = try String(contentsOfFile: page, encoding: .utf8)
+            let dir = runner.directory(notebook)
+            for name in expected[notebook.number]! {
+                for ext in ["png", "svg"] {
+                    XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/\(name).\(ext)"), "lesson \(notebook.number): \(name).\(ext)")
+                }
+                XCTAssertTrue(html.contains("src=\"\(name).png\""), "lesson \(notebook.number)'s page shows \(name)")
+            }
+            // Every image the page shows exists.
+            let sources = html.components(separatedBy: "src=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+            for src in sources { XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/\(src)"), "\(src)") }
+            XCTAssertTrue(html.contains("matches the paper"), "lesson \(notebook.number) ends with its check")
+        }
+        let index = try String(contentsOfFile: try runner.writeIndex(), encoding: .utf8)
+        for n in 1...7 { XCTAssertTrue(index.contains("lesson-\(n)/index.html")) }
+    }
+
+    func testEveryCellANotebookNamesExists() throws {
+        for notebook in try NotebookLibrary().notebooks {
+            XCTAssertFalse(notebook.cellNames.isEmpty)
+            for name in notebook.cellNames { XCTAssertNotNil(Cells.all[name], "\(notebook.number): \(name)") }
+        }
+    }
+
+    /// The printed numbers come from the model: C1 with 8 maps changes them.
+    func testChangingTheModelChangesWhatTheLessonPrints() throws {
+        let changed = TrainedModel(net: LeNet5(variant: .paper, seed: 1, c1Maps: 8), log: [], config: LessonTests.model.config, origin: "test")
+        let context = try LessonContext(model: changed, splits: DataSource.embedded(), formats: [.svg], scale: 1)
+        let counts = try Cells.all["c1-counts"]!(context)
+        XCTAssertTrue(counts.contains("8 maps × (25 weights + 1 bias) = 208"), counts)
+        XCTAssertTrue(counts.contains("163,072"), counts)   // 784 × 208
+        let check = try Cells.all["check"]!(context)
+        XCTAssertTrue(check.contains("✗"), check)
+    }
+
+    func testUnknownLessonIsAClearError() throws {
+        let library = try NotebookLibrary()
+        XCTAssertThrowsError(try library.notebook("9")) {
+            XCTAssertEqual("\($0)", "unknown lesson '9': choose one of 1, 2, 3, 4, 5, 6, 7, all or list")
+        }
+        XCTAssertThrowsError(try library.notebook("x"))
+    }
+
+    func testNotebookParsing() {
+        let nb = Notebook(number: 2, text: "# Title\n\nSome *words*.\n<!-- cell: a -->\nMore.\n  <!-- cell: b -->\n")
+        XCTAssertEqual(nb.title, "Title")
+        XCTAssertEqual(nb.blocks, [.markdown("# Title\n\nSome *words*."), .cell("a"), .markdown("More."), .cell("b")])
+    }
+}
