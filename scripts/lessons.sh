@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build -c release --product lesson
-.build/release/lesson verify "$@"
+.build/release/lesson all "$@"

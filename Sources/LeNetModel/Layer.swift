@@ -73,4 +73,24 @@ extension Layer {
         if path == .fast, let fast = self as? any FastLayer { return fast.backwardFast(input: x, output: y, gradient: dy) }
         return backward(input: x, output: y, gradient: dy)
     }
+
+    /// For convolution and fully connected layers the Gauss–Newton pass is the backward pass
+    /// with every weight and input squared and ∂²E/∂y² scaled by f′(y) once more (backward
+    /// applies the second f′), so the fast backward computes it. Subsampling's β multiplies
+    /// a sum, whose square is not the sum of squares, so it keeps the reference code.
+    public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor, path: ComputePath) -> (input: Tensor, parameters: [Tensor]) {
+        guard path == .fast, self is Convolution || self is FullyConnected, let fast = self as? any FastLayer else {
+            return curvature(input: x, output: y, curvature: d2y)
+        }
+        var squared = fast
+        squared.parameters = parameters.map { p in
+            var p = p
+            p.value.scalars = p.value.scalars.map { $0 * $0 }
+            return p
+        }
+        var x2 = x, scaled = d2y
+        x2.scalars = x.scalars.map { $0 * $0 }
+        for k in scaled.scalars.indices { scaled.scalars[k] *= activation.derivative(output: y.scalars[k]) }
+        return squared.backwardFast(input: x2, output: y, gradient: scaled)
+    }
 }

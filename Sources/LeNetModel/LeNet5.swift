@@ -97,7 +97,7 @@ public struct LeNet5: Sendable {
         var d2y = curvature
         var result = [[Tensor]](repeating: [], count: layers.count)
         for l in layers.indices.reversed() {
-            let (d2x, d2p) = layers[l].curvature(input: trace[l], output: trace[l + 1], curvature: d2y)
+            let (d2x, d2p) = layers[l].curvature(input: trace[l], output: trace[l + 1], curvature: d2y, path: path)
             result[l] = d2p
             d2y = d2x
         }

@@ -30,3 +30,20 @@ final class FastPathTests: XCTestCase {
         }
     }
 }
+
+final class FastCurvatureTests: XCTestCase {
+    func testFastCurvatureMatchesTheReference() {
+        var rng = SeededGenerator(seed: 4)
+        var net = LeNet5(variant: .paper, seed: 8)
+        let x = Tensor(shape: [2, 1, 32, 32], scalars: (0..<2048).map { _ in rng.uniform(1.2) })
+        let trace = net.trace(x)
+        let d2 = Tensor(shape: [2, 10], scalars: (0..<20).map { _ in abs(rng.uniform(1)) })
+        net.path = .reference
+        let slow = net.curvature(trace: trace, curvature: d2)
+        net.path = .fast
+        let fast = net.curvature(trace: trace, curvature: d2)
+        for (a, b) in zip(slow.joined(), fast.joined()) {
+            for (p, q) in zip(a.scalars, b.scalars) { XCTAssertEqual(p, q, accuracy: 1e-4 * max(1, abs(p))) }
+        }
+    }
+}
