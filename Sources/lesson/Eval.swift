@@ -20,7 +20,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         let net = try Weights.load(weights, variant: model.variant)
         let splits = try model.splits()
-        guard let digits = splits.test ?? splits.validation ?? splits.train else { throw ValidationError("no digits in \(splits.source)") }
+        guard let digits = splits.test ?? splits.validation ?? splits.train else { throw OptionError("no digits in \(splits.source)") }
         let result = Evaluation(net: net, digits: digits)
         print("\(digits.name) digits of \(splits.source)")
         print("test error: \(result.errors)/\(result.count) = \(Format.percent(result.errorRate))")

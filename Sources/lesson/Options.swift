@@ -25,3 +25,10 @@ extension ModelOptions {
         return d
     }
 }
+
+/// A bad option or argument: one line on stderr and a non-zero exit (ArgumentParser's
+/// ValidationError would add the usage text).
+struct OptionError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -39,15 +39,15 @@ struct Run: ParsableCommand {
     var lessons: String = NotebookLibrary.defaultFolder
 
     func validate() throws {
-        guard epochs > 0 else { throw ValidationError("--epochs must be a positive whole number, not \(epochs)") }
-        guard scale > 0, scale <= 8 else { throw ValidationError("--scale must be between 0 and 8, not \(scale)") }
-        guard sample >= 0 else { throw ValidationError("--sample must not be negative") }
+        guard epochs > 0 else { throw OptionError("--epochs must be a positive whole number, not \(epochs)") }
+        guard scale > 0, scale <= 8 else { throw OptionError("--scale must be between 0 and 8, not \(scale)") }
+        guard sample >= 0 else { throw OptionError("--sample must not be negative") }
     }
 
     func formats() throws -> [FigureFormat] {
         try format.split(separator: ",").map {
             guard let f = FigureFormat(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw ValidationError("unknown format '\($0)' in --format: use png, svg, pdf")
+                throw OptionError("unknown format '\($0)' in --format: use png, svg, pdf")
             }
             return f
         }
@@ -61,7 +61,7 @@ struct Run: ParsableCommand {
         }
         let chosen = lesson == "all" ? library.notebooks : [try library.notebook(lesson)]
         let formats = try self.formats()
-        guard !formats.isEmpty else { throw ValidationError("--format names no format") }
+        guard !formats.isEmpty else { throw OptionError("--format names no format") }
         try OutputFolder.ensureWritable(output)
         let splits = try data.map(DataSource.folder) ?? DataSource.embedded()
         let terminal = Terminal()
@@ -84,8 +84,8 @@ enum OutputFolder {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw ValidationError("\(path): cannot create the output folder")
+            throw OptionError("\(path): cannot create the output folder")
         }
-        guard FileManager.default.isWritableFile(atPath: path) else { throw ValidationError("\(path): the output folder is not writable") }
+        guard FileManager.default.isWritableFile(atPath: path) else { throw OptionError("\(path): the output folder is not writable") }
     }
 }

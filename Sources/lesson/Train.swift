@@ -37,9 +37,9 @@ struct Train: ParsableCommand {
     var resume: String?
 
     func validate() throws {
-        if let epochs, epochs <= 0 { throw ValidationError("--epochs must be a positive whole number, not \(epochs)") }
-        if let batch, batch <= 0 { throw ValidationError("--batch must be a positive whole number, not \(batch)") }
-        if let lr, !(lr.isFinite && lr > 0) { throw ValidationError("--lr must be a positive finite number, not \(lr)") }
+        if let epochs, epochs <= 0 { throw OptionError("--epochs must be a positive whole number, not \(epochs)") }
+        if let batch, batch <= 0 { throw OptionError("--batch must be a positive whole number, not \(batch)") }
+        if let lr, !(lr.isFinite && lr > 0) { throw OptionError("--lr must be a positive finite number, not \(lr)") }
     }
 
     var config: TrainingConfig {
@@ -57,7 +57,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let splits = try model.splits()
-        guard let train = splits.train else { throw ValidationError("\(splits.source) has no training digits (train-images-idx3-ubyte)") }
+        guard let train = splits.train else { throw OptionError("\(splits.source) has no training digits (train-images-idx3-ubyte)") }
         let check = splits.validation ?? splits.test
         let config = self.config
         var trainer = Trainer(config: config, net: try resume.map { try Weights.load($0, variant: config.variant) })

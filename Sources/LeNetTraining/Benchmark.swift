@@ -1,0 +1,73 @@
+import Foundation
+import LeNetCore
+import LeNetData
+import LeNetModel
+
+/// Throughput of training and inference, measured on real digits.
+public struct Benchmark: Sendable {
+    public struct Result: Sendable {
+        public var variant: Variant
+        public var trainBatch1: Double
+        public var trainBatch64: Double
+        public var inferBatch1000: Double
+        /// Forward multiply-adds of one sample, from the model.
+        public var forwardMultiplyAdds: Int
+        public var peakMemoryMB: Double
+
+        /// Training costs about three forward passes (forward, ∂x, ∂w); 2 FLOP per multiply-add.
+        public var trainGFLOPs: Double { trainBatch64 * Double(6 * forwardMultiplyAdds) / 1e9 }
+        public var inferGFLOPs: Double { inferBatch1000 * Double(2 * forwardMultiplyAdds) / 1e9 }
+    }
+
+    public let digits: Digits
+    /// Least time each measurement runs for.
+    public let seconds: Double
+
+    public init(digits: Digits, seconds: Double = 1.5) {
+        self.digits = digits
+        self.seconds = seconds
+    }
+
+    /// Samples per second of `work(batch)` over batches of `size`, repeated for `seconds`.
+    func rate(batchSize size: Int, _ work: ([Int]) -> Void) -> Double {
+        var done = 0, next = 0
+        let start = Date()
+        repeat {
+            let indices = (0..<size).map { (next + $0) % digits.count }
+            next += size
+            work(indices)
+            done += size
+        } while Date().timeIntervalSince(start) < seconds
+        return Double(done) / Date().timeIntervalSince(start)
+    }
+
+    func trainRate(_ variant: Variant, batch: Int, path: ComputePath) -> Double {
+        var config = TrainingConfig.defaults(for: variant)
+        config.optimizer = .sgd
+        config.learningRate = variant == .paper ? 0.0005 : 0.01
+        var net = LeNet5(variant: variant, seed: 1)
+        net.path = path
+        var optimizer = Optimizer(kind: .sgd, for: net)
+        return rate(batchSize: batch) { indices in
+            let x = digits.batch(indices, scaling: variant.inputScaling)
+            let (_, grads, _) = net.gradients(x, labels: indices.map { Int(digits.labels[$0]) }, loss: config.loss)
+            optimizer.step(&net, gradients: grads, rate: config.learningRate)
+        }
+    }
+
+    public func run(_ variant: Variant, path: ComputePath = .fast) -> Result {
+        var net = LeNet5(variant: variant, seed: 1)
+        net.path = path
+        let infer = rate(batchSize: 1000) { _ = net.forward(digits.batch($0, scaling: variant.inputScaling)) }
+        return Result(variant: variant, trainBatch1: trainRate(variant, batch: 1, path: path),
+                      trainBatch64: trainRate(variant, batch: 64, path: path), inferBatch1000: infer,
+                      forwardMultiplyAdds: net.multiplyAdds, peakMemoryMB: Benchmark.peakMemoryMB())
+    }
+
+    /// The process's peak resident memory.
+    public static func peakMemoryMB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+}
