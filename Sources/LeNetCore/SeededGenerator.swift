@@ -1,9 +1,11 @@
 /// A small deterministic random generator (SplitMix64), so the same seed gives the same
 /// initial weights, shuffles and distortions on every machine.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The whole state: saving and restoring it continues the same sequence.
+    public private(set) var state: UInt64
 
     public init(seed: UInt64) { state = seed }
+    public init(state: UInt64) { self.state = state }
 
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

@@ -49,10 +49,11 @@ public struct TrainedModel: Sendable {
         guard let train = splits.train else { throw DataSourceError.noData(splits.source) }
         var trainer = Trainer(config: config)
         for epoch in 1...config.epochs {
-            let record = try trainer.trainEpoch(train, validation: splits.validation ?? splits.test) { done, total in
+            if let record = try trainer.trainEpoch(train, validation: splits.validation ?? splits.test, progress: { done, total in
                 progress("training epoch \(epoch)/\(config.epochs)", done, total)
+            }) {
+                epochDone(record)
             }
-            epochDone(record)
         }
         try Weights.save(trainer.net, to: paths.weights)
         try AtomicFile.write(TrainingReport.json(trainer.log, config: config, source: splits.source), to: paths.log)

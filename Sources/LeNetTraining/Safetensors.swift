@@ -71,6 +71,11 @@ public enum Safetensors {
     }
 
     public static func decode(_ data: Data, file: String) throws -> [Entry] {
+        try decodeWithMetadata(data, file: file).entries
+    }
+
+    /// The tensors and the header's string-to-string `__metadata__`.
+    public static func decodeWithMetadata(_ data: Data, file: String) throws -> (entries: [Entry], metadata: [String: String]) {
         let bytes = [UInt8](data)
         guard bytes.count >= 8 else { throw WeightsError.truncated(file) }
         let headerLength = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
@@ -105,7 +110,7 @@ public enum Safetensors {
             }
             entries.append(Entry(name: name, shape: shape, scalars: scalars))
         }
-        return entries
+        return (entries, header["__metadata__"] as? [String: String] ?? [:])
     }
 }
 
@@ -133,7 +138,12 @@ public enum Weights {
 
     /// Checks every tensor's name, dtype and shape against the variant's network.
     public static func decode(_ data: Data, file: String, variant: Variant) throws -> LeNet5 {
-        let entries = Dictionary(uniqueKeysWithValues: try Safetensors.decode(data, file: file).map { ($0.name, $0) })
+        try network(from: Safetensors.decode(data, file: file), file: file, variant: variant)
+    }
+
+    /// The network whose parameters these entries hold; any other entry is an error.
+    static func network(from list: [Safetensors.Entry], file: String, variant: Variant) throws -> LeNet5 {
+        let entries = Dictionary(list.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var net = LeNet5(variant: variant)
         let expected = Set(net.parameters.map(\.name))
         let other: Variant = variant == .paper ? .keras : .paper

@@ -63,12 +63,35 @@ public enum TrainingError: Error, CustomStringConvertible {
     var learningRate: Float { if case .diverged(_, let r) = self { return r }; return 0 }
 }
 
-/// Trains a LeNet-5 epoch by epoch.
+/// Where an interrupted epoch stopped: enough to continue it exactly.
+public struct EpochProgress: Sendable, Equatable {
+    public var epoch: Int
+    /// Training digits already used in this epoch.
+    public var position: Int
+    public var lossSum: Double
+    public var errors: Int
+    /// The distortion generator's state, so a resumed run draws the same distortions.
+    public var distorter: UInt64
+    public var seconds: Double
+
+    public init(epoch: Int, position: Int, lossSum: Double, errors: Int, distorter: UInt64, seconds: Double) {
+        self.epoch = epoch
+        self.position = position
+        self.lossSum = lossSum
+        self.errors = errors
+        self.distorter = distorter
+        self.seconds = seconds
+    }
+}
+
+/// Trains a LeNet-5 epoch by epoch; an epoch can stop after any step and continue later.
 public struct Trainer: Sendable {
     public let config: TrainingConfig
     public var net: LeNet5
     public var optimizer: Optimizer
     public var log: [EpochRecord] = []
+    /// Set while an epoch is unfinished (after an interruption).
+    public var inProgress: EpochProgress?
 
     public init(config: TrainingConfig, net: LeNet5? = nil) {
         self.config = config
@@ -84,29 +107,33 @@ public struct Trainer: Sendable {
         SeededGenerator(seed: config.seed &* 0x2545_F491_4F6C_DD1D &+ UInt64(epoch) &* 1_000_003 &+ stream)
     }
 
-    /// Runs the next epoch over `train`, reports (samples done, total) to `progress`, and
-    /// evaluates on `validation` when given.
+    /// Runs (or continues) the next epoch over `train`, reporting (samples done, total) to
+    /// `progress`, and evaluates on `validation` when given. When `shouldStop` turns true it
+    /// returns nil after the current step, with `inProgress` saying where to continue.
     @discardableResult
     public mutating func trainEpoch(_ train: Digits, validation: Digits? = nil,
-                                    progress: (Int, Int) -> Void = { _, _ in }) throws -> EpochRecord {
+                                    shouldStop: () -> Bool = { false },
+                                    progress: (Int, Int) -> Void = { _, _ in }) throws -> EpochRecord? {
         let start = Date()
         let epoch = epochsDone
         let rate = config.schedule.rate(base: config.learningRate, epoch: epoch, epochs: config.epochs)
         var order = Array(0..<train.count)
         var shuffler = generator(epoch: epoch, stream: 1)
         order.shuffle(using: &shuffler)
-        var distorter = generator(epoch: epoch, stream: 2)
         let scaling = config.variant.inputScaling
+        var state = inProgress ?? EpochProgress(epoch: epoch, position: 0, lossSum: 0, errors: 0,
+                                                distorter: generator(epoch: epoch, stream: 2).state, seconds: 0)
+        var distorter = SeededGenerator(state: state.distorter)
 
-        if config.optimizer == .sdlm {
+        // SDLM holds its curvature estimate for the pass; a resumed pass keeps the saved one.
+        if config.optimizer == .sdlm && state.position == 0 {
             let sample = Array(order.prefix(Optimizer.sdlmSamples))
             optimizer.estimateCurvature(net, samples: train.batch(sample, scaling: scaling),
                                         labels: sample.map { Int(train.labels[$0]) }, loss: config.loss)
         }
 
         let lastGood = net
-        var lossSum: Double = 0, errors = 0
-        for batchStart in stride(from: 0, to: order.count, by: config.batchSize) {
+        for batchStart in stride(from: state.position, to: order.count, by: config.batchSize) {
             let indices = Array(order[batchStart..<min(batchStart + config.batchSize, order.count)])
             let labels = indices.map { Int(train.labels[$0]) }
             let x = config.augment
@@ -117,17 +144,24 @@ public struct Trainer: Sendable {
                 net = lastGood
                 throw TrainingError.diverged(epoch: epoch + 1, learningRate: rate)
             }
-            lossSum += Double(loss) * Double(indices.count)
-            errors += zip(net.predictions(output), labels).filter { $0 != $1 }.count
+            state.lossSum += Double(loss) * Double(indices.count)
+            state.errors += zip(net.predictions(output), labels).filter { $0 != $1 }.count
             optimizer.step(&net, gradients: grads, rate: rate)
-            progress(batchStart + indices.count, order.count)
+            state.position = batchStart + indices.count
+            progress(state.position, order.count)
+            if shouldStop() && state.position < order.count {
+                state.distorter = distorter.state
+                state.seconds += Date().timeIntervalSince(start)
+                inProgress = state
+                return nil
+            }
         }
-        let record = EpochRecord(epoch: epoch + 1, learningRate: rate, trainLoss: Float(lossSum / Double(train.count)),
-                                 trainError: Double(errors) / Double(train.count),
+        inProgress = nil
+        let record = EpochRecord(epoch: epoch + 1, learningRate: rate, trainLoss: Float(state.lossSum / Double(train.count)),
+                                 trainError: Double(state.errors) / Double(train.count),
                                  validationError: validation.map { Evaluation(net: net, digits: $0, loss: config.loss).errorRate },
-                                 seconds: Date().timeIntervalSince(start))
+                                 seconds: state.seconds + Date().timeIntervalSince(start))
         log.append(record)
         return record
     }
 }
-

@@ -59,22 +59,76 @@ struct Train: ParsableCommand {
         let splits = try model.splits()
         guard let train = splits.train else { throw OptionError("\(splits.source) has no training digits (train-images-idx3-ubyte)") }
         let check = splits.validation ?? splits.test
-        let config = self.config
-        var trainer = Trainer(config: config, net: try resume.map { try Weights.load($0, variant: config.variant) })
+        var trainer = try startingTrainer()
+        let config = trainer.config
+        let resumeFile = (save as NSString).deletingPathExtension + ".resume.safetensors"
+        if trainer.epochsDone > 0 || trainer.inProgress != nil {
+            print("resuming after \(trainer.epochsDone) epochs" + (trainer.inProgress.map { " and \($0.position) digits of epoch \($0.epoch + 1)" } ?? ""))
+        }
         print("training LeNet-5 (\(config.variant.rawValue)) on \(Format.count(train.count)) digits of \(splits.source): \(config.optimizer.rawValue), lr \(config.learningRate), \(config.schedule.rawValue) schedule, batch \(config.batchSize), \(config.epochs) epochs, seed \(config.seed)\(config.augment ? ", augmented" : "")")
+        let interrupt = Interrupt()
         let progress = ProgressBar()
-        for _ in 0..<config.epochs {
+        while trainer.epochsDone < config.epochs {
             let epoch = trainer.epochsDone + 1
-            let record = try trainer.trainEpoch(train, validation: check) { done, total in
-                progress.update(label: "epoch \(epoch)/\(config.epochs)", done: done, total: total)
+            let record: EpochRecord?
+            do {
+                record = try trainer.trainEpoch(train, validation: check, shouldStop: { interrupt.requested }, progress: { done, total in
+                    progress.update(label: "epoch \(epoch)/\(config.epochs)", done: done, total: total)
+                })
+            } catch let error as TrainingError {
+                progress.finish()
+                try saveResults(trainer, source: splits.source)
+                print("the last good weights are saved in \(save)")
+                throw error
             }
             progress.finish()
+            guard let record else {
+                try saveResults(trainer, source: splits.source)
+                try AtomicFile.write(Checkpoint.encode(trainer), to: resumeFile)
+                let p = trainer.inProgress!
+                print("interrupted in epoch \(p.epoch + 1) after \(p.position) of \(train.count) digits; weights so far in \(save)")
+                print("resume with: lesson train \(model.data.map { "--data \($0) " } ?? "")--save \(save) --resume \(resumeFile)")
+                throw ExitCode(130)
+            }
             print(TrainingReport.line(record, checkName: splits.validation != nil ? "validation" : "test"))
         }
-        try Weights.save(trainer.net, to: save)
+        try saveResults(trainer, source: splits.source)
+        try? FileManager.default.removeItem(atPath: resumeFile)
         let base = (save as NSString).deletingPathExtension
-        try AtomicFile.write(TrainingReport.csv(trainer.log), to: base + ".csv")
-        try AtomicFile.write(TrainingReport.json(trainer.log, config: config, source: splits.source), to: base + ".json")
         print("weights written: \(save)\nlog written: \(base).csv, \(base).json")
     }
+
+    /// A checkpoint continues its run exactly; plain weights start a new run from them.
+    func startingTrainer() throws -> Trainer {
+        guard let resume else { return Trainer(config: config) }
+        guard let data = FileManager.default.contents(atPath: resume) else { throw WeightsError.unreadable(resume) }
+        if try Checkpoint.isCheckpoint(data, file: resume) { return try Checkpoint.decode(data, file: resume) }
+        return Trainer(config: config, net: try Weights.decode(data, file: resume, variant: config.variant))
+    }
+
+    func saveResults(_ trainer: Trainer, source: String) throws {
+        let base = (save as NSString).deletingPathExtension
+        try Weights.save(trainer.net, to: save)
+        try AtomicFile.write(TrainingReport.csv(trainer.log), to: base + ".csv")
+        try AtomicFile.write(TrainingReport.json(trainer.log, config: trainer.config, source: source), to: base + ".json")
+    }
+}
+
+/// Ctrl-C asks training to stop after the current step; a second Ctrl-C ends the process.
+final class Interrupt: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    private let source: DispatchSourceSignal
+
+    init() {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [weak self] in
+            signal(SIGINT, SIG_DFL)
+            self?.lock.withLock { self?.flag = true }
+        }
+        source.resume()
+    }
+
+    var requested: Bool { lock.withLock { flag } }
 }

@@ -81,3 +81,39 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(moved[0, 0, 10, 11], plain[0, 0, 10, 10], accuracy: 1e-5)
     }
 }
+
+final class ResumeTests: XCTestCase {
+    /// Interrupting mid-epoch, saving a checkpoint and resuming from it ends with the same
+    /// weights, log and optimizer state as a run never interrupted.
+    func testResumeFromACheckpointMatchesAnUninterruptedRun() throws {
+        let train = try DataSource.embedded().train!.subset(Array(0..<200))
+        for variant in Variant.allCases {
+            var config = TrainingConfig.defaults(for: variant)
+            config.epochs = 2
+            config.batchSize = 8
+            config.augment = true
+            var straight = Trainer(config: config)
+            try straight.trainEpoch(train)
+            try straight.trainEpoch(train)
+
+            var interrupted = Trainer(config: config)
+            var steps = 0
+            XCTAssertNil(try interrupted.trainEpoch(train, shouldStop: { steps += 1; return steps == 7 }))
+            XCTAssertEqual(interrupted.inProgress?.position, 56)
+            var resumed = try Checkpoint.decode(Checkpoint.encode(interrupted), file: "checkpoint")
+            XCTAssertEqual(resumed.inProgress, interrupted.inProgress)
+            try resumed.trainEpoch(train)
+            try resumed.trainEpoch(train)
+
+            XCTAssertEqual(resumed.net.parameters.map(\.value), straight.net.parameters.map(\.value), "\(variant)")
+            XCTAssertEqual(resumed.log.map(\.trainLoss), straight.log.map(\.trainLoss))
+            XCTAssertEqual(resumed.optimizer.state.joined().map(\.scalars), straight.optimizer.state.joined().map(\.scalars))
+        }
+    }
+
+    func testPlainWeightsAreNotACheckpoint() throws {
+        let data = Weights.encode(LeNet5(variant: .paper, seed: 1))
+        XCTAssertFalse(try Checkpoint.isCheckpoint(data, file: "w"))
+        XCTAssertThrowsError(try Checkpoint.decode(data, file: "w")) { XCTAssertTrue("\($0)".contains("not a training checkpoint")) }
+    }
+}
