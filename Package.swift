@@ -8,6 +8,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "lesson", targets: ["lesson"]),
+        // The readers of untrusted files, for the fuzz targets in Fuzz/.
+        .library(name: "LeNetReaders", targets: ["LeNetData", "LeNetModel", "LeNetTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -44,14 +44,22 @@ public enum IDX {
     }
 
     public static func readImages(at path: String) throws -> Images {
-        let bytes = try contents(of: path)
+        try images(from: contents(of: path), file: path)
+    }
+
+    /// Images from a file's bytes (already inflated), `file` naming it in errors.
+    public static func images(from bytes: [UInt8], file path: String) throws -> Images {
         let dims = try header(bytes, file: path, magic: imagesMagic, dimensions: 3)
         try expectLength(bytes, file: path, header: 16, payload: dims)
         return Images(count: dims[0], rows: dims[1], columns: dims[2], pixels: Array(bytes[16...]))
     }
 
     public static func readLabels(at path: String) throws -> [UInt8] {
-        let bytes = try contents(of: path)
+        try labels(from: contents(of: path), file: path)
+    }
+
+    /// Labels from a file's bytes (already inflated), `file` naming it in errors.
+    public static func labels(from bytes: [UInt8], file path: String) throws -> [UInt8] {
         let dims = try header(bytes, file: path, magic: labelsMagic, dimensions: 1)
         try expectLength(bytes, file: path, header: 8, payload: dims)
         let labels = Array(bytes[8...])
@@ -65,8 +73,13 @@ public enum IDX {
     static func contents(of path: String) throws -> [UInt8] {
         guard FileManager.default.fileExists(atPath: path) else { throw IDXError.missing(path) }
         guard let raw = FileManager.default.contents(atPath: path) else { throw IDXError.unreadable(path) }
+        return try inflated(raw, file: path)
+    }
+
+    /// Bytes as stored on disk, inflated when they are a gzip stream.
+    public static func inflated(_ raw: Data, file: String) throws -> [UInt8] {
         guard Gzip.isCompressed(raw) else { return [UInt8](raw) }
-        guard let inflated = Gzip.inflate(raw) else { throw IDXError.corruptGzip(path) }
+        guard let inflated = Gzip.inflate(raw) else { throw IDXError.corruptGzip(file) }
         return [UInt8](inflated)
     }
 

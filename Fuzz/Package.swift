@@ -1,0 +1,13 @@
+// swift-tools-version:6.0
+// libFuzzer targets for the readers of untrusted files. Built and run by scripts/fuzz.sh
+// with -sanitize=fuzzer,address; not part of the main build.
+import PackageDescription
+
+let package = Package(
+    name: "lenet5-fuzz",
+    dependencies: [.package(name: "lenet5-lessons", path: "..")],
+    targets: [
+        .executableTarget(name: "FuzzIDX", dependencies: [.product(name: "LeNetReaders", package: "lenet5-lessons")]),
+        .executableTarget(name: "FuzzSafetensors", dependencies: [.product(name: "LeNetReaders", package: "lenet5-lessons")]),
+    ]
+)
