@@ -44,11 +44,11 @@ public struct LeNet5: Sendable {
         ]
     }
 
-    /// The network initialized as its variant prescribes, from a seed.
-    public init(variant: Variant, seed: UInt64, c1Maps: Int = 6) {
+    /// The network initialized from a seed, as its variant prescribes unless told otherwise.
+    public init(variant: Variant, seed: UInt64, c1Maps: Int = 6, initialization: Initialization? = nil) {
         self.init(variant: variant, c1Maps: c1Maps)
         var rng = SeededGenerator(seed: seed)
-        Initialization.apply(to: &self, using: &rng)
+        (initialization ?? .default(for: variant)).apply(to: &self, using: &rng)
     }
 
     public func layer(named name: String) -> (any Layer)? {

@@ -15,6 +15,7 @@ public struct TrainingConfig: Sendable, Equatable {
     public var seed: UInt64 = 0
     public var augment = false
     public var loss: Loss
+    public var initialization: Initialization? = nil
 
     /// paper: SDLM, online (batch 1), 20 passes, η = 0.00005 held constant. The paper's own
     /// η = 0.0005 saturates the network in the first pass here: with the ±2.4/Fᵢ
@@ -95,7 +96,7 @@ public struct Trainer: Sendable {
 
     public init(config: TrainingConfig, net: LeNet5? = nil) {
         self.config = config
-        let net = net ?? LeNet5(variant: config.variant, seed: config.seed)
+        let net = net ?? LeNet5(variant: config.variant, seed: config.seed, initialization: config.initialization)
         self.net = net
         optimizer = Optimizer(kind: config.optimizer, momentum: config.momentum, for: net)
     }

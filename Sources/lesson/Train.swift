@@ -8,6 +8,7 @@ import LeNetTraining
 
 extension OptimizerKind: ExpressibleByArgument {}
 extension Schedule: ExpressibleByArgument {}
+extension Initialization: ExpressibleByArgument {}
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,6 +30,8 @@ struct Train: ParsableCommand {
     var schedule: Schedule?
     @Option(help: "Seed of the initial weights, the shuffles and the distortions.")
     var seed: UInt64 = 0
+    @Option(help: "Initial weights: paper (±2.4/fan-in), glorot or pytorch (default: paper for paper, glorot for keras).")
+    var initialization: Initialization?
     @Flag(help: "Distort each training digit at random (shift, scale, squeeze, shear), as the paper's extra patterns.")
     var augment = false
     @Option(help: "Where to save the weights; the log goes beside them (.csv, .json).")
@@ -52,6 +55,7 @@ struct Train: ParsableCommand {
         c.schedule = schedule ?? c.schedule
         c.seed = seed
         c.augment = augment
+        c.initialization = initialization
         return c
     }
 
