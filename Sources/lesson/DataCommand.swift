@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import LeNetData
+import LeNetLessons
+
+/// `lesson data`: which data sets are here; `lesson data download`: full MNIST.
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data", abstract: "Show the data sets present, or download full MNIST.",
+        subcommands: [Show.self, Download.self], defaultSubcommand: Show.self)
+
+    static let defaultFolder = "Data/mnist"
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the data sets present and check them.")
+
+        @Option(help: "Also look in this folder.")
+        var dir: String = DataCommand.defaultFolder
+
+        func run() throws {
+            var t = TextTable(headers: ["data set", "train", "test", "where"], alignments: [.left, .right, .right, .left])
+            let embedded = try DataSource.embedded()
+            t.add(["embedded MNIST 5k", Format.count(embedded.train?.count ?? 0) + " + " + Format.count(embedded.validation?.count ?? 0) + " val", "–", "built in"])
+            let candidates = [(dir, "downloaded MNIST", true), ("../shared/data/mnist-t10k", "MNIST test set", true),
+                              ("/usr/share/datasets/fashion-mnist", "Fashion-MNIST (Debian)", false)]
+            for (folder, name, isMNIST) in candidates where FileManager.default.fileExists(atPath: folder) {
+                do {
+                    let s = try DataSource.folder(folder)
+                    t.add([name, s.train.map { Format.count($0.count) } ?? "–", s.test.map { Format.count($0.count) } ?? "–",
+                           folder + (isMNIST ? checksums(folder) : "")])
+                } catch {
+                    t.add([name, "–", "–", "\(folder): \(error)"])
+                }
+            }
+            print(t.rendered)
+            if !FileManager.default.fileExists(atPath: dir) { print("\nFull MNIST is not in \(dir): 'lesson data download' fetches it.") }
+        }
+
+        /// "(MD5 ✓ 4/4)" when the folder holds MNIST files with their published sums.
+        func checksums(_ folder: String) -> String {
+            let present = MNISTFile.all.filter { FileManager.default.fileExists(atPath: folder + "/" + $0.name) }
+            guard !present.isEmpty else { return "" }
+            let good = present.filter { f in FileManager.default.contents(atPath: folder + "/" + f.name).map { MD5.hex([UInt8]($0)) == f.md5 } ?? false }
+            return good.count == present.count ? "  (MD5 ✓ \(good.count) files)" : "  (MD5 ✗ on \(present.count - good.count) of \(present.count) files: not MNIST or damaged)"
+        }
+    }
+
+    struct Download: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Download the four MNIST files, check their MD5 sums, resume a partial download.")
+
+        @Option(help: "Where to put the files.")
+        var dir: String = DataCommand.defaultFolder
+        @Option(help: "A mirror to try first (a URL ending in /); repeatable.")
+        var mirror: [String] = []
+
+        func run() throws {
+            let bar = ProgressBar()
+            try MNISTDownload.download(to: dir, mirrors: mirror + MNISTDownload.mirrors) { name, done, total in
+                bar.update(label: name, done: Int(done / 1024), total: Int((total ?? done) / 1024))
+            }
+            bar.finish()
+            print("MNIST is in \(dir), every file checked against its published MD5 sum. Use it with --data \(dir).")
+        }
+    }
+}
