@@ -39,6 +39,7 @@ let package = Package(
         .testTarget(name: "LeNetDataTests", dependencies: ["LeNetData"]),
         .testTarget(name: "LeNetModelTests", dependencies: ["LeNetModel", "LeNetData"]),
         .testTarget(name: "LeNetFiguresTests", dependencies: ["LeNetFigures"]),
+        .testTarget(name: "LessonCLITests", dependencies: ["lesson"]),
         .testTarget(name: "LeNetLessonsTests", dependencies: ["LeNetLessons", "LeNetTraining", "LeNetModel", "LeNetData", "LeNetFigures"]),
         .testTarget(name: "LeNetTrainingTests", dependencies: ["LeNetTraining", "LeNetModel", "LeNetData"]),
     ]

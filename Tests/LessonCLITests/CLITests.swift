@@ -1,0 +1,62 @@
+import Foundation
+import XCTest
+
+/// The `lesson` executable on bad input: one line on stderr, a non-zero exit, no trap.
+final class CLITests: XCTestCase {
+    /// The built `lesson`, beside this test bundle.
+    let binary = Bundle(for: CLITests.self).bundleURL.appendingPathComponent("lesson").path
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())").path
+
+    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func assertOneLineError(_ arguments: [String], contains text: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try run(arguments)
+        XCTAssertNotEqual(r.status, 0, "\(arguments)", file: file, line: line)
+        let lines = r.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "\(arguments): \(r.stderr)", file: file, line: line)
+        XCTAssertTrue(r.stderr.contains(text), "\(arguments): \(r.stderr)", file: file, line: line)
+    }
+
+    override func setUpWithError() throws {
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary), "lesson is not built beside the tests: \(binary)")
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    func testBadOptions() throws {
+        try assertOneLineError(["9"], contains: "unknown lesson '9'")
+        try assertOneLineError(["train", "--epochs", "0"], contains: "--epochs must be a positive whole number")
+        try assertOneLineError(["train", "--batch=-3"], contains: "--batch must be a positive whole number")
+        try assertOneLineError(["train", "--lr", "nan"], contains: "--lr must be a positive finite number")
+        try assertOneLineError(["train", "--lr", "inf"], contains: "--lr must be a positive finite number")
+        try assertOneLineError(["1", "--output", "/proc/no/such"], contains: "cannot create the output folder")
+        try assertOneLineError(["1", "--format", "gif"], contains: "unknown format 'gif'")
+    }
+
+    func testBadFiles() throws {
+        let bad = scratch + "/data"
+        try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: bad + "/t10k-images-idx3-ubyte", contents: Data([0, 0, 8, 3, 0, 0]))
+        try assertOneLineError(["verify", "--data", bad], contains: "t10k-images-idx3-ubyte")
+        try assertOneLineError(["verify", "--data", scratch + "/none"], contains: "no such folder")
+        FileManager.default.createFile(atPath: scratch + "/w.safetensors", contents: Data("garbage!".utf8))
+        try assertOneLineError(["eval", "--weights", scratch + "/w.safetensors"], contains: "w.safetensors")
+        try assertOneLineError(["eval", "--weights", scratch + "/missing.safetensors"], contains: "cannot be read")
+    }
+
+    func testVerifyPassesOnThePaperVariant() throws {
+        let r = try run(["verify"])
+        XCTAssertEqual(r.status, 0)
+        XCTAssertTrue(r.stdout.contains("Every shape and count matches the paper."))
+    }
+}
