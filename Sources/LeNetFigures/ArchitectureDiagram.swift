@@ -12,7 +12,7 @@ public struct ArchitectureDiagram: Figure {
     public var title: String
     public var stages: [Stage]
     public var highlighted: String?
-    public var size: (width: Double, height: Double) = (1080, 360)
+    public var size: (width: Double, height: Double) = (1240, 360)
 
     public init(title: String, stages: [Stage], highlighted: String? = nil) {
         self.title = title
@@ -23,9 +23,15 @@ public struct ArchitectureDiagram: Figure {
     /// Where a stage is drawn: its box (front map) and the depth of the stack behind it.
     struct Placement { var x, y, side, height, depth: Double }
 
-    func placement(_ stage: Stage, centre: Double, baseline: Double) -> Placement {
+    /// Points per pixel of a map: the largest map and the deepest stack fit in one slot.
+    func unit(slot: Double) -> Double {
+        let largest = stages.filter { $0.shape.count == 3 }.map { Double($0.shape[1]) }.max() ?? 32
+        return min(150, slot - 7 * 6 - 24) / largest
+    }
+
+    func placement(_ stage: Stage, centre: Double, baseline: Double, unit: Double) -> Placement {
         if stage.shape.count == 3 {
-            let side = max(Double(stage.shape[1]) * 150 / 32, 10)
+            let side = max(Double(stage.shape[1]) * unit, 10)
             let depth = Double(min(stage.shape[0], 8) - 1) * 6
             return Placement(x: centre - (side + depth) / 2, y: baseline - side, side: side, height: side, depth: depth)
         }
@@ -39,7 +45,8 @@ public struct ArchitectureDiagram: Figure {
         let slot = (canvas.width - 2 * Frame.margin) / Double(stages.count)
         let baseline = top + 190.0
         let centres = stages.indices.map { Frame.margin + slot * (Double($0) + 0.5) }
-        let places = zip(stages, centres).map { placement($0, centre: $1, baseline: baseline) }
+        let scale = unit(slot: slot)
+        let places = zip(stages, centres).map { placement($0, centre: $1, baseline: baseline, unit: scale) }
         // Connectors first, so the stacks sit on top of them.
         for k in places.indices.dropFirst() {
             let from = places[k - 1], to = places[k]
