@@ -3,6 +3,10 @@
 // Data flows one way: LeNetData → LeNetModel → LeNetTraining → LeNetFigures → LeNetLessons → lesson.
 import PackageDescription
 
+/// Release builds may use AVX2 and FMA (any x86-64 CPU since 2013): the fast path's loops
+/// vectorize 8 floats wide instead of 4.
+let vectorize: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux], configuration: .release))]
+
 let package = Package(
     name: "lenet5-lessons",
     platforms: [.macOS(.v13)],
@@ -25,8 +29,8 @@ let package = Package(
                 resources: [.copy("Resources/mnist5k-images-idx3-ubyte.gz"),
                             .copy("Resources/mnist5k-labels-idx1-ubyte.gz"),
                             .copy("Resources/PROVENANCE.md")]),
-        .target(name: "LeNetModel", dependencies: ["LeNetCore", "LeNetData"]),
-        .target(name: "LeNetTraining", dependencies: ["LeNetCore", "LeNetData", "LeNetModel"]),
+        .target(name: "LeNetModel", dependencies: ["LeNetCore", "LeNetData"], swiftSettings: vectorize),
+        .target(name: "LeNetTraining", dependencies: ["LeNetCore", "LeNetData", "LeNetModel"], swiftSettings: vectorize),
         .target(name: "LeNetFigures", dependencies: ["CCairo", "LeNetCore"]),
         .target(name: "LeNetLessons", dependencies: [
             "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures",

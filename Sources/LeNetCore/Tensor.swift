@@ -63,3 +63,22 @@ public struct Tensor: Equatable, Sendable {
 
     public var maxAbs: Float { scalars.reduce(0) { max($0, abs($1)) } }
 }
+
+extension Tensor {
+    /// Samples `range` of a batch.
+    public func samples(_ range: Range<Int>) -> Tensor {
+        let size = count / shape[0]
+        return Tensor(shape: [range.count] + shape.dropFirst(), scalars: Array(scalars[range.lowerBound * size..<range.upperBound * size]))
+    }
+
+    /// Batches joined along the batch axis.
+    public static func concatenating(_ parts: [Tensor]) -> Tensor {
+        Tensor(shape: [parts.reduce(0) { $0 + $1.shape[0] }] + parts[0].shape.dropFirst(), scalars: parts.flatMap(\.scalars))
+    }
+
+    /// Splits 0..<n into at most `parts` contiguous ranges of near-equal size.
+    public static func chunks(_ n: Int, parts: Int) -> [Range<Int>] {
+        let p = max(1, min(parts, n))
+        return (0..<p).map { n * $0 / p..<n * ($0 + 1) / p }
+    }
+}

@@ -18,6 +18,15 @@ public struct LeNet5: Sendable {
     public var layers: [any Layer]
     /// The fast path by default; `.reference` runs the plain loops that read like the paper.
     public var path: ComputePath = .fast
+    /// Cores a batch is split across on the fast path (results are summed in a fixed order).
+    public var threads = coreCount
+    /// Smallest share of a batch worth a thread of its own.
+    static let samplesPerThread = 16
+
+    /// The sub-batches a batch of n is split into.
+    public func chunks(_ n: Int) -> [Range<Int>] {
+        path == .fast ? Tensor.chunks(n, parts: min(threads, n / LeNet5.samplesPerThread)) : [0..<n]
+    }
 
     /// Per-sample input shape (C, H, W).
     public static let inputShape = [1, Digits.inputSize, Digits.inputSize]
@@ -72,7 +81,11 @@ public struct LeNet5: Sendable {
 
     /// The network's outputs: RBF penalties (paper) or logits (keras), shape (N, 10).
     public func forward(_ x: Tensor) -> Tensor {
-        layers.reduce(x) { $1.forward($0, path: path) }
+        let parts = chunks(x.shape[0])
+        guard parts.count > 1 else { return layers.reduce(x) { $1.forward($0, path: path) } }
+        var one = self
+        one.threads = 1
+        return .concatenating(parallelMap(parts.count) { [one] in one.forward(x.samples(parts[$0])) })
     }
 
     /// The input followed by every layer's output.

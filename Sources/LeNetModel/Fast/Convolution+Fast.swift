@@ -1,85 +1,123 @@
 import LeNetCore
 
-/// The fast path of `Convolution`: the same sums as `forward` and `backward`, ordered so that
-/// the innermost loop runs along a row of contiguous floats (a vectorizable axpy or dot).
+/// The fast path of `Convolution`: per sample, the input patches are unrolled into a matrix
+/// (im2col: one row per kernel weight, one column per output position), so every inner loop
+/// runs along all output positions at once: a long, vectorizable axpy or dot. Only the
+/// (output, input) map pairs of the connection table are visited, as in the reference.
 extension Convolution {
-    public func forwardFast(_ x: Tensor) -> Tensor {
-        let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], k = kernelSize
-        let outH = inH - k + 1, outW = inW - k + 1, outMaps = table.outputMaps, inMaps = table.inputMaps
-        var y = Tensor(zeros: [n, outMaps, outH, outW])
-        x.withPointer { xp in
-            weight.withPointer { wp in
-                y.withMutablePointer { yp in
-                    for s in 0..<n {
-                        for o in 0..<outMaps {
-                            let out = yp + (s * outMaps + o) * outH * outW
-                            for q in 0..<outH * outW { out[q] = bias.scalars[o] }
-                            for i in table.inputs[o] {
-                                let input = xp + (s * inMaps + i) * inH * inW
-                                let kernel = wp + (o * inMaps + i) * k * k
-                                if outH == 1 && outW == 1 && inW == k {
-                                    // C5: the kernel covers the whole map, a single dot product.
-                                    out[0] += Kernels.dot(k * k, kernel, input)
-                                    continue
-                                }
-                                for u in 0..<k {
-                                    for v in 0..<k {
-                                        let w = kernel[u * k + v]
-                                        for r in 0..<outH {
-                                            Kernels.axpy(outW, w, input + (r + u) * inW + v, out + r * outW)
-                                        }
-                                    }
-                                }
-                            }
-                            Kernels.activate(activation, outH * outW, out)
-                        }
+    /// col[(i·k + u)·k + v][r·outW + c] = x[i][r + u][c + v]
+    @inline(__always)
+    func unroll(_ input: UnsafePointer<Float>, inH: Int, inW: Int, outH: Int, outW: Int, into col: UnsafeMutablePointer<Float>) {
+        let k = kernelSize, positions = outH * outW
+        for i in 0..<table.inputMaps {
+            for u in 0..<k {
+                for v in 0..<k {
+                    let row = col + ((i * k + u) * k + v) * positions
+                    for r in 0..<outH {
+                        let src = input + (i * inH + r + u) * inW + v
+                        let dst = row + r * outW
+                        for c in 0..<outW { dst[c] = src[c] }
                     }
                 }
             }
         }
+    }
+
+    public func forwardFast(_ x: Tensor) -> Tensor {
+        let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], k = kernelSize, area = k * k
+        let outH = inH - k + 1, outW = inW - k + 1, positions = outH * outW
+        let outMaps = table.outputMaps, inMaps = table.inputMaps, rows = inMaps * area
+        var y = Tensor(zeros: [n, outMaps, outH, outW])
+        var col = [Float](repeating: 0, count: rows * positions)
+        x.withPointer { xp in weight.withPointer { wp in y.withMutablePointer { yp in col.withUnsafeMutableBufferPointer { cb in
+            let colp = cb.baseAddress!
+            for s in 0..<n {
+                let input = xp + s * inMaps * inH * inW
+                if positions == 1 {
+                    // C5 on 32×32: each kernel covers its whole input, a dot product per map.
+                    for o in 0..<outMaps {
+                        var a = bias.scalars[o]
+                        for i in table.inputs[o] { a += Kernels.dot(area, wp + (o * inMaps + i) * area, input + i * area) }
+                        yp[s * outMaps + o] = activation(a)
+                    }
+                    continue
+                }
+                unroll(input, inH: inH, inW: inW, outH: outH, outW: outW, into: colp)
+                for o in 0..<outMaps {
+                    let out = yp + (s * outMaps + o) * positions
+                    let b = bias.scalars[o]
+                    for p in 0..<positions { out[p] = b }
+                    for i in table.inputs[o] {
+                        for j in i * area..<(i + 1) * area {
+                            Kernels.axpy(positions, wp[o * rows + j], colp + j * positions, out)
+                        }
+                    }
+                    Kernels.activate(activation, positions, out)
+                }
+            }
+        } } } }
         return y
     }
 
     public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor) -> (input: Tensor, parameters: [Tensor]) {
-        let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], k = kernelSize
-        let outH = y.shape[2], outW = y.shape[3], outMaps = table.outputMaps, inMaps = table.inputMaps
-        let area = outH * outW
+        let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], k = kernelSize, area = k * k
+        let outH = y.shape[2], outW = y.shape[3], positions = outH * outW
+        let outMaps = table.outputMaps, inMaps = table.inputMaps, rows = inMaps * area
         var dx = Tensor(zeros: x.shape)
         var dw = Tensor(zeros: weight.shape)
         var db = Tensor(zeros: bias.shape)
-        var da = [Float](repeating: 0, count: area)
+        var col = [Float](repeating: 0, count: rows * positions)
+        var dcol = [Float](repeating: 0, count: rows * positions)
+        var da = [Float](repeating: 0, count: outMaps * positions)
         x.withPointer { xp in y.withPointer { yp in dy.withPointer { dyp in weight.withPointer { wp in
-            dx.withMutablePointer { dxp in dw.withMutablePointer { dwp in
-                da.withUnsafeMutableBufferPointer { dab in
-                    let dap = dab.baseAddress!
-                    for s in 0..<n {
-                        for o in 0..<outMaps {
-                            let base = (s * outMaps + o) * area
-                            Kernels.slope(activation, area, dyp + base, yp + base, dap)
-                            var sum: Float = 0
-                            for q in 0..<area { sum += dap[q] }
-                            db.scalars[o] += sum
-                            for i in table.inputs[o] {
-                                let input = xp + (s * inMaps + i) * inH * inW
-                                let dInput = dxp + (s * inMaps + i) * inH * inW
-                                let kernel = wp + (o * inMaps + i) * k * k
-                                let dKernel = dwp + (o * inMaps + i) * k * k
-                                for u in 0..<k {
-                                    for v in 0..<k {
-                                        var g: Float = 0
-                                        for r in 0..<outH {
-                                            g += Kernels.dot(outW, dap + r * outW, input + (r + u) * inW + v)
-                                            Kernels.axpy(outW, kernel[u * k + v], dap + r * outW, dInput + (r + u) * inW + v)
-                                        }
-                                        dKernel[u * k + v] += g
-                                    }
-                                }
+        dx.withMutablePointer { dxp in dw.withMutablePointer { dwp in db.withMutablePointer { dbp in
+        col.withUnsafeMutableBufferPointer { cb in dcol.withUnsafeMutableBufferPointer { dcb in da.withUnsafeMutableBufferPointer { dab in
+            let colp = cb.baseAddress!, dcolp = dcb.baseAddress!, dap = dab.baseAddress!
+            for s in 0..<n {
+                let input = xp + s * inMaps * inH * inW, dInput = dxp + s * inMaps * inH * inW
+                // ∂E/∂a = ∂E/∂y · f′, for every map of this sample.
+                Kernels.slope(activation, outMaps * positions, dyp + s * outMaps * positions, yp + s * outMaps * positions, dap)
+                for o in 0..<outMaps {
+                    var sum: Float = 0
+                    for p in 0..<positions { sum += dap[o * positions + p] }
+                    dbp[o] += sum
+                }
+                if positions == 1 {
+                    for o in 0..<outMaps {
+                        let g = dap[o]
+                        for i in table.inputs[o] {
+                            Kernels.axpy(area, g, input + i * area, dwp + (o * inMaps + i) * area)
+                            Kernels.axpy(area, g, wp + (o * inMaps + i) * area, dInput + i * area)
+                        }
+                    }
+                    continue
+                }
+                unroll(input, inH: inH, inW: inW, outH: outH, outW: outW, into: colp)
+                for j in 0..<rows * positions { dcolp[j] = 0 }
+                for o in 0..<outMaps {
+                    let g = dap + o * positions
+                    for i in table.inputs[o] {
+                        for j in i * area..<(i + 1) * area {
+                            dwp[o * rows + j] += Kernels.dot(positions, g, colp + j * positions)
+                            Kernels.axpy(positions, wp[o * rows + j], g, dcolp + j * positions)
+                        }
+                    }
+                }
+                // col2im: each unrolled gradient goes back to the input pixel it came from.
+                for i in 0..<inMaps {
+                    for u in 0..<k {
+                        for v in 0..<k {
+                            let row = dcolp + ((i * k + u) * k + v) * positions
+                            for r in 0..<outH {
+                                let dst = dInput + (i * inH + r + u) * inW + v
+                                let src = row + r * outW
+                                for c in 0..<outW { dst[c] += src[c] }
                             }
                         }
                     }
                 }
-            } }
-        } } } }
+            }
+        } } } } } } } } } }
         return (dx, [dw, db])
     }
 }

@@ -4,23 +4,39 @@ import LeNetCore
 /// Each takes counts explicitly; callers guarantee the ranges (tests hold the fast path
 /// against the reference layers).
 enum Kernels {
-    /// y[0..<n] += a · x[0..<n]
+    /// y[0..<n] += a · x[0..<n], eight floats at a time.
     @inline(__always)
     static func axpy(_ n: Int, _ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-        for k in 0..<n { y[k] += a * x[k] }
+        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
+        let av = SIMD8<Float>(repeating: a)
+        var k = 0
+        while k + 8 <= n {
+            let sum = ry.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+                .addingProduct(av, rx.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self))
+            ry.storeBytes(of: sum, toByteOffset: 4 * k, as: SIMD8<Float>.self)
+            k += 8
+        }
+        while k < n { y[k] += a * x[k]; k += 1 }
     }
 
-    /// Σ x[k]·y[k], with four partial sums so the loop vectorizes.
+    /// Σ x[k]·y[k], with two eight-wide partial sums.
     @inline(__always)
     static func dot(_ n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
-        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+        let rx = UnsafeRawPointer(x), ry = UnsafeRawPointer(y)
+        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
         var k = 0
-        while k + 4 <= n {
-            s0 += x[k] * y[k]; s1 += x[k + 1] * y[k + 1]; s2 += x[k + 2] * y[k + 2]; s3 += x[k + 3] * y[k + 3]
-            k += 4
+        while k + 16 <= n {
+            s0.addProduct(rx.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self), ry.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self))
+            s1.addProduct(rx.loadUnaligned(fromByteOffset: 4 * k + 32, as: SIMD8<Float>.self), ry.loadUnaligned(fromByteOffset: 4 * k + 32, as: SIMD8<Float>.self))
+            k += 16
         }
-        while k < n { s0 += x[k] * y[k]; k += 1 }
-        return (s0 + s1) + (s2 + s3)
+        if k + 8 <= n {
+            s0.addProduct(rx.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self), ry.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self))
+            k += 8
+        }
+        var sum = (s0 + s1).sum()
+        while k < n { sum += x[k] * y[k]; k += 1 }
+        return sum
     }
 
     /// Applies the activation in place.

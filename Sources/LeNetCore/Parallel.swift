@@ -1,0 +1,17 @@
+import Dispatch
+import Foundation
+
+/// Runs `body` for each index on up to all cores and returns the results in index order,
+/// so that sums over them do not depend on scheduling.
+public func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
+    guard count > 1 else { return (0..<count).map(body) }
+    let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
+    results.initialize(repeating: nil)
+    defer { results.deallocate() }
+    nonisolated(unsafe) let slots = results
+    DispatchQueue.concurrentPerform(iterations: count) { i in slots[i] = body(i) }
+    return results.map { $0! }
+}
+
+/// Cores this process may use.
+public let coreCount = ProcessInfo.processInfo.activeProcessorCount
