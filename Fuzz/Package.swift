@@ -7,7 +7,8 @@ let package = Package(
     name: "lenet5-fuzz",
     dependencies: [.package(name: "lenet5-lessons", path: "..")],
     targets: [
-        .executableTarget(name: "FuzzIDX", dependencies: [.product(name: "LeNetReaders", package: "lenet5-lessons")]),
-        .executableTarget(name: "FuzzSafetensors", dependencies: [.product(name: "LeNetReaders", package: "lenet5-lessons")]),
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "FuzzIDX", dependencies: ["FuzzSupport", .product(name: "LeNetReaders", package: "lenet5-lessons")]),
+        .executableTarget(name: "FuzzSafetensors", dependencies: ["FuzzSupport", .product(name: "LeNetReaders", package: "lenet5-lessons")]),
     ]
 )

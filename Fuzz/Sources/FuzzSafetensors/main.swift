@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import LeNetModel
 import LeNetTraining
 
@@ -12,11 +13,4 @@ let fuzz: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt = { start, count i
     return 0
 }
 
-// SwiftPM gives an executable its own main, so libFuzzer is driven from here.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-               _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-
-var argc = CommandLine.argc
-var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-exit(runDriver(&argc, &argv, fuzz))
+runFuzzer(fuzz)

@@ -25,6 +25,16 @@ public enum Cells {
         },
     ]
 
+    /// A layer's maps for the sample digit, as a figure named "<layer>-maps".
+    static func featureMaps(_ ctx: LessonContext, layer: String, title: String, subtitle: String, columns: Int, tileSize: Double) throws -> String {
+        let maps = ctx.output(of: layer)
+        let shape = Array(maps.shape.dropFirst())
+        try ctx.save(ImageGrid(title: "\(layer): the \(shape[0]) \(title) of digit \(ctx.sample), \(shape[1])×\(shape[2]) each", subtitle: subtitle,
+                               tiles: mapTiles(maps, name: layer), columns: columns, scale: .shared(activationScale),
+                               colorBarLabel: "activation", tileSize: tileSize), as: "\(layer.lowercased())-maps")
+        return "\(layer) output: \(Format.shape(shape)), values \(value(maps.scalars.min()!)) … \(value(maps.scalars.max()!))"
+    }
+
     /// Tiles for the maps of a (1, C, H, W) tensor.
     static func mapTiles(_ t: Tensor, name: String) -> [ImageGrid.Tile] {
         (0..<t.shape[1]).map { .init(caption: "\(name) map \($0)", values: t.map(0, $0), rows: t.shape[2], columns: t.shape[3]) }

@@ -42,12 +42,8 @@ extension Cells {
             return "C1's kernels after training; biases: " + c1.bias.scalars.map { Cells.value($0) }.joined(separator: ", ")
         },
         "c1-maps": { ctx in
-            let maps = ctx.output(of: "C1")
-            try ctx.save(ImageGrid(title: "C1: the \(maps.shape[1]) feature maps of digit \(ctx.sample)",
-                                   subtitle: "squashed outputs, white = −1.7159, black = +1.7159",
-                                   tiles: Cells.mapTiles(maps, name: "C1"), columns: 6, scale: .shared(Cells.activationScale),
-                                   colorBarLabel: "activation", tileSize: 110), as: "c1-maps")
-            return "C1 output: \(Format.shape(Array(maps.shape.dropFirst()))), values \(Cells.value(maps.scalars.min()!)) … \(Cells.value(maps.scalars.max()!))"
+            try Cells.featureMaps(ctx, layer: "C1", title: "feature maps", subtitle: "squashed outputs, white = −1.7159, black = +1.7159",
+                                  columns: 6, tileSize: 110)
         },
         "c1-receptive-field": { ctx in
             let c1 = ctx.layer("C1", as: Convolution.self)

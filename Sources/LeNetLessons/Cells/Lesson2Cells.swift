@@ -6,12 +6,8 @@ import LeNetModel
 extension Cells {
     static let lesson2: [String: Cell] = [
         "s2-maps": { ctx in
-            let maps = ctx.output(of: "S2")
-            try ctx.save(ImageGrid(title: "S2: the \(maps.shape[1]) subsampled maps of digit \(ctx.sample)",
-                                   subtitle: "half the resolution of C1: each unit summarizes a 2×2 block",
-                                   tiles: Cells.mapTiles(maps, name: "S2"), columns: 6, scale: .shared(Cells.activationScale),
-                                   colorBarLabel: "activation", tileSize: 110), as: "s2-maps")
-            return "S2 output: \(Format.shape(Array(maps.shape.dropFirst())))"
+            try Cells.featureMaps(ctx, layer: "S2", title: "subsampled maps", subtitle: "half the resolution of C1: each unit summarizes a 2×2 block",
+                                  columns: 6, tileSize: 110)
         },
         "s2-parameters": { ctx in
             let s2 = ctx.layer("S2", as: Subsampling.self)

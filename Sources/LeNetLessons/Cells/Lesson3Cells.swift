@@ -37,11 +37,8 @@ extension Cells {
             return "\(c3.table.connectedPairs) kernels of \(k)×\(k); \(c3.table.outputMaps * c3.table.inputMaps - c3.table.connectedPairs) cells stay empty."
         },
         "c3-maps": { ctx in
-            let maps = ctx.output(of: "C3")
-            try ctx.save(ImageGrid(title: "C3: the \(maps.shape[1]) feature maps of digit \(ctx.sample)", subtitle: "each combines a different subset of S2's maps",
-                                   tiles: Cells.mapTiles(maps, name: "C3"), columns: 8, scale: .shared(Cells.activationScale),
-                                   colorBarLabel: "activation", tileSize: 90), as: "c3-maps")
-            return "C3 output: \(Format.shape(Array(maps.shape.dropFirst())))"
+            try Cells.featureMaps(ctx, layer: "C3", title: "feature maps", subtitle: "each combines a different subset of S2's maps",
+                                  columns: 8, tileSize: 90)
         },
         "c3-counts": { ctx in
             let c3 = ctx.layer("C3", as: Convolution.self)

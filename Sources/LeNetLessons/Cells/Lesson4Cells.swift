@@ -5,11 +5,7 @@ import LeNetModel
 extension Cells {
     static let lesson4: [String: Cell] = [
         "s4-maps": { ctx in
-            let maps = ctx.output(of: "S4")
-            try ctx.save(ImageGrid(title: "S4: the \(maps.shape[1]) maps of digit \(ctx.sample), 5×5 each", subtitle: "the last maps with a spatial layout",
-                                   tiles: Cells.mapTiles(maps, name: "S4"), columns: 8, scale: .shared(Cells.activationScale),
-                                   colorBarLabel: "activation", tileSize: 90), as: "s4-maps")
-            return "S4 output: \(Format.shape(Array(maps.shape.dropFirst())))"
+            try Cells.featureMaps(ctx, layer: "S4", title: "maps", subtitle: "the last maps with a spatial layout", columns: 8, tileSize: 90)
         },
         "receptive-fields": { ctx in
             // A unit's field on the input grows by (k − 1)·jump through a k×k layer, and the
