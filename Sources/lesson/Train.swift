@@ -34,6 +34,8 @@ struct Train: ParsableCommand {
     var initialization: Initialization?
     @Flag(help: "Distort each training digit at random (shift, scale, squeeze, shear), as the paper's extra patterns.")
     var augment = false
+    @Flag(help: "Train on all 5,000 embedded digits, with no validation split.")
+    var noValidation = false
     @Option(help: "Where to save the weights; the log goes beside them (.csv, .json).")
     var save: String = "Output/weights.safetensors"
     @Option(help: "Start from these weights instead of a fresh initialization.")
@@ -60,7 +62,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let splits = try model.splits()
+        let splits = noValidation && model.data == nil ? try DataSource.embedded(validationPerClass: 0) : try model.splits()
         guard let train = splits.train else { throw OptionError("\(splits.source) has no training digits (train-images-idx3-ubyte)") }
         let check = splits.validation ?? splits.test
         var trainer = try startingTrainer()

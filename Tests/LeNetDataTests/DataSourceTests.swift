@@ -15,6 +15,12 @@ final class DataSourceTests: XCTestCase {
         XCTAssertNil(splits.test)
     }
 
+    func testAllFiveThousandForTrainingWithoutValidation() throws {
+        let splits = try DataSource.embedded(validationPerClass: 0)
+        XCTAssertEqual(splits.train?.count, 5_000)
+        XCTAssertNil(splits.validation)
+    }
+
     func testSharedTestSetFolder() throws {
         let splits = try DataSource.folder(sharedData)
         let test = try XCTUnwrap(splits.test)
