@@ -47,3 +47,18 @@ final class FastCurvatureTests: XCTestCase {
         }
     }
 }
+
+final class FastActivationTests: XCTestCase {
+    /// The fast path's vector tanh against tanhf, through a 1×1 convolution with weight 1.
+    func testVectorTanhMatchesTanhf() {
+        let xs = stride(from: Float(-20), through: 20, by: 0.0137).map { $0 } + [0, -0, 1e-6, -1e-6, 8.99, 9.01, .greatestFiniteMagnitude, -.greatestFiniteMagnitude]
+        for activation in [Activation.tanh, .squash] {
+            var conv = Convolution(name: "C", table: .full(inputs: 1, outputs: 1), kernelSize: 1, activation: activation)
+            conv.weight.scalars = [1]
+            let y = conv.forwardFast(Tensor(shape: [1, 1, 1, xs.count], scalars: xs))
+            for (x, v) in zip(xs, y.scalars) {
+                XCTAssertEqual(v, activation(x), accuracy: 2e-7 * Activation.amplitude, "\(activation) at \(x)")
+            }
+        }
+    }
+}

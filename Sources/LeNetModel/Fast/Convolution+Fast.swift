@@ -26,7 +26,7 @@ extension Convolution {
     public func forwardFast(_ x: Tensor) -> Tensor {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], k = kernelSize, area = k * k
         let outH = inH - k + 1, outW = inW - k + 1, positions = outH * outW
-        let outMaps = table.outputMaps, inMaps = table.inputMaps, rows = inMaps * area
+        let outMaps = table.outputMaps, inMaps = table.inputMaps, rows = inMaps * area, full = table.isFull
         var y = Tensor(zeros: [n, outMaps, outH, outW])
         var col = [Float](repeating: 0, count: rows * positions)
         x.withPointer { xp in weight.withPointer { wp in y.withMutablePointer { yp in col.withUnsafeMutableBufferPointer { cb in
@@ -37,7 +37,11 @@ extension Convolution {
                     // C5 on 32×32: each kernel covers its whole input, a dot product per map.
                     for o in 0..<outMaps {
                         var a = bias.scalars[o]
-                        for i in table.inputs[o] { a += Kernels.dot(area, wp + (o * inMaps + i) * area, input + i * area) }
+                        if full {
+                            a += Kernels.dot(rows, wp + o * rows, input)
+                        } else {
+                            for i in table.inputs[o] { a += Kernels.dot(area, wp + (o * inMaps + i) * area, input + i * area) }
+                        }
                         yp[s * outMaps + o] = activation(a)
                     }
                     continue
@@ -62,7 +66,7 @@ extension Convolution {
     public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor) -> (input: Tensor, parameters: [Tensor]) {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], k = kernelSize, area = k * k
         let outH = y.shape[2], outW = y.shape[3], positions = outH * outW
-        let outMaps = table.outputMaps, inMaps = table.inputMaps, rows = inMaps * area
+        let outMaps = table.outputMaps, inMaps = table.inputMaps, rows = inMaps * area, full = table.isFull
         var dx = Tensor(zeros: x.shape)
         var dw = Tensor(zeros: weight.shape)
         var db = Tensor(zeros: bias.shape)
@@ -85,6 +89,11 @@ extension Convolution {
                 if positions == 1 {
                     for o in 0..<outMaps {
                         let g = dap[o]
+                        if full {
+                            Kernels.axpy(rows, g, input, dwp + o * rows)
+                            Kernels.axpy(rows, g, wp + o * rows, dInput)
+                            continue
+                        }
                         for i in table.inputs[o] {
                             Kernels.axpy(area, g, input + i * area, dwp + (o * inMaps + i) * area)
                             Kernels.axpy(area, g, wp + (o * inMaps + i) * area, dInput + i * area)

@@ -39,11 +39,40 @@ enum Kernels {
         return sum
     }
 
-    /// Applies the activation in place.
+    /// Applies the activation in place, eight at a time with `tanh8`.
     @inline(__always)
     static func activate(_ f: Activation, _ n: Int, _ a: UnsafeMutablePointer<Float>) {
         if f == .identity { return }
-        for k in 0..<n { a[k] = f(a[k]) }
+        let (outer, inner): (Float, Float) = f == .squash ? (Activation.amplitude, Activation.slope) : (1, 1)
+        let raw = UnsafeMutableRawPointer(a)
+        var k = 0
+        while k + 8 <= n {
+            let x = raw.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+            raw.storeBytes(of: outer * tanh8(inner * x), toByteOffset: 4 * k, as: SIMD8<Float>.self)
+            k += 8
+        }
+        while k < n { a[k] = f(a[k]); k += 1 }
+    }
+
+    /// tanh of eight floats, to within about 1e-7 of tanhf: tanh|x| = 1 − 2/(e^{2|x|} + 1),
+    /// with e^y = 2^k·e^r, |r| ≤ ln2/2, and e^r by its Taylor series to r⁷ (error < 1e-8).
+    @inline(__always)
+    static func tanh8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        // tanh(9) rounds to 1 in Float; clamping keeps 2^k in range.
+        let y = 2 * x.replacing(with: -x, where: x .< 0).replacing(with: 9, where: x .> 9 .| x .< -9)
+        let k = (y * 1.442_695_04).rounded(.toNearestOrEven)
+        // r = y − k·ln2, with ln2 split in two so the product is exact.
+        let r = (y - k * 0.693_145_751_953_125) - k * 1.428_606_765_330_187e-6
+        var p = r * (1.0 / 5040) + (1.0 / 720)
+        p = p * r + (1.0 / 120)
+        p = p * r + (1.0 / 24)
+        p = p * r + (1.0 / 6)
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let twoToK = unsafeBitCast((SIMD8<Int32>(k) &+ 127) &<< 23, to: SIMD8<Float>.self)
+        let t = 1 - 2 / (p * twoToK + 1)
+        return t.replacing(with: -t, where: x .< 0)
     }
 
     /// da[k] = dy[k] · f′(y[k])
