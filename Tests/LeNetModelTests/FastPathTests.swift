@@ -51,7 +51,7 @@ final class FastCurvatureTests: XCTestCase {
 final class FastActivationTests: XCTestCase {
     /// The fast path's vector tanh against tanhf, through a 1×1 convolution with weight 1.
     func testVectorTanhMatchesTanhf() {
-        let xs = stride(from: Float(-20), through: 20, by: 0.0137).map { $0 } + [0, -0, 1e-6, -1e-6, 8.99, 9.01, .greatestFiniteMagnitude, -.greatestFiniteMagnitude]
+        let xs = stride(from: Float(-20), through: 20, by: 0.0137).map { $0 } + [0, -0, 1e-6, -1e-6, 8.99, 9.01, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .infinity, -.infinity]
         for activation in [Activation.tanh, .squash] {
             var conv = Convolution(name: "C", table: .full(inputs: 1, outputs: 1), kernelSize: 1, activation: activation)
             conv.weight.scalars = [1]
@@ -59,6 +59,9 @@ final class FastActivationTests: XCTestCase {
             for (x, v) in zip(xs, y.scalars) {
                 XCTAssertEqual(v, activation(x), accuracy: 2e-7 * Activation.amplitude, "\(activation) at \(x)")
             }
+            // NaN stays NaN, so a diverging run is noticed.
+            let nan = conv.forwardFast(Tensor(shape: [1, 1, 1, 9], scalars: [Float](repeating: .nan, count: 9)))
+            XCTAssertTrue(nan.scalars.allSatisfy(\.isNaN), "\(nan.scalars)")
         }
     }
 }

@@ -70,7 +70,11 @@ enum Kernels {
         p = p * r + 0.5
         p = p * r + 1
         p = p * r + 1
-        let twoToK = unsafeBitCast((SIMD8<Int32>(k) &+ 127) &<< 23, to: SIMD8<Float>.self)
+        // 2^k from k's bits: adding 1.5·2²³ puts the integer k in the low mantissa bits
+        // (no checked conversion, so a NaN input gives NaN rather than a trap).
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let kBits = unsafeBitCast(k + magic, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        let twoToK = unsafeBitCast((kBits &+ 127) &<< 23, to: SIMD8<Float>.self)
         let t = 1 - 2 / (p * twoToK + 1)
         return t.replacing(with: -t, where: x .< 0)
     }
