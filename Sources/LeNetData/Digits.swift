@@ -73,13 +73,18 @@ public struct Digits: Sendable {
         let side = Digits.inputSize
         let top = (side - rows) / 2, left = (side - columns) / 2
         var t = Tensor(repeating: scaling.background, shape: [indices.count, 1, side, side])
-        for (n, index) in indices.enumerated() {
-            let image = image(index)
-            var p = image.startIndex
-            for y in 0..<rows {
-                for x in 0..<columns {
-                    t[n, 0, top + y, left + x] = scaling.value(image[p])
-                    p += 1
+        // A lookup table from grey level to input value, and raw buffers: this runs for
+        // every training batch.
+        let values = (0...255).map { scaling.value(UInt8($0)) }
+        precondition(indices.allSatisfy { (0..<count).contains($0) }, "digit index out of range")
+        t.scalars.withUnsafeMutableBufferPointer { out in
+            pixels.withUnsafeBufferPointer { source in
+                for (n, index) in indices.enumerated() {
+                    let image = source.baseAddress! + index * rows * columns
+                    let field = out.baseAddress! + n * side * side
+                    for y in 0..<rows {
+                        for x in 0..<columns { field[(top + y) * side + left + x] = values[Int(image[y * columns + x])] }
+                    }
                 }
             }
         }

@@ -57,6 +57,11 @@ public struct Convolution: Layer {
         set { weight = newValue[0].value; bias = newValue[1].value }
     }
 
+    public mutating func updateTrainable(_ body: (Int, inout Tensor) -> Void) {
+        body(0, &weight)
+        body(1, &bias)
+    }
+
     public func forward(_ x: Tensor) -> Tensor {
         let n = x.shape[0], k = kernelSize
         let out = outputShape(Array(x.shape.dropFirst()))

@@ -36,6 +36,11 @@ public struct FullyConnected: Layer {
         set { weight = newValue[0].value; bias = newValue[1].value }
     }
 
+    public mutating func updateTrainable(_ body: (Int, inout Tensor) -> Void) {
+        body(0, &weight)
+        body(1, &bias)
+    }
+
     public func forward(_ x: Tensor) -> Tensor {
         let n = x.shape[0]
         var y = Tensor(zeros: [n, outputs])

@@ -31,6 +31,9 @@ public protocol Layer: Sendable {
     func multiplyAdds(input: [Int]) -> Int
 
     var parameters: [Parameter] { get set }
+    /// Calls `body(index, &tensor)` for each trainable parameter (indices as in
+    /// `parameters`), in place: the optimizer's update without copying the weights.
+    mutating func updateTrainable(_ body: (Int, inout Tensor) -> Void)
 
     func forward(_ x: Tensor) -> Tensor
     /// Given the input x, the output y = forward(x) and ∂E/∂y, returns ∂E/∂x and ∂E/∂p for

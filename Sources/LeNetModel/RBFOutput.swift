@@ -31,6 +31,9 @@ public struct RBFOutput: Layer {
         set { centers = newValue[0].value }
     }
 
+    /// The codes are fixed: nothing to update.
+    public mutating func updateTrainable(_ body: (Int, inout Tensor) -> Void) {}
+
     public func forward(_ x: Tensor) -> Tensor {
         var y = Tensor(zeros: [x.shape[0], classes])
         for s in 0..<x.shape[0] {

@@ -57,6 +57,12 @@ public struct Subsampling: Layer {
         }
     }
 
+    public mutating func updateTrainable(_ body: (Int, inout Tensor) -> Void) {
+        guard trainable else { return }
+        body(0, &coefficient)
+        body(1, &bias)
+    }
+
     /// The four inputs of unit (r, q) of map c, summed.
     @inline(__always)
     static func windowSum(_ x: Tensor, _ s: Int, _ c: Int, _ r: Int, _ q: Int) -> Float {

@@ -38,11 +38,7 @@ extension LeNet5 {
     mutating func updateTrainable(_ grads: [[Tensor]], state: inout [[Tensor]],
                                   _ update: (inout [Float], [Float], inout [Float]) -> Void) {
         for l in layers.indices {
-            var params = layers[l].parameters
-            for p in params.indices where params[p].trainable {
-                update(&params[p].value.scalars, grads[l][p].scalars, &state[l][p].scalars)
-            }
-            layers[l].parameters = params
+            layers[l].updateTrainable { p, value in update(&value.scalars, grads[l][p].scalars, &state[l][p].scalars) }
         }
     }
 
