@@ -32,7 +32,7 @@ struct Run: ParsableCommand {
     @Option(help: "Show these weights (paper variant, safetensors) instead of the cached model.")
     var weights: String?
     @Option(help: "Passes when the lessons train their model.")
-    var epochs: Int = 8
+    var epochs: Int = 12
     @Option(help: "The digit to follow through the network (index into the shown digits).")
     var sample: Int = 0
     @Option(help: "The folder of lesson notebooks.")
