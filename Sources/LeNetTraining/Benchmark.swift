@@ -41,12 +41,13 @@ public struct Benchmark: Sendable {
         return Double(done) / Date().timeIntervalSince(start)
     }
 
-    func trainRate(_ variant: Variant, batch: Int, path: ComputePath) -> Double {
+    func trainRate(_ variant: Variant, batch: Int, path: ComputePath, threads: Int) -> Double {
         var config = TrainingConfig.defaults(for: variant)
         config.optimizer = .sgd
         config.learningRate = variant == .paper ? 0.0005 : 0.01
         var net = LeNet5(variant: variant, seed: 1)
         net.path = path
+        net.threads = threads
         var optimizer = Optimizer(kind: .sgd, for: net)
         return rate(batchSize: batch) { indices in
             let x = digits.batch(indices, scaling: variant.inputScaling)
@@ -55,12 +56,13 @@ public struct Benchmark: Sendable {
         }
     }
 
-    public func run(_ variant: Variant, path: ComputePath = .fast) -> Result {
+    public func run(_ variant: Variant, path: ComputePath = .fast, threads: Int = coreCount) -> Result {
         var net = LeNet5(variant: variant, seed: 1)
         net.path = path
+        net.threads = threads
         let infer = rate(batchSize: 1000) { _ = net.forward(digits.batch($0, scaling: variant.inputScaling)) }
-        return Result(variant: variant, trainBatch1: trainRate(variant, batch: 1, path: path),
-                      trainBatch64: trainRate(variant, batch: 64, path: path), inferBatch1000: infer,
+        return Result(variant: variant, trainBatch1: trainRate(variant, batch: 1, path: path, threads: threads),
+                      trainBatch64: trainRate(variant, batch: 64, path: path, threads: threads), inferBatch1000: infer,
                       forwardMultiplyAdds: net.multiplyAdds, peakMemoryMB: Benchmark.peakMemoryMB())
     }
 

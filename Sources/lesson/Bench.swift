@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LeNetCore
 import LeNetData
 import LeNetLessons
 import LeNetModel
@@ -7,12 +8,14 @@ import LeNetTraining
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Training and inference throughput (samples/s) on the embedded digits, one thread.")
+        abstract: "Training and inference throughput (samples/s) on the embedded digits.")
 
     @Option(help: "paper or keras; both when omitted.")
     var variant: Variant?
     @Flag(help: "Measure the reference layers instead of the fast path.")
     var reference = false
+    @Option(help: "Cores a batch is split across (default: all).")
+    var threads: Int = coreCount
     @Option(help: "FP32 peak of this machine in GFLOP/s, for the share of peak.")
     var peak: Double = 190
     @Option(help: "Least seconds per measurement.")
@@ -20,14 +23,18 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON line per variant.")
     var json = false
 
+    func validate() throws {
+        guard threads > 0 else { throw OptionError("--threads must be a positive whole number, not \(threads)") }
+    }
+
     func run() throws {
         guard let digits = try DataSource.embedded().train else { throw DataSourceError.embeddedMissing }
         let bench = Benchmark(digits: digits, seconds: seconds)
         for v in variant.map({ [$0] }) ?? Variant.allCases {
-            let r = bench.run(v, path: reference ? .reference : .fast)
+            let r = bench.run(v, path: reference ? .reference : .fast, threads: threads)
             if json {
-                print(String(format: #"{"variant": "%@", "path": "%@", "train_batch1": %.0f, "train_batch64": %.0f, "infer_batch1000": %.0f, "train_gflops": %.2f, "infer_gflops": %.2f, "share_of_peak": %.4f, "peak_memory_mb": %.1f}"#,
-                             v.rawValue, reference ? "reference" : "fast", r.trainBatch1, r.trainBatch64, r.inferBatch1000, r.trainGFLOPs, r.inferGFLOPs, r.inferGFLOPs / peak, r.peakMemoryMB))
+                print(String(format: #"{"variant": "%@", "path": "%@", "threads": %d, "train_batch1": %.0f, "train_batch64": %.0f, "infer_batch1000": %.0f, "train_gflops": %.2f, "infer_gflops": %.2f, "share_of_peak": %.4f, "peak_memory_mb": %.1f}"#,
+                             v.rawValue, reference ? "reference" : "fast", threads, r.trainBatch1, r.trainBatch64, r.inferBatch1000, r.trainGFLOPs, r.inferGFLOPs, r.inferGFLOPs / peak, r.peakMemoryMB))
             } else {
                 var t = TextTable(headers: ["\(v.rawValue) (\(reference ? "reference" : "fast"))", "samples/s", "GFLOP/s", "share of \(Int(peak)) GFLOP/s"], alignments: [.left, .right, .right, .right])
                 t.add(["train, batch 1", Format.count(Int(r.trainBatch1)), String(format: "%.2f", r.trainBatch1 * Double(6 * r.forwardMultiplyAdds) / 1e9), ""])
