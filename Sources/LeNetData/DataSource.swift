@@ -14,12 +14,14 @@ public enum DataSourceError: Error, CustomStringConvertible, Equatable {
     case noFolder(String)
     case noData(String)
     case embeddedMissing
+    case noTrainingDigits(String)
 
     public var description: String {
         switch self {
         case .noFolder(let d): return "\(d): no such folder"
         case .noData(let d): return "\(d): no MNIST files (train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz] and their labels)"
         case .embeddedMissing: return "the embedded digits are missing from the build (rebuild with 'swift build')"
+        case .noTrainingDigits(let d): return "\(d) has no training digits (train-images-idx3-ubyte[.gz]) to train on: pass --weights FILE, or run once without --data"
         }
     }
 }

@@ -46,7 +46,7 @@ public struct TrainedModel: Sendable {
             return TrainedModel(net: try Weights.load(paths.weights, variant: .paper), log: log, config: config,
                                 origin: "cached in \(paths.weights)")
         }
-        guard let train = splits.train else { throw DataSourceError.noData(splits.source) }
+        guard let train = splits.train else { throw DataSourceError.noTrainingDigits(splits.source) }
         var trainer = Trainer(config: config)
         for epoch in 1...config.epochs {
             if let record = try trainer.trainEpoch(train, validation: splits.validation ?? splits.test, progress: { done, total in

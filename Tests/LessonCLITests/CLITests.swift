@@ -6,6 +6,9 @@ final class CLITests: XCTestCase {
     /// The built `lesson`, beside this test bundle.
     let binary = Bundle(for: CLITests.self).bundleURL.appendingPathComponent("lesson").path
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())").path
+    /// ../shared beside the checkout: test digits only.
+    let sharedData = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/mnist-t10k").path
 
     func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let p = Process()
@@ -49,6 +52,7 @@ final class CLITests: XCTestCase {
         FileManager.default.createFile(atPath: bad + "/t10k-images-idx3-ubyte", contents: Data([0, 0, 8, 3, 0, 0]))
         try assertOneLineError(["verify", "--data", bad], contains: "t10k-images-idx3-ubyte")
         try assertOneLineError(["verify", "--data", scratch + "/none"], contains: "no such folder")
+        try assertOneLineError(["1", "--data", sharedData, "--output", scratch + "/out"], contains: "has no training digits")
         FileManager.default.createFile(atPath: scratch + "/w.safetensors", contents: Data("garbage!".utf8))
         try assertOneLineError(["eval", "--weights", scratch + "/w.safetensors"], contains: "w.safetensors")
         try assertOneLineError(["eval", "--weights", scratch + "/missing.safetensors"], contains: "cannot be read")
