@@ -5,10 +5,11 @@ import LeNetCore
 /// runs along all output positions at once: a long, vectorizable axpy or dot. Only the
 /// (output, input) map pairs of the connection table are visited, as in the reference.
 extension Convolution {
-    /// col[(i·k + u)·k + v][r·outW + c] = x[i][r + u][c + v]
+    /// col[(i·k + u)·k + v][r·outW + c] = x[i][r + u][c + v], rows `stride` floats apart.
     @inline(__always)
-    func unroll(_ input: UnsafePointer<Float>, inH: Int, inW: Int, outH: Int, outW: Int, into col: UnsafeMutablePointer<Float>) {
-        let k = kernelSize, positions = outH * outW
+    func unroll(_ input: UnsafePointer<Float>, inH: Int, inW: Int, outH: Int, outW: Int, stride positions: Int,
+                into col: UnsafeMutablePointer<Float>) {
+        let k = kernelSize
         for i in 0..<table.inputMaps {
             for u in 0..<k {
                 for v in 0..<k {
@@ -23,14 +24,26 @@ extension Convolution {
         }
     }
 
+    /// The rows of the unrolled input that output map o reads: one block of k×k per
+    /// connected input map.
+    var unrolledRows: [[Range<Int>]] {
+        let area = kernelSize * kernelSize
+        return table.inputs.map { $0.map { $0 * area..<($0 + 1) * area } }
+    }
+
     public func forwardFast(_ x: Tensor) -> Tensor {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], k = kernelSize, area = k * k
         let outH = inH - k + 1, outW = inW - k + 1, positions = outH * outW
         let outMaps = table.outputMaps, inMaps = table.inputMaps, rows = inMaps * area, full = table.isFull
         var y = Tensor(zeros: [n, outMaps, outH, outW])
-        var col = [Float](repeating: 0, count: rows * positions)
-        x.withPointer { xp in weight.withPointer { wp in y.withMutablePointer { yp in col.withUnsafeMutableBufferPointer { cb in
-            let colp = cb.baseAddress!
+        // Unrolled rows padded to a multiple of 16 positions: the padding stays zero, and the
+        // sums run sixteen at a time with no scalar remainder.
+        let padded = (positions + 15) / 16 * 16
+        var col = [Float](repeating: 0, count: rows * padded)
+        var sums = [Float](repeating: 0, count: padded)
+        let unrolled = unrolledRows
+        x.withPointer { xp in weight.withPointer { wp in y.withMutablePointer { yp in col.withUnsafeMutableBufferPointer { cb in sums.withUnsafeMutableBufferPointer { sb in
+            let colp = cb.baseAddress!, sumsp = sb.baseAddress!
             for s in 0..<n {
                 let input = xp + s * inMaps * inH * inW
                 if positions == 1 {
@@ -46,20 +59,15 @@ extension Convolution {
                     }
                     continue
                 }
-                unroll(input, inH: inH, inW: inW, outH: outH, outW: outW, into: colp)
+                unroll(input, inH: inH, inW: inW, outH: outH, outW: outW, stride: padded, into: colp)
                 for o in 0..<outMaps {
                     let out = yp + (s * outMaps + o) * positions
-                    let b = bias.scalars[o]
-                    for p in 0..<positions { out[p] = b }
-                    for i in table.inputs[o] {
-                        for j in i * area..<(i + 1) * area {
-                            Kernels.axpy(positions, wp[o * rows + j], colp + j * positions, out)
-                        }
-                    }
+                    Kernels.weightedRows(padded, bias: bias.scalars[o], wp + o * rows, colp, unrolled[o], into: sumsp)
+                    out.update(from: sumsp, count: positions)
                     Kernels.activate(activation, positions, out)
                 }
             }
-        } } } }
+        } } } } }
         return y
     }
 
@@ -101,7 +109,7 @@ extension Convolution {
                     }
                     continue
                 }
-                unroll(input, inH: inH, inW: inW, outH: outH, outW: outW, into: colp)
+                unroll(input, inH: inH, inW: inW, outH: outH, outW: outW, stride: positions, into: colp)
                 for j in 0..<rows * positions { dcolp[j] = 0 }
                 for o in 0..<outMaps {
                     let g = dap + o * positions

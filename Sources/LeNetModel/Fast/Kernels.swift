@@ -39,6 +39,29 @@ enum Kernels {
         return sum
     }
 
+    /// out[p] = bias + Σ_{j ∈ ranges} w[j]·rows[j][p] for p in 0..<n, n a multiple of 16 and
+    /// the rows n floats apart: sixteen outputs are summed in registers over all j, then
+    /// stored once.
+    @inline(__always)
+    static func weightedRows(_ n: Int, bias: Float, _ w: UnsafePointer<Float>, _ rows: UnsafePointer<Float>,
+                             _ ranges: [Range<Int>], into out: UnsafeMutablePointer<Float>) {
+        let rawOut = UnsafeMutableRawPointer(out)
+        for p in stride(from: 0, to: n, by: 16) {
+            var a0 = SIMD8<Float>(repeating: bias), a1 = SIMD8<Float>(repeating: bias)
+            for range in ranges {
+                var row = UnsafeRawPointer(rows + range.lowerBound * n + p)
+                for j in range {
+                    let wj = SIMD8<Float>(repeating: w[j])
+                    a0.addProduct(wj, row.loadUnaligned(as: SIMD8<Float>.self))
+                    a1.addProduct(wj, row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+                    row += 4 * n
+                }
+            }
+            rawOut.storeBytes(of: a0, toByteOffset: 4 * p, as: SIMD8<Float>.self)
+            rawOut.storeBytes(of: a1, toByteOffset: 4 * (p + 8), as: SIMD8<Float>.self)
+        }
+    }
+
     /// Applies the activation in place, eight at a time with `tanh8`.
     @inline(__always)
     static func activate(_ f: Activation, _ n: Int, _ a: UnsafeMutablePointer<Float>) {
