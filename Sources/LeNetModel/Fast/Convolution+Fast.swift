@@ -71,32 +71,54 @@ extension Convolution {
         return y
     }
 
+    /// For each input map, the output maps that read it, as runs of consecutive maps.
+    var readers: [[Range<Int>]] {
+        (0..<table.inputMaps).map { i in
+            var runs: [Range<Int>] = []
+            for o in 0..<table.outputMaps where table.connects(output: o, input: i) {
+                if let last = runs.last, last.upperBound == o { runs[runs.count - 1] = last.lowerBound..<o + 1 } else { runs.append(o..<o + 1) }
+            }
+            return runs
+        }
+    }
+
     public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor) -> (input: Tensor, parameters: [Tensor]) {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], k = kernelSize, area = k * k
         let outH = y.shape[2], outW = y.shape[3], positions = outH * outW
         let outMaps = table.outputMaps, inMaps = table.inputMaps, rows = inMaps * area, full = table.isFull
+        // As in forwardFast, unrolled rows and ∂E/∂a maps are padded to 16 with zeros.
+        let padded = (positions + 15) / 16 * 16
         var dx = Tensor(zeros: x.shape)
         var dw = Tensor(zeros: weight.shape)
         var db = Tensor(zeros: bias.shape)
-        var col = [Float](repeating: 0, count: rows * positions)
-        var dcol = [Float](repeating: 0, count: rows * positions)
-        var da = [Float](repeating: 0, count: outMaps * positions)
+        var col = [Float](repeating: 0, count: rows * padded)
+        var dcol = [Float](repeating: 0, count: rows * padded)
+        var da = [Float](repeating: 0, count: outMaps * padded)
+        // wᵀ: for each unrolled row j, the weights of all output maps, so ∂E/∂col[j] is one
+        // weighted sum of the ∂E/∂a maps that read it.
+        // (Not needed when each map is a single unit, as C5's.)
+        var transposed = [Float](repeating: 0, count: positions > 1 ? rows * outMaps : 0)
+        if positions > 1 { for o in 0..<outMaps { for j in 0..<rows { transposed[j * outMaps + o] = weight.scalars[o * rows + j] } } }
+        let readers = positions > 1 ? self.readers : []
         x.withPointer { xp in y.withPointer { yp in dy.withPointer { dyp in weight.withPointer { wp in
         dx.withMutablePointer { dxp in dw.withMutablePointer { dwp in db.withMutablePointer { dbp in
         col.withUnsafeMutableBufferPointer { cb in dcol.withUnsafeMutableBufferPointer { dcb in da.withUnsafeMutableBufferPointer { dab in
+        transposed.withUnsafeBufferPointer { tb in
             let colp = cb.baseAddress!, dcolp = dcb.baseAddress!, dap = dab.baseAddress!
+            let wtp = tb.baseAddress ?? UnsafePointer(dap)
             for s in 0..<n {
                 let input = xp + s * inMaps * inH * inW, dInput = dxp + s * inMaps * inH * inW
-                // ∂E/∂a = ∂E/∂y · f′, for every map of this sample.
-                Kernels.slope(activation, outMaps * positions, dyp + s * outMaps * positions, yp + s * outMaps * positions, dap)
+                // ∂E/∂a = ∂E/∂y · f′, map by map.
                 for o in 0..<outMaps {
+                    let at = (s * outMaps + o) * positions
+                    Kernels.slope(activation, positions, dyp + at, yp + at, dap + o * padded)
                     var sum: Float = 0
-                    for p in 0..<positions { sum += dap[o * positions + p] }
+                    for p in 0..<positions { sum += dap[o * padded + p] }
                     dbp[o] += sum
                 }
                 if positions == 1 {
                     for o in 0..<outMaps {
-                        let g = dap[o]
+                        let g = dap[o * padded]
                         if full {
                             Kernels.axpy(rows, g, input, dwp + o * rows)
                             Kernels.axpy(rows, g, wp + o * rows, dInput)
@@ -109,22 +131,24 @@ extension Convolution {
                     }
                     continue
                 }
-                unroll(input, inH: inH, inW: inW, outH: outH, outW: outW, stride: positions, into: colp)
-                for j in 0..<rows * positions { dcolp[j] = 0 }
+                unroll(input, inH: inH, inW: inW, outH: outH, outW: outW, stride: padded, into: colp)
                 for o in 0..<outMaps {
-                    let g = dap + o * positions
                     for i in table.inputs[o] {
                         for j in i * area..<(i + 1) * area {
-                            dwp[o * rows + j] += Kernels.dot(positions, g, colp + j * positions)
-                            Kernels.axpy(positions, wp[o * rows + j], g, dcolp + j * positions)
+                            dwp[o * rows + j] += Kernels.dot(padded, dap + o * padded, colp + j * padded)
                         }
+                    }
+                }
+                for i in 0..<inMaps {
+                    for j in i * area..<(i + 1) * area {
+                        Kernels.weightedRows(padded, bias: 0, wtp + j * outMaps, dap, readers[i], into: dcolp + j * padded)
                     }
                 }
                 // col2im: each unrolled gradient goes back to the input pixel it came from.
                 for i in 0..<inMaps {
                     for u in 0..<k {
                         for v in 0..<k {
-                            let row = dcolp + ((i * k + u) * k + v) * positions
+                            let row = dcolp + ((i * k + u) * k + v) * padded
                             for r in 0..<outH {
                                 let dst = dInput + (i * inH + r + u) * inW + v
                                 let src = row + r * outW
@@ -134,7 +158,7 @@ extension Convolution {
                     }
                 }
             }
-        } } } } } } } } } }
+        } } } } } } } } } } }
         return (dx, [dw, db])
     }
 }
