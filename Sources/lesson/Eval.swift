@@ -18,7 +18,8 @@ struct Eval: ParsableCommand {
     var dumpLogits: String?
 
     func run() throws {
-        let net = try Weights.load(weights, variant: model.variant)
+        var net = try Weights.load(weights, variant: model.variant)
+        net.path = model.path
         let splits = try model.splits()
         guard let digits = splits.test ?? splits.validation ?? splits.train else { throw OptionError("no digits in \(splits.source)") }
         let result = Evaluation(net: net, digits: digits)

@@ -12,6 +12,11 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "A folder with MNIST files (train-/t10k-images-idx3-ubyte[.gz] and labels); default: the embedded 5,000 digits.")
     var data: String?
 
+    @Flag(help: "Compute with the reference layers (the oracle) instead of the fast path.")
+    var reference = false
+
+    var path: ComputePath { reference ? .reference : .fast }
+
     func splits() throws -> DataSplits {
         try data.map(DataSource.folder) ?? DataSource.embedded()
     }

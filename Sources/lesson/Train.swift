@@ -66,6 +66,7 @@ struct Train: ParsableCommand {
         guard let train = splits.train else { throw OptionError("\(splits.source) has no training digits (train-images-idx3-ubyte)") }
         let check = splits.validation ?? splits.test
         var trainer = try startingTrainer()
+        trainer.net.path = model.path
         let config = trainer.config
         let resumeFile = (save as NSString).deletingPathExtension + ".resume.safetensors"
         if trainer.epochsDone > 0 || trainer.inProgress != nil {

@@ -14,7 +14,8 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let digits = try model.digitsForDisplay()
-        let net = LeNet5(variant: model.variant, seed: seed)
+        var net = LeNet5(variant: model.variant, seed: seed)
+        net.path = model.path
         let report = ModelReport(net: net, input: digits.batch([0], scaling: model.variant.inputScaling))
         print("LeNet-5, \(model.variant.rawValue) variant: a forward pass on \(digits.name) digit 0 (label \(digits.labels[0]))\n")
         print(ModelTables.verification(report).rendered)
