@@ -100,6 +100,7 @@ extension Convolution {
         var transposed = [Float](repeating: 0, count: positions > 1 ? rows * outMaps : 0)
         if positions > 1 { for o in 0..<outMaps { for j in 0..<rows { transposed[j * outMaps + o] = weight.scalars[o * rows + j] } } }
         let readers = positions > 1 ? self.readers : []
+        let readerMaps = readers.map { $0.flatMap { Array($0) } }
         x.withPointer { xp in y.withPointer { yp in dy.withPointer { dyp in weight.withPointer { wp in
         dx.withMutablePointer { dxp in dw.withMutablePointer { dwp in db.withMutablePointer { dbp in
         col.withUnsafeMutableBufferPointer { cb in dcol.withUnsafeMutableBufferPointer { dcb in da.withUnsafeMutableBufferPointer { dab in
@@ -132,10 +133,21 @@ extension Convolution {
                     continue
                 }
                 unroll(input, inH: inH, inW: inW, outH: outH, outW: outW, stride: padded, into: colp)
-                for o in 0..<outMaps {
-                    for i in table.inputs[o] {
-                        for j in i * area..<(i + 1) * area {
-                            dwp[o * rows + j] += Kernels.dot(padded, dap + o * padded, colp + j * padded)
+                // ∂E/∂w[o][j] = Σ_p ∂E/∂a[o][p]·col[j][p], four output maps per pass over row j.
+                for i in 0..<inMaps {
+                    let maps = readerMaps[i]
+                    for j in i * area..<(i + 1) * area {
+                        let row = colp + j * padded
+                        var m = 0
+                        while m + 4 <= maps.count {
+                            let d = Kernels.dot4(padded, row, dap + maps[m] * padded, dap + maps[m + 1] * padded,
+                                                 dap + maps[m + 2] * padded, dap + maps[m + 3] * padded)
+                            for q in 0..<4 { dwp[maps[m + q] * rows + j] += d[q] }
+                            m += 4
+                        }
+                        while m < maps.count {
+                            dwp[maps[m] * rows + j] += Kernels.dot(padded, dap + maps[m] * padded, row)
+                            m += 1
                         }
                     }
                 }
