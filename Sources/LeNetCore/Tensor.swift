@@ -19,20 +19,6 @@ public struct Tensor: Equatable, Sendable {
     }
 
     public var count: Int { scalars.count }
-    public var rank: Int { shape.count }
-
-    /// The same scalars seen with another shape of equal size.
-    public func reshaped(_ newShape: [Int]) -> Tensor {
-        Tensor(shape: newShape, scalars: scalars)
-    }
-
-    /// Row-major offset of a multi-index.
-    @inline(__always)
-    public func offset(_ index: [Int]) -> Int {
-        var o = 0
-        for (i, d) in zip(index, shape) { o = o * d + i }
-        return o
-    }
 
     /// Element (n, c, y, x) of a rank-4 tensor.
     @inline(__always)
@@ -49,10 +35,7 @@ public struct Tensor: Equatable, Sendable {
     }
 
     /// Sample n of a batch, keeping a batch axis of 1.
-    public func sample(_ n: Int) -> Tensor {
-        let size = count / shape[0]
-        return Tensor(shape: [1] + shape.dropFirst(), scalars: Array(scalars[n * size..<(n + 1) * size]))
-    }
+    public func sample(_ n: Int) -> Tensor { samples(n..<n + 1) }
 
     /// Feature map (n, c) of a rank-4 tensor as H×W scalars.
     public func map(_ n: Int, _ c: Int) -> [Float] {

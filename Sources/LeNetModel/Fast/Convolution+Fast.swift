@@ -5,22 +5,28 @@ import LeNetCore
 /// runs along all output positions at once: a long, vectorizable axpy or dot. Only the
 /// (output, input) map pairs of the connection table are visited, as in the reference.
 extension Convolution {
-    /// col[(i·k + u)·k + v][r·outW + c] = x[i][r + u][c + v], rows `stride` floats apart.
+    /// Pairs each stretch of outW input pixels with its place in the unrolled matrix:
+    /// col[(i·k + u)·k + v][r·outW + c] ↔ x[i][r + u][c + v], col rows `stride` floats apart.
+    /// `body(inputOffset, colOffset)` is called once per stretch.
     @inline(__always)
-    func unroll(_ input: UnsafePointer<Float>, inH: Int, inW: Int, outH: Int, outW: Int, stride positions: Int,
-                into col: UnsafeMutablePointer<Float>) {
+    func forEachPatchRow(inH: Int, inW: Int, outH: Int, outW: Int, stride: Int, _ body: (Int, Int) -> Void) {
         let k = kernelSize
         for i in 0..<table.inputMaps {
             for u in 0..<k {
                 for v in 0..<k {
-                    let row = col + ((i * k + u) * k + v) * positions
-                    for r in 0..<outH {
-                        let src = input + (i * inH + r + u) * inW + v
-                        let dst = row + r * outW
-                        for c in 0..<outW { dst[c] = src[c] }
-                    }
+                    let row = ((i * k + u) * k + v) * stride
+                    for r in 0..<outH { body((i * inH + r + u) * inW + v, row + r * outW) }
                 }
             }
+        }
+    }
+
+    /// im2col: copies every receptive field into the unrolled matrix.
+    @inline(__always)
+    func unroll(_ input: UnsafePointer<Float>, inH: Int, inW: Int, outH: Int, outW: Int, stride: Int,
+                into col: UnsafeMutablePointer<Float>) {
+        forEachPatchRow(inH: inH, inW: inW, outH: outH, outW: outW, stride: stride) { x, c in
+            (col + c).update(from: input + x, count: outW)
         }
     }
 
@@ -157,17 +163,9 @@ extension Convolution {
                     }
                 }
                 // col2im: each unrolled gradient goes back to the input pixel it came from.
-                for i in 0..<inMaps {
-                    for u in 0..<k {
-                        for v in 0..<k {
-                            let row = dcolp + ((i * k + u) * k + v) * padded
-                            for r in 0..<outH {
-                                let dst = dInput + (i * inH + r + u) * inW + v
-                                let src = row + r * outW
-                                for c in 0..<outW { dst[c] += src[c] }
-                            }
-                        }
-                    }
+                forEachPatchRow(inH: inH, inW: inW, outH: outH, outW: outW, stride: padded) { x, c in
+                    let dst = dInput + x, src = dcolp + c
+                    for q in 0..<outW { dst[q] += src[q] }
                 }
             }
         } } } } } } } } } } }
