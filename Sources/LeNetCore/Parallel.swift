@@ -1,10 +1,11 @@
 import Dispatch
 import Foundation
 
-/// Runs `body` for each index on up to all cores and returns the results in index order,
-/// so that sums over them do not depend on scheduling.
-public func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T) -> [T] {
-    guard count > 1 else { return (0..<count).map(body) }
+/// Runs `body` for each index on up to `threads` cores and returns the results in index
+/// order, so that sums over them do not depend on scheduling.
+public func parallelMap<T: Sendable>(_ count: Int, threads: Int = coreCount, _ body: @Sendable (Int) -> T) -> [T] {
+    let workers = min(threads, count)
+    guard workers > 1 else { return (0..<count).map(body) }
     let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
     results.initialize(repeating: nil)
     defer {
@@ -13,7 +14,9 @@ public func parallelMap<T: Sendable>(_ count: Int, _ body: @Sendable (Int) -> T)
         results.deallocate()
     }
     nonisolated(unsafe) let slots = results
-    DispatchQueue.concurrentPerform(iterations: count) { i in slots[i] = body(i) }
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        for i in stride(from: w, to: count, by: workers) { slots[i] = body(i) }
+    }
     return results.map { $0! }
 }
 

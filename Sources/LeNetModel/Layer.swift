@@ -54,7 +54,8 @@ extension Layer {
 /// the reference code.
 public protocol FastLayer: Layer {
     func forwardFast(_ x: Tensor) -> Tensor
-    func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor) -> (input: Tensor, parameters: [Tensor])
+    /// As `backward`; ∂E/∂x is left zero unless `inputGradient` (the first layer's is never used).
+    func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (input: Tensor, parameters: [Tensor])
 }
 
 extension Convolution: FastLayer {}
@@ -72,8 +73,10 @@ extension Layer {
         return forward(x)
     }
 
-    public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath) -> (input: Tensor, parameters: [Tensor]) {
-        if path == .fast, let fast = self as? any FastLayer { return fast.backwardFast(input: x, output: y, gradient: dy) }
+    public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool = true) -> (input: Tensor, parameters: [Tensor]) {
+        if path == .fast, let fast = self as? any FastLayer {
+            return fast.backwardFast(input: x, output: y, gradient: dy, inputGradient: inputGradient)
+        }
         return backward(input: x, output: y, gradient: dy)
     }
 
@@ -94,6 +97,6 @@ extension Layer {
         var x2 = x, scaled = d2y
         x2.scalars = x.scalars.map { $0 * $0 }
         for k in scaled.scalars.indices { scaled.scalars[k] *= activation.derivative(output: y.scalars[k]) }
-        return squared.backwardFast(input: x2, output: y, gradient: scaled)
+        return squared.backwardFast(input: x2, output: y, gradient: scaled, inputGradient: true)
     }
 }

@@ -80,12 +80,16 @@ public struct LeNet5: Sendable {
     }
 
     /// The network's outputs: RBF penalties (paper) or logits (keras), shape (N, 10).
+    /// The fast path runs a large batch as slices of `samplesPerThread` through all layers,
+    /// so each slice's feature maps stay in the core's cache, the slices shared among cores.
     public func forward(_ x: Tensor) -> Tensor {
-        let parts = chunks(x.shape[0])
-        guard parts.count > 1 else { return layers.reduce(x) { $1.forward($0, path: path) } }
-        var one = self
-        one.threads = 1
-        return .concatenating(parallelMap(parts.count) { [one] in one.forward(x.samples(parts[$0])) })
+        let n = x.shape[0]
+        guard path == .fast, n > LeNet5.samplesPerThread else { return layers.reduce(x) { $1.forward($0, path: path) } }
+        let slices = Tensor.chunks(n, parts: (n + LeNet5.samplesPerThread - 1) / LeNet5.samplesPerThread)
+        let one = self
+        return .concatenating(parallelMap(slices.count, threads: threads) { [one] in
+            one.layers.reduce(x.samples(slices[$0])) { $1.forward($0, path: one.path) }
+        })
     }
 
     /// The input followed by every layer's output.
@@ -93,12 +97,13 @@ public struct LeNet5: Sendable {
         layers.reduce(into: [x]) { outputs, layer in outputs.append(layer.forward(outputs.last!, path: path)) }
     }
 
-    /// Back-propagates ∂E/∂output through a trace; returns ∂E/∂p for every layer's parameters.
-    public func backward(trace: [Tensor], gradient: Tensor) -> (input: Tensor, parameters: [[Tensor]]) {
+    /// Back-propagates ∂E/∂output through a trace; returns ∂E/∂p for every layer's parameters,
+    /// and ∂E/∂input when `inputGradient` (training has no use for it; the fast path skips it).
+    public func backward(trace: [Tensor], gradient: Tensor, inputGradient: Bool = true) -> (input: Tensor, parameters: [[Tensor]]) {
         var dy = gradient
         var grads = [[Tensor]](repeating: [], count: layers.count)
         for l in layers.indices.reversed() {
-            let (dx, dp) = layers[l].backward(input: trace[l], output: trace[l + 1], gradient: dy, path: path)
+            let (dx, dp) = layers[l].backward(input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0 || inputGradient)
             grads[l] = dp
             dy = dx
         }

@@ -66,6 +66,34 @@ public struct Benchmark: Sendable {
                       forwardMultiplyAdds: net.multiplyAdds, peakMemoryMB: Benchmark.peakMemoryMB())
     }
 
+    /// Where the time of one training step goes: each layer's forward and backward time per
+    /// sample, in microseconds, on one thread at batch `batch`.
+    public func layerTimes(_ variant: Variant, batch: Int = 64, path: ComputePath = .fast) -> [(layer: String, forward: Double, backward: Double)] {
+        var net = LeNet5(variant: variant, seed: 1)
+        net.path = path
+        var forward = [Double](repeating: 0, count: net.layers.count), backward = forward
+        var steps = 0
+        let start = Date()
+        repeat {
+            let x = digits.batch((0..<batch).map { (steps * batch + $0) % digits.count }, scaling: variant.inputScaling)
+            var trace = [x]
+            for (l, layer) in net.layers.enumerated() {
+                let t = Date()
+                trace.append(layer.forward(trace[l], path: path))
+                forward[l] += Date().timeIntervalSince(t)
+            }
+            var dy = Tensor(repeating: 0.01, shape: trace.last!.shape)
+            for (l, layer) in net.layers.enumerated().reversed() {
+                let t = Date()
+                dy = layer.backward(input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0).input
+                backward[l] += Date().timeIntervalSince(t)
+            }
+            steps += 1
+        } while Date().timeIntervalSince(start) < seconds
+        let perSample = 1e6 / Double(steps * batch)
+        return net.layers.indices.map { (net.layers[$0].name, forward[$0] * perSample, backward[$0] * perSample) }
+    }
+
     /// The process's peak resident memory.
     public static func peakMemoryMB() -> Double {
         var usage = rusage()

@@ -9,7 +9,7 @@ extension LeNet5 {
         guard parts.count > 1 else {
             let trace = trace(x)
             let result = loss.evaluate(trace.last!, labels: labels)
-            let (_, grads) = backward(trace: trace, gradient: result.gradient)
+            let (_, grads) = backward(trace: trace, gradient: result.gradient, inputGradient: false)
             return (result.loss, grads, trace.last!)
         }
         // Each core takes a share of the batch; its mean is weighted by its share of samples.

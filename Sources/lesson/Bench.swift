@@ -22,6 +22,8 @@ struct Bench: ParsableCommand {
     var seconds: Double = 1.5
     @Flag(help: "Print one JSON line per variant.")
     var json = false
+    @Flag(help: "Also time each layer's forward and backward pass (one thread, batch 64).")
+    var layers = false
 
     func validate() throws {
         guard threads > 0 else { throw OptionError("--threads must be a positive whole number, not \(threads)") }
@@ -43,6 +45,19 @@ struct Bench: ParsableCommand {
                 print(t.rendered)
                 print("forward multiply-adds per sample: \(Format.count(r.forwardMultiplyAdds)); peak memory \(String(format: "%.0f", r.peakMemoryMB)) MB\n")
             }
+            if layers { print(layerTable(bench, v).rendered + "\n") }
         }
+    }
+
+    /// Per-layer microseconds per sample, for finding where a training step's time goes.
+    func layerTable(_ bench: Benchmark, _ v: Variant) -> TextTable {
+        let times = bench.layerTimes(v, path: reference ? .reference : .fast)
+        var t = TextTable(headers: ["\(v.rawValue) layer", "forward µs", "backward µs", "share"], alignments: [.left, .right, .right, .right])
+        let total = times.reduce(0) { $0 + $1.forward + $1.backward }
+        for (name, f, b) in times {
+            t.add([name, String(format: "%.2f", f), String(format: "%.2f", b), Format.percent((f + b) / total)])
+        }
+        t.add(["total", String(format: "%.2f", times.reduce(0) { $0 + $1.forward }), String(format: "%.2f", times.reduce(0) { $0 + $1.backward }), ""])
+        return t
     }
 }

@@ -1,174 +1,129 @@
 import LeNetCore
 
-/// The fast path of `Convolution`: per sample, the input patches are unrolled into a matrix
-/// (im2col: one row per kernel weight, one column per output position), so every inner loop
-/// runs along all output positions at once: a long, vectorizable axpy or dot. Only the
-/// (output, input) map pairs of the connection table are visited, as in the reference.
+/// The fast path of `Convolution`, as matrix products over an implicitly unrolled input.
+///
+/// Output positions are laid on a grid as wide as the input (position p = r·inW + c, the
+/// columns c ≥ outW computed and thrown away). On that grid the unrolled input's row for
+/// kernel weight (i, u, v) is the input itself read from i·inH·inW + u·inW + v: a
+/// contiguous stretch, so nothing is copied (no im2col). The price is the thrown-away
+/// columns (C1 computes 28×32 positions for 28×28). The weights are used as stored, zeros
+/// outside the connection table included: a dense product is faster than skipping them.
 extension Convolution {
-    /// Pairs each stretch of outW input pixels with its place in the unrolled matrix:
-    /// col[(i·k + u)·k + v][r·outW + c] ↔ x[i][r + u][c + v], col rows `stride` floats apart.
-    /// `body(inputOffset, colOffset)` is called once per stretch.
-    @inline(__always)
-    func forEachPatchRow(inH: Int, inW: Int, outH: Int, outW: Int, stride: Int, _ body: (Int, Int) -> Void) {
-        let k = kernelSize
-        for i in 0..<table.inputMaps {
-            for u in 0..<k {
-                for v in 0..<k {
-                    let row = ((i * k + u) * k + v) * stride
-                    for r in 0..<outH { body((i * inH + r + u) * inW + v, row + r * outW) }
-                }
-            }
-        }
-    }
+    /// The sizes of one sample's product on the input-wide grid.
+    struct Grid {
+        let inMaps: Int, inH: Int, inW: Int, outH: Int, outW: Int
+        /// Where each unrolled row (i, u, v) starts in a sample's input.
+        let offsets: [Int]
 
-    /// im2col: copies every receptive field into the unrolled matrix.
-    @inline(__always)
-    func unroll(_ input: UnsafePointer<Float>, inH: Int, inW: Int, outH: Int, outW: Int, stride: Int,
-                into col: UnsafeMutablePointer<Float>) {
-        forEachPatchRow(inH: inH, inW: inW, outH: outH, outW: outW, stride: stride) { x, c in
-            (col + c).update(from: input + x, count: outW)
+        init(_ conv: Convolution, input shape: [Int]) {
+            let k = conv.kernelSize
+            inMaps = shape[1]; inH = shape[2]; inW = shape[3]
+            outH = inH - k + 1; outW = inW - k + 1
+            var offsets: [Int] = []
+            for i in 0..<inMaps { for u in 0..<k { for v in 0..<k { offsets.append((i * inH + u) * inW + v) } } }
+            self.offsets = offsets
         }
-    }
 
-    /// The rows of the unrolled input that output map o reads: one block of k×k per
-    /// connected input map.
-    var unrolledRows: [[Range<Int>]] {
-        let area = kernelSize * kernelSize
-        return table.inputs.map { $0.map { $0 * area..<($0 + 1) * area } }
+        var rows: Int { offsets.count }
+        var sampleSize: Int { inMaps * inH * inW }
+        /// Positions on the wide grid, and rounded up to the products' 16-wide blocks.
+        var wide: Int { outH * inW }
+        var padded: Int { (wide + 15) / 16 * 16 }
+        /// A sample copied into a buffer this long, zeros after it, can be read by every
+        /// unrolled row for `padded` positions.
+        var bufferSize: Int { max(sampleSize, offsets.last! + padded) }
     }
 
     public func forwardFast(_ x: Tensor) -> Tensor {
-        let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], k = kernelSize, area = k * k
-        let outH = inH - k + 1, outW = inW - k + 1, positions = outH * outW
-        let outMaps = table.outputMaps, inMaps = table.inputMaps, rows = inMaps * area, full = table.isFull
-        var y = Tensor(zeros: [n, outMaps, outH, outW])
-        // Unrolled rows padded to a multiple of 16 positions: the padding stays zero, and the
-        // sums run sixteen at a time with no scalar remainder.
-        let padded = (positions + 15) / 16 * 16
-        var col = [Float](repeating: 0, count: rows * padded)
-        var sums = [Float](repeating: 0, count: padded)
-        let unrolled = unrolledRows
-        x.withPointer { xp in weight.withPointer { wp in y.withMutablePointer { yp in col.withUnsafeMutableBufferPointer { cb in sums.withUnsafeMutableBufferPointer { sb in
-            let colp = cb.baseAddress!, sumsp = sb.baseAddress!
+        let n = x.shape[0], g = Grid(self, input: x.shape), outMaps = table.outputMaps, positions = g.outH * g.outW
+        // C5 on 32×32 input: each kernel covers its whole input, so the layer is dense.
+        if positions == 1 { return Dense.forward(x, weight: weight, bias: bias, activation: activation, shape: [n, outMaps, 1, 1]) }
+        var y = Tensor(zeros: [n, outMaps, g.outH, g.outW])
+        var input = [Float](repeating: 0, count: g.bufferSize)
+        var sums = [Float](repeating: 0, count: outMaps * g.wide)
+        x.withPointer { xp in weight.withPointer { wp in bias.withPointer { bp in y.withMutablePointer { yp in
+        input.withUnsafeMutableBufferPointer { ib in sums.withUnsafeMutableBufferPointer { sb in g.offsets.withUnsafeBufferPointer { ob in
+            let inp = ib.baseAddress!, sump = sb.baseAddress!, unrolled = Kernels.Rows(base: inp, offsets: ob.baseAddress!)
             for s in 0..<n {
-                let input = xp + s * inMaps * inH * inW
-                if positions == 1 {
-                    // C5 on 32×32: each kernel covers its whole input, a dot product per map.
-                    for o in 0..<outMaps {
-                        var a = bias.scalars[o]
-                        if full {
-                            a += Kernels.dot(rows, wp + o * rows, input)
-                        } else {
-                            for i in table.inputs[o] { a += Kernels.dot(area, wp + (o * inMaps + i) * area, input + i * area) }
-                        }
-                        yp[s * outMaps + o] = activation(a)
-                    }
-                    continue
-                }
-                unroll(input, inH: inH, inW: inW, outH: outH, outW: outW, stride: padded, into: colp)
+                inp.update(from: xp + s * g.sampleSize, count: g.sampleSize)
+                // a = b + w · unrolled: (maps × rows) · (rows × wide positions)
+                Kernels.multiply(m: outMaps, n: g.wide, k: g.rows, .init(base: wp, rowStride: g.rows, columnStride: 1), unrolled, readable: true,
+                                 into: sump, ldc: g.wide, start: .bias(bp))
+                // Keep the outW real columns of each row, then y = f(a).
+                let out = yp + s * outMaps * positions
                 for o in 0..<outMaps {
-                    let out = yp + (s * outMaps + o) * positions
-                    Kernels.weightedRows(padded, bias: bias.scalars[o], wp + o * rows, colp, unrolled[o], into: sumsp)
-                    out.update(from: sumsp, count: positions)
-                    Kernels.activate(activation, positions, out)
+                    for r in 0..<g.outH { Kernels.copy(g.outW, sump + o * g.wide + r * g.inW, to: out + (o * g.outH + r) * g.outW) }
                 }
+                Kernels.activate(activation, outMaps * positions, out)
             }
-        } } } } }
+        } } }
+        } } } }
         return y
     }
 
-    /// For each input map, the output maps that read it, as runs of consecutive maps.
-    var readers: [[Range<Int>]] {
-        (0..<table.inputMaps).map { i in
-            var runs: [Range<Int>] = []
-            for o in 0..<table.outputMaps where table.connects(output: o, input: i) {
-                if let last = runs.last, last.upperBound == o { runs[runs.count - 1] = last.lowerBound..<o + 1 } else { runs.append(o..<o + 1) }
-            }
-            return runs
+    public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (input: Tensor, parameters: [Tensor]) {
+        let n = x.shape[0], g = Grid(self, input: x.shape), outMaps = table.outputMaps, positions = g.outH * g.outW
+        if positions == 1 {
+            var (dx, dw, db) = Dense.backward(input: x, output: y, gradient: dy, weight: weight, activation: activation, inputGradient: inputGradient)
+            keepTable(&dw)
+            return (dx, [dw, db])
         }
-    }
-
-    public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor) -> (input: Tensor, parameters: [Tensor]) {
-        let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], k = kernelSize, area = k * k
-        let outH = y.shape[2], outW = y.shape[3], positions = outH * outW
-        let outMaps = table.outputMaps, inMaps = table.inputMaps, rows = inMaps * area, full = table.isFull
-        // As in forwardFast, unrolled rows and ∂E/∂a maps are padded to 16 with zeros.
-        let padded = (positions + 15) / 16 * 16
         var dx = Tensor(zeros: x.shape)
         var dw = Tensor(zeros: weight.shape)
         var db = Tensor(zeros: bias.shape)
-        var col = [Float](repeating: 0, count: rows * padded)
-        var dcol = [Float](repeating: 0, count: rows * padded)
-        var da = [Float](repeating: 0, count: outMaps * padded)
-        // wᵀ: for each unrolled row j, the weights of all output maps, so ∂E/∂col[j] is one
-        // weighted sum of the ∂E/∂a maps that read it.
-        // (Not needed when each map is a single unit, as C5's.)
-        var transposed = [Float](repeating: 0, count: positions > 1 ? rows * outMaps : 0)
-        if positions > 1 { for o in 0..<outMaps { for j in 0..<rows { transposed[j * outMaps + o] = weight.scalars[o * rows + j] } } }
-        let readers = positions > 1 ? self.readers : []
-        let readerMaps = readers.map { $0.flatMap { Array($0) } }
+        var input = [Float](repeating: 0, count: g.bufferSize)
+        // ∂E/∂a on the wide grid, rows padded to 16: the thrown-away columns stay zero, so
+        // they add nothing to ∂E/∂w or ∂E/∂x.
+        var da = [Float](repeating: 0, count: outMaps * g.padded)
+        var dUnrolled = [Float](repeating: 0, count: inputGradient ? g.rows * g.padded : 0)
+        var dInput = [Float](repeating: 0, count: inputGradient ? g.bufferSize : 0)
         x.withPointer { xp in y.withPointer { yp in dy.withPointer { dyp in weight.withPointer { wp in
         dx.withMutablePointer { dxp in dw.withMutablePointer { dwp in db.withMutablePointer { dbp in
-        col.withUnsafeMutableBufferPointer { cb in dcol.withUnsafeMutableBufferPointer { dcb in da.withUnsafeMutableBufferPointer { dab in
-        transposed.withUnsafeBufferPointer { tb in
-            let colp = cb.baseAddress!, dcolp = dcb.baseAddress!, dap = dab.baseAddress!
-            let wtp = tb.baseAddress ?? UnsafePointer(dap)
+        input.withUnsafeMutableBufferPointer { ib in da.withUnsafeMutableBufferPointer { dab in g.offsets.withUnsafeBufferPointer { ob in
+        dUnrolled.withUnsafeMutableBufferPointer { dub in dInput.withUnsafeMutableBufferPointer { dib in
+            let inp = ib.baseAddress!, dap = dab.baseAddress!, offsets = ob.baseAddress!
+            let unrolled = Kernels.Rows(base: inp, offsets: offsets)
             for s in 0..<n {
-                let input = xp + s * inMaps * inH * inW, dInput = dxp + s * inMaps * inH * inW
-                // ∂E/∂a = ∂E/∂y · f′, map by map.
+                // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid.
                 for o in 0..<outMaps {
-                    let at = (s * outMaps + o) * positions
-                    Kernels.slope(activation, positions, dyp + at, yp + at, dap + o * padded)
                     var sum: Float = 0
-                    for p in 0..<positions { sum += dap[o * padded + p] }
+                    for r in 0..<g.outH {
+                        let at = ((s * outMaps + o) * g.outH + r) * g.outW, row = dap + o * g.padded + r * g.inW
+                        Kernels.slope(activation, g.outW, dyp + at, yp + at, row)
+                        for q in 0..<g.outW { sum += row[q] }
+                    }
                     dbp[o] += sum
                 }
-                if positions == 1 {
-                    for o in 0..<outMaps {
-                        let g = dap[o * padded]
-                        if full {
-                            Kernels.axpy(rows, g, input, dwp + o * rows)
-                            Kernels.axpy(rows, g, wp + o * rows, dInput)
-                            continue
-                        }
-                        for i in table.inputs[o] {
-                            Kernels.axpy(area, g, input + i * area, dwp + (o * inMaps + i) * area)
-                            Kernels.axpy(area, g, wp + (o * inMaps + i) * area, dInput + i * area)
-                        }
-                    }
-                    continue
+                inp.update(from: xp + s * g.sampleSize, count: g.sampleSize)
+                // ∂E/∂w += ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows)
+                Kernels.multiplyTransposed(m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded, unrolled,
+                                           into: dwp, ldc: g.rows, accumulate: true)
+                guard inputGradient, let dup = dub.baseAddress, let dip = dib.baseAddress else { continue }
+                // ∂E/∂unrolled = wᵀ · ∂E/∂a: (rows × maps) · (maps × positions); then each
+                // unrolled row's gradient is added back onto the stretch of input it was read from.
+                Kernels.withRows(dap, count: outMaps, stride: g.padded) { dA in
+                    Kernels.multiply(m: g.rows, n: g.padded, k: outMaps, .init(base: wp, rowStride: 1, columnStride: g.rows), dA, readable: true,
+                                     into: dup, ldc: g.padded, start: .zero)
                 }
-                unroll(input, inH: inH, inW: inW, outH: outH, outW: outW, stride: padded, into: colp)
-                // ∂E/∂w[o][j] = Σ_p ∂E/∂a[o][p]·col[j][p], four output maps per pass over row j.
-                for i in 0..<inMaps {
-                    let maps = readerMaps[i]
-                    for j in i * area..<(i + 1) * area {
-                        let row = colp + j * padded
-                        var m = 0
-                        while m + 4 <= maps.count {
-                            let d = Kernels.dot4(padded, row, dap + maps[m] * padded, dap + maps[m + 1] * padded,
-                                                 dap + maps[m + 2] * padded, dap + maps[m + 3] * padded)
-                            for q in 0..<4 { dwp[maps[m + q] * rows + j] += d[q] }
-                            m += 4
-                        }
-                        while m < maps.count {
-                            dwp[maps[m] * rows + j] += Kernels.dot(padded, dap + maps[m] * padded, row)
-                            m += 1
-                        }
-                    }
-                }
-                for i in 0..<inMaps {
-                    for j in i * area..<(i + 1) * area {
-                        Kernels.weightedRows(padded, bias: 0, wtp + j * outMaps, dap, readers[i], into: dcolp + j * padded)
-                    }
-                }
-                // col2im: each unrolled gradient goes back to the input pixel it came from.
-                forEachPatchRow(inH: inH, inW: inW, outH: outH, outW: outW, stride: padded) { x, c in
-                    let dst = dInput + x, src = dcolp + c
-                    for q in 0..<outW { dst[q] += src[q] }
-                }
+                dip.update(repeating: 0, count: g.bufferSize)
+                for j in 0..<g.rows { Kernels.add(g.wide, dup + j * g.padded, to: dip + offsets[j]) }
+                (dxp + s * g.sampleSize).update(from: dip, count: g.sampleSize)
             }
-        } } } } } } } } } } }
+        } }
+        } } } } } } } } } }
+        keepTable(&dw)
         return (dx, [dw, db])
+    }
+
+    /// Zeros the gradient of kernels the connection table leaves out (C3 of the paper), so
+    /// that those weights stay zero.
+    func keepTable(_ dw: inout Tensor) {
+        guard !table.isFull else { return }
+        let area = kernelSize * kernelSize
+        for o in 0..<table.outputMaps {
+            for i in 0..<table.inputMaps where !table.connects(output: o, input: i) {
+                for t in 0..<area { dw.scalars[(o * table.inputMaps + i) * area + t] = 0 }
+            }
+        }
     }
 }

@@ -27,7 +27,7 @@ extension Subsampling {
         return y
     }
 
-    public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor) -> (input: Tensor, parameters: [Tensor]) {
+    public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (input: Tensor, parameters: [Tensor]) {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], outH = y.shape[2], outW = y.shape[3]
         var dx = Tensor(zeros: x.shape)
         var dβ = Tensor(zeros: [maps]), db = Tensor(zeros: [maps])

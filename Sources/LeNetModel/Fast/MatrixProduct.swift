@@ -1,0 +1,177 @@
+/// The two matrix products the fast path is built on. Both keep a block of the result in
+/// registers while running over the shared dimension, so each value loaded from memory feeds
+/// several fused multiply-adds instead of one. The block's row count is a generic value
+/// (`let R: Int`), so one kernel serves every block height with its loops fully unrolled.
+extension Kernels {
+    /// Reads A(i, k) = base[i·rowStride + k·columnStride]: a transposed operand is the same
+    /// memory with the strides swapped, so no copy is made.
+    struct Strided {
+        let base: UnsafePointer<Float>
+        let rowStride: Int, columnStride: Int
+
+        @inline(__always)
+        func row(_ i: Int) -> UnsafePointer<Float> { base + i * rowStride }
+    }
+
+    /// Rows of an operand read along their length: row k starts at base + offsets[k]. A
+    /// convolution's unrolled input is its input itself, each row a shifted view of it.
+    struct Rows {
+        let base: UnsafePointer<Float>
+        let offsets: UnsafePointer<Int>
+
+        @inline(__always)
+        subscript(k: Int) -> UnsafePointer<Float> { base + offsets[k] }
+    }
+
+    /// Row offsets 0, stride, 2·stride, …: an ordinary row-major matrix as `Rows`.
+    static func withRows<T>(_ base: UnsafePointer<Float>, count: Int, stride: Int, _ body: (Rows) -> T) -> T {
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { offsets in
+            for k in 0..<count { offsets[k] = k * stride }
+            return body(Rows(base: base, offsets: UnsafePointer(offsets.baseAddress!)))
+        }
+    }
+
+    /// What a product's sums start from.
+    enum Start {
+        /// C = A·B
+        case zero
+        /// C += A·B
+        case accumulate
+        /// C = bias[i] + A·B, row by row: a layer's bias, added in registers.
+        case bias(UnsafePointer<Float>)
+    }
+
+    /// C (m × n) = A (m × k) · B (k × n), from `start`; C's rows are `ldc` apart. B's rows
+    /// are read sixteen floats at a time: when `readable` they may be read past n up to the
+    /// next multiple of 16 (whatever is there only reaches sums that are not stored);
+    /// otherwise the last, narrower block is copied beside zeros. Blocks of 6 rows × 16
+    /// columns are summed in twelve eight-wide registers: per k, two loads of B and six
+    /// broadcasts of A feed twelve multiply-adds.
+    static func multiply(m: Int, n: Int, k: Int, _ a: Strided, _ b: Rows, readable: Bool,
+                         into c: UnsafeMutablePointer<Float>, ldc: Int, start: Start) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: readable ? 0 : k * 16) { panel in
+            withRows(UnsafePointer(panel.baseAddress ?? c), count: readable ? 0 : k, stride: 16) { panelRows in
+                for j in stride(from: 0, to: n, by: 16) {
+                    let width = min(16, n - j)
+                    var columns = Rows(base: b.base + j, offsets: b.offsets)
+                    if width < 16 && !readable {
+                        for kk in 0..<k {
+                            for q in 0..<16 { panel[kk * 16 + q] = q < width ? b[kk][j + q] : 0 }
+                        }
+                        columns = panelRows
+                    }
+                    var i = 0
+                    while i + 6 <= m {
+                        block(InlineArray<6, Int> { i + $0 }, width: width, k: k, a, columns, into: c + j, ldc: ldc, start: start)
+                        i += 6
+                    }
+                    switch m - i {
+                    case 1: block(InlineArray<1, Int> { i + $0 }, width: width, k: k, a, columns, into: c + j, ldc: ldc, start: start)
+                    case 2: block(InlineArray<2, Int> { i + $0 }, width: width, k: k, a, columns, into: c + j, ldc: ldc, start: start)
+                    case 3: block(InlineArray<3, Int> { i + $0 }, width: width, k: k, a, columns, into: c + j, ldc: ldc, start: start)
+                    case 4: block(InlineArray<4, Int> { i + $0 }, width: width, k: k, a, columns, into: c + j, ldc: ldc, start: start)
+                    case 5: block(InlineArray<5, Int> { i + $0 }, width: width, k: k, a, columns, into: c + j, ldc: ldc, start: start)
+                    default: break
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows `rows` × sixteen columns of C = A · B. Not inlined: inside the callers' loops and
+    /// closures the compiler kept the accumulators in memory.
+    @inline(never)
+    static func block<let R: Int>(_ rows: InlineArray<R, Int>, width: Int, k: Int, _ a: Strided, _ b: Rows,
+                                  into c: UnsafeMutablePointer<Float>, ldc: Int, start: Start) {
+        var low = InlineArray<R, SIMD8<Float>>(repeating: .zero)
+        if case .bias(let bias) = start {
+            for r in 0..<R { low[r] = SIMD8(repeating: bias[rows[r]]) }
+        }
+        var high = low
+        let aRows = InlineArray<R, UnsafePointer<Float>> { a.row(rows[$0]) }
+        var at = 0
+        for kk in 0..<k {
+            let row = UnsafeRawPointer(b[kk])
+            let b0 = row.loadUnaligned(as: SIMD8<Float>.self), b1 = row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+            for r in 0..<R {
+                let w = SIMD8<Float>(repeating: aRows[r][at])
+                low[r].addProduct(w, b0)
+                high[r].addProduct(w, b1)
+            }
+            at += a.columnStride
+        }
+        let add: Bool
+        if case .accumulate = start { add = true } else { add = false }
+        for r in 0..<R { store(low[r], high[r], width: width, to: c + rows[r] * ldc, accumulate: add) }
+    }
+
+    /// Writes (or adds) the first `width` of sixteen sums to c.
+    @inline(__always)
+    static func store(_ low: SIMD8<Float>, _ high: SIMD8<Float>, width: Int, to c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        guard width == 16 else {
+            for q in 0..<width {
+                let v = q < 8 ? low[q] : high[q - 8]
+                c[q] = accumulate ? c[q] + v : v
+            }
+            return
+        }
+        let raw = UnsafeMutableRawPointer(c)
+        var l = low, h = high
+        if accumulate {
+            l += raw.loadUnaligned(as: SIMD8<Float>.self)
+            h += raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+        }
+        raw.storeBytes(of: l, as: SIMD8<Float>.self)
+        raw.storeBytes(of: h, toByteOffset: 32, as: SIMD8<Float>.self)
+    }
+
+    /// C (m × n) = A (m × k) · Bᵀ, B being n × k, or C += A · Bᵀ when `accumulate`: every
+    /// entry a dot product of a row of A (rows `lda` apart) with a row of B, both read along
+    /// k. Blocks of 2 × 4 entries are summed in eight eight-wide registers (six loads per
+    /// eight multiply-adds; with 3 × 4 the sixteen registers no longer hold everything) and
+    /// reduced at the end.
+    static func multiplyTransposed(m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int, _ b: Rows,
+                                   into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        for j in stride(from: 0, to: n, by: 4) {
+            // Columns past the end repeat the last one; their sums are not stored.
+            let columns = min(4, n - j)
+            let y = InlineArray<4, UnsafePointer<Float>> { b[j + min($0, columns - 1)] }
+            var i = 0
+            while i + 2 <= m {
+                dotBlock(InlineArray<2, Int> { i + $0 }, y, columns: columns, k: k, a, lda: lda, into: c + j, ldc: ldc, accumulate: accumulate)
+                i += 2
+            }
+            if i < m {
+                dotBlock(InlineArray<1, Int> { i + $0 }, y, columns: columns, k: k, a, lda: lda, into: c + j, ldc: ldc, accumulate: accumulate)
+            }
+        }
+    }
+
+    /// Rows `rows` × four columns of C = A · Bᵀ, the four rows of B at y (not inlined, as `block`).
+    @inline(never)
+    static func dotBlock<let R: Int>(_ rows: InlineArray<R, Int>, _ y: InlineArray<4, UnsafePointer<Float>>, columns: Int, k: Int,
+                                     _ a: UnsafePointer<Float>, lda: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        var s0 = InlineArray<R, SIMD8<Float>>(repeating: .zero)
+        var s1 = s0, s2 = s0, s3 = s0
+        let x = InlineArray<R, UnsafePointer<Float>> { a + rows[$0] * lda }
+        var t = 0
+        while t + 8 <= k {
+            let v0 = UnsafeRawPointer(y[0] + t).loadUnaligned(as: SIMD8<Float>.self)
+            let v1 = UnsafeRawPointer(y[1] + t).loadUnaligned(as: SIMD8<Float>.self)
+            let v2 = UnsafeRawPointer(y[2] + t).loadUnaligned(as: SIMD8<Float>.self)
+            let v3 = UnsafeRawPointer(y[3] + t).loadUnaligned(as: SIMD8<Float>.self)
+            for r in 0..<R {
+                let u = UnsafeRawPointer(x[r] + t).loadUnaligned(as: SIMD8<Float>.self)
+                s0[r].addProduct(u, v0); s1[r].addProduct(u, v1); s2[r].addProduct(u, v2); s3[r].addProduct(u, v3)
+            }
+            t += 8
+        }
+        for r in 0..<R {
+            var sums = SIMD4(s0[r].sum(), s1[r].sum(), s2[r].sum(), s3[r].sum())
+            // The last k mod 8 terms, one at a time.
+            for tail in t..<k { sums.addProduct(SIMD4(repeating: x[r][tail]), SIMD4(y[0][tail], y[1][tail], y[2][tail], y[3][tail])) }
+            let out = c + rows[r] * ldc
+            for q in 0..<columns { out[q] = accumulate ? out[q] + sums[q] : sums[q] }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+@testable import LeNetModel
+import LeNetCore
+import XCTest
+
+/// The fast path's two matrix products against the textbook triple loop, at sizes that
+/// exercise every block height, a narrow last block, and a shared dimension that is not a
+/// multiple of eight.
+final class MatrixProductTests: XCTestCase {
+    func naive(_ m: Int, _ n: Int, _ k: Int, _ a: (Int, Int) -> Float, _ b: (Int, Int) -> Float) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        for i in 0..<m { for j in 0..<n { for t in 0..<k { c[i * n + j] += a(i, t) * b(t, j) } } }
+        return c
+    }
+
+    func testMultiplyMatchesTheTripleLoop() {
+        var rng = SeededGenerator(seed: 3)
+        for (m, n, k) in [(1, 1, 1), (5, 17, 3), (6, 16, 25), (7, 33, 9), (13, 40, 20), (16, 100, 150)] {
+            let a = (0..<m * k).map { _ in rng.uniform(1) }, bias = (0..<m).map { _ in rng.uniform(1) }
+            // B's rows are padded to 16 (and one spare row) so they may be read in place.
+            let ldb = (n + 15) / 16 * 16
+            let b = (0..<(k + 1) * ldb).map { _ in rng.uniform(1) }
+            let expected = naive(m, n, k, { a[$0 * k + $1] }, { b[$0 * ldb + $1] })
+            for readable in [true, false] {
+                for start in ["zero", "accumulate", "bias"] {
+                    var c = [Float](repeating: 0.5, count: m * n)
+                    a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { biasp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            let s: Kernels.Start = start == "zero" ? .zero : start == "accumulate" ? .accumulate : .bias(biasp.baseAddress!)
+                            Kernels.withRows(bp.baseAddress!, count: k, stride: ldb) { rows in
+                                Kernels.multiply(m: m, n: n, k: k, .init(base: ap.baseAddress!, rowStride: k, columnStride: 1), rows,
+                                                 readable: readable, into: cp.baseAddress!, ldc: n, start: s)
+                            }
+                        }
+                    } } }
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            let base: Float = start == "zero" ? 0 : start == "accumulate" ? 0.5 : bias[i]
+                            XCTAssertEqual(c[i * n + j], base + expected[i * n + j], accuracy: 1e-4, "\(m)×\(n)×\(k) \(start) at \(i),\(j)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func testMultiplyTransposedMatchesTheTripleLoop() {
+        var rng = SeededGenerator(seed: 4)
+        for (m, n, k) in [(1, 1, 1), (2, 4, 8), (3, 5, 13), (6, 25, 896), (16, 150, 144), (7, 10, 84)] {
+            let a = (0..<m * k).map { _ in rng.uniform(1) }, b = (0..<n * k).map { _ in rng.uniform(1) }
+            let expected = naive(m, n, k, { a[$0 * k + $1] }, { b[$1 * k + $0] })
+            for accumulate in [false, true] {
+                var c = [Float](repeating: 0.5, count: m * n)
+                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                    Kernels.withRows(bp.baseAddress!, count: n, stride: k) { rows in
+                        Kernels.multiplyTransposed(m: m, n: n, k: k, ap.baseAddress!, lda: k, rows, into: cp.baseAddress!, ldc: n, accumulate: accumulate)
+                    }
+                } } }
+                for q in 0..<m * n {
+                    XCTAssertEqual(c[q], (accumulate ? 0.5 : 0) + expected[q], accuracy: 1e-3, "\(m)×\(n)×\(k) at \(q)")
+                }
+            }
+        }
+    }
+}
