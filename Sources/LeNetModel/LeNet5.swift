@@ -18,14 +18,15 @@ public struct LeNet5: Sendable {
     public var layers: [any Layer]
     /// The fast path by default; `.reference` runs the plain loops that read like the paper.
     public var path: ComputePath = .fast
-    /// Cores a batch is split across on the fast path (results are summed in a fixed order).
+    /// Cores the slices of a batch are shared among on the fast path.
     public var threads = coreCount
-    /// Smallest share of a batch worth a thread of its own.
-    static let samplesPerThread = 16
+    /// Samples per slice: few enough that a slice's feature maps stay in a core's cache.
+    static let samplesPerSlice = 16
 
-    /// The sub-batches a batch of n is split into.
-    public func chunks(_ n: Int) -> [Range<Int>] {
-        path == .fast ? Tensor.chunks(n, parts: min(threads, n / LeNet5.samplesPerThread)) : [0..<n]
+    /// The slices the fast path cuts a batch of n into. They depend on n alone, so results
+    /// do not depend on how many cores share them; the reference path takes the batch whole.
+    public func slices(_ n: Int) -> [Range<Int>] {
+        path == .fast ? Tensor.chunks(n, parts: (n + LeNet5.samplesPerSlice - 1) / LeNet5.samplesPerSlice) : [0..<n]
     }
 
     /// Per-sample input shape (C, H, W).
@@ -79,16 +80,14 @@ public struct LeNet5: Sendable {
         zip(layers, shapes).reduce(0) { $0 + $1.0.multiplyAdds(input: $1.1) }
     }
 
-    /// The network's outputs: RBF penalties (paper) or logits (keras), shape (N, 10).
-    /// The fast path runs a large batch as slices of `samplesPerThread` through all layers,
-    /// so each slice's feature maps stay in the core's cache, the slices shared among cores.
+    /// The network's outputs: RBF penalties (paper) or logits (keras), shape (N, 10), slice
+    /// by slice through all layers.
     public func forward(_ x: Tensor) -> Tensor {
-        let n = x.shape[0]
-        guard path == .fast, n > LeNet5.samplesPerThread else { return layers.reduce(x) { $1.forward($0, path: path) } }
-        let slices = Tensor.chunks(n, parts: (n + LeNet5.samplesPerThread - 1) / LeNet5.samplesPerThread)
+        let parts = slices(x.shape[0])
+        guard parts.count > 1 else { return layers.reduce(x) { $1.forward($0, path: path) } }
         let one = self
-        return .concatenating(parallelMap(slices.count, threads: threads) { [one] in
-            one.layers.reduce(x.samples(slices[$0])) { $1.forward($0, path: one.path) }
+        return .concatenating(parallelMap(parts.count, threads: threads) { [one] in
+            one.layers.reduce(x.samples(parts[$0])) { $1.forward($0, path: one.path) }
         })
     }
 

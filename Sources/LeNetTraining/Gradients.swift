@@ -4,21 +4,16 @@ import LeNetModel
 extension LeNet5 {
     /// One forward and backward pass: the batch's mean loss, ∂E/∂p for every layer's
     /// parameters, and the outputs (for counting errors without a second forward pass).
+    /// The slices of the batch are shared among cores; each slice's mean is weighted by its
+    /// share of the samples and the slices are summed in order.
     public func gradients(_ x: Tensor, labels: [Int], loss: Loss) -> (loss: Float, parameters: [[Tensor]], output: Tensor) {
-        let parts = chunks(x.shape[0])
-        guard parts.count > 1 else {
-            let trace = trace(x)
-            let result = loss.evaluate(trace.last!, labels: labels)
-            let (_, grads) = backward(trace: trace, gradient: result.gradient, inputGradient: false)
-            return (result.loss, grads, trace.last!)
+        let parts = slices(x.shape[0])
+        guard parts.count > 1 else { return sliceGradients(x, labels: labels, loss: loss) }
+        let one = self
+        let results = parallelMap(parts.count, threads: threads) { [one] k in
+            one.sliceGradients(x.samples(parts[k]), labels: Array(labels[parts[k]]), loss: loss)
         }
-        // Each core takes a share of the batch; its mean is weighted by its share of samples.
-        var one = self
-        one.threads = 1
         let n = Float(x.shape[0])
-        let results = parallelMap(parts.count) { [one] k in
-            one.gradients(x.samples(parts[k]), labels: Array(labels[parts[k]]), loss: loss)
-        }
         var grads = results[0].parameters.map { $0.map { Tensor(zeros: $0.shape) } }
         var total: Float = 0
         for (part, r) in zip(parts, results) {
@@ -26,11 +21,23 @@ extension LeNet5 {
             total += w * r.loss
             for l in grads.indices {
                 for p in grads[l].indices {
-                    for j in grads[l][p].scalars.indices { grads[l][p].scalars[j] += w * r.parameters[l][p].scalars[j] }
+                    grads[l][p].scalars.withUnsafeMutableBufferPointer { sum in
+                        r.parameters[l][p].scalars.withUnsafeBufferPointer { g in
+                            for j in 0..<sum.count { sum[j] += w * g[j] }
+                        }
+                    }
                 }
             }
         }
         return (total, grads, .concatenating(results.map(\.output)))
+    }
+
+    /// `gradients` of one slice, on one core.
+    func sliceGradients(_ x: Tensor, labels: [Int], loss: Loss) -> (loss: Float, parameters: [[Tensor]], output: Tensor) {
+        let trace = trace(x)
+        let result = loss.evaluate(trace.last!, labels: labels)
+        let (_, grads) = backward(trace: trace, gradient: result.gradient, inputGradient: false)
+        return (result.loss, grads, trace.last!)
     }
 
     /// Applies `update(value, gradient, state)` to every trainable parameter in place.
