@@ -6,11 +6,17 @@ public enum InputScaling: String, Sendable, CaseIterable {
     /// The paper (II.B): background (white) −0.1, foreground (black) 1.175, linear in between,
     /// so that the inputs have mean ≈ 0 and variance ≈ 1. Padding is background.
     case paper
-    /// The usual Keras/PyTorch tutorial: pixel/255, zero padding.
+    /// The usual PyTorch recipe: pixel/255 standardized with the MNIST training set's mean
+    /// and standard deviation, (p/255 − 0.1307)/0.3081, padding being background (the
+    /// digit padded with 0 before standardizing). Plain pixel/255 trains worse with the keras
+    /// recipe (README gives both).
     case keras
 
-    public var background: Float { self == .paper ? -0.1 : 0 }
-    public var foreground: Float { self == .paper ? 1.175 : 1 }
+    /// Mean and standard deviation of pixel/255 over the 60,000 MNIST training digits.
+    public static let mnistMean: Float = 0.1307, mnistDeviation: Float = 0.3081
+
+    public var background: Float { self == .paper ? -0.1 : (0 - InputScaling.mnistMean) / InputScaling.mnistDeviation }
+    public var foreground: Float { self == .paper ? 1.175 : (1 - InputScaling.mnistMean) / InputScaling.mnistDeviation }
 
     /// A grey level 0 (background) … 255 (ink) mapped linearly onto background … foreground.
     @inline(__always)

@@ -24,10 +24,18 @@ public enum Activation: String, Sendable {
     /// squash′ = (S/A)(A² − y²), tanh′ = 1 − y².
     @inline(__always)
     public func derivative(output y: Float) -> Float {
+        let (constant, square) = derivativeCoefficients
+        return constant - square * y * y
+    }
+
+    /// f′ = constant − square·y² for each activation: (S·A, S/A) for squash, (1, 1) for
+    /// tanh, (1, 0) for the identity.
+    @inline(__always)
+    public var derivativeCoefficients: (constant: Float, square: Float) {
         switch self {
-        case .squash: return Activation.slope / Activation.amplitude * (Activation.amplitude * Activation.amplitude - y * y)
-        case .tanh: return 1 - y * y
-        case .identity: return 1
+        case .squash: return (Activation.slope * Activation.amplitude, Activation.slope / Activation.amplitude)
+        case .tanh: return (1, 1)
+        case .identity: return (1, 0)
         }
     }
 }

@@ -17,7 +17,7 @@ extension Cells {
             return """
                 Digit \(ctx.sample) of \(ctx.digits.name) (\(ctx.splits.source)), label \(ctx.sampleLabel).
                 Stored as \(ctx.digits.rows)×\(ctx.digits.columns) grey levels 0…255; fed as \(Format.shape(Array(ctx.input.shape.dropFirst()))), \
-                background \(scaling.background), ink \(scaling.foreground), padded by \((32 - ctx.digits.rows) / 2) pixels on each side.
+                background \(Cells.value(scaling.background, 4)), ink \(Cells.value(scaling.foreground, 4)), padded by \((32 - ctx.digits.rows) / 2) pixels on each side.
                 """
         },
         "input-statistics": { ctx in

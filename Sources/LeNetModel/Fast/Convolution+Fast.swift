@@ -89,8 +89,7 @@ extension Convolution {
                     var sum: Float = 0
                     for r in 0..<g.outH {
                         let at = ((s * outMaps + o) * g.outH + r) * g.outW, row = dap + o * g.padded + r * g.inW
-                        Kernels.slope(activation, g.outW, dyp + at, yp + at, row)
-                        for q in 0..<g.outW { sum += row[q] }
+                        sum += Kernels.slope(activation, g.outW, dyp + at, yp + at, row)
                     }
                     dbp[o] += sum
                 }

@@ -95,10 +95,27 @@ enum Kernels {
         return t.replacing(with: -t, where: x .< 0)
     }
 
-    /// da[k] = dy[k] · f′(y[k])
-    @inline(__always)
-    static func slope(_ f: Activation, _ n: Int, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ da: UnsafeMutablePointer<Float>) {
-        for k in 0..<n { da[k] = dy[k] * f.derivative(output: y[k]) }
+    /// da[k] = dy[k] · f′(y[k]) for k < n, eight at a time; returns Σ da (a bias's gradient).
+    @inline(__always) @discardableResult
+    static func slope(_ f: Activation, _ n: Int, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ da: UnsafeMutablePointer<Float>) -> Float {
+        let (constant, square) = f.derivativeCoefficients
+        let c = SIMD8<Float>(repeating: constant), sq = SIMD8<Float>(repeating: square)
+        var sums = SIMD8<Float>()
+        var k = 0
+        while k + 8 <= n {
+            let yv = UnsafeRawPointer(y + k).loadUnaligned(as: SIMD8<Float>.self)
+            let d = UnsafeRawPointer(dy + k).loadUnaligned(as: SIMD8<Float>.self) * (c - sq * yv * yv)
+            UnsafeMutableRawPointer(da + k).storeBytes(of: d, as: SIMD8<Float>.self)
+            sums += d
+            k += 8
+        }
+        var sum = sums.sum()
+        while k < n {
+            da[k] = dy[k] * (constant - square * y[k] * y[k])
+            sum += da[k]
+            k += 1
+        }
+        return sum
     }
 }
 

@@ -1,7 +1,21 @@
 import LeNetCore
 
-/// The fast path of `Subsampling`: pointer loops over each map.
+/// The fast path of `Subsampling`: each output row is computed from its two input rows eight
+/// input columns (four units) at a time: the rows are added, then each pair of neighbouring
+/// columns (the even and odd lanes).
 extension Subsampling {
+    /// The 2×2 sums of four units from eight columns of two rows.
+    @inline(__always)
+    static func sums4(_ top: UnsafePointer<Float>, _ bottom: UnsafePointer<Float>) -> SIMD4<Float> {
+        let v = UnsafeRawPointer(top).loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(bottom).loadUnaligned(as: SIMD8<Float>.self)
+        return v.evenHalf + v.oddHalf
+    }
+
+    @inline(__always)
+    static func sum1(_ top: UnsafePointer<Float>, _ bottom: UnsafePointer<Float>) -> Float {
+        top[0] + top[1] + bottom[0] + bottom[1]
+    }
+
     public func forwardFast(_ x: Tensor) -> Tensor {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3]
         let outH = inH / 2, outW = inW / 2
@@ -14,10 +28,14 @@ extension Subsampling {
                         let out = yp + (s * maps + c) * outH * outW
                         let β = coefficient.scalars[c], b = bias.scalars[c]
                         for r in 0..<outH {
-                            let top = input + 2 * r * inW, bottom = top + inW
-                            for q in 0..<outW {
-                                out[r * outW + q] = β * (top[2 * q] + top[2 * q + 1] + bottom[2 * q] + bottom[2 * q + 1]) + b
+                            let top = input + 2 * r * inW, bottom = top + inW, row = out + r * outW
+                            var q = 0
+                            while q + 4 <= outW {
+                                let a = β * Subsampling.sums4(top + 2 * q, bottom + 2 * q) + b
+                                UnsafeMutableRawPointer(row + q).storeBytes(of: a, as: SIMD4<Float>.self)
+                                q += 4
                             }
+                            while q < outW { row[q] = β * Subsampling.sum1(top + 2 * q, bottom + 2 * q) + b; q += 1 }
                         }
                         Kernels.activate(activation, outH * outW, out)
                     }
@@ -38,24 +56,33 @@ extension Subsampling {
                 for s in 0..<n {
                     for c in 0..<maps {
                         let base = (s * maps + c) * outH * outW
-                        Kernels.slope(activation, outH * outW, dyp + base, yp + base, dap)
+                        db.scalars[c] += Kernels.slope(activation, outH * outW, dyp + base, yp + base, dap)
                         let input = xp + (s * maps + c) * inH * inW
                         let dInput = dxp + (s * maps + c) * inH * inW
                         let β = coefficient.scalars[c]
-                        var gβ: Float = 0, gb: Float = 0
+                        var gβ = SIMD4<Float>(), gβTail: Float = 0
                         for r in 0..<outH {
                             let top = input + 2 * r * inW, bottom = top + inW
-                            let dTop = dInput + 2 * r * inW, dBottom = dTop + inW
-                            for q in 0..<outW {
-                                let g = dap[r * outW + q]
-                                gβ += g * (top[2 * q] + top[2 * q + 1] + bottom[2 * q] + bottom[2 * q + 1])
-                                gb += g
-                                let d = g * β
+                            let dTop = dInput + 2 * r * inW, dBottom = dTop + inW, g = dap + r * outW
+                            var q = 0
+                            while q + 4 <= outW {
+                                let gv = UnsafeRawPointer(g + q).loadUnaligned(as: SIMD4<Float>.self)
+                                gβ.addProduct(gv, Subsampling.sums4(top + 2 * q, bottom + 2 * q))
+                                // Each unit's ∂E/∂a·β goes to all four of its inputs.
+                                let d = β * gv
+                                let spread = SIMD8(d[0], d[0], d[1], d[1], d[2], d[2], d[3], d[3])
+                                UnsafeMutableRawPointer(dTop + 2 * q).storeBytes(of: spread, as: SIMD8<Float>.self)
+                                UnsafeMutableRawPointer(dBottom + 2 * q).storeBytes(of: spread, as: SIMD8<Float>.self)
+                                q += 4
+                            }
+                            while q < outW {
+                                gβTail += g[q] * Subsampling.sum1(top + 2 * q, bottom + 2 * q)
+                                let d = g[q] * β
                                 dTop[2 * q] = d; dTop[2 * q + 1] = d; dBottom[2 * q] = d; dBottom[2 * q + 1] = d
+                                q += 1
                             }
                         }
-                        dβ.scalars[c] += gβ
-                        db.scalars[c] += gb
+                        dβ.scalars[c] += gβ.sum() + gβTail
                     }
                 }
             }
