@@ -28,7 +28,7 @@ final class MatrixProductTests: XCTestCase {
                             let s: Kernels.Start = start == "zero" ? .zero : start == "accumulate" ? .accumulate : .bias(biasp.baseAddress!)
                             Kernels.withRows(bp.baseAddress!, count: k, stride: ldb) { rows in
                                 Kernels.multiply(m: m, n: n, k: k, .init(base: ap.baseAddress!, rowStride: k, columnStride: 1), rows,
-                                                 readable: readable, into: cp.baseAddress!, ldc: n, start: s)
+                                                 readable: readable, into: .init(base: cp.baseAddress!, stride: n), start: s)
                             }
                         }
                     } } }
@@ -41,6 +41,28 @@ final class MatrixProductTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Rows written at overlapping offsets (an unrolled input's gradient folded back onto the
+    /// input) add up as if each were added in turn.
+    func testRowsAtOffsetsAreAddedInTurn() {
+        var rng = SeededGenerator(seed: 5)
+        let (m, n, k) = (9, 21, 4)
+        let offsets = (0..<m).map { 3 * $0 + ($0 % 2) }
+        let a = (0..<m * k).map { _ in rng.uniform(1) }, b = (0..<k * 32).map { _ in rng.uniform(1) }
+        let product = naive(m, n, k, { a[$0 * k + $1] }, { b[$0 * 32 + $1] })
+        var expected = [Float](repeating: 0, count: offsets.last! + n)
+        for i in 0..<m { for j in 0..<n { expected[offsets[i] + j] += product[i * n + j] } }
+        var c = [Float](repeating: 0, count: expected.count)
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in offsets.withUnsafeBufferPointer { op in
+            c.withUnsafeMutableBufferPointer { cp in
+                Kernels.withRows(bp.baseAddress!, count: k, stride: 32) { rows in
+                    Kernels.multiply(m: m, n: n, k: k, .init(base: ap.baseAddress!, rowStride: k, columnStride: 1), rows, readable: true,
+                                     into: .init(base: cp.baseAddress!, offsets: op.baseAddress!), start: .accumulate)
+                }
+            }
+        } } }
+        for (p, q) in zip(expected, c) { XCTAssertEqual(p, q, accuracy: 1e-4) }
     }
 
     func testMultiplyTransposedMatchesTheTripleLoop() {

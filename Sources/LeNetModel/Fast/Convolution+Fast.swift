@@ -48,7 +48,7 @@ extension Convolution {
                 inp.update(from: xp + s * g.sampleSize, count: g.sampleSize)
                 // a = b + w · unrolled: (maps × rows) · (rows × wide positions)
                 Kernels.multiply(m: outMaps, n: g.wide, k: g.rows, .init(base: wp, rowStride: g.rows, columnStride: 1), unrolled, readable: true,
-                                 into: sump, ldc: g.wide, start: .bias(bp))
+                                 into: .init(base: sump, stride: g.wide), start: .bias(bp))
                 // Keep the outW real columns of each row, then y = f(a).
                 let out = yp + s * outMaps * positions
                 for o in 0..<outMaps {
@@ -75,12 +75,11 @@ extension Convolution {
         // ∂E/∂a on the wide grid, rows padded to 16: the thrown-away columns stay zero, so
         // they add nothing to ∂E/∂w or ∂E/∂x.
         var da = [Float](repeating: 0, count: outMaps * g.padded)
-        var dUnrolled = [Float](repeating: 0, count: inputGradient ? g.rows * g.padded : 0)
         var dInput = [Float](repeating: 0, count: inputGradient ? g.bufferSize : 0)
         x.withPointer { xp in y.withPointer { yp in dy.withPointer { dyp in weight.withPointer { wp in
         dx.withMutablePointer { dxp in dw.withMutablePointer { dwp in db.withMutablePointer { dbp in
         input.withUnsafeMutableBufferPointer { ib in da.withUnsafeMutableBufferPointer { dab in g.offsets.withUnsafeBufferPointer { ob in
-        dUnrolled.withUnsafeMutableBufferPointer { dub in dInput.withUnsafeMutableBufferPointer { dib in
+        dInput.withUnsafeMutableBufferPointer { dib in
             let inp = ib.baseAddress!, dap = dab.baseAddress!, offsets = ob.baseAddress!
             let unrolled = Kernels.Rows(base: inp, offsets: offsets)
             for s in 0..<n {
@@ -97,18 +96,17 @@ extension Convolution {
                 // ∂E/∂w += ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows)
                 Kernels.multiplyTransposed(m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded, unrolled,
                                            into: dwp, ldc: g.rows, accumulate: true)
-                guard inputGradient, let dup = dub.baseAddress, let dip = dib.baseAddress else { continue }
-                // ∂E/∂unrolled = wᵀ · ∂E/∂a: (rows × maps) · (maps × positions); then each
-                // unrolled row's gradient is added back onto the stretch of input it was read from.
-                Kernels.withRows(dap, count: outMaps, stride: g.padded) { dA in
-                    Kernels.multiply(m: g.rows, n: g.padded, k: outMaps, .init(base: wp, rowStride: 1, columnStride: g.rows), dA, readable: true,
-                                     into: dup, ldc: g.padded, start: .zero)
-                }
+                guard inputGradient, let dip = dib.baseAddress else { continue }
+                // ∂E/∂unrolled = wᵀ · ∂E/∂a: (rows × maps) · (maps × positions), each row added
+                // straight onto the stretch of input it was read from.
                 dip.update(repeating: 0, count: g.bufferSize)
-                for j in 0..<g.rows { Kernels.add(g.wide, dup + j * g.padded, to: dip + offsets[j]) }
+                Kernels.withRows(dap, count: outMaps, stride: g.padded) { dA in
+                    Kernels.multiply(m: g.rows, n: g.wide, k: outMaps, .init(base: wp, rowStride: 1, columnStride: g.rows), dA, readable: true,
+                                     into: .init(base: dip, offsets: offsets), start: .accumulate)
+                }
                 (dxp + s * g.sampleSize).update(from: dip, count: g.sampleSize)
             }
-        } }
+        }
         } } } } } } } } } }
         keepTable(&dw)
         return (dx, [dw, db])

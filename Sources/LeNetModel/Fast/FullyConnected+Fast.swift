@@ -36,12 +36,12 @@ enum Dense {
             }
             Kernels.withRows(xp, count: n, stride: inputs) { x in
                 Kernels.multiply(m: outputs, n: inputs, k: n, .init(base: dap, rowStride: 1, columnStride: outputs), x, readable: false,
-                                 into: dwp, ldc: inputs, start: .zero)
+                                 into: .init(base: dwp, stride: inputs), start: .zero)
             }
             if inputGradient {
                 Kernels.withRows(wp, count: outputs, stride: inputs) { w in
                     Kernels.multiply(m: n, n: inputs, k: outputs, .init(base: dap, rowStride: outputs, columnStride: 1), w, readable: false,
-                                     into: dxp, ldc: inputs, start: .zero)
+                                     into: .init(base: dxp, stride: inputs), start: .zero)
                 }
             }
         } } }

@@ -23,6 +23,24 @@ extension Kernels {
         subscript(k: Int) -> UnsafePointer<Float> { base + offsets[k] }
     }
 
+    /// Where the rows of a product go: row i at base + i·stride, or at base + offsets[i] when
+    /// offsets are given (an unrolled input's gradient, added back onto the input it was read
+    /// from: the rows overlap, and each is added in turn).
+    struct Destination {
+        let base: UnsafeMutablePointer<Float>
+        var stride = 0
+        var offsets: UnsafePointer<Int>? = nil
+
+        @inline(__always)
+        func row(_ i: Int) -> UnsafeMutablePointer<Float> {
+            if let offsets { return base + offsets[i] }
+            return base + i * stride
+        }
+
+        /// The same rows from column j on.
+        func from(column j: Int) -> Destination { Destination(base: base + j, stride: stride, offsets: offsets) }
+    }
+
     /// Row offsets 0, stride, 2·stride, …: an ordinary row-major matrix as `Rows`.
     static func withRows<T>(_ base: UnsafePointer<Float>, count: Int, stride: Int, _ body: (Rows) -> T) -> T {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { offsets in
@@ -41,16 +59,15 @@ extension Kernels {
         case bias(UnsafePointer<Float>)
     }
 
-    /// C (m × n) = A (m × k) · B (k × n), from `start`; C's rows are `ldc` apart. B's rows
-    /// are read sixteen floats at a time: when `readable` they may be read past n up to the
-    /// next multiple of 16 (whatever is there only reaches sums that are not stored);
-    /// otherwise the last, narrower block is copied beside zeros. Blocks of 6 rows × 16
-    /// columns are summed in twelve eight-wide registers: per k, two loads of B and six
-    /// broadcasts of A feed twelve multiply-adds.
+    /// C (m × n) = A (m × k) · B (k × n), from `start`. B's rows are read sixteen floats at
+    /// a time: when `readable` they may be read past n up to the next multiple of 16 (whatever
+    /// is there only reaches sums that are not stored); otherwise the last, narrower block is
+    /// copied beside zeros. Blocks of 6 rows × 16 columns are summed in twelve eight-wide
+    /// registers: per k, two loads of B and six broadcasts of A feed twelve multiply-adds.
     static func multiply(m: Int, n: Int, k: Int, _ a: Strided, _ b: Rows, readable: Bool,
-                         into c: UnsafeMutablePointer<Float>, ldc: Int, start: Start) {
+                         into c: Destination, start: Start) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: readable ? 0 : k * 16) { panel in
-            withRows(UnsafePointer(panel.baseAddress ?? c), count: readable ? 0 : k, stride: 16) { panelRows in
+            withRows(UnsafePointer(panel.baseAddress ?? c.base), count: readable ? 0 : k, stride: 16) { panelRows in
                 for j in stride(from: 0, to: n, by: 16) {
                     let width = min(16, n - j)
                     var columns = Rows(base: b.base + j, offsets: b.offsets)
@@ -62,15 +79,15 @@ extension Kernels {
                     }
                     var i = 0
                     while i + 6 <= m {
-                        block(InlineArray<6, Int> { i + $0 }, width: width, k: k, a, columns, into: c + j, ldc: ldc, start: start)
+                        block(InlineArray<6, Int> { i + $0 }, width: width, k: k, a, columns, into: c.from(column: j), start: start)
                         i += 6
                     }
                     switch m - i {
-                    case 1: block(InlineArray<1, Int> { i + $0 }, width: width, k: k, a, columns, into: c + j, ldc: ldc, start: start)
-                    case 2: block(InlineArray<2, Int> { i + $0 }, width: width, k: k, a, columns, into: c + j, ldc: ldc, start: start)
-                    case 3: block(InlineArray<3, Int> { i + $0 }, width: width, k: k, a, columns, into: c + j, ldc: ldc, start: start)
-                    case 4: block(InlineArray<4, Int> { i + $0 }, width: width, k: k, a, columns, into: c + j, ldc: ldc, start: start)
-                    case 5: block(InlineArray<5, Int> { i + $0 }, width: width, k: k, a, columns, into: c + j, ldc: ldc, start: start)
+                    case 1: block(InlineArray<1, Int> { i + $0 }, width: width, k: k, a, columns, into: c.from(column: j), start: start)
+                    case 2: block(InlineArray<2, Int> { i + $0 }, width: width, k: k, a, columns, into: c.from(column: j), start: start)
+                    case 3: block(InlineArray<3, Int> { i + $0 }, width: width, k: k, a, columns, into: c.from(column: j), start: start)
+                    case 4: block(InlineArray<4, Int> { i + $0 }, width: width, k: k, a, columns, into: c.from(column: j), start: start)
+                    case 5: block(InlineArray<5, Int> { i + $0 }, width: width, k: k, a, columns, into: c.from(column: j), start: start)
                     default: break
                     }
                 }
@@ -82,7 +99,7 @@ extension Kernels {
     /// closures the compiler kept the accumulators in memory.
     @inline(never)
     static func block<let R: Int>(_ rows: InlineArray<R, Int>, width: Int, k: Int, _ a: Strided, _ b: Rows,
-                                  into c: UnsafeMutablePointer<Float>, ldc: Int, start: Start) {
+                                  into c: Destination, start: Start) {
         var low = InlineArray<R, SIMD8<Float>>(repeating: .zero)
         if case .bias(let bias) = start {
             for r in 0..<R { low[r] = SIMD8(repeating: bias[rows[r]]) }
@@ -102,7 +119,7 @@ extension Kernels {
         }
         let add: Bool
         if case .accumulate = start { add = true } else { add = false }
-        for r in 0..<R { store(low[r], high[r], width: width, to: c + rows[r] * ldc, accumulate: add) }
+        for r in 0..<R { store(low[r], high[r], width: width, to: c.row(rows[r]), accumulate: add) }
     }
 
     /// Writes (or adds) the first `width` of sixteen sums to c.
