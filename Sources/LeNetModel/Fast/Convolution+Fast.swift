@@ -24,6 +24,14 @@ extension Convolution {
             self.offsets = offsets
         }
 
+        /// The unrolled rows by kernel position (u, v), then input map: six rows added in a row
+        /// then fall on six different maps. In the natural order they would be six stretches
+        /// one float apart, each addition waiting for the previous one's stores to land.
+        var storeOrder: [Int] {
+            let area = offsets.count / inMaps
+            return (0..<area).flatMap { t in (0..<inMaps).map { $0 * area + t } }
+        }
+
         var rows: Int { offsets.count }
         var sampleSize: Int { inMaps * inH * inW }
         /// Positions on the wide grid, and rounded up to the products' 16-wide blocks.
@@ -76,11 +84,12 @@ extension Convolution {
         // they add nothing to ∂E/∂w or ∂E/∂x.
         var da = [Float](repeating: 0, count: outMaps * g.padded)
         var dInput = [Float](repeating: 0, count: inputGradient ? g.bufferSize : 0)
+        let storeOrder = g.storeOrder
         x.withPointer { xp in y.withPointer { yp in dy.withPointer { dyp in weight.withPointer { wp in
         dx.withMutablePointer { dxp in dw.withMutablePointer { dwp in db.withMutablePointer { dbp in
         input.withUnsafeMutableBufferPointer { ib in da.withUnsafeMutableBufferPointer { dab in g.offsets.withUnsafeBufferPointer { ob in
-        dInput.withUnsafeMutableBufferPointer { dib in
-            let inp = ib.baseAddress!, dap = dab.baseAddress!, offsets = ob.baseAddress!
+        dInput.withUnsafeMutableBufferPointer { dib in storeOrder.withUnsafeBufferPointer { sob in
+            let inp = ib.baseAddress!, dap = dab.baseAddress!, offsets = ob.baseAddress!, order = sob.baseAddress!
             let unrolled = Kernels.Rows(base: inp, offsets: offsets)
             for s in 0..<n {
                 // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid.
@@ -102,11 +111,11 @@ extension Convolution {
                 dip.update(repeating: 0, count: g.bufferSize)
                 Kernels.withRows(dap, count: outMaps, stride: g.padded) { dA in
                     Kernels.multiply(m: g.rows, n: g.wide, k: outMaps, .init(base: wp, rowStride: 1, columnStride: g.rows), dA, readable: true,
-                                     into: .init(base: dip, offsets: offsets), start: .accumulate)
+                                     into: .init(base: dip, offsets: offsets), start: .accumulate, order: order)
                 }
                 (dxp + s * g.sampleSize).update(from: dip, count: g.sampleSize)
             }
-        }
+        } }
         } } } } } } } } } }
         keepTable(&dw)
         return (dx, [dw, db])

@@ -64,48 +64,76 @@ extension Kernels {
     /// is there only reaches sums that are not stored); otherwise the last, narrower block is
     /// copied beside zeros. Blocks of 6 rows × 16 columns are summed in twelve eight-wide
     /// registers: per k, two loads of B and six broadcasts of A feed twelve multiply-adds.
+    /// `order`, when given, is the order the rows of A and C are taken in, six at a time (see
+    /// `Convolution.Grid.storeOrder`).
     static func multiply(m: Int, n: Int, k: Int, _ a: Strided, _ b: Rows, readable: Bool,
-                         into c: Destination, start: Start) {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: readable ? 0 : k * 16) { panel in
-            withRows(UnsafePointer(panel.baseAddress ?? c.base), count: readable ? 0 : k, stride: 16) { panelRows in
-                for j in stride(from: 0, to: n, by: 16) {
-                    let width = min(16, n - j)
-                    var columns = Rows(base: b.base + j, offsets: b.offsets)
-                    if width < 16 && !readable {
-                        for kk in 0..<k {
-                            for q in 0..<16 { panel[kk * 16 + q] = q < width ? b[kk][j + q] : 0 }
-                        }
-                        columns = panelRows
+                         into c: Destination, start: Start, order: UnsafePointer<Int>? = nil) {
+        let whole = n / 16 * 16, tail = n - whole
+        let copyTail = tail > 0 && !readable
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: copyTail ? k * 16 : 0) { panel in
+            withRows(UnsafePointer(panel.baseAddress ?? c.base), count: copyTail ? k : 0, stride: 16) { panelRows in
+                if copyTail {
+                    for kk in 0..<k {
+                        for q in 0..<16 { panel[kk * 16 + q] = q < tail ? b[kk][whole + q] : 0 }
                     }
-                    var i = 0
-                    while i + 6 <= m {
-                        block(InlineArray<6, Int> { i + $0 }, width: width, k: k, a, columns, into: c.from(column: j), start: start)
-                        i += 6
-                    }
-                    switch m - i {
-                    case 1: block(InlineArray<1, Int> { i + $0 }, width: width, k: k, a, columns, into: c.from(column: j), start: start)
-                    case 2: block(InlineArray<2, Int> { i + $0 }, width: width, k: k, a, columns, into: c.from(column: j), start: start)
-                    case 3: block(InlineArray<3, Int> { i + $0 }, width: width, k: k, a, columns, into: c.from(column: j), start: start)
-                    case 4: block(InlineArray<4, Int> { i + $0 }, width: width, k: k, a, columns, into: c.from(column: j), start: start)
-                    case 5: block(InlineArray<5, Int> { i + $0 }, width: width, k: k, a, columns, into: c.from(column: j), start: start)
-                    default: break
-                    }
+                }
+                let last = copyTail ? panelRows : Rows(base: b.base + whole, offsets: b.offsets)
+                let columns = Columns(whole: whole, tail: tail, last: last)
+                var i = 0
+                while i + 6 <= m {
+                    rowBlock(InlineArray<6, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
+                    i += 6
+                }
+                switch m - i {
+                case 1: rowBlock(InlineArray<1, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
+                case 2: rowBlock(InlineArray<2, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
+                case 3: rowBlock(InlineArray<3, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
+                case 4: rowBlock(InlineArray<4, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
+                case 5: rowBlock(InlineArray<5, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
+                default: break
                 }
             }
         }
     }
 
-    /// Rows `rows` × sixteen columns of C = A · B. Not inlined: inside the callers' loops and
-    /// closures the compiler kept the accumulators in memory.
+    /// The columns of a product: `whole` of them in blocks of 16, then a last block of `tail`
+    /// read from `last` (B itself, or its copy beside zeros).
+    struct Columns {
+        let whole: Int, tail: Int
+        let last: Rows
+    }
+
+    /// Rows `rows` of C = A · B, sixteen columns at a time. Not inlined: inside the callers'
+    /// loops and closures the compiler kept the accumulators in memory.
     @inline(never)
-    static func block<let R: Int>(_ rows: InlineArray<R, Int>, width: Int, k: Int, _ a: Strided, _ b: Rows,
-                                  into c: Destination, start: Start) {
-        var low = InlineArray<R, SIMD8<Float>>(repeating: .zero)
-        if case .bias(let bias) = start {
-            for r in 0..<R { low[r] = SIMD8(repeating: bias[rows[r]]) }
-        }
-        var high = low
+    static func rowBlock<let R: Int>(_ rows: InlineArray<R, Int>, _ columns: Columns, k: Int, _ a: Strided, _ b: Rows,
+                                     into c: Destination, start: Start) {
         let aRows = InlineArray<R, UnsafePointer<Float>> { a.row(rows[$0]) }
+        let cRows = InlineArray<R, UnsafeMutablePointer<Float>> { c.row(rows[$0]) }
+        var initial = InlineArray<R, Float>(repeating: 0)
+        if case .bias(let bias) = start {
+            for r in 0..<R { initial[r] = bias[rows[r]] }
+        }
+        let add: Bool
+        if case .accumulate = start { add = true } else { add = false }
+        for j in stride(from: 0, to: columns.whole, by: 16) {
+            block(aRows, columnStride: a.columnStride, k: k, Rows(base: b.base + j, offsets: b.offsets), initial: initial,
+                  width: 16, into: cRows, at: j, accumulate: add)
+        }
+        if columns.tail > 0 {
+            block(aRows, columnStride: a.columnStride, k: k, columns.last, initial: initial,
+                  width: columns.tail, into: cRows, at: columns.whole, accumulate: add)
+        }
+    }
+
+    /// R rows × sixteen columns of C = A · B, summed in registers, then stored from column `at`.
+    @inline(__always)
+    static func block<let R: Int>(_ aRows: InlineArray<R, UnsafePointer<Float>>, columnStride: Int, k: Int, _ b: Rows,
+                                  initial: InlineArray<R, Float>, width: Int,
+                                  into cRows: InlineArray<R, UnsafeMutablePointer<Float>>, at j: Int, accumulate: Bool) {
+        var low = InlineArray<R, SIMD8<Float>>(repeating: .zero)
+        for r in 0..<R { low[r] = SIMD8(repeating: initial[r]) }
+        var high = low
         var at = 0
         for kk in 0..<k {
             let row = UnsafeRawPointer(b[kk])
@@ -115,11 +143,9 @@ extension Kernels {
                 low[r].addProduct(w, b0)
                 high[r].addProduct(w, b1)
             }
-            at += a.columnStride
+            at += columnStride
         }
-        let add: Bool
-        if case .accumulate = start { add = true } else { add = false }
-        for r in 0..<R { store(low[r], high[r], width: width, to: c.row(rows[r]), accumulate: add) }
+        for r in 0..<R { store(low[r], high[r], width: width, to: cRows[r] + j, accumulate: accumulate) }
     }
 
     /// Writes (or adds) the first `width` of sixteen sums to c.
