@@ -21,7 +21,7 @@ public struct LeNet5: Sendable {
     /// Cores the slices of a batch are shared among on the fast path.
     public var threads = coreCount
     /// Samples per slice: few enough that a slice's feature maps stay in a core's cache.
-    static let samplesPerSlice = 16
+    public static let samplesPerSlice = 16
 
     /// The slices the fast path cuts a batch of n into. They depend on n alone, so results
     /// do not depend on how many cores share them; the reference path takes the batch whole.

@@ -67,8 +67,8 @@ public struct Benchmark: Sendable {
     }
 
     /// Where the time of one training step goes: each layer's forward and backward time per
-    /// sample, in microseconds, on one thread at batch `batch`.
-    public func layerTimes(_ variant: Variant, batch: Int = 64, path: ComputePath = .fast) -> [(layer: String, forward: Double, backward: Double)] {
+    /// sample, in microseconds, on one thread, a slice of a batch at a time as training runs.
+    public func layerTimes(_ variant: Variant, batch: Int = LeNet5.samplesPerSlice, path: ComputePath = .fast) -> [(layer: String, forward: Double, backward: Double)] {
         var net = LeNet5(variant: variant, seed: 1)
         net.path = path
         var forward = [Double](repeating: 0, count: net.layers.count), backward = forward

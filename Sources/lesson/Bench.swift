@@ -22,7 +22,7 @@ struct Bench: ParsableCommand {
     var seconds: Double = 1.5
     @Flag(help: "Print one JSON line per variant.")
     var json = false
-    @Flag(help: "Also time each layer's forward and backward pass (one thread, batch 64).")
+    @Flag(help: "Also time each layer's forward and backward pass (one thread, a 16-sample slice).")
     var layers = false
 
     func validate() throws {

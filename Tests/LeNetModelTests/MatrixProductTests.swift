@@ -83,4 +83,25 @@ final class MatrixProductTests: XCTestCase {
             }
         }
     }
+
+    /// Summed over samples in one pass, as over one sample at a time.
+    func testMultiplyTransposedSumsOverSamples() {
+        var rng = SeededGenerator(seed: 6)
+        let (m, n, k, count) = (5, 7, 13, 3)
+        let aStride = m * k + 2, bStride = n * k + 5
+        let a = (0..<count * aStride).map { _ in rng.uniform(1) }, b = (0..<count * bStride).map { _ in rng.uniform(1) }
+        var expected = [Float](repeating: 0, count: m * n)
+        for s in 0..<count {
+            let one = naive(m, n, k, { a[s * aStride + $0 * k + $1] }, { b[s * bStride + $1 * k + $0] })
+            for q in expected.indices { expected[q] += one[q] }
+        }
+        var c = [Float](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+            Kernels.withRows(bp.baseAddress!, count: n, stride: k) { rows in
+                Kernels.multiplyTransposed(m: m, n: n, k: k, ap.baseAddress!, lda: k, rows, into: cp.baseAddress!, ldc: n, accumulate: false,
+                                           samples: .init(count: count, aStride: aStride, bStride: bStride))
+            }
+        } } }
+        for (p, q) in zip(expected, c) { XCTAssertEqual(p, q, accuracy: 1e-3) }
+    }
 }

@@ -79,37 +79,42 @@ extension Convolution {
         var dx = Tensor(zeros: x.shape)
         var dw = Tensor(zeros: weight.shape)
         var db = Tensor(zeros: bias.shape)
-        var input = [Float](repeating: 0, count: g.bufferSize)
-        // ∂E/∂a on the wide grid, rows padded to 16: the thrown-away columns stay zero, so
-        // they add nothing to ∂E/∂w or ∂E/∂x.
-        var da = [Float](repeating: 0, count: outMaps * g.padded)
+        // Each sample's input in a buffer of its own with zeros after it, and its ∂E/∂a on the
+        // wide grid, rows padded to 16: the thrown-away columns stay zero, so they add nothing
+        // to ∂E/∂w or ∂E/∂x.
+        var inputs = [Float](repeating: 0, count: n * g.bufferSize)
+        var da = [Float](repeating: 0, count: n * outMaps * g.padded)
         var dInput = [Float](repeating: 0, count: inputGradient ? g.bufferSize : 0)
         let storeOrder = g.storeOrder
+        let perSample = outMaps * g.padded
         x.withPointer { xp in y.withPointer { yp in dy.withPointer { dyp in weight.withPointer { wp in
         dx.withMutablePointer { dxp in dw.withMutablePointer { dwp in db.withMutablePointer { dbp in
-        input.withUnsafeMutableBufferPointer { ib in da.withUnsafeMutableBufferPointer { dab in g.offsets.withUnsafeBufferPointer { ob in
+        inputs.withUnsafeMutableBufferPointer { ib in da.withUnsafeMutableBufferPointer { dab in g.offsets.withUnsafeBufferPointer { ob in
         dInput.withUnsafeMutableBufferPointer { dib in storeOrder.withUnsafeBufferPointer { sob in
             let inp = ib.baseAddress!, dap = dab.baseAddress!, offsets = ob.baseAddress!, order = sob.baseAddress!
-            let unrolled = Kernels.Rows(base: inp, offsets: offsets)
             for s in 0..<n {
                 // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid.
                 for o in 0..<outMaps {
                     var sum: Float = 0
                     for r in 0..<g.outH {
-                        let at = ((s * outMaps + o) * g.outH + r) * g.outW, row = dap + o * g.padded + r * g.inW
-                        sum += Kernels.slope(activation, g.outW, dyp + at, yp + at, row)
+                        let at = ((s * outMaps + o) * g.outH + r) * g.outW
+                        sum += Kernels.slope(activation, g.outW, dyp + at, yp + at, dap + s * perSample + o * g.padded + r * g.inW)
                     }
                     dbp[o] += sum
                 }
-                inp.update(from: xp + s * g.sampleSize, count: g.sampleSize)
-                // ∂E/∂w += ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows)
-                Kernels.multiplyTransposed(m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded, unrolled,
-                                           into: dwp, ldc: g.rows, accumulate: true)
-                guard inputGradient, let dip = dib.baseAddress else { continue }
+                (inp + s * g.bufferSize).update(from: xp + s * g.sampleSize, count: g.sampleSize)
+            }
+            // ∂E/∂w = Σ over samples of ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows),
+            // the whole batch in one pass.
+            Kernels.multiplyTransposed(m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded, Kernels.Rows(base: inp, offsets: offsets),
+                                       into: dwp, ldc: g.rows, accumulate: false,
+                                       samples: .init(count: n, aStride: perSample, bStride: g.bufferSize))
+            guard inputGradient, let dip = dib.baseAddress else { return }
+            for s in 0..<n {
                 // ∂E/∂unrolled = wᵀ · ∂E/∂a: (rows × maps) · (maps × positions), each row added
                 // straight onto the stretch of input it was read from.
                 dip.update(repeating: 0, count: g.bufferSize)
-                Kernels.withRows(dap, count: outMaps, stride: g.padded) { dA in
+                Kernels.withRows(dap + s * perSample, count: outMaps, stride: g.padded) { dA in
                     Kernels.multiply(m: g.rows, n: g.wide, k: outMaps, .init(base: wp, rowStride: 1, columnStride: g.rows), dA, readable: true,
                                      into: .init(base: dip, offsets: offsets), start: .accumulate, order: order)
                 }

@@ -174,45 +174,64 @@ extension Kernels {
     /// eight multiply-adds; with 3 × 4 the sixteen registers no longer hold everything) and
     /// reduced at the end.
     static func multiplyTransposed(m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int, _ b: Rows,
-                                   into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+                                   into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, samples: Samples = .one) {
         for j in stride(from: 0, to: n, by: 4) {
             // Columns past the end repeat the last one; their sums are not stored.
             let columns = min(4, n - j)
             let y = InlineArray<4, UnsafePointer<Float>> { b[j + min($0, columns - 1)] }
             var i = 0
             while i + 2 <= m {
-                dotBlock(InlineArray<2, Int> { i + $0 }, y, columns: columns, k: k, a, lda: lda, into: c + j, ldc: ldc, accumulate: accumulate)
+                dotBlock(InlineArray<2, Int> { i + $0 }, y, columns: columns, k: k, a, lda: lda, samples: samples,
+                         into: c + j, ldc: ldc, accumulate: accumulate)
                 i += 2
             }
             if i < m {
-                dotBlock(InlineArray<1, Int> { i + $0 }, y, columns: columns, k: k, a, lda: lda, into: c + j, ldc: ldc, accumulate: accumulate)
+                dotBlock(InlineArray<1, Int> { i + $0 }, y, columns: columns, k: k, a, lda: lda, samples: samples,
+                         into: c + j, ldc: ldc, accumulate: accumulate)
             }
         }
     }
 
-    /// Rows `rows` × four columns of C = A · Bᵀ, the four rows of B at y (not inlined, as `block`).
+    /// A product summed over the samples of a batch in one pass: sample s reads A from
+    /// s·aStride and B from s·bStride further on, so the sums are reduced once, not per sample.
+    struct Samples {
+        let count: Int, aStride: Int, bStride: Int
+        static let one = Samples(count: 1, aStride: 0, bStride: 0)
+    }
+
+    /// Rows `rows` × four columns of C = A · Bᵀ, the four rows of B at y (not inlined, as `rowBlock`).
     @inline(never)
     static func dotBlock<let R: Int>(_ rows: InlineArray<R, Int>, _ y: InlineArray<4, UnsafePointer<Float>>, columns: Int, k: Int,
-                                     _ a: UnsafePointer<Float>, lda: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+                                     _ a: UnsafePointer<Float>, lda: Int, samples: Samples,
+                                     into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         var s0 = InlineArray<R, SIMD8<Float>>(repeating: .zero)
         var s1 = s0, s2 = s0, s3 = s0
+        // The last k mod 8 terms of each sample, one at a time.
+        var tails = InlineArray<R, SIMD4<Float>>(repeating: .zero)
         let x = InlineArray<R, UnsafePointer<Float>> { a + rows[$0] * lda }
-        var t = 0
-        while t + 8 <= k {
-            let v0 = UnsafeRawPointer(y[0] + t).loadUnaligned(as: SIMD8<Float>.self)
-            let v1 = UnsafeRawPointer(y[1] + t).loadUnaligned(as: SIMD8<Float>.self)
-            let v2 = UnsafeRawPointer(y[2] + t).loadUnaligned(as: SIMD8<Float>.self)
-            let v3 = UnsafeRawPointer(y[3] + t).loadUnaligned(as: SIMD8<Float>.self)
-            for r in 0..<R {
-                let u = UnsafeRawPointer(x[r] + t).loadUnaligned(as: SIMD8<Float>.self)
-                s0[r].addProduct(u, v0); s1[r].addProduct(u, v1); s2[r].addProduct(u, v2); s3[r].addProduct(u, v3)
+        for sample in 0..<samples.count {
+            let xs = InlineArray<R, UnsafePointer<Float>> { x[$0] + sample * samples.aStride }
+            let ys = InlineArray<4, UnsafePointer<Float>> { y[$0] + sample * samples.bStride }
+            var t = 0
+            while t + 8 <= k {
+                let v0 = UnsafeRawPointer(ys[0] + t).loadUnaligned(as: SIMD8<Float>.self)
+                let v1 = UnsafeRawPointer(ys[1] + t).loadUnaligned(as: SIMD8<Float>.self)
+                let v2 = UnsafeRawPointer(ys[2] + t).loadUnaligned(as: SIMD8<Float>.self)
+                let v3 = UnsafeRawPointer(ys[3] + t).loadUnaligned(as: SIMD8<Float>.self)
+                for r in 0..<R {
+                    let u = UnsafeRawPointer(xs[r] + t).loadUnaligned(as: SIMD8<Float>.self)
+                    s0[r].addProduct(u, v0); s1[r].addProduct(u, v1); s2[r].addProduct(u, v2); s3[r].addProduct(u, v3)
+                }
+                t += 8
             }
-            t += 8
+            while t < k {
+                let v = SIMD4(ys[0][t], ys[1][t], ys[2][t], ys[3][t])
+                for r in 0..<R { tails[r].addProduct(SIMD4(repeating: xs[r][t]), v) }
+                t += 1
+            }
         }
         for r in 0..<R {
-            var sums = SIMD4(s0[r].sum(), s1[r].sum(), s2[r].sum(), s3[r].sum())
-            // The last k mod 8 terms, one at a time.
-            for tail in t..<k { sums.addProduct(SIMD4(repeating: x[r][tail]), SIMD4(y[0][tail], y[1][tail], y[2][tail], y[3][tail])) }
+            let sums = SIMD4(s0[r].sum(), s1[r].sum(), s2[r].sum(), s3[r].sum()) + tails[r]
             let out = c + rows[r] * ldc
             for q in 0..<columns { out[q] = accumulate ? out[q] + sums[q] : sums[q] }
         }
