@@ -46,7 +46,7 @@ extension Convolution {
         let n = x.shape[0], g = Grid(self, input: x.shape), outMaps = table.outputMaps, positions = g.outH * g.outW
         // C5 on 32×32 input: each kernel covers its whole input, so the layer is dense.
         if positions == 1 { return Dense.forward(x, weight: weight, bias: bias, activation: activation, shape: [n, outMaps, 1, 1]) }
-        var y = Tensor(zeros: [n, outMaps, g.outH, g.outW])
+        var y = Tensor(unfilled: [n, outMaps, g.outH, g.outW])
         var input = [Float](repeating: 0, count: g.bufferSize)
         var sums = [Float](repeating: 0, count: outMaps * g.wide)
         x.withPointer { xp in weight.withPointer { wp in bias.withPointer { bp in y.withMutablePointer { yp in
@@ -76,8 +76,8 @@ extension Convolution {
             keepTable(&dw)
             return (dx, [dw, db])
         }
-        var dx = Tensor(zeros: x.shape)
-        var dw = Tensor(zeros: weight.shape)
+        var dx = inputGradient ? Tensor(unfilled: x.shape) : Tensor(zeros: x.shape)
+        var dw = Tensor(unfilled: weight.shape)
         var db = Tensor(zeros: bias.shape)
         // Each sample's input in a buffer of its own with zeros after it, and its ∂E/∂a on the
         // wide grid, rows padded to 16: the thrown-away columns stay zero, so they add nothing

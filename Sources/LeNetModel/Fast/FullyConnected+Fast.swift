@@ -7,7 +7,7 @@ enum Dense {
     /// y = f(x · wᵀ + b) for x (n × inputs), w (outputs × inputs); y shaped `shape`.
     static func forward(_ x: Tensor, weight: Tensor, bias: Tensor, activation: Activation, shape: [Int]) -> Tensor {
         let n = x.shape[0], outputs = bias.count, inputs = weight.count / outputs
-        var y = Tensor(zeros: shape)
+        var y = Tensor(unfilled: shape)
         x.withPointer { xp in weight.withPointer { wp in y.withMutablePointer { yp in
             Kernels.withRows(wp, count: outputs, stride: inputs) { w in
                 Kernels.multiplyTransposed(m: n, n: outputs, k: inputs, xp, lda: inputs, w, into: yp, ldc: outputs, accumulate: false)
@@ -25,7 +25,7 @@ enum Dense {
     static func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor, weight: Tensor, activation: Activation,
                          inputGradient: Bool) -> (input: Tensor, weight: Tensor, bias: Tensor) {
         let n = x.shape[0], outputs = y.count / n, inputs = weight.count / outputs
-        var dx = Tensor(zeros: x.shape), dw = Tensor(zeros: weight.shape), db = Tensor(zeros: [outputs])
+        var dx = inputGradient ? Tensor(unfilled: x.shape) : Tensor(zeros: x.shape), dw = Tensor(unfilled: weight.shape), db = Tensor(zeros: [outputs])
         var da = [Float](repeating: 0, count: n * outputs)
         x.withPointer { xp in y.withPointer { yp in dy.withPointer { dyp in weight.withPointer { wp in
         dx.withMutablePointer { dxp in dw.withMutablePointer { dwp in da.withUnsafeMutableBufferPointer { dab in

@@ -19,7 +19,7 @@ extension Subsampling {
     public func forwardFast(_ x: Tensor) -> Tensor {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3]
         let outH = inH / 2, outW = inW / 2
-        var y = Tensor(zeros: [n, maps, outH, outW])
+        var y = Tensor(unfilled: [n, maps, outH, outW])
         x.withPointer { xp in
             y.withMutablePointer { yp in
                 for s in 0..<n {
@@ -47,7 +47,9 @@ extension Subsampling {
 
     public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (input: Tensor, parameters: [Tensor]) {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], outH = y.shape[2], outW = y.shape[3]
-        var dx = Tensor(zeros: x.shape)
+        // Every input is written when the maps have even sides; an odd last row or column,
+        // which no unit reads, keeps ∂E/∂x = 0.
+        var dx = inH % 2 == 0 && inW % 2 == 0 ? Tensor(unfilled: x.shape) : Tensor(zeros: x.shape)
         var dβ = Tensor(zeros: [maps]), db = Tensor(zeros: [maps])
         var da = [Float](repeating: 0, count: outH * outW)
         x.withPointer { xp in y.withPointer { yp in dy.withPointer { dyp in dx.withMutablePointer { dxp in
