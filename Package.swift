@@ -24,6 +24,7 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCairo", pkgConfig: "cairo",
                        providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "CMalloc"),
         .target(name: "LeNetCore"),
         .target(name: "LeNetData", dependencies: ["LeNetCore", "CZlib"],
                 resources: [.copy("Resources/mnist5k-images-idx3-ubyte.gz"),
@@ -37,7 +38,7 @@ let package = Package(
             .product(name: "Ink", package: "Ink"),
         ]),
         .executableTarget(name: "lesson", dependencies: [
-            "LeNetCore", "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures", "LeNetLessons",
+            "CMalloc", "LeNetCore", "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures", "LeNetLessons",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LeNetDataTests", dependencies: ["LeNetData"]),

@@ -1,4 +1,7 @@
 import ArgumentParser
+#if os(Linux)
+import CMalloc
+#endif
 
 @main
 struct Lesson: ParsableCommand {
@@ -8,4 +11,16 @@ struct Lesson: ParsableCommand {
         subcommands: [Run.self, Verify.self, Summary.self, Train.self, Eval.self, Bench.self, DataCommand.self],
         defaultSubcommand: Run.self
     )
+
+    static func main() {
+        #if os(Linux)
+        // Each training step allocates and frees feature maps of a few hundred kilobytes on
+        // every core. Left to itself glibc hands such blocks back to the kernel and faults
+        // fresh zeroed pages in on the next step: a quarter of a 2-core training run was
+        // spent in the kernel (`lesson train --batch 64`: 0.45 s system time of 1.06 s).
+        mallopt(M_MMAP_THRESHOLD, 32 << 20)
+        mallopt(M_TRIM_THRESHOLD, 256 << 20)
+        #endif
+        main(nil)
+    }
 }

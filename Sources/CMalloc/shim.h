@@ -1,0 +1,2 @@
+// glibc's allocator settings (mallopt), for the lesson executable.
+#include <malloc.h>
