@@ -73,12 +73,17 @@ enum Kernels {
     /// which serializes the two chains `activate` runs side by side.
     @_transparent
     static func tanh8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        // tanh(9) rounds to 1 in Float; clamping keeps 2^k in range.
-        let y = 2 * x.replacing(with: -x, where: x .< 0).replacing(with: 9, where: x .> 9 .| x .< -9)
-        let k = (y * 1.442_695_04).rounded(.toNearestOrEven)
-        // r = y − k·ln2, with ln2 split in two so the product is exact.
-        let r = (y - k * 0.693_145_751_953_125) - k * 1.428_606_765_330_187e-6
-        // Horner's rule with fused multiply-adds.
+        let sign = SIMD8<UInt32>(repeating: 0x8000_0000)
+        let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
+        // |x|, clamped at 9: tanh(9) rounds to 1 in Float, and 2^k stays in range. (A NaN
+        // fails the comparison and stays NaN all the way through.)
+        var a = unsafeBitCast(bits & ~sign, to: SIMD8<Float>.self)
+        a.replace(with: 9, where: a .> 9)
+        // e^{2a} = 2^k·e^r: k = round(2a/ln2), r = 2a − k·ln2 with ln2 split in two so each
+        // product is exact.
+        let k = (a * 2.885_390_08).rounded(.toNearestOrEven)
+        let r = (a + a).addingProduct(-k, SIMD8(repeating: 0.693_145_751_953_125)).addingProduct(-k, SIMD8(repeating: 1.428_606_765_330_187e-6))
+        // e^r by Horner's rule with fused multiply-adds.
         var p = SIMD8<Float>(repeating: 1.0 / 720).addingProduct(r, SIMD8(repeating: 1.0 / 5040))
         p = SIMD8(repeating: 1.0 / 120).addingProduct(p, r)
         p = SIMD8(repeating: 1.0 / 24).addingProduct(p, r)
@@ -86,13 +91,13 @@ enum Kernels {
         p = SIMD8(repeating: 0.5).addingProduct(p, r)
         p = SIMD8(repeating: 1).addingProduct(p, r)
         p = SIMD8(repeating: 1).addingProduct(p, r)
-        // 2^k from k's bits: adding 1.5·2²³ puts the integer k in the low mantissa bits
-        // (no checked conversion, so a NaN input gives NaN rather than a trap).
-        let magic = SIMD8<Float>(repeating: 12_582_912)
-        let kBits = unsafeBitCast(k + magic, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
-        let twoToK = unsafeBitCast((kBits &+ 127) &<< 23, to: SIMD8<Float>.self)
+        // 2^k from k's bits, with no checked conversion: adding 1.5·2²³ leaves k in the low
+        // mantissa bits, and shifting them up to the exponent drops the rest.
+        let kBits = unsafeBitCast(k + 12_582_912, to: SIMD8<UInt32>.self) &<< 23
+        let twoToK = unsafeBitCast(kBits &+ (127 << 23), to: SIMD8<Float>.self)
         let t = 1 - 2 / (p * twoToK + 1)
-        return t.replacing(with: -t, where: x .< 0)
+        // tanh is odd: x's sign on tanh|x| ≥ 0.
+        return unsafeBitCast(unsafeBitCast(t, to: SIMD8<UInt32>.self) | (bits & sign), to: SIMD8<Float>.self)
     }
 
     /// da[k] = dy[k] · f′(y[k]) for k < n, eight at a time; returns Σ da (a bias's gradient).
