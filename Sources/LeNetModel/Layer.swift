@@ -50,8 +50,8 @@ extension Layer {
 }
 
 /// The fast path: the same results as `forward` and `backward` (tests hold them to 1e-5
-/// and 1e-4), computed with loops ordered for speed. Layers whose cost is negligible use
-/// the reference code.
+/// and 1e-4), computed as register-blocked matrix products and vector loops over raw buffers
+/// (Fast/). Every layer of both variants has one.
 public protocol FastLayer: Layer {
     func forwardFast(_ x: Tensor) -> Tensor
     /// As `backward`; ∂E/∂x is left zero unless `inputGradient` (the first layer's is never used).
@@ -61,6 +61,7 @@ public protocol FastLayer: Layer {
 extension Convolution: FastLayer {}
 extension Subsampling: FastLayer {}
 extension FullyConnected: FastLayer {}
+extension RBFOutput: FastLayer {}
 
 /// Which code computes the network: the plain reference loops (the oracle) or the fast path.
 public enum ComputePath: String, Sendable, CaseIterable {
