@@ -46,6 +46,27 @@ final class CLITests: XCTestCase {
         try assertOneLineError(["1", "--format", "gif"], contains: "unknown format 'gif'")
     }
 
+    /// `lesson bench --json` prints one JSON line per variant with the fields issue 6 names;
+    /// `--layers` adds a table with a row for each of the seven layers.
+    func testBenchPrintsOneJSONLinePerVariant() throws {
+        let r = try run(["bench", "--json", "--seconds", "0"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, r.stdout)
+        for (line, variant) in zip(lines, ["paper", "keras"]) {
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line))
+            XCTAssertEqual(object["variant"] as? String, variant)
+            for key in ["train_batch1", "train_batch64", "infer_batch1000", "train_gflops", "infer_gflops", "share_of_peak"] {
+                XCTAssertGreaterThan(try XCTUnwrap(object[key] as? Double, key), 0, key)
+            }
+        }
+        let table = try run(["bench", "--variant", "keras", "--layers", "--seconds", "0"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        for layer in ["C1", "S2", "C3", "S4", "C5", "F6", "Output", "total"] {
+            XCTAssertTrue(table.stdout.split(separator: "\n").contains { $0.hasPrefix(layer + " ") }, "\(layer) in \(table.stdout)")
+        }
+    }
+
     func testBadFiles() throws {
         let bad = scratch + "/data"
         try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
