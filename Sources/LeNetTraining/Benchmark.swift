@@ -14,9 +14,39 @@ public struct Benchmark: Sendable {
         public var forwardMultiplyAdds: Int
         public var peakMemoryMB: Double
 
+        public init(variant: Variant, trainBatch1: Double, trainBatch64: Double, inferBatch1000: Double, forwardMultiplyAdds: Int, peakMemoryMB: Double) {
+            self.variant = variant
+            self.trainBatch1 = trainBatch1
+            self.trainBatch64 = trainBatch64
+            self.inferBatch1000 = inferBatch1000
+            self.forwardMultiplyAdds = forwardMultiplyAdds
+            self.peakMemoryMB = peakMemoryMB
+        }
+
         /// Training costs about three forward passes (forward, ∂x, ∂w); 2 FLOP per multiply-add.
         public var trainGFLOPs: Double { trainBatch64 * Double(6 * forwardMultiplyAdds) / 1e9 }
         public var inferGFLOPs: Double { inferBatch1000 * Double(2 * forwardMultiplyAdds) / 1e9 }
+    }
+
+    /// Several runs of the same measurements: for each rate the median and the range, since
+    /// a shared machine's speed can swing between runs.
+    public struct Summary: Sendable {
+        public var median: Result, lowest: Result, highest: Result
+        public var runs: Int
+
+        public init(_ results: [Result]) {
+            func rates(_ key: KeyPath<Result, Double>) -> [Double] { results.map { $0[keyPath: key] }.sorted() }
+            let b1 = rates(\.trainBatch1), b64 = rates(\.trainBatch64), inference = rates(\.inferBatch1000)
+            let first = results[0], memory = results.map(\.peakMemoryMB).max()!
+            func result(_ pick: ([Double]) -> Double) -> Result {
+                Result(variant: first.variant, trainBatch1: pick(b1), trainBatch64: pick(b64), inferBatch1000: pick(inference),
+                       forwardMultiplyAdds: first.forwardMultiplyAdds, peakMemoryMB: memory)
+            }
+            median = result { ($0[($0.count - 1) / 2] + $0[$0.count / 2]) / 2 }
+            lowest = result { $0.first! }
+            highest = result { $0.last! }
+            runs = results.count
+        }
     }
 
     public let digits: Digits

@@ -24,29 +24,45 @@ struct Bench: ParsableCommand {
     var json = false
     @Flag(help: "Also time each layer's forward and backward pass (one thread, a 16-sample slice).")
     var layers = false
+    @Option(help: "Runs of each measurement; the median is printed (and the range, in the table).")
+    var runs = 1
 
     func validate() throws {
         guard threads > 0 else { throw OptionError("--threads must be a positive whole number, not \(threads)") }
+        guard runs > 0 else { throw OptionError("--runs must be a positive whole number, not \(runs)") }
     }
 
     func run() throws {
         guard let digits = try DataSource.embedded().train else { throw DataSourceError.embeddedMissing }
         let bench = Benchmark(digits: digits, seconds: seconds)
         for v in variant.map({ [$0] }) ?? Variant.allCases {
-            let r = bench.run(v, path: reference ? .reference : .fast, threads: threads)
+            let summary = Benchmark.Summary((0..<runs).map { _ in bench.run(v, path: reference ? .reference : .fast, threads: threads) })
+            let r = summary.median
             if json {
-                print(String(format: #"{"variant": "%@", "path": "%@", "threads": %d, "train_batch1": %.0f, "train_batch64": %.0f, "infer_batch1000": %.0f, "train_gflops": %.2f, "infer_gflops": %.2f, "share_of_peak": %.4f, "peak_memory_mb": %.1f}"#,
-                             v.rawValue, reference ? "reference" : "fast", threads, r.trainBatch1, r.trainBatch64, r.inferBatch1000, r.trainGFLOPs, r.inferGFLOPs, r.inferGFLOPs / peak, r.peakMemoryMB))
+                print(String(format: #"{"variant": "%@", "path": "%@", "threads": %d, "runs": %d, "train_batch1": %.0f, "train_batch64": %.0f, "infer_batch1000": %.0f, "train_gflops": %.2f, "infer_gflops": %.2f, "share_of_peak": %.4f, "peak_memory_mb": %.1f}"#,
+                             v.rawValue, reference ? "reference" : "fast", threads, runs, r.trainBatch1, r.trainBatch64, r.inferBatch1000, r.trainGFLOPs, r.inferGFLOPs, r.inferGFLOPs / peak, r.peakMemoryMB))
             } else {
-                var t = TextTable(headers: ["\(v.rawValue) (\(reference ? "reference" : "fast"))", "samples/s", "GFLOP/s", "share of \(Int(peak)) GFLOP/s"], alignments: [.left, .right, .right, .right])
-                t.add(["train, batch 1", Format.count(Int(r.trainBatch1)), String(format: "%.2f", r.trainBatch1 * Double(6 * r.forwardMultiplyAdds) / 1e9), ""])
-                t.add(["train, batch 64", Format.count(Int(r.trainBatch64)), String(format: "%.2f", r.trainGFLOPs), Format.percent(r.trainGFLOPs / peak)])
-                t.add(["inference, batch 1000", Format.count(Int(r.inferBatch1000)), String(format: "%.2f", r.inferGFLOPs), Format.percent(r.inferGFLOPs / peak)])
-                print(t.rendered)
+                print(table(summary, v).rendered)
                 print("forward multiply-adds per sample: \(Format.count(r.forwardMultiplyAdds)); peak memory \(String(format: "%.0f", r.peakMemoryMB)) MB\n")
             }
             if layers { print(layerTable(bench, v).rendered + "\n") }
         }
+    }
+
+    /// Samples/s, GFLOP/s and share of peak; with several runs, medians and the range.
+    func table(_ summary: Benchmark.Summary, _ v: Variant) -> TextTable {
+        let r = summary.median, several = summary.runs > 1
+        let rate = several ? "samples/s, median of \(summary.runs)" : "samples/s"
+        var t = TextTable(headers: ["\(v.rawValue) (\(reference ? "reference" : "fast"))", rate] + (several ? ["range"] : []) + ["GFLOP/s", "share of \(Int(peak)) GFLOP/s"],
+                          alignments: [.left, .right] + (several ? [.right] : []) + [.right, .right])
+        func row(_ name: String, _ key: KeyPath<Benchmark.Result, Double>, gflops: Double, share: String) {
+            let range = "\(Format.count(Int(summary.lowest[keyPath: key])))–\(Format.count(Int(summary.highest[keyPath: key])))"
+            t.add([name, Format.count(Int(r[keyPath: key]))] + (several ? [range] : []) + [String(format: "%.2f", gflops), share])
+        }
+        row("train, batch 1", \.trainBatch1, gflops: r.trainBatch1 * Double(6 * r.forwardMultiplyAdds) / 1e9, share: "")
+        row("train, batch 64", \.trainBatch64, gflops: r.trainGFLOPs, share: Format.percent(r.trainGFLOPs / peak))
+        row("inference, batch 1000", \.inferBatch1000, gflops: r.inferGFLOPs, share: Format.percent(r.inferGFLOPs / peak))
+        return t
     }
 
     /// Per-layer microseconds per sample, for finding where a training step's time goes.

@@ -44,6 +44,7 @@ final class CLITests: XCTestCase {
         try assertOneLineError(["train", "--lr", "inf"], contains: "--lr must be a positive finite number")
         try assertOneLineError(["1", "--output", "/proc/no/such"], contains: "cannot create the output folder")
         try assertOneLineError(["1", "--format", "gif"], contains: "unknown format 'gif'")
+        try assertOneLineError(["bench", "--runs", "0"], contains: "--runs must be a positive whole number")
     }
 
     /// `lesson bench --json` prints one JSON line per variant with the fields issue 6 names;
