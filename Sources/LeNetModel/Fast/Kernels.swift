@@ -4,42 +4,26 @@ import LeNetCore
 /// Each takes counts explicitly; callers guarantee the ranges (tests hold the fast path
 /// against the reference layers).
 enum Kernels {
-    /// dst[0..<n] = src[0..<n] for the short stretches im2col copies (28 or 10 floats): eight,
-    /// four, two and one at a time, with no call to memcpy and no loop for the remainder.
+    /// dst[0..<n] = src[0..<n] for the short stretches a convolution keeps of each row of its
+    /// input-wide grid (28 or 10 floats): eight, four, two and one at a time, with no call to
+    /// memcpy and no loop for the remainder.
     @inline(__always)
     static func copy(_ n: Int, _ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>) {
-        combine(n, src, dst) { _, s in s } _: { _, s in s } _: { _, s in s } _: { _, s in s }
-    }
-
-    /// dst[0..<n] += src[0..<n], as `copy`.
-    @inline(__always)
-    static func add(_ n: Int, _ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>) {
-        combine(n, src, dst) { $0 + $1 } _: { $0 + $1 } _: { $0 + $1 } _: { $0 + $1 }
-    }
-
-    /// dst[q] = f(dst[q], src[q]) for q < n, in pieces of eight, then one each of four, two, one.
-    @inline(__always)
-    static func combine(_ n: Int, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                        _ f8: (SIMD8<Float>, SIMD8<Float>) -> SIMD8<Float>, _ f4: (SIMD4<Float>, SIMD4<Float>) -> SIMD4<Float>,
-                        _ f2: (SIMD2<Float>, SIMD2<Float>) -> SIMD2<Float>, _ f1: (Float, Float) -> Float) {
         let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
         var q = 0
         while q + 8 <= n {
-            d.storeBytes(of: f8(d.loadUnaligned(fromByteOffset: 4 * q, as: SIMD8<Float>.self), s.loadUnaligned(fromByteOffset: 4 * q, as: SIMD8<Float>.self)),
-                         toByteOffset: 4 * q, as: SIMD8<Float>.self)
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: 4 * q, as: SIMD8<Float>.self), toByteOffset: 4 * q, as: SIMD8<Float>.self)
             q += 8
         }
         if q + 4 <= n {
-            d.storeBytes(of: f4(d.loadUnaligned(fromByteOffset: 4 * q, as: SIMD4<Float>.self), s.loadUnaligned(fromByteOffset: 4 * q, as: SIMD4<Float>.self)),
-                         toByteOffset: 4 * q, as: SIMD4<Float>.self)
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: 4 * q, as: SIMD4<Float>.self), toByteOffset: 4 * q, as: SIMD4<Float>.self)
             q += 4
         }
         if q + 2 <= n {
-            d.storeBytes(of: f2(d.loadUnaligned(fromByteOffset: 4 * q, as: SIMD2<Float>.self), s.loadUnaligned(fromByteOffset: 4 * q, as: SIMD2<Float>.self)),
-                         toByteOffset: 4 * q, as: SIMD2<Float>.self)
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: 4 * q, as: SIMD2<Float>.self), toByteOffset: 4 * q, as: SIMD2<Float>.self)
             q += 2
         }
-        if q < n { dst[q] = f1(dst[q], src[q]) }
+        if q < n { dst[q] = src[q] }
     }
 
     /// Applies the activation in place, sixteen at a time as two independent `tanh8` chains

@@ -36,9 +36,6 @@ extension Kernels {
             if let offsets { return base + offsets[i] }
             return base + i * stride
         }
-
-        /// The same rows from column j on.
-        func from(column j: Int) -> Destination { Destination(base: base + j, stride: stride, offsets: offsets) }
     }
 
     /// Row offsets 0, stride, 2·stride, …: an ordinary row-major matrix as `Rows`.
