@@ -78,18 +78,28 @@ public struct Digits: Sendable {
     public func batch(_ indices: [Int], scaling: InputScaling) -> Tensor {
         let side = Digits.inputSize
         let top = (side - rows) / 2, left = (side - columns) / 2
-        var t = Tensor(repeating: scaling.background, shape: [indices.count, 1, side, side])
+        var t = Tensor(unfilled: [indices.count, 1, side, side])
+        let background = scaling.background
         // A lookup table from grey level to input value, and raw buffers: this runs for
         // every training batch.
         let values = (0...255).map { scaling.value(UInt8($0)) }
         precondition(indices.allSatisfy { (0..<count).contains($0) }, "digit index out of range")
+        let (rows, columns) = (self.rows, self.columns)
         t.scalars.withUnsafeMutableBufferPointer { out in
             pixels.withUnsafeBufferPointer { source in
-                for (n, index) in indices.enumerated() {
-                    let image = source.baseAddress! + index * rows * columns
-                    let field = out.baseAddress! + n * side * side
-                    for y in 0..<rows {
-                        for x in 0..<columns { field[(top + y) * side + left + x] = values[Int(image[y * columns + x])] }
+                values.withUnsafeBufferPointer { table in
+                    nonisolated(unsafe) let (out, source, table) = (out, source, table)
+                    // Large batches (inference) are converted on all cores, a share of digits each.
+                    let parts = Tensor.chunks(indices.count, parts: indices.count >= 256 ? coreCount : 1)
+                    _ = parallelMap(parts.count) { part in
+                        for n in parts[part] {
+                            let image = source.baseAddress! + indices[n] * rows * columns
+                            let field = out.baseAddress! + n * side * side
+                            field.update(repeating: background, count: side * side)
+                            for y in 0..<rows {
+                                for x in 0..<columns { field[(top + y) * side + left + x] = table[Int(image[y * columns + x])] }
+                            }
+                        }
                     }
                 }
             }
