@@ -84,11 +84,14 @@ public struct LeNet5: Sendable {
     /// by slice through all layers.
     public func forward(_ x: Tensor) -> Tensor {
         let parts = slices(x.shape[0])
-        guard parts.count > 1 else { return layers.reduce(x) { $1.forward($0, path: path) } }
+        guard parts.count > 1 else { return sliceForward(x) }
         let one = self
-        return .concatenating(parallelMap(parts.count, threads: threads) { [one] in
-            one.layers.reduce(x.samples(parts[$0])) { $1.forward($0, path: one.path) }
-        })
+        return .concatenating(parallelMap(parts.count, threads: threads) { [one] in one.sliceForward(x.samples(parts[$0])) })
+    }
+
+    /// `forward` of one slice, on one core.
+    func sliceForward(_ x: Tensor) -> Tensor {
+        layers.reduce(x) { $1.forward($0, path: path) }
     }
 
     /// The input followed by every layer's output.

@@ -110,15 +110,16 @@ extension Convolution {
                                        into: dwp, ldc: g.rows, accumulate: false,
                                        samples: .init(count: n, aStride: perSample, bStride: g.bufferSize))
             guard inputGradient, let dip = dib.baseAddress else { return }
-            for s in 0..<n {
-                // ∂E/∂unrolled = wᵀ · ∂E/∂a: (rows × maps) · (maps × positions), each row added
-                // straight onto the stretch of input it was read from.
-                dip.update(repeating: 0, count: g.bufferSize)
-                Kernels.withRows(dap + s * perSample, count: outMaps, stride: g.padded) { dA in
-                    Kernels.multiply(m: g.rows, n: g.wide, k: outMaps, .init(base: wp, rowStride: 1, columnStride: g.rows), dA, readable: true,
+            Kernels.withRows(dap, count: outMaps, stride: g.padded) { dA in
+                for s in 0..<n {
+                    // ∂E/∂unrolled = wᵀ · ∂E/∂a: (rows × maps) · (maps × positions), each row added
+                    // straight onto the stretch of input it was read from.
+                    dip.update(repeating: 0, count: g.bufferSize)
+                    Kernels.multiply(m: g.rows, n: g.wide, k: outMaps, .init(base: wp, rowStride: 1, columnStride: g.rows),
+                                     Kernels.Rows(base: dA.base + s * perSample, offsets: dA.offsets), readable: true,
                                      into: .init(base: dip, offsets: offsets), start: .accumulate, order: order)
+                    (dxp + s * g.sampleSize).update(from: dip, count: g.sampleSize)
                 }
-                (dxp + s * g.sampleSize).update(from: dip, count: g.sampleSize)
             }
         } }
         } } } } } } } } } }
