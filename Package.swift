@@ -31,7 +31,8 @@ let package = Package(
                             .copy("Resources/mnist5k-labels-idx1-ubyte.gz"),
                             .copy("Resources/PROVENANCE.md")]),
         .target(name: "LeNetModel", dependencies: ["LeNetCore", "LeNetData"], swiftSettings: vectorize),
-        .target(name: "LeNetTraining", dependencies: ["LeNetCore", "LeNetData", "LeNetModel"], swiftSettings: vectorize),
+        .target(name: "LeNetTraining", dependencies: ["LeNetCore", "LeNetData", "LeNetModel"],
+                resources: [.copy("Resources")], swiftSettings: vectorize),
         .target(name: "LeNetFigures", dependencies: ["CCairo", "LeNetCore"]),
         .target(name: "LeNetLessons", dependencies: [
             "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures",

@@ -7,6 +7,37 @@ public struct DataSplits: Sendable {
     public var test: Digits?
     /// Where the digits came from, for the lessons' captions.
     public var source: String
+
+    public init(train: Digits?, validation: Digits?, test: Digits?, source: String) {
+        self.train = train
+        self.validation = validation
+        self.test = test
+        self.source = source
+    }
+
+    /// Full MNIST: the 60,000 training and 10,000 test digits.
+    public var isFullMNIST: Bool { train?.count == 60_000 && test?.count == 10_000 }
+
+    /// What a command says first about its data: which set, how many digits, from where.
+    public var announcement: String {
+        let counts = [train.map { "\(Self.grouped($0.count)) training" }, validation.map { "\(Self.grouped($0.count)) validation" },
+                      test.map { "\(Self.grouped($0.count)) test" }].compactMap { $0 }.joined(separator: " + ")
+        if isFullMNIST { return "data: full MNIST, \(counts) digits, from \(source)" }
+        if source.hasPrefix("embedded") {
+            return "data: the embedded digits (\(counts)); no full MNIST in --data, $\(DataSource.environmentVariable) or \(DataSource.defaultFolder) ('lesson data download' fetches it)"
+        }
+        return "data: \(counts) digits from \(source)"
+    }
+
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(c)
+        }
+        return out
+    }
 }
 
 /// Errors about a data folder as a whole (a file's own errors are `IDXError`s).
@@ -15,18 +46,49 @@ public enum DataSourceError: Error, CustomStringConvertible, Equatable {
     case noData(String)
     case embeddedMissing
     case noTrainingDigits(String)
+    case badEnvironment(variable: String, folder: String)
 
     public var description: String {
         switch self {
         case .noFolder(let d): return "\(d): no such folder"
         case .noData(let d): return "\(d): no MNIST files (train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz] and their labels)"
         case .embeddedMissing: return "the embedded digits are missing from the build (rebuild with 'swift build')"
+        case .badEnvironment(let v, let f): return "$\(v) names \(f), which is not a folder: point it at the folder holding the four MNIST files, or unset it"
         case .noTrainingDigits(let d): return "\(d) has no training digits (train-images-idx3-ubyte[.gz]) to train on: pass --weights FILE, or run once without --data"
         }
     }
 }
 
 public enum DataSource {
+    /// The environment variable that names a folder of full MNIST.
+    public static let environmentVariable = "LENET5_MNIST"
+    /// Where `lesson data download` puts full MNIST, relative to the working folder.
+    public static let defaultFolder = "Data/mnist"
+
+    /// Where full MNIST is, when no --data names a folder: $LENET5_MNIST, else Data/mnist
+    /// when it holds training digits; nil when neither does.
+    public static func fullMNISTFolder(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
+        if let folder = environment[environmentVariable], !folder.isEmpty {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw DataSourceError.badEnvironment(variable: environmentVariable, folder: folder)
+            }
+            return folder
+        }
+        let dir = URL(fileURLWithPath: defaultFolder)
+        let present = ["train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"]
+            .contains { FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).path) }
+        return present ? defaultFolder : nil
+    }
+
+    /// The data a command works on: the folder `data` names, else full MNIST wherever it is
+    /// found (`fullMNISTFolder`), else the embedded digits.
+    public static func resolve(_ data: String?, validationPerClass: Int = validationPerClass) throws -> DataSplits {
+        if let data { return try folder(data) }
+        if let full = try fullMNISTFolder() { return try folder(full) }
+        return try embedded(validationPerClass: validationPerClass)
+    }
+
     /// Of each class of the embedded digits (500 per class, sorted by class), the last
     /// `validationPerClass` validate and the rest train: 4,500 / 500 by default.
     public static let validationPerClass = 50

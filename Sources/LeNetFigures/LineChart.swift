@@ -31,8 +31,10 @@ public struct LineChart: Figure {
     public var percentY = false
     public var reference: Reference? = nil
     public var height: Double = 460
+    /// At least this wide (a long legend needs more than the default).
+    public var minimumWidth: Double = 720
 
-    public var size: (width: Double, height: Double) { (max(720, Frame.width(title: title, subtitle: subtitle)), height) }
+    public var size: (width: Double, height: Double) { (max(minimumWidth, Frame.width(title: title, subtitle: subtitle)), height) }
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
         self.title = title
@@ -79,10 +81,6 @@ public struct LineChart: Figure {
         canvas.text(yLabel, 22, plot.y + plot.h / 2, size: Frame.labelSize, anchor: .middle, rotated: true)
         if let r = reference {
             canvas.line([(plot.x, py(r.value)), (plot.x + plot.w, py(r.value))], .axis, width: 1.2, dashed: true)
-            // The label sits on a white patch at the left, where curves rarely run low.
-            let w = canvas.textWidth(r.label, size: Frame.tickSize)
-            canvas.fillRect(plot.x + 6, py(r.value) - 20, w + 8, 17, .white)
-            canvas.text(r.label, plot.x + 10, py(r.value) - 7, size: Frame.tickSize, color: .axis)
         }
         // Curves.
         for (k, s) in series.enumerated() {
@@ -90,6 +88,12 @@ public struct LineChart: Figure {
             let points = s.points.filter { $0.y.isFinite && (!logY || $0.y > 0) }.map { (px($0.x), py(min(max($0.y, yMin), yMax))) }
             canvas.line(points, color, width: 2.2, dashed: s.dashed)
             if s.markers { for p in points { canvas.circle(p.0, p.1, 3, color) } }
+        }
+        if let r = reference {
+            // The label sits on a white patch at the right, above the curves drawn under it.
+            let w = canvas.textWidth(r.label, size: Frame.tickSize)
+            canvas.fillRect(plot.x + plot.w - w - 14, py(r.value) - 20, w + 8, 17, .white)
+            canvas.text(r.label, plot.x + plot.w - w - 10, py(r.value) - 7, size: Frame.tickSize, color: .axis)
         }
         // Legend, in one row above the plot.
         var lx = plot.x

@@ -33,6 +33,26 @@ public enum PaperFacts {
     /// With 540,000 distorted training copies.
     public static let distortedTestError = 0.008
     public static let passes = 20
+    /// The test error settled after about this many passes (III.C, Figure 5).
+    public static let passesToSettle = 10
+    /// Training error is quoted after this many passes.
+    public static let trainingErrorPass = 19
+    /// Misclassified test digits with distortions (Figure 8).
+    public static let distortedMisclassified = 82
+    /// Distorted copies added to the 60,000 training digits.
+    public static let distortedPatterns = 540_000
+    /// Training and test digits of MNIST.
+    public static let trainingDigits = 60_000, testDigits = 10_000
+
+    /// The training recipe (III.B, Appendix C): η per pass, μ, and the curvature sample.
+    public static let rateTable: [(untilPass: Int, rate: Float)] = [(2, 0.0005), (5, 0.0002), (8, 0.0001), (12, 0.00005)]
+    public static let finalRate: Float = 0.00001
+    public static let sdlmMu: Float = 0.02
+    public static let curvatureSamples = 500
+    /// Appendix A: weights uniform in ±2.4/Fᵢ.
+    public static let initializationNumerator: Float = 2.4
+    /// II.B: background and foreground input levels.
+    public static let background: Float = -0.1, foreground: Float = 1.175
 
     /// The usual modern "LeNet-5" (Keras/PyTorch tutorials): 60,000 + 900 (full C3)
     /// + 850 (dense output) − 44 (no subsampling parameters).

@@ -20,7 +20,9 @@ public enum Checkpoint {
             "format": "lenet5-lessons checkpoint 1", "variant": c.variant.rawValue, "epochs": "\(c.epochs)",
             "batch": "\(c.batchSize)", "optimizer": c.optimizer.rawValue, "learning_rate": "\(c.learningRate)",
             "momentum": "\(c.momentum)", "schedule": c.schedule.rawValue, "seed": "\(c.seed)", "augment": "\(c.augment)",
-            "loss": lossName(c.loss),
+            "loss": lossName(c.loss), "distorted_copies": "\(c.distortedCopies)",
+            "evaluate_training_set": "\(c.evaluateTrainingSet)", "curvature_memory": "\(c.curvatureMemory)",
+            "initialization": (c.initialization ?? .default(for: c.variant)).rawValue,
             "log": String(decoding: try! JSONEncoder().encode(trainer.log), as: UTF8.self),
         ]
         if let p = trainer.inProgress {
@@ -55,6 +57,14 @@ public enum Checkpoint {
         config.momentum = momentum
         config.seed = seed
         config.augment = try field("augment") == "true"
+        // Fields added after the first checkpoints: absent means the old behaviour.
+        config.distortedCopies = meta["distorted_copies"].flatMap { Int($0) } ?? 0
+        config.evaluateTrainingSet = meta["evaluate_training_set"] == "true"
+        config.curvatureMemory = meta["curvature_memory"].flatMap { Float($0) } ?? 0
+        config.initialization = meta["initialization"].flatMap(Initialization.init(rawValue:))
+        guard (0...1000).contains(config.distortedCopies), (0...1).contains(config.curvatureMemory) else {
+            throw WeightsError.badEntry(file, tensor: "__metadata__", reason: "unreadable training settings")
+        }
         let net = try Weights.network(from: entries.filter { !$0.name.hasPrefix(optimizerPrefix) }, file: file, variant: variant)
         var trainer = Trainer(config: config, net: net)
         let saved = Dictionary(uniqueKeysWithValues: entries.filter { $0.name.hasPrefix(optimizerPrefix) }.map { (String($0.name.dropFirst(optimizerPrefix.count)), $0) })

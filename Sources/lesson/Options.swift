@@ -9,7 +9,7 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Which LeNet-5: paper (1998) or keras (the usual tutorial's).")
     var variant: Variant = .paper
 
-    @Option(help: "A folder with MNIST files (train-/t10k-images-idx3-ubyte[.gz] and labels); default: the embedded 5,000 digits.")
+    @Option(help: "A folder with MNIST files (train-/t10k-images-idx3-ubyte[.gz] and labels); default: full MNIST from $LENET5_MNIST or Data/mnist, else the embedded 5,000 digits.")
     var data: String?
 
     @Flag(help: "Compute with the reference layers (the oracle) instead of the fast path.")
@@ -17,8 +17,9 @@ struct ModelOptions: ParsableArguments {
 
     var path: ComputePath { reference ? .reference : .fast }
 
-    func splits() throws -> DataSplits {
-        try data.map(DataSource.folder) ?? DataSource.embedded()
+    /// The data: --data, else full MNIST where it is found, else the embedded digits.
+    func splits(validationPerClass: Int = DataSource.validationPerClass) throws -> DataSplits {
+        try DataSource.resolve(data, validationPerClass: validationPerClass)
     }
 }
 

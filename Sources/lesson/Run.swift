@@ -17,23 +17,23 @@ struct Run: ParsableCommand {
     @Argument(help: "A lesson number, 'all' or 'list'.")
     var lesson: String
 
-    @Option(help: "A folder with MNIST files; default: the embedded 5,000 digits.")
+    @Option(help: "A folder with MNIST files; default: full MNIST from $LENET5_MNIST or Data/mnist, else the embedded 5,000 digits.")
     var data: String?
     @Option(help: "Where figures, pages and the cached model go.")
     var output: String = "Output"
     @Option(help: "Figure formats, comma-separated: png, svg, pdf.")
     var format: String = "png,svg"
-    @Option(help: "PNG pixels per point (2 for hi-DPI).")
+    @Option(parsing: .unconditional, help: "PNG pixels per point (2 for hi-DPI).")
     var scale: Double = 1
     @Flag(help: "Wait for Enter between cells.")
     var step = false
-    @Flag(help: "Train anew even if a cached model exists.")
+    @Flag(help: "Train on the data instead of showing the shipped weights (cached in the output folder).")
     var retrain = false
-    @Option(help: "Show these weights (paper variant, safetensors) instead of the cached model.")
+    @Option(help: "Show these weights (paper variant, safetensors) instead of the shipped full-MNIST ones.")
     var weights: String?
-    @Option(help: "Passes when the lessons train their model.")
+    @Option(parsing: .unconditional, help: "Passes when the lessons train their model.")
     var epochs: Int = 12
-    @Option(help: "The digit to follow through the network (index into the shown digits).")
+    @Option(parsing: .unconditional, help: "The digit to follow through the network (index into the shown digits).")
     var sample: Int = 0
     @Option(help: "The folder of lesson notebooks.")
     var lessons: String = NotebookLibrary.defaultFolder
@@ -63,12 +63,13 @@ struct Run: ParsableCommand {
         let formats = try self.formats()
         guard !formats.isEmpty else { throw OptionError("--format names no format") }
         try OutputFolder.ensureWritable(output)
-        let splits = try data.map(DataSource.folder) ?? DataSource.embedded()
+        let splits = try DataSource.resolve(data)
         let terminal = Terminal()
+        terminal.note(splits.announcement)
         let progress = ProgressBar()
         let model = try TrainedModel.obtain(output: output, splits: splits, epochs: epochs, retrain: retrain, weights: weights,
                                             progress: { progress.update(label: $0, done: $1, total: $2) },
-                                            epochDone: { progress.finish(); terminal.note(TrainingReport.line($0, checkName: "validation")) })
+                                            epochDone: { progress.finish(); terminal.note(TrainingReport.line($0, checkName: splits.validation == nil ? "test" : "validation")) })
         terminal.note("model: LeNet-5 (paper variant), \(model.origin)")
         let context = try LessonContext(model: model, splits: splits, sample: sample, formats: formats, scale: scale)
         let runner = LessonRunner(library: library, context: context, output: output, terminal: terminal, step: step)

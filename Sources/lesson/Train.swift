@@ -16,25 +16,27 @@ struct Train: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
 
-    @Option(help: "Passes over the training digits (default 20).")
+    @Option(parsing: .unconditional, help: "Passes over the training digits (default 20).")
     var epochs: Int?
-    @Option(help: "Samples per update (default: 1 for paper, as the paper; 32 for keras).")
+    @Option(parsing: .unconditional, help: "Samples per update (default: 1 for paper, as the paper; 32 for keras).")
     var batch: Int?
     @Option(help: "sgd, momentum, nesterov or sdlm (default: sdlm for paper, momentum for keras).")
     var optimizer: OptimizerKind?
-    @Option(help: "Learning rate; η for SDLM (default: 0.00005 for paper, 0.01 for keras).")
+    @Option(parsing: .unconditional, help: "Learning rate; η for SDLM (default: 0.00005 for paper, 0.01 for keras).")
     var lr: Float?
-    @Option(help: "Momentum coefficient for momentum and nesterov.")
+    @Option(parsing: .unconditional, help: "Momentum coefficient for momentum and nesterov.")
     var momentum: Float = 0.9
     @Option(help: "constant, step, cosine or paper (default: constant; paper is the 1998 table, scaled to --lr).")
     var schedule: Schedule?
-    @Option(help: "Seed of the initial weights, the shuffles and the distortions.")
+    @Option(parsing: .unconditional, help: "Seed of the initial weights, the shuffles and the distortions.")
     var seed: UInt64 = 0
-    @Option(help: "Initial weights: paper (±2.4/fan-in), glorot or pytorch (default: paper for paper, glorot for keras).")
+    @Option(help: "Initial weights: paper (±√3/√fan-in: sums of unit variance, Appendix A's aim), paper-literal (±2.4/fan-in, as printed), glorot or pytorch (default: paper for paper, glorot for keras).")
     var initialization: Initialization?
+    @Option(parsing: .unconditional, help: "SDLM: share of the earlier curvature estimate kept at each pass's re-estimate, 0…1 (default 0.7; 0 is the paper as printed).")
+    var curvatureMemory: Float?
     @Flag(help: "Distort each training digit at random (shift, scale, squeeze, shear), as the paper's extra patterns.")
     var augment = false
-    @Flag(help: "Train on all 5,000 embedded digits, with no validation split.")
+    @Flag(help: "On the embedded digits: train on all 5,000, with no validation split.")
     var noValidation = false
     @Option(help: "Where to save the weights; the log goes beside them (.csv, .json).")
     var save: String = "Output/weights.safetensors"
@@ -45,6 +47,8 @@ struct Train: ParsableCommand {
         if let epochs, epochs <= 0 { throw OptionError("--epochs must be a positive whole number, not \(epochs)") }
         if let batch, batch <= 0 { throw OptionError("--batch must be a positive whole number, not \(batch)") }
         if let lr, !(lr.isFinite && lr > 0) { throw OptionError("--lr must be a positive finite number, not \(lr)") }
+        if !(momentum.isFinite && (0..<1).contains(momentum)) { throw OptionError("--momentum must be a number from 0 up to 1 (not 1), not \(momentum)") }
+        if let curvatureMemory, !(0...1).contains(curvatureMemory) { throw OptionError("--curvature-memory must be between 0 and 1, not \(curvatureMemory)") }
     }
 
     var config: TrainingConfig {
@@ -58,11 +62,13 @@ struct Train: ParsableCommand {
         c.seed = seed
         c.augment = augment
         c.initialization = initialization
+        c.curvatureMemory = curvatureMemory ?? c.curvatureMemory
         return c
     }
 
     func run() throws {
-        let splits = noValidation && model.data == nil ? try DataSource.embedded(validationPerClass: 0) : try model.splits()
+        let splits = try model.splits(validationPerClass: noValidation ? 0 : DataSource.validationPerClass)
+        print(splits.announcement)
         guard let train = splits.train else { throw OptionError("\(splits.source) has no training digits (train-images-idx3-ubyte)") }
         let check = splits.validation ?? splits.test
         var trainer = try startingTrainer()
@@ -72,7 +78,7 @@ struct Train: ParsableCommand {
         if trainer.epochsDone > 0 || trainer.inProgress != nil {
             print("resuming after \(trainer.epochsDone) epochs" + (trainer.inProgress.map { " and \($0.position) digits of epoch \($0.epoch + 1)" } ?? ""))
         }
-        print("training LeNet-5 (\(config.variant.rawValue)) on \(Format.count(train.count)) digits of \(splits.source): \(config.optimizer.rawValue), lr \(config.learningRate), \(config.schedule.rawValue) schedule, batch \(config.batchSize), \(config.epochs) epochs, seed \(config.seed)\(config.augment ? ", augmented" : "")")
+        print("training LeNet-5 (\(config.variant.rawValue)) on \(Format.count(train.count)) digits of \(splits.source): \(config.passesDescription), seed \(config.seed)\(config.augment ? ", augmented" : "")")
         let interrupt = Interrupt()
         let progress = ProgressBar()
         while trainer.epochsDone < config.epochs {
@@ -99,7 +105,14 @@ struct Train: ParsableCommand {
             }
             print(TrainingReport.line(record, checkName: splits.validation != nil ? "validation" : "test"))
         }
-        try saveResults(trainer, source: splits.source)
+        // The finished weights carry how they were made, and their test error when the test set is here.
+        var provenance: [String: String] = [:]
+        if let test = splits.test {
+            provenance = Provenance.metadata(command: (["lesson"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+                                             seed: config.seed, test: Evaluation(net: trainer.net, digits: test),
+                                             trainingError: nil, data: splits.source, log: trainer.log)
+        }
+        try saveResults(trainer, source: splits.source, metadata: provenance)
         try? FileManager.default.removeItem(atPath: resumeFile)
         let base = (save as NSString).deletingPathExtension
         print("weights written: \(save)\nlog written: \(base).csv, \(base).json")
@@ -113,9 +126,9 @@ struct Train: ParsableCommand {
         return Trainer(config: config, net: try Weights.decode(data, file: resume, variant: config.variant))
     }
 
-    func saveResults(_ trainer: Trainer, source: String) throws {
+    func saveResults(_ trainer: Trainer, source: String, metadata: [String: String] = [:]) throws {
         let base = (save as NSString).deletingPathExtension
-        try Weights.save(trainer.net, to: save)
+        try Weights.save(trainer.net, to: save, metadata: metadata)
         try AtomicFile.write(TrainingReport.csv(trainer.log), to: base + ".csv")
         try AtomicFile.write(TrainingReport.json(trainer.log, config: trainer.config, source: source), to: base + ".json")
     }

@@ -43,4 +43,32 @@ final class DataSourceTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         XCTAssertThrowsError(try DataSource.folder(empty)) { XCTAssertEqual($0 as? DataSourceError, .noData(empty)) }
     }
+
+    /// Full MNIST is found through $LENET5_MNIST; a variable naming no folder is an error,
+    /// not a silent fall back to the embedded digits.
+    func testFullMNISTFromTheEnvironment() throws {
+        XCTAssertEqual(try DataSource.fullMNISTFolder(environment: ["LENET5_MNIST": sharedData]), sharedData)
+        XCTAssertThrowsError(try DataSource.fullMNISTFolder(environment: ["LENET5_MNIST": sharedData + "/nothing"])) {
+            XCTAssertEqual($0 as? DataSourceError, .badEnvironment(variable: "LENET5_MNIST", folder: sharedData + "/nothing"))
+        }
+        let embedded = try DataSource.embedded()
+        XCTAssertFalse(embedded.isFullMNIST)
+        XCTAssertTrue(embedded.announcement.hasPrefix("data: the embedded digits (4,500 training + 500 validation)"), embedded.announcement)
+        let test = try DataSource.folder(sharedData)
+        XCTAssertEqual(test.announcement, "data: 10,000 test digits from \(sharedData)")
+    }
+
+    /// A file's identity is its content: the published .gz matches by its own sum, its
+    /// decompressed bytes by the content sum, anything else by neither.
+    func testMNISTFilesMatchByPublishedOrContentSum() throws {
+        let file = try XCTUnwrap(MNISTFile.all.first { $0.name == "t10k-labels-idx1-ubyte.gz" })
+        let gz = [UInt8](try Data(contentsOf: URL(fileURLWithPath: sharedData + "/" + file.name)))
+        XCTAssertEqual(file.match(gz), .published)
+        let plain = try IDX.inflated(Data(gz), file: file.name)
+        XCTAssertEqual(file.match(plain), .content)
+        XCTAssertEqual(MD5.hex(plain), "27ae3e4e09519cfbb04c329615203637")
+        var damaged = plain
+        damaged[100] ^= 1
+        XCTAssertEqual(file.match(damaged), .mismatch)
+    }
 }

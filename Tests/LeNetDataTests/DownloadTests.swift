@@ -80,7 +80,7 @@ final class DownloadTests: XCTestCase {
 
     func testOnlyCorruptedCopiesIsAnErrorAndLeavesNoFile() {
         let dir = "\(root)/out"
-        XCTAssertThrowsError(try MNISTDownload.download(files, to: dir, mirrors: [mirror("bad")])) {
+        XCTAssertThrowsError(try MNISTDownload.download(files, to: dir, mirrors: [mirror("bad")], packageIndex: false)) {
             XCTAssertTrue("\($0)".contains("MD5"), "\($0)")
             XCTAssertTrue("\($0)".contains("by hand"), "\($0)")
         }
@@ -101,7 +101,7 @@ final class DownloadTests: XCTestCase {
     }
 
     func testOfflineSaysWhereToPutTheFiles() {
-        XCTAssertThrowsError(try MNISTDownload.download(files, to: "\(root)/out", mirrors: ["http://127.0.0.1:1/"])) {
+        XCTAssertThrowsError(try MNISTDownload.download(files, to: "\(root)/out", mirrors: ["http://127.0.0.1:1/"], packageIndex: false)) {
             XCTAssertTrue("\($0)".contains("in \(root)/out by hand"), "\($0)")
         }
     }

@@ -88,4 +88,16 @@ final class LessonTests: XCTestCase {
         XCTAssertEqual(nb.title, "Title")
         XCTAssertEqual(nb.blocks, [.markdown("# Title\n\nSome *words*."), .cell("a"), .markdown("More."), .cell("b")])
     }
+
+    /// The lessons show the shipped full-MNIST network by default, with its run's per-pass
+    /// test errors as the log; its last pass is the test error its file records.
+    func testShippedModelIsTheLessonsDefault() throws {
+        let model = try XCTUnwrap(try TrainedModel.shipped())
+        let provenance = try XCTUnwrap(model.provenance)
+        XCTAssertEqual(model.checkName, "test")
+        XCTAssertEqual(model.log.count, 20)
+        let last = try XCTUnwrap(model.log.last?.validationError)
+        XCTAssertEqual(last, Double(try XCTUnwrap(provenance.testErrors)) / 10_000, accuracy: 1e-9)
+        XCTAssertTrue(model.origin.contains("lesson reproduce"), model.origin)
+    }
 }

@@ -57,10 +57,19 @@ final class PaperCountsTests: XCTestCase {
                        ["c1.weight", "c1.bias", "c3.weight", "c3.bias", "c5.weight", "c5.bias", "f6.weight", "f6.bias", "out.weight", "out.bias"])
     }
 
-    func testPaperInitializationIsWithinTwoPointFourOverFanIn() {
+    /// The default draws within ±√(3/Fᵢ) (C3 map 0 has 3 inputs: Fᵢ = 75); the printed
+    /// reading within ±2.4/Fᵢ. Both use the unit's own fan-in, so C3 map 15 (6 inputs,
+    /// Fᵢ = 150) gets a smaller bound than map 0.
+    func testPaperInitializationBounds() {
         let net = LeNet5(variant: .paper, seed: 7)
         let c3 = net.layers[2] as! Convolution
-        XCTAssertLessThanOrEqual(c3.weight.scalars.map(abs).max()!, 2.4 / 75)
+        let map0 = (0..<3).flatMap { i in (0..<25).map { c3.weight.scalars[(0 * 6 + i) * 25 + $0] } }
+        let map15 = (0..<150).map { c3.weight.scalars[15 * 150 + $0] }
+        XCTAssertLessThanOrEqual(map0.map(abs).max()!, (3.0 / 75).squareRoot())
+        XCTAssertGreaterThan(map0.map(abs).max()!, 0.8 * (3.0 / 75).squareRoot(), "75 draws come near the bound")
+        XCTAssertLessThanOrEqual(map15.map(abs).max()!, (3.0 / 150).squareRoot())
+        let literal = LeNet5(variant: .paper, seed: 7, initialization: .paperLiteral).layers[2] as! Convolution
+        XCTAssertLessThanOrEqual(literal.weight.scalars.map(abs).max()!, 2.4 / 75)
         // Weights outside Table I stay zero.
         XCTAssertEqual(c3.weight[0, 3, 2, 2], 0)
         XCTAssertNotEqual(c3.weight[0, 0, 2, 2], 0)

@@ -10,10 +10,15 @@ final class CLITests: XCTestCase {
     let sharedData = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/mnist-t10k").path
 
-    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// Runs `lesson` with these arguments; `environment` is added to this process's, from
+    /// which $LENET5_MNIST is removed so that a run sees full MNIST only when told to.
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["LENET5_MNIST"] = nil
+        p.environment = env.merging(environment) { _, new in new }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
@@ -23,8 +28,9 @@ final class CLITests: XCTestCase {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
-    func assertOneLineError(_ arguments: [String], contains text: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let r = try run(arguments)
+    func assertOneLineError(_ arguments: [String], environment: [String: String] = [:], contains text: String,
+                            file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try run(arguments, environment: environment)
         XCTAssertNotEqual(r.status, 0, "\(arguments)", file: file, line: line)
         let lines = r.stderr.split(separator: "\n")
         XCTAssertEqual(lines.count, 1, "\(arguments): \(r.stderr)", file: file, line: line)
@@ -45,6 +51,10 @@ final class CLITests: XCTestCase {
         try assertOneLineError(["1", "--output", "/proc/no/such"], contains: "cannot create the output folder")
         try assertOneLineError(["1", "--format", "gif"], contains: "unknown format 'gif'")
         try assertOneLineError(["bench", "--runs", "0"], contains: "--runs must be a positive whole number")
+        try assertOneLineError(["train", "--epochs", "-1"], contains: "--epochs must be a positive whole number, not -1")
+        try assertOneLineError(["train", "--momentum", "nan"], contains: "--momentum must be a number from 0 up to 1")
+        try assertOneLineError(["train", "--curvature-memory", "1.5"], contains: "--curvature-memory must be between 0 and 1")
+        try assertOneLineError(["data", "download", "--dir", "/etc/hostname", "--no-package-index"], contains: "is a file, not a folder")
     }
 
     /// `lesson bench --json` prints one JSON line per variant with the fields issue 6 names;
@@ -74,7 +84,10 @@ final class CLITests: XCTestCase {
         FileManager.default.createFile(atPath: bad + "/t10k-images-idx3-ubyte", contents: Data([0, 0, 8, 3, 0, 0]))
         try assertOneLineError(["verify", "--data", bad], contains: "t10k-images-idx3-ubyte")
         try assertOneLineError(["verify", "--data", scratch + "/none"], contains: "no such folder")
-        try assertOneLineError(["1", "--data", sharedData, "--output", scratch + "/out"], contains: "has no training digits")
+        try assertOneLineError(["1", "--data", sharedData, "--retrain", "--output", scratch + "/out"], contains: "has no training digits")
+        try assertOneLineError(["verify"], environment: ["LENET5_MNIST": scratch + "/none"], contains: "$LENET5_MNIST names")
+        try assertOneLineError(["reproduce", "--data", sharedData, "--output", scratch + "/rep"], contains: "reproduce needs the 60,000 training and 10,000 test digits")
+        try assertOneLineError(["reproduce", "--passes", "0"], contains: "--passes must be a positive whole number")
         FileManager.default.createFile(atPath: scratch + "/w.safetensors", contents: Data("garbage!".utf8))
         try assertOneLineError(["eval", "--weights", scratch + "/w.safetensors"], contains: "w.safetensors")
         try assertOneLineError(["eval", "--weights", scratch + "/missing.safetensors"], contains: "cannot be read")
@@ -84,5 +97,67 @@ final class CLITests: XCTestCase {
         let r = try run(["verify"])
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(r.stdout.contains("Every shape and count matches the paper."))
+    }
+
+    /// `lesson reproduce` on a small folder of real digits (600 training, 200 test): the
+    /// ledger's JSON fields, the figures in every format, weights with their provenance.
+    func testReproduceWritesLedgerFiguresAndWeights() throws {
+        let data = scratch + "/small"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let test = try IDXFiles.read(sharedData + "/t10k-images-idx3-ubyte.gz", sharedData + "/t10k-labels-idx1-ubyte.gz")
+        try IDXFiles.write(test, range: 0..<600, to: data, prefix: "train")
+        try IDXFiles.write(test, range: 600..<800, to: data, prefix: "t10k")
+        let r = try run(["reproduce", "--data", data, "--passes", "2", "--output", scratch + "/rep", "--json", scratch + "/ledger.json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("data: 600 training + 200 test digits from \(data)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("paper ledger"), r.stdout)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch + "/ledger.json"))) as? [String: Any])
+        XCTAssertEqual(json["passes"] as? Int, 2)
+        let testError = try XCTUnwrap(json["test_error"] as? Double)
+        let misclassified = try XCTUnwrap(json["misclassified"] as? Int)
+        XCTAssertEqual(testError, Double(misclassified) / 200, accuracy: 1e-12)
+        XCTAssertLessThan(testError, 0.5, "two passes over 600 digits should beat chance by far")
+        XCTAssertNotNil(json["training_error"] as? Double)
+        XCTAssertEqual((json["log"] as? [Any])?.count, 2)
+        for figure in ["figure5", "figure8"] {
+            for ext in ["png", "svg", "pdf"] {
+                let path = "\(scratch)/rep/\(figure)-paper-seed0.\(ext)"
+                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                XCTAssertGreaterThan(size ?? 0, 1000, path)
+            }
+        }
+        let header = try String(decoding: Data(contentsOf: URL(fileURLWithPath: scratch + "/rep/paper-seed0.safetensors")).prefix(4096), as: UTF8.self)
+        XCTAssertTrue(header.contains("lesson reproduce --seed 0 --passes 2"), header)
+        XCTAssertTrue(header.contains("\"test_errors\":\"\(misclassified)\""), header)
+    }
+}
+
+/// Writes slices of a real IDX set as a small MNIST folder.
+enum IDXFiles {
+    struct Set { var images: [UInt8]; var labels: [UInt8]; var rows: Int; var columns: Int }
+
+    static func read(_ images: String, _ labels: String) throws -> Set {
+        func inflate(_ path: String) throws -> [UInt8] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/gzip")
+            p.arguments = ["-dc", path]
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return [UInt8](data)
+        }
+        let i = try inflate(images), l = try inflate(labels)
+        return Set(images: Array(i[16...]), labels: Array(l[8...]), rows: Int(i[11]), columns: Int(i[15]))
+    }
+
+    static func write(_ set: Set, range: Range<Int>, to folder: String, prefix: String) throws {
+        func be(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
+        let size = set.rows * set.columns
+        let images = [0, 0, 8, 3] + be(range.count) + be(set.rows) + be(set.columns) + Array(set.images[range.lowerBound * size..<range.upperBound * size])
+        let labels = [0, 0, 8, 1] + be(range.count) + Array(set.labels[range])
+        try Data(images).write(to: URL(fileURLWithPath: "\(folder)/\(prefix)-images-idx3-ubyte"))
+        try Data(labels).write(to: URL(fileURLWithPath: "\(folder)/\(prefix)-labels-idx1-ubyte"))
     }
 }

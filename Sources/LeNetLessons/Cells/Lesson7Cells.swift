@@ -1,4 +1,5 @@
 import LeNetCore
+import LeNetData
 import LeNetFigures
 import LeNetModel
 import LeNetTraining
@@ -18,20 +19,28 @@ extension Cells {
         "training-curves": { ctx in
             let log = ctx.model.log
             guard !log.isEmpty else { return "No training log: the weights came from \(ctx.model.origin)." }
-            var loss = LineChart(title: "Training loss per pass", xLabel: "pass (epoch)", yLabel: "loss (eq. 9)",
-                                 series: [.init(name: "training loss", points: log.map { (Double($0.epoch), Double($0.trainLoss)) }, markers: true)])
-            loss.logY = true
-            try ctx.save(loss, as: "loss-curve")
-            var series = [LineChart.Series(name: "training error", points: log.map { (Double($0.epoch), $0.trainError) }, markers: true)]
+            if log.allSatisfy({ $0.trainLoss.isFinite }) {
+                var loss = LineChart(title: "Training loss per pass", xLabel: "pass (epoch)", yLabel: "loss (eq. 9)",
+                                     series: [.init(name: "training loss", points: log.map { (Double($0.epoch), Double($0.trainLoss)) }, markers: true)])
+                loss.logY = true
+                try ctx.save(loss, as: "loss-curve")
+            }
+            var series = [LineChart.Series(name: "training error", points: log.map { (Double($0.epoch), $0.trainingSetError ?? $0.trainError) }
+                                                .filter { $0.1.isFinite }, markers: true)]
+            let check = ctx.model.checkName
             if log.allSatisfy({ $0.validationError != nil }) {
-                series.append(.init(name: "validation error", points: log.map { (Double($0.epoch), $0.validationError!) }, dashed: true, markers: true))
+                series.append(.init(name: "\(check) error", points: log.map { (Double($0.epoch), $0.validationError!) }, dashed: true, markers: true))
             }
             var errors = LineChart(title: "Error rate per pass", xLabel: "pass (epoch)", yLabel: "error rate", series: series)
             errors.logY = true
             errors.percentY = true
             errors.reference = .init(value: PaperFacts.testError, label: "paper, test: \(Format.percent(PaperFacts.testError))")
             try ctx.save(errors, as: "error-curves")
-            return log.map { TrainingReport.line($0, checkName: "validation") }.joined(separator: "\n")
+            if ctx.model.provenance != nil {
+                return log.map { String(format: "pass %2d  training error %@  test error %@", $0.epoch, Format.percent($0.trainError),
+                                        Format.percent($0.validationError ?? .nan)) }.joined(separator: "\n")
+            }
+            return log.map { TrainingReport.line($0, checkName: check) }.joined(separator: "\n")
         },
         "confusion": { ctx in
             let e = ctx.evaluation
@@ -56,14 +65,30 @@ extension Cells {
         },
         "results": { ctx in
             let e = ctx.evaluation
-            var t = TextTable(headers: ["", "this run", "paper (III.C)"], alignments: [.left, .right, .right])
-            t.add(["error on \(ctx.digits.name) digits", Format.percent(e.errorRate), Format.percent(PaperFacts.testError) + " (test)"])
+            let measured = ErrorRate(errors: e.errors, count: e.count)
+            let isTest = ctx.splits.test != nil
+            var t = TextTable(headers: ["", "this network", "paper (III.C)"], alignments: [.left, .right, .right])
+            t.add([isTest ? "test error" : "error on the \(ctx.digits.name) digits", measured.described,
+                   "\(Format.percent(PaperFacts.testError)) on \(Format.count(PaperFacts.testDigits)) test digits"])
             if let last = ctx.model.log.last {
-                t.add(["training error, last pass", Format.percent(last.trainError), Format.percent(PaperFacts.trainingError)])
+                let training = last.trainingSetError ?? last.trainError
+                t.add(["training error, pass \(last.epoch)", Format.percent(training), "\(Format.percent(PaperFacts.trainingError)) (pass \(PaperFacts.trainingErrorPass))"])
                 t.add(["passes", "\(last.epoch)", "\(PaperFacts.passes)"])
             }
-            t.add(["training digits", ctx.splits.train.map { Format.count($0.count) } ?? "–", "60,000"])
-            return "Weights: \(ctx.model.origin).\n" + t.rendered
+            t.add(["training digits", ctx.model.provenance != nil ? Format.count(PaperFacts.trainingDigits) : ctx.splits.train.map { Format.count($0.count) } ?? "–",
+                   Format.count(PaperFacts.trainingDigits)])
+            var text = "Weights: \(ctx.model.origin).\n" + t.rendered
+            if isTest {
+                let verdict = measured.matches(paper: PaperFacts.testError)
+                    ? "matches the paper's (it is lower, or the paper's lies within two standard errors of it)"
+                    : "is higher than the paper's by more than two standard errors"
+                text += "\nOn the same 10,000 test digits as the paper, this network's error \(verdict). The ± is one standard error, √(p(1−p)/n)."
+            } else if ctx.model.provenance != nil {
+                text += "\nThe MNIST test set is not here, so this is not a test error: the \(Format.count(e.count)) digits shown were among the 60,000 the shipped network trained on. Put full MNIST in Data/mnist ('lesson data download') or point $\(DataSource.environmentVariable) at it to measure the test error."
+            } else {
+                text += "\nThese \(Format.count(e.count)) digits are a held-out part of the embedded digits, not the paper's 10,000 test digits, and the network trained on \(ctx.splits.train.map { Format.count($0.count) } ?? "few") digits instead of 60,000: the two errors measure different things."
+            }
+            return text
         },
     ]
 }

@@ -1,0 +1,70 @@
+import Foundation
+import LeNetModel
+
+/// Weights trained on full MNIST that ship with the tool, so that every lesson shows a
+/// paper-quality network from its first run. Each file's header records how it was made
+/// (command, seed, data, measured errors); `Resources/SHIPPED.md` says the same in prose.
+public enum ShippedWeights: String, CaseIterable, Sendable {
+    /// `lesson reproduce`: the paper variant, 20 passes over the 60,000 digits (median seed).
+    case paper = "paper-mnist"
+    /// `lesson train --variant keras` on the 60,000 digits.
+    case keras = "keras-mnist"
+
+    public var variant: Variant { self == .keras ? .keras : .paper }
+
+    /// The shipped weights `eval` and the lessons use when given none.
+    public static func `default`(for variant: Variant) -> ShippedWeights { variant == .keras ? .keras : .paper }
+
+    /// The file inside the build's resources, or nil when this build does not carry it.
+    public var path: String? { Bundle.module.path(forResource: rawValue, ofType: "safetensors", inDirectory: "Resources") }
+
+    public func load() throws -> (net: LeNet5, provenance: Provenance) {
+        guard let path else { throw WeightsError.unreadable("shipped weights \(rawValue).safetensors (rebuild with 'swift build')") }
+        let (net, metadata) = try Weights.loadWithMetadata(path, variant: variant)
+        return (net, Provenance(metadata))
+    }
+}
+
+/// How a weights file was made, as its header records it.
+public struct Provenance: Sendable, Equatable {
+    public var command: String?
+    public var seed: UInt64?
+    /// Misclassified test digits and the size of the test set when the weights were made.
+    public var testErrors: Int?
+    public var testDigits: Int?
+    public var trainingError: Double?
+    public var data: String?
+    /// Per pass: test error, training-set error and training loss, for the lessons' curves.
+    public var passes: [(test: Double, training: Double?, loss: Float?)]
+
+    public init(_ metadata: [String: String]) {
+        command = metadata["command"]
+        seed = metadata["seed"].flatMap { UInt64($0) }
+        testErrors = metadata["test_errors"].flatMap { Int($0) }
+        testDigits = metadata["test_digits"].flatMap { Int($0) }
+        trainingError = metadata["training_error"].flatMap { Double($0) }
+        data = metadata["data"]
+        passes = (metadata["log"] ?? "").split(separator: ";").compactMap { entry in
+            let parts = entry.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count >= 2, let t = Double(parts[0]) else { return nil }
+            return (t, Double(parts[1]), parts.count > 2 ? Float(parts[2]) : nil)
+        }
+    }
+
+    /// This tool's version, written into the weights it makes.
+    public static let toolVersion = "0.3.0"
+
+    /// The metadata a run writes into its weights file.
+    public static func metadata(command: String, seed: UInt64, test: Evaluation, trainingError: Double?, data: String,
+                                log: [EpochRecord]) -> [String: String] {
+        var m = ["command": command, "seed": "\(seed)", "test_errors": "\(test.errors)", "test_digits": "\(test.count)",
+                 "data": data, "tool": "lenet5-lessons \(Provenance.toolVersion)",
+                 "log": log.map { "\($0.validationError.map { "\($0)" } ?? ""),\($0.trainingSetError.map { "\($0)" } ?? ""),\($0.trainLoss)" }.joined(separator: ";")]
+        if let trainingError { m["training_error"] = "\(trainingError)" }
+        return m
+    }
+
+    public static func == (a: Provenance, b: Provenance) -> Bool {
+        a.command == b.command && a.seed == b.seed && a.testErrors == b.testErrors && a.testDigits == b.testDigits
+    }
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import Foundation
+import LeNetCore
+import LeNetData
+import LeNetFigures
+import LeNetLessons
+import LeNetModel
+import LeNetTraining
+
+/// `lesson reproduce`: the paper's MNIST experiment (III.C) in one command, and a ledger of
+/// its claims beside what this run measured.
+struct Reproduce: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train LeNet-5 as the paper did (20 passes over 60,000 digits, SDLM, its rate table) and check its results.")
+
+    @Option(help: "A folder with full MNIST; default: $LENET5_MNIST, else Data/mnist.")
+    var data: String?
+    @Flag(help: "Add 9 distorted copies of every training digit (the paper's 540,000): target 0.8%.")
+    var distortions = false
+    @Option(parsing: .unconditional, help: "Seed of the initial weights, the shuffles and the distortions.")
+    var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Passes over the training digits.")
+    var passes: Int = PaperFacts.passes
+    @Option(help: "Write the ledger and the log as JSON to this file.")
+    var json: String?
+    @Option(help: "Where the weights, log and figures go.")
+    var output: String = "Output/reproduce"
+    @Option(help: "Figure formats, comma-separated: png, svg, pdf.")
+    var format: String = "png,svg,pdf"
+    @Option(help: "Continue an interrupted reproduction from its .resume.safetensors file.")
+    var resume: String?
+
+    func validate() throws {
+        guard passes > 0 else { throw OptionError("--passes must be a positive whole number, not \(passes)") }
+    }
+
+    var config: TrainingConfig {
+        TrainingConfig.reproduction(passes: passes, seed: seed, distortions: distortions)
+    }
+
+    var name: String { distortions ? "paper-distorted-seed\(seed)" : "paper-seed\(seed)" }
+
+    func run() throws {
+        let formats = try format.split(separator: ",").map {
+            guard let f = FigureFormat(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw OptionError("unknown format '\($0)' in --format: use png, svg, pdf")
+            }
+            return f
+        }
+        try OutputFolder.ensureWritable(output)
+        let splits = try DataSource.resolve(data)
+        print(splits.announcement)
+        guard let train = splits.train, let test = splits.test else {
+            throw OptionError("reproduce needs the 60,000 training and 10,000 test digits: 'lesson data download', or --data DIR with both")
+        }
+        let weightsPath = "\(output)/\(name).safetensors", resumeFile = "\(output)/\(name).resume.safetensors"
+        var trainer = try startingTrainer()
+        let c = trainer.config
+        print("reproducing LeNet-5 (III.C): \(Format.count(train.count * (1 + c.distortedCopies))) patterns a pass"
+              + (distortions ? " (\(Format.count(train.count)) digits + \(c.distortedCopies) distorted copies of each)" : "")
+              + ", \(c.passesDescription), seed \(c.seed)")
+        let interrupt = Interrupt()
+        let progress = ProgressBar()
+        let start = Date()
+        while trainer.epochsDone < c.epochs {
+            let pass = trainer.epochsDone + 1
+            let record: EpochRecord?
+            do {
+                record = try trainer.trainEpoch(train, validation: test, shouldStop: { interrupt.requested }, progress: { done, total in
+                    progress.update(label: "pass \(pass)/\(c.epochs)", done: done, total: total)
+                })
+            } catch let error as TrainingError {
+                progress.finish()
+                try save(trainer, to: weightsPath, source: splits.source)
+                throw error
+            }
+            progress.finish()
+            guard let record else {
+                try save(trainer, to: weightsPath, source: splits.source)
+                try AtomicFile.write(Checkpoint.encode(trainer), to: resumeFile)
+                let p = trainer.inProgress!
+                print("interrupted in pass \(p.epoch + 1) after \(Format.count(p.position)) patterns; weights so far in \(weightsPath)")
+                print("resume with: lesson reproduce \(data.map { "--data \($0) " } ?? "")--output \(output) --resume \(resumeFile)")
+                throw ExitCode(130)
+            }
+            let t = ErrorRate(errors: Int(((record.validationError ?? 0) * Double(test.count)).rounded()), count: test.count)
+            let tr = record.trainingSetError.map { ErrorRate(errors: Int(($0 * Double(train.count)).rounded()), count: train.count) }
+            print(String(format: "pass %2d  η %.0e  loss %.4f  training error %@  test error %@  (%.1f s)", record.epoch,
+                         record.learningRate, record.trainLoss, tr.map { Format.percent($0.rate) } ?? "–", t.described, record.seconds))
+        }
+        let final = Evaluation(net: trainer.net, digits: test)
+        let sums = MNISTFile.contentSums(in: try data ?? DataSource.fullMNISTFolder() ?? "")
+        try save(trainer, to: weightsPath, source: splits.source, metadata: Provenance.metadata(
+            command: commandLine, seed: seed, test: final, trainingError: trainer.log.last?.trainingSetError,
+            data: "\(splits.source)" + (sums.isEmpty ? "" : " (content MD5 \(sums))"), log: trainer.log))
+        try? FileManager.default.removeItem(atPath: resumeFile)
+
+        let testErrors = trainer.log.map { ErrorRate(errors: Int((($0.validationError ?? 0) * Double(test.count)).rounded()), count: test.count) }
+        let trainingErrors = trainer.log.compactMap { r in r.trainingSetError.map { ErrorRate(errors: Int(($0 * Double(train.count)).rounded()), count: train.count) } }
+        let ledger = PaperLedger(testErrors: testErrors, trainingErrors: trainingErrors, distortions: distortions, net: trainer.net)
+        var table = TextTable(headers: ["the paper (III.C)", "paper", "measured", ""], alignments: [.left, .right, .right, .left])
+        for row in ledger.rows { table.add([row.claim, row.paper, row.measured, Format.mark(row.holds)]) }
+        print("\npaper ledger (✓: the paper's figure is matched, or lies within two standard errors of ours)")
+        print(table.rendered)
+
+        for f in formats {
+            try ReproductionFigures.errorCurves(testErrors: testErrors, trainingErrors: trainingErrors, distortions: distortions)
+                .write(to: "\(output)/figure5-\(name).\(f.rawValue)")
+            try ReproductionFigures.misclassified(final, digits: test).write(to: "\(output)/figure8-\(name).\(f.rawValue)")
+        }
+        print("figures written: \(output)/figure5-\(name).{\(formats.map(\.rawValue).joined(separator: ","))}, \(output)/figure8-\(name).…")
+        print("weights written: \(weightsPath)  (\(String(format: "%.0f", Date().timeIntervalSince(start))) s)")
+        if let json {
+            try AtomicFile.write(ledgerJSON(ledger, final: final, trainer: trainer, source: splits.source), to: json)
+            print("ledger written: \(json)")
+        }
+    }
+
+    /// A checkpoint of an interrupted reproduction continues it exactly.
+    func startingTrainer() throws -> Trainer {
+        guard let resume else { return Trainer(config: config) }
+        guard let data = FileManager.default.contents(atPath: resume) else { throw WeightsError.unreadable(resume) }
+        guard try Checkpoint.isCheckpoint(data, file: resume) else { throw OptionError("\(resume) is not a checkpoint (a .resume.safetensors file)") }
+        return try Checkpoint.decode(data, file: resume)
+    }
+
+    /// "lesson reproduce --seed 1 --distortions": what made these weights.
+    var commandLine: String {
+        "lesson reproduce --seed \(seed)" + (distortions ? " --distortions" : "") + (passes != PaperFacts.passes ? " --passes \(passes)" : "")
+    }
+
+    func save(_ trainer: Trainer, to path: String, source: String, metadata: [String: String] = [:]) throws {
+        try Weights.save(trainer.net, to: path, metadata: metadata)
+        let base = (path as NSString).deletingPathExtension
+        try AtomicFile.write(TrainingReport.csv(trainer.log), to: base + ".csv")
+        try AtomicFile.write(TrainingReport.json(trainer.log, config: trainer.config, source: source), to: base + ".json")
+    }
+
+    func ledgerJSON(_ ledger: PaperLedger, final: Evaluation, trainer: Trainer, source: String) throws -> String {
+        let train = trainer.log.last?.trainingSetError ?? 0
+        let object: [String: Any] = [
+            "test_error": final.errorRate, "test_digits": final.count, "misclassified": final.errors,
+            "training_error": train, "passes": trainer.log.count, "distortions": distortions, "seed": seed,
+            "paper": ["test_error": distortions ? PaperFacts.distortedTestError : PaperFacts.testError,
+                      "training_error": PaperFacts.trainingError, "misclassified": distortions ? PaperFacts.distortedMisclassified as Any : NSNull() as Any] as [String: Any],
+            "seconds": trainer.log.reduce(0) { $0 + $1.seconds }, "data": source,
+            "ledger": ledger.rows.map { ["claim": $0.claim, "paper": $0.paper, "measured": $0.measured, "holds": $0.holds.map { $0 as Any } ?? NSNull()] },
+            "log": trainer.log.map { r -> [String: Any] in
+                ["pass": r.epoch, "learning_rate": r.learningRate, "train_loss": r.trainLoss,
+                 "test_error": r.validationError.map { $0 as Any } ?? NSNull(), "training_error": r.trainingSetError.map { $0 as Any } ?? NSNull(), "seconds": r.seconds]
+            },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
