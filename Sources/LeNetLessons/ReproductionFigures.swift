@@ -24,7 +24,7 @@ public enum ReproductionFigures {
                                            points: [(Double(PaperFacts.trainingErrorPass), PaperFacts.trainingError)], markers: true))
         }
         var chart = LineChart(title: "Figure 5, reproduced: error rate against training passes",
-                              xLabel: "training pass (\(distortions ? "60,000 digits + distorted copies" : "60,000 digits") each)",
+                              xLabel: "training pass (\(Format.count(trainingErrors.last?.count ?? 0)) digits\(distortions ? " and 9 distorted copies of each" : "") a pass)",
                               yLabel: "error rate", series: series)
         chart.subtitle = "LeNet-5, SDLM with the paper's rate table; log scale; single dots: the paper's figures"
         chart.percentY = true
