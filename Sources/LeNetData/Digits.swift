@@ -48,6 +48,8 @@ public struct Digits: Sendable {
         guard i.count == l.count else {
             throw IDXError.countMismatch(images: images, imageCount: i.count, labels: labels, labelCount: l.count)
         }
+        guard i.count > 0 else { throw IDXError.noImages(images) }
+        guard i.rows > 0, i.columns > 0 else { throw IDXError.emptyImages(images, rows: i.rows, columns: i.columns) }
         guard i.rows <= Digits.inputSize, i.columns <= Digits.inputSize else {
             throw IDXError.imageTooLarge(images, rows: i.rows, columns: i.columns, limit: Digits.inputSize)
         }

@@ -11,6 +11,8 @@ public enum IDXError: Error, Equatable, CustomStringConvertible {
     case labelOutOfRange(String, index: Int, label: UInt8)
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
     case imageTooLarge(String, rows: Int, columns: Int, limit: Int)
+    case noImages(String)
+    case emptyImages(String, rows: Int, columns: Int)
 
     public var description: String {
         switch self {
@@ -25,6 +27,8 @@ public enum IDXError: Error, Equatable, CustomStringConvertible {
         case .labelOutOfRange(let f, let i, let label): return "\(f): label \(label) at index \(i) is outside 0...9"
         case .countMismatch(let i, let ic, let l, let lc):
             return "\(i) holds \(ic) images but \(l) holds \(lc) labels"
+        case .noImages(let f): return "\(f): holds no images (a data set needs at least one digit)"
+        case .emptyImages(let f, let r, let c): return "\(f): images of \(r)×\(c) pixels hold nothing to see"
         case .imageTooLarge(let f, let r, let c, let limit):
             return "\(f): images of \(r)×\(c) do not fit the network's \(limit)×\(limit) input"
         }

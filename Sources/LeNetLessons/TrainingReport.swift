@@ -23,13 +23,16 @@ public enum TrainingReport {
             "schedule": config.schedule.rawValue, "batch": config.batchSize, "epochs": config.epochs, "seed": config.seed,
             "augment": config.augment, "data": source,
             "log": log.map { r -> [String: Any] in
-                var e: [String: Any] = ["epoch": r.epoch, "learning_rate": r.learningRate, "train_loss": r.trainLoss,
-                                        "train_error": r.trainError, "seconds": r.seconds]
-                if let v = r.validationError { e["validation_error"] = v }
+                // JSON has no NaN: a number that is not finite is written as null.
+                func number(_ v: Double) -> Any { v.isFinite ? v : NSNull() }
+                var e: [String: Any] = ["epoch": r.epoch, "learning_rate": r.learningRate, "train_loss": number(Double(r.trainLoss)),
+                                        "train_error": number(r.trainError), "seconds": r.seconds]
+                if let v = r.validationError { e["validation_error"] = number(v) }
+                if let v = r.trainingSetError { e["training_set_error"] = number(v) }
                 return e
             },
         ]
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) else { return "{}\n" }
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 

@@ -130,9 +130,15 @@ public struct LeNet5: Sendable {
     /// The predicted class of each sample: the smallest RBF penalty, or the largest logit.
     public func predictions(_ output: Tensor) -> [Int] {
         (0..<output.shape[0]).map { s in
-            let row = (0..<output.shape[1]).map { output[s, $0] }
-            let best = variant == .paper ? row.min()! : row.max()!
-            return row.firstIndex(of: best)!
+            // The smallest penalty (paper) or largest logit (keras) wins; a NaN never wins,
+            // and a row with no number at all answers 0 rather than stopping the program.
+            var best = 0, bestValue = Float.nan
+            for k in 0..<output.shape[1] {
+                let v = output[s, k]
+                guard !v.isNaN else { continue }
+                if bestValue.isNaN || (variant == .paper ? v < bestValue : v > bestValue) { best = k; bestValue = v }
+            }
+            return best
         }
     }
 }

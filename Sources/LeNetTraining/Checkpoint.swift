@@ -9,6 +9,19 @@ import LeNetModel
 public enum Checkpoint {
     static let optimizerPrefix = "optimizer."
 
+    /// The log as JSON, a loss that is not a number included ("nan"), so that a checkpoint
+    /// of a diverging run can still be written.
+    static var logEncoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }
+    static var logDecoder: JSONDecoder {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }
+
     public static func encode(_ trainer: Trainer) -> Data {
         let net = trainer.net
         var entries = net.parameters.map { Safetensors.Entry(name: $0.name, shape: $0.value.shape, scalars: $0.value.scalars) }
@@ -23,7 +36,7 @@ public enum Checkpoint {
             "loss": lossName(c.loss), "distorted_copies": "\(c.distortedCopies)",
             "evaluate_training_set": "\(c.evaluateTrainingSet)", "curvature_memory": "\(c.curvatureMemory)",
             "initialization": (c.initialization ?? .default(for: c.variant)).rawValue,
-            "log": String(decoding: try! JSONEncoder().encode(trainer.log), as: UTF8.self),
+            "log": String(decoding: (try? logEncoder.encode(trainer.log)) ?? Data("[]".utf8), as: UTF8.self),
         ]
         if let p = trainer.inProgress {
             meta["progress"] = [p.epoch, p.position, p.errors].map(String.init).joined(separator: ",")
@@ -62,8 +75,9 @@ public enum Checkpoint {
         config.evaluateTrainingSet = meta["evaluate_training_set"] == "true"
         config.curvatureMemory = meta["curvature_memory"].flatMap { Float($0) } ?? 0
         config.initialization = meta["initialization"].flatMap(Initialization.init(rawValue:))
-        guard (0...1000).contains(config.distortedCopies), (0...1).contains(config.curvatureMemory) else {
-            throw WeightsError.badEntry(file, tensor: "__metadata__", reason: "unreadable training settings")
+        guard (0...1000).contains(config.distortedCopies), (0...1).contains(config.curvatureMemory),
+              epochs > 0, batch > 0, rate.isFinite, rate > 0, momentum.isFinite, (0..<1).contains(momentum) else {
+            throw WeightsError.badEntry(file, tensor: "__metadata__", reason: "training settings out of range (epochs \(epochs), batch \(batch), learning rate \(rate), momentum \(momentum))")
         }
         let net = try Weights.network(from: entries.filter { !$0.name.hasPrefix(optimizerPrefix) }, file: file, variant: variant)
         var trainer = Trainer(config: config, net: net)
@@ -76,7 +90,7 @@ public enum Checkpoint {
                 trainer.optimizer.state[l][p].scalars = s.scalars
             }
         }
-        guard let log = try? JSONDecoder().decode([EpochRecord].self, from: Data(try field("log").utf8)) else {
+        guard let log = try? logDecoder.decode([EpochRecord].self, from: Data(try field("log").utf8)) else {
             throw WeightsError.badEntry(file, tensor: "__metadata__", reason: "unreadable training log")
         }
         trainer.log = log
@@ -85,6 +99,9 @@ public enum Checkpoint {
             guard f.count == 6, let e = Int(f[0]), let pos = Int(f[1]), let err = Int(f[2]), let bits = UInt64(f[3]),
                   let d = UInt64(f[4]), let sec = Double(f[5]) else {
                 throw WeightsError.badEntry(file, tensor: "__metadata__", reason: "unreadable epoch progress")
+            }
+            guard e == log.count, e < epochs, pos >= 0, err >= 0, err <= pos, sec.isFinite, sec >= 0 else {
+                throw WeightsError.badEntry(file, tensor: "__metadata__", reason: "epoch progress out of range (epoch \(e + 1), position \(pos))")
             }
             trainer.inProgress = EpochProgress(epoch: e, position: pos, lossSum: Double(bitPattern: bits), errors: err, distorter: d, seconds: sec)
         }

@@ -171,6 +171,9 @@ public enum Weights {
                 guard shapes.contains(e.shape) else {
                     throw WeightsError.wrongShape(file, tensor: name, expected: savedShape(params[p]), found: e.shape)
                 }
+                if let bad = e.scalars.firstIndex(where: { !$0.isFinite }) {
+                    throw WeightsError.badEntry(file, tensor: name, reason: "value \(bad) is \(e.scalars[bad]): weights must be finite numbers")
+                }
                 params[p].value.scalars = e.scalars
             }
             net.layers[l].parameters = params

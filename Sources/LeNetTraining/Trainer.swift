@@ -210,6 +210,12 @@ public struct Trainer: Sendable {
                 return nil
             }
         }
+        // A last step can leave non-finite weights behind a finite loss: caught before any evaluation.
+        guard net.parameters.allSatisfy({ $0.value.scalars.allSatisfy(\.isFinite) }) else {
+            net = lastGood
+            inProgress = nil
+            throw TrainingError.diverged(epoch: epoch + 1, learningRate: rate)
+        }
         inProgress = nil
         var record = EpochRecord(epoch: epoch + 1, learningRate: rate, trainLoss: Float(state.lossSum / Double(patterns)),
                                  trainError: Double(state.errors) / Double(patterns),

@@ -91,4 +91,21 @@ final class IDXTests: XCTestCase {
         let path = temporaryFile([1, 2])
         XCTAssertThrowsError(try IDX.readLabels(at: path)) { XCTAssertTrue("\($0)".hasPrefix(path)) }
     }
+
+    /// A data set of no digits, or of 0×0 digits, is refused when read.
+    func testDegenerateDataSetsAreRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("degenerate-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        func write(images: Int, rows: Int, columns: Int) throws -> (String, String) {
+            let i = IDX.encode(magic: IDX.imagesMagic, dimensions: [images, rows, columns], payload: [UInt8](repeating: 0, count: images * rows * columns))
+            let l = IDX.encode(magic: IDX.labelsMagic, dimensions: [images], payload: [UInt8](repeating: 0, count: images))
+            try Data(i).write(to: URL(fileURLWithPath: dir + "/i"))
+            try Data(l).write(to: URL(fileURLWithPath: dir + "/l"))
+            return (dir + "/i", dir + "/l")
+        }
+        var (i, l) = try write(images: 0, rows: 28, columns: 28)
+        XCTAssertThrowsError(try Digits(name: "x", images: i, labels: l)) { XCTAssertEqual($0 as? IDXError, .noImages(i)) }
+        (i, l) = try write(images: 3, rows: 0, columns: 0)
+        XCTAssertThrowsError(try Digits(name: "x", images: i, labels: l)) { XCTAssertEqual($0 as? IDXError, .emptyImages(i, rows: 0, columns: 0)) }
+    }
 }
