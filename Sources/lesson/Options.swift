@@ -1,4 +1,5 @@
 import ArgumentParser
+import LeNetFigures
 import LeNetData
 import LeNetModel
 
@@ -29,6 +30,20 @@ extension ModelOptions {
         let s = try splits()
         guard let d = s.validation ?? s.test ?? s.train, d.count > 0 else { throw DataSourceError.noData(s.source) }
         return d
+    }
+}
+
+extension FigureFormat {
+    /// "png,svg": the formats a --format option names.
+    static func list(_ text: String) throws -> [FigureFormat] {
+        let formats = try text.split(separator: ",").map {
+            guard let f = FigureFormat(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw OptionError("unknown format '\($0)' in --format: use png, svg, pdf")
+            }
+            return f
+        }
+        guard !formats.isEmpty else { throw OptionError("--format names no format") }
+        return formats
     }
 }
 

@@ -41,12 +41,7 @@ struct Reproduce: ParsableCommand {
     var name: String { distortions ? "paper-distorted-seed\(seed)" : "paper-seed\(seed)" }
 
     func run() throws {
-        let formats = try format.split(separator: ",").map {
-            guard let f = FigureFormat(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw OptionError("unknown format '\($0)' in --format: use png, svg, pdf")
-            }
-            return f
-        }
+        let formats = try FigureFormat.list(format)
         try OutputFolder.ensureWritable(output)
         let splits = try DataSource.resolve(data)
         print(splits.announcement)
@@ -59,35 +54,16 @@ struct Reproduce: ParsableCommand {
         print("reproducing LeNet-5 (III.C): \(Format.count(train.count * (1 + c.distortedCopies))) patterns a pass"
               + (distortions ? " (\(Format.count(train.count)) digits + \(c.distortedCopies) distorted copies of each)" : "")
               + ", \(c.passesDescription), seed \(c.seed)")
-        let interrupt = Interrupt()
-        let progress = ProgressBar()
         let start = Date()
-        while trainer.epochsDone < c.epochs {
-            let pass = trainer.epochsDone + 1
-            let record: EpochRecord?
-            do {
-                record = try trainer.trainEpoch(train, validation: test, shouldStop: { interrupt.requested }, progress: { done, total in
-                    progress.update(label: "pass \(pass)/\(c.epochs)", done: done, total: total)
-                })
-            } catch let error as TrainingError {
-                progress.finish()
-                try save(trainer, to: weightsPath, source: splits.source)
-                throw error
-            }
-            progress.finish()
-            guard let record else {
-                try save(trainer, to: weightsPath, source: splits.source)
-                try AtomicFile.write(Checkpoint.encode(trainer), to: resumeFile)
-                let p = trainer.inProgress!
-                print("interrupted in pass \(p.epoch + 1) after \(Format.count(p.position)) patterns; weights so far in \(weightsPath)")
-                print("resume with: lesson reproduce \(data.map { "--data \($0) " } ?? "")--output \(output) --resume \(resumeFile)")
-                throw ExitCode(130)
-            }
+        try runEpochs(&trainer, on: train, check: test, unit: "pass", weights: weightsPath, resumeFile: resumeFile,
+                      resumeCommand: "lesson reproduce \(data.map { "--data \($0) " } ?? "")--output \(output)",
+                      save: { try save($0, to: weightsPath, source: splits.source) },
+                      report: { record in
             let t = ErrorRate(errors: Int(((record.validationError ?? 0) * Double(test.count)).rounded()), count: test.count)
             let tr = record.trainingSetError.map { ErrorRate(errors: Int(($0 * Double(train.count)).rounded()), count: train.count) }
             print(String(format: "pass %2d  η %.0e  loss %.4f  training error %@  test error %@  (%.1f s)", record.epoch,
                          record.learningRate, record.trainLoss, tr.map { Format.percent($0.rate) } ?? "–", t.described, record.seconds))
-        }
+        })
         let final = Evaluation(net: trainer.net, digits: test)
         let sums = MNISTFile.contentSums(in: try data ?? DataSource.fullMNISTFolder() ?? "")
         try save(trainer, to: weightsPath, source: splits.source, metadata: Provenance.metadata(

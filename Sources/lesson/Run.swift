@@ -44,14 +44,7 @@ struct Run: ParsableCommand {
         guard sample >= 0 else { throw OptionError("--sample must not be negative") }
     }
 
-    func formats() throws -> [FigureFormat] {
-        try format.split(separator: ",").map {
-            guard let f = FigureFormat(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw OptionError("unknown format '\($0)' in --format: use png, svg, pdf")
-            }
-            return f
-        }
-    }
+    func formats() throws -> [FigureFormat] { try FigureFormat.list(format) }
 
     func run() throws {
         let library = try NotebookLibrary(folder: lessons)
@@ -61,7 +54,6 @@ struct Run: ParsableCommand {
         }
         let chosen = lesson == "all" ? library.notebooks : [try library.notebook(lesson)]
         let formats = try self.formats()
-        guard !formats.isEmpty else { throw OptionError("--format names no format") }
         try OutputFolder.ensureWritable(output)
         let splits = try DataSource.resolve(data)
         let terminal = Terminal()

@@ -79,32 +79,10 @@ struct Train: ParsableCommand {
             print("resuming after \(trainer.epochsDone) epochs" + (trainer.inProgress.map { " and \($0.position) digits of epoch \($0.epoch + 1)" } ?? ""))
         }
         print("training LeNet-5 (\(config.variant.rawValue)) on \(Format.count(train.count)) digits of \(splits.source): \(config.passesDescription), seed \(config.seed)\(config.augment ? ", augmented" : "")")
-        let interrupt = Interrupt()
-        let progress = ProgressBar()
-        while trainer.epochsDone < config.epochs {
-            let epoch = trainer.epochsDone + 1
-            let record: EpochRecord?
-            do {
-                record = try trainer.trainEpoch(train, validation: check, shouldStop: { interrupt.requested }, progress: { done, total in
-                    progress.update(label: "epoch \(epoch)/\(config.epochs)", done: done, total: total)
-                })
-            } catch let error as TrainingError {
-                progress.finish()
-                try saveResults(trainer, source: splits.source)
-                print("the last good weights are saved in \(save)")
-                throw error
-            }
-            progress.finish()
-            guard let record else {
-                try saveResults(trainer, source: splits.source)
-                try AtomicFile.write(Checkpoint.encode(trainer), to: resumeFile)
-                let p = trainer.inProgress!
-                print("interrupted in epoch \(p.epoch + 1) after \(p.position) of \(train.count) digits; weights so far in \(save)")
-                print("resume with: lesson train \(model.data.map { "--data \($0) " } ?? "")--save \(save) --resume \(resumeFile)")
-                throw ExitCode(130)
-            }
-            print(TrainingReport.line(record, checkName: splits.validation != nil ? "validation" : "test"))
-        }
+        try runEpochs(&trainer, on: train, check: check, unit: "epoch", weights: save, resumeFile: resumeFile,
+                      resumeCommand: "lesson train \(model.data.map { "--data \($0) " } ?? "")--save \(save)",
+                      save: { try saveResults($0, source: splits.source) },
+                      report: { print(TrainingReport.line($0, checkName: splits.validation != nil ? "validation" : "test")) })
         // The finished weights carry how they were made, and their test error when the test set is here.
         var provenance: [String: String] = [:]
         if let test = splits.test {
