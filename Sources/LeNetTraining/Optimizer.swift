@@ -26,6 +26,10 @@ public struct Optimizer: Sendable {
 
     /// Velocity (momentum, Nesterov) or the Hessian diagonal (SDLM), one per parameter.
     public var state: [[Tensor]]
+    /// SDLM: the step sizes η/(μ + h) for `stepSizeRate`, kept until the rate changes or
+    /// `estimateCurvature` (or a checkpoint, which builds a new optimizer) changes h.
+    var stepSizes: [[Tensor]] = []
+    var stepSizeRate: Float?
 
     public init(kind: OptimizerKind, momentum: Float = 0.9, for net: LeNet5) {
         self.kind = kind
@@ -50,8 +54,13 @@ public struct Optimizer: Sendable {
                 for k in w.indices { v[k] = mu * v[k] + g[k]; w[k] -= rate * (g[k] + mu * v[k]) }
             }
         case .sdlm:
-            net.updateTrainable(gradients, state: &state) { w, g, h in
-                for k in w.indices { w[k] -= rate / (Optimizer.sdlmMu + h[k]) * g[k] }
+            // ε_k = η/(μ + h_kk) changes only with η and h: worked out once, not every step.
+            if stepSizeRate != rate || stepSizes.count != state.count {
+                stepSizes = state.map { $0.map { h in Tensor(shape: h.shape, scalars: h.scalars.map { rate / (Optimizer.sdlmMu + $0) }) } }
+                stepSizeRate = rate
+            }
+            net.updateTrainable(gradients, state: &stepSizes) { w, g, epsilon in
+                for k in w.indices { w[k] -= epsilon[k] * g[k] }
             }
         }
     }
@@ -81,5 +90,6 @@ public struct Optimizer: Sendable {
                 }
             }
         }
+        stepSizeRate = nil
     }
 }
