@@ -37,7 +37,7 @@ public enum TrainingReport {
     }
 
     public static func confusionTable(_ m: [[Int]]) -> TextTable {
-        var t = TextTable(headers: ["true"] + (0..<10).map(String.init), alignments: [.left] + Array(repeating: .right, count: 10))
+        var t = TextTable(headers: ["true ↓ predicted →"] + (0..<10).map(String.init), alignments: [.left] + Array(repeating: .right, count: 10))
         for (d, row) in m.enumerated() { t.add(["\(d)"] + row.map(String.init)) }
         return t
     }

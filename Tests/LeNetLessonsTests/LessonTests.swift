@@ -100,4 +100,47 @@ final class LessonTests: XCTestCase {
         XCTAssertEqual(last, Double(try XCTUnwrap(provenance.testErrors)) / 10_000, accuracy: 1e-9)
         XCTAssertTrue(model.origin.contains("lesson reproduce"), model.origin)
     }
+
+    /// The facts the lessons state, pinned so that they stay corrected.
+    func testLessonFactsAgreeWithThePaperAndTheData() throws {
+        // Lesson 1: the −0.1/1.175 mapping gives a mean near 0, but a variance far below 1 on MNIST.
+        let train = try XCTUnwrap(DataSource.embedded().train)
+        let t = train.batch(Array(0..<2_000), scaling: .paper)
+        let mean = t.scalars.reduce(0, +) / Float(t.count)
+        let variance = t.scalars.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(t.count)
+        XCTAssertEqual(mean, 0.03, accuracy: 0.02)
+        XCTAssertEqual(variance, 0.125, accuracy: 0.02, "the paper's 'variance about 1' does not hold for padded MNIST")
+        // Lessons 2 and 6: f(±1) = ±1; f′(0) ≈ 1.14, f′(±1) ≈ 0.755; |f″| peaks at ±0.99, not at 0.
+        let f = SquashingFactsProbe()
+        XCTAssertEqual(Activation.squash(1), 1, accuracy: 1e-4)
+        XCTAssertEqual(f.slopeAt0, 1.144, accuracy: 1e-3)
+        XCTAssertEqual(f.slopeAt1, 0.755, accuracy: 1e-3)
+        XCTAssertEqual(f.maxCurvatureAt, 0.988, accuracy: 2e-3)
+        // Lesson 6 says whose codes these are; lesson 4 what a bi-pyramid is; lesson 2 why A and S.
+        let library = try NotebookLibrary()
+        func text(_ n: Int) throws -> String {
+            let notebook = try XCTUnwrap(library.notebooks.first { $0.number == n })
+            return notebook.blocks.compactMap { if case .markdown(let m) = $0 { return m } else { return nil } }
+                .joined(separator: " ").replacingOccurrences(of: "\n", with: " ")
+        }
+        XCTAssertTrue(try text(6).contains("this project's own drawings of the ten digits, not the paper's"))
+        XCTAssertTrue(try text(6).contains("points of maximum curvature"))
+        XCTAssertFalse(try text(6).contains("steep"))
+        XCTAssertTrue(try text(4).contains("number of maps grows"))
+        XCTAssertTrue(try text(2).contains("|f″| is largest at ±1"))
+    }
+}
+
+/// The same sums the lesson 2 cell prints, from the activation's constants.
+struct SquashingFactsProbe {
+    let A = Double(Activation.amplitude), S = Double(Activation.slope)
+    func slope(_ a: Double) -> Double { A * S * (1 - pow(tanh(S * a), 2)) }
+    var slopeAt0: Double { slope(0) }
+    var slopeAt1: Double { slope(1) }
+    var maxCurvatureAt: Double {
+        stride(from: 0.0, through: 4, by: 0.0005).max { a, b in
+            let fa = abs(tanh(S * a) * (1 - pow(tanh(S * a), 2))), fb = abs(tanh(S * b) * (1 - pow(tanh(S * b), 2)))
+            return fa < fb
+        }!
+    }
 }

@@ -26,9 +26,12 @@ extension Cells {
             let t = train.batch(Array(0..<count), scaling: ctx.net.variant.inputScaling)
             let mean = t.scalars.reduce(0, +) / Float(t.count)
             let variance = t.scalars.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(t.count)
+            // The share of the 32×32 field a digit inks (grey level/255), which sets the variance.
+            let ink = (0..<count).reduce(0.0) { sum, i in sum + train.image(i).reduce(0.0) { $0 + Double($1) / 255 } } / Double(count * 32 * 32)
             return """
                 Over the first \(Format.count(count)) training digits, fed as 32×32: mean \(Cells.value(mean)), variance \(Cells.value(variance)).
-                The paper chose −0.1 and 1.175 so that the mean is roughly 0 and the variance roughly 1.
+                The paper says −0.1 and 1.175 give a mean of roughly 0 and a variance of roughly 1. The mean holds; the variance does not, by a factor of \(Cells.value(1 / variance, 0)).
+                Why: a digit inks only \(Cells.value(Float(100 * ink), 0))% of the padded field (counting grey as part ink); the rest sits at −0.1. With two levels 1.275 apart and ink share p, the variance is at most 1.275²·p(1 − p) = \(Cells.value(Float(1.275 * 1.275 * ink * (1 - ink)), 2)) (grey edge pixels make it smaller): far below 1.
                 """
         },
         "c1-kernels": { ctx in

@@ -3,6 +3,21 @@ import LeNetCore
 import LeNetFigures
 import LeNetModel
 
+/// The squashing function's shape, computed: the facts behind the paper's A and S.
+struct SquashingFacts {
+    let A = Double(Activation.amplitude), S = Double(Activation.slope)
+    func slope(_ a: Double) -> Double { A * S * (1 - pow(tanh(S * a), 2)) }
+    func secondDerivative(_ a: Double) -> Double { let t = tanh(S * a); return -2 * A * S * S * t * (1 - t * t) }
+    var slopeAt0: Double { slope(0) }
+    var slopeAt1: Double { slope(1) }
+    /// How far the gain strays from 1 over −1 … 1: max |f′ − 1|.
+    var slopeSpread: Double { max(abs(slopeAt0 - 1), abs(slopeAt1 - 1)) }
+    /// Where |f″| is largest for a > 0, found on a fine grid.
+    var maxCurvatureAt: Double {
+        stride(from: 0.0, through: 4, by: 0.0005).max { abs(secondDerivative($0)) < abs(secondDerivative($1)) }!
+    }
+}
+
 extension Cells {
     static let lesson2: [String: Cell] = [
         "s2-maps": { ctx in
@@ -44,9 +59,14 @@ extension Cells {
                 .init(name: "logistic 1/(1+e⁻ᵃ)", points: a.map { ($0, 1 / (1 + exp(-$0))) }, dashed: true),
                 .init(name: "f′(a)", points: a.map { ($0, A * S * (1 - pow(tanh(S * $0), 2))) }),
             ])
-            plot.subtitle = "f(±1) = ±1, and f′ is largest at 0"
+            let curvature = SquashingFacts()
+            plot.subtitle = "f(±1) = ±1; |f″| is largest at a = ±\(Cells.value(Float(curvature.maxCurvatureAt), 2))"
             try ctx.save(plot, as: "squashing")
-            return "f(1) = \(Cells.value(Activation.squash(1), 4)), f(−1) = \(Cells.value(Activation.squash(-1), 4)), f′(0) = A·S = \(Cells.value(Float(A * S), 4)), f(∞) = \(Activation.amplitude)."
+            return """
+                f(1) = \(Cells.value(Activation.squash(1), 4)), f(−1) = \(Cells.value(Activation.squash(-1), 4)), f(∞) = \(Activation.amplitude).
+                Gain: f′(0) = A·S = \(Cells.value(Float(curvature.slopeAt0), 3)), f′(±1) = \(Cells.value(Float(curvature.slopeAt1), 3)): within \(Cells.value(Float(100 * curvature.slopeSpread), 0))% of 1 over the operating range −1 … 1.
+                Curvature: |f″| peaks at a = ±\(Cells.value(Float(curvature.maxCurvatureAt), 3)), the points of maximum curvature, where the targets ±1 sit.
+                """
         },
         "s2-counts": { ctx in
             let s2 = ctx.layer("S2", as: Subsampling.self)

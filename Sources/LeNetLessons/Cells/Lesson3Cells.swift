@@ -45,7 +45,7 @@ extension Cells {
             let full = Convolution(name: "C3", table: .full(inputs: c3.table.inputMaps, outputs: c3.table.outputMaps), kernelSize: c3.kernelSize, activation: c3.activation)
             let inShape = Array(ctx.output(of: "S2").shape.dropFirst())
             let lines = Dictionary(grouping: 0..<c3.table.outputMaps) { c3.table.inputs[$0].count }.sorted { $0.key < $1.key }.map { inputs, maps in
-                "  \(maps.count) maps × (\(inputs) × 25 + 1) = \(maps.count * (inputs * 25 + 1))"
+                "  \(maps.count) \(maps.count == 1 ? "map" : "maps") × (\(inputs) × 25 + 1) = \(maps.count * (inputs * 25 + 1))"
             }
             return """
                 Parameters with Table I:

@@ -49,7 +49,13 @@ extension Cells {
                                columnLabels: (0..<10).map(String.init), rowAxis: "true digit", columnAxis: "predicted")
             heat.subtitle = "error \(e.errors)/\(e.count) = \(Format.percent(e.errorRate))"
             try ctx.save(heat, as: "confusion")
-            return TrainingReport.confusionTable(e.confusion).rendered
+            // The figure is the matrix; the text names the confusions that matter most.
+            var pairs: [(truth: Int, answer: Int, count: Int)] = []
+            for t in 0..<10 { for p in 0..<10 where p != t && e.confusion[t][p] > 0 { pairs.append((t, p, e.confusion[t][p])) } }
+            pairs.sort { $0.count > $1.count }
+            guard !pairs.isEmpty else { return "No digit is confused with another." }
+            let named: [String] = pairs.prefix(5).map { "\($0.truth) → \($0.answer): \($0.count)" }
+            return "Most frequent confusions (true → predicted): " + named.joined(separator: ", ") + "."
         },
         "misclassified": { ctx in
             let e = ctx.evaluation
