@@ -40,6 +40,8 @@ public final class LessonContext {
     public lazy var trace: [Tensor] = net.trace(input)
     public lazy var evaluation: Evaluation = Evaluation(net: net, digits: digits)
     public lazy var report: ModelReport = ModelReport(net: net, input: input)
+    /// Dead C3 maps and saturated C5 units, measured on up to 500 of the shown digits.
+    public lazy var health: UnitHealth = UnitHealth(net: net, inputs: digits.batch(Array(0..<min(500, digits.count)), scaling: net.variant.inputScaling))
 
     public var sampleLabel: Int { Int(digits.labels[sample]) }
 

@@ -4,6 +4,18 @@ import LeNetModel
 
 extension Cells {
     static let lesson3: [String: Cell] = [
+        "c3-health": { ctx in
+            let h = ctx.health
+            var chart = BarChart(title: "C3: how much each map learned", xLabel: "C3 map",
+                                 yLabel: "kernel norm √(Σ w²)", values: h.c3.map { Double($0.kernelNorm) }, labels: h.c3.map { "\($0.index)" })
+            chart.subtitle = h.deadMaps.isEmpty ? "no dead map: every map's kernels grew" : "dead: map \(h.deadMaps.map(String.init).joined(separator: ", ")) (norm or S4 coefficient under \(Int(100 * UnitHealth.deadShare))% of the median)"
+            try ctx.save(chart, as: "c3-health")
+            let rows = h.c3.map { m in "map \(m.index): norm \(Cells.value(m.kernelNorm, 2))" + (m.coefficient.map { ", S4 coefficient \(Cells.value($0, 3))" } ?? "") + (m.dead ? "  ← dead" : "") }
+            let verdict = h.deadMaps.isEmpty
+                ? "Every C3 map learned: Table I's broken symmetry did its job here."
+                : "\(h.deadMaps.count) of \(h.c3.count) maps learned almost nothing: broken symmetry makes different features possible, it does not guarantee them."
+            return rows.joined(separator: "\n") + "\n" + verdict
+        },
         "table-i": { ctx in
             let table = ctx.layer("C3", as: Convolution.self).table
             var heat = HeatMap(title: "Table I: which S2 maps feed each C3 map",

@@ -4,6 +4,22 @@ import LeNetModel
 
 extension Cells {
     static let lesson5: [String: Cell] = [
+        "c5-health": { ctx in
+            let h = ctx.health
+            let shares = h.c5SaturatedShare.sorted(by: >)
+            var chart = BarChart(title: "C5: how often each unit is saturated", xLabel: "C5 units, most saturated first",
+                                 yLabel: "share of digits with |f(a)| ≥ \(Cells.value(UnitHealth.saturationLevel, 2))·A", values: shares,
+                                 labels: shares.indices.map { "\($0 + 1)" })
+            chart.labelEvery = 10
+            chart.subtitle = "\(h.saturatedC5.count) of \(shares.count) units saturated on ≥ \(Int(100 * UnitHealth.saturatedShare))% of \(Format.count(h.digits)) digits"
+            try ctx.save(chart, as: "c5-health")
+            let halfOrMore = shares.filter { $0 >= 0.5 }.count
+            return """
+                Saturated on at least \(Int(100 * UnitHealth.saturatedShare))% of \(Format.count(h.digits)) digits: \(h.saturatedC5.count) of \(shares.count) C5 units; on at least half of them: \(halfOrMore).
+                Stuck at the same sign on at least \(Int(100 * UnitHealth.saturatedShare))% of them: \(h.stuckC5.count).
+                A saturated unit has f′ ≈ 0, so almost no gradient flows back through it: it has stopped learning. One that saturates at +A for some digits and −A for others still tells digits apart, as a yes/no feature; one stuck at the same sign carries no information at all.
+                """
+        },
         "c5-activations": { ctx in
             let c5 = ctx.output(of: "C5").scalars
             var chart = BarChart(title: "C5: the 120 units for digit \(ctx.sample)", xLabel: "C5 unit", yLabel: "activation",

@@ -47,7 +47,7 @@ extension Cells {
             var heat = HeatMap(title: "Confusion matrix on \(Format.count(e.count)) \(ctx.digits.name) digits",
                                cells: e.confusion.map { $0.map(Double.init) }, rowLabels: (0..<10).map(String.init),
                                columnLabels: (0..<10).map(String.init), rowAxis: "true digit", columnAxis: "predicted")
-            heat.subtitle = "error \(e.errors)/\(e.count) = \(Format.percent(e.errorRate))"
+            heat.subtitle = "error \(e.errors)/\(e.count): \(ErrorRate(errors: e.errors, count: e.count).described)"
             try ctx.save(heat, as: "confusion")
             // The figure is the matrix; the text names the confusions that matter most.
             var pairs: [(truth: Int, answer: Int, count: Int)] = []
@@ -68,6 +68,13 @@ extension Cells {
                                    tiles: tiles, columns: 8, scale: .shared(.grayscale(low: 0, high: 255)), colorBarLabel: "grey level", tileSize: 84),
                          as: "misclassified")
             return "\(e.errors) of \(e.count) digits are misclassified; the figure shows the first \(shown.count)."
+        },
+        "unit-health": { ctx in
+            let h = ctx.health
+            return """
+                Dead C3 maps: \(h.deadMaps.isEmpty ? "none" : h.deadMaps.map(String.init).joined(separator: ", ")) of \(h.c3.count).
+                C5 units saturated on ≥ \(Int(100 * UnitHealth.saturatedShare))% of \(Format.count(h.digits)) digits: \(h.saturatedC5.count) of \(h.c5SaturatedShare.count), of which \(h.stuckC5.count) stuck at one sign.
+                """
         },
         "results": { ctx in
             let e = ctx.evaluation
