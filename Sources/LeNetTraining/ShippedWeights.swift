@@ -7,6 +7,8 @@ import LeNetModel
 public enum ShippedWeights: String, CaseIterable, Sendable {
     /// `lesson reproduce`: the paper variant, 20 passes over the 60,000 digits (median seed).
     case paper = "paper-mnist"
+    /// `lesson reproduce --distortions`: with 9 distorted copies of each digit (median seed).
+    case paperDistorted = "paper-mnist-distorted"
     /// `lesson train --variant keras` on the 60,000 digits.
     case keras = "keras-mnist"
 

@@ -36,6 +36,9 @@ struct Eval: ParsableCommand {
         let result = Evaluation(net: net, digits: digits)
         let rate = ErrorRate(errors: result.errors, count: result.count)
         print("\(digits.name) error: \(result.errors)/\(result.count) = \(rate.described)")
+        if weights == nil && splits.test == nil {
+            print("note: the shipped weights were trained on all 60,000 MNIST training digits, these included, so this is not a test error")
+        }
         print("\nconfusion matrix (rows: true digit, columns: predicted)")
         print(TrainingReport.confusionTable(result.confusion).rendered)
         if let dumpLogits {
