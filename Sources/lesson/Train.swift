@@ -22,11 +22,11 @@ struct Train: ParsableCommand {
     var batch: Int?
     @Option(help: "sgd, momentum, nesterov or sdlm (default: sdlm for paper, momentum for keras).")
     var optimizer: OptimizerKind?
-    @Option(parsing: .unconditional, help: "Learning rate; η for SDLM (default: 0.00005 for paper, 0.01 for keras).")
+    @Option(parsing: .unconditional, help: "Learning rate; η for SDLM, its first pass's (default: 0.0005 for paper, the table's start; 0.01 for keras).")
     var lr: Float?
     @Option(parsing: .unconditional, help: "Momentum coefficient for momentum and nesterov.")
     var momentum: Float = 0.9
-    @Option(help: "constant, step, cosine or paper (default: constant; paper is the 1998 table, scaled to --lr).")
+    @Option(help: "constant, step, cosine or paper (the 1998 table, scaled to --lr; default: paper for paper, constant for keras).")
     var schedule: Schedule?
     @Option(parsing: .unconditional, help: "Seed of the initial weights, the shuffles and the distortions.")
     var seed: UInt64 = 0
