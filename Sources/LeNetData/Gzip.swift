@@ -10,14 +10,23 @@ enum Gzip {
 
     /// Inflates a whole gzip stream. Returns nil when the stream is corrupt or truncated.
     static func inflate(_ data: Data) -> Data? {
+        let r = inflate(data, limit: .max)
+        return r.status == .complete ? r.output : nil
+    }
+
+    enum Status { case complete, corrupt, overLimit }
+
+    /// Inflates until the stream ends, turns out corrupt, or the output passes `limit` bytes
+    /// (then it stops at once: memory stays within `limit` plus one chunk).
+    static func inflate(_ data: Data, limit: Int) -> (output: Data, status: Status) {
         var stream = z_stream()
         // 16 + MAX_WBITS: expect a gzip header and trailer, not a raw zlib stream.
         guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            return nil
+            return (Data(), .corrupt)
         }
         defer { inflateEnd(&stream) }
         var output = Data()
-        let chunkSize = 1 << 20
+        let chunkSize = min(1 << 20, max(limit, 64))
         var chunk = [UInt8](repeating: 0, count: chunkSize)
         var input = [UInt8](data)
         var status = Z_OK
@@ -31,8 +40,9 @@ enum Gzip {
                     status = CZlib.inflate(&stream, Z_NO_FLUSH)
                     output.append(outBuffer.baseAddress!, count: chunkSize - Int(stream.avail_out))
                 }
-            } while status == Z_OK && (stream.avail_in > 0 || stream.avail_out == 0)
+            } while status == Z_OK && (stream.avail_in > 0 || stream.avail_out == 0) && output.count <= limit
         }
-        return status == Z_STREAM_END ? output : nil
+        if output.count > limit { return (output, .overLimit) }
+        return (output, status == Z_STREAM_END ? .complete : .corrupt)
     }
 }

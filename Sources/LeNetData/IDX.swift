@@ -12,6 +12,7 @@ public enum IDXError: Error, Equatable, CustomStringConvertible {
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
     case imageTooLarge(String, rows: Int, columns: Int, limit: Int)
     case noImages(String)
+    case inflatesTooLarge(String, promised: Int)
     case emptyImages(String, rows: Int, columns: Int)
 
     public var description: String {
@@ -27,6 +28,7 @@ public enum IDXError: Error, Equatable, CustomStringConvertible {
         case .labelOutOfRange(let f, let i, let label): return "\(f): label \(label) at index \(i) is outside 0...9"
         case .countMismatch(let i, let ic, let l, let lc):
             return "\(i) holds \(ic) images but \(l) holds \(lc) labels"
+        case .inflatesTooLarge(let f, let n): return "\(f): decompresses to more than the \(n) bytes its header promises (a damaged file, or a decompression bomb)"
         case .noImages(let f): return "\(f): holds no images (a data set needs at least one digit)"
         case .emptyImages(let f, let r, let c): return "\(f): images of \(r)×\(c) pixels hold nothing to see"
         case .imageTooLarge(let f, let r, let c, let limit):
@@ -80,11 +82,36 @@ public enum IDX {
         return try inflated(raw, file: path)
     }
 
-    /// Bytes as stored on disk, inflated when they are a gzip stream.
+    /// Bytes as stored on disk, inflated when they are a gzip stream. Inflation stops at the
+    /// size the IDX header promises, so a small file that inflates to gigabytes (a gzip bomb)
+    /// is an error, not a memory blow-up.
     public static func inflated(_ raw: Data, file: String) throws -> [UInt8] {
         guard Gzip.isCompressed(raw) else { return [UInt8](raw) }
-        guard let inflated = Gzip.inflate(raw) else { throw IDXError.corruptGzip(file) }
-        return [UInt8](inflated)
+        let head = Gzip.inflate(raw, limit: 16)
+        guard head.status != .corrupt else { throw IDXError.corruptGzip(file) }
+        let limit = promisedSize([UInt8](head.output.prefix(16))) ?? 16
+        let full = Gzip.inflate(raw, limit: limit)
+        switch full.status {
+        case .complete: return [UInt8](full.output)
+        case .corrupt: throw IDXError.corruptGzip(file)
+        case .overLimit: throw IDXError.inflatesTooLarge(file, promised: limit)
+        }
+    }
+
+    /// The file size an IDX header promises (header + payload), nil when the bytes are no IDX
+    /// header of 1 to 3 dimensions or the size overflows.
+    static func promisedSize(_ bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 8, bytes[0] == 0, bytes[1] == 0 else { return nil }
+        let dims = Int(bytes[3])
+        guard (1...3).contains(dims), bytes.count >= 4 + 4 * dims else { return nil }
+        var product = 1
+        for k in 1...dims {
+            let (p, overflow) = product.multipliedReportingOverflow(by: Int(bigEndianUInt32(bytes, at: 4 * k)))
+            guard !overflow else { return nil }
+            product = p
+        }
+        let (total, overflow) = product.addingReportingOverflow(4 + 4 * dims)
+        return overflow ? nil : total
     }
 
     static func header(_ bytes: [UInt8], file: String, magic: UInt32, dimensions: Int) throws -> [Int] {

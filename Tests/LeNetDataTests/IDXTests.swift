@@ -108,4 +108,26 @@ final class IDXTests: XCTestCase {
         (i, l) = try write(images: 3, rows: 0, columns: 0)
         XCTAssertThrowsError(try Digits(name: "x", images: i, labels: l)) { XCTAssertEqual($0 as? IDXError, .emptyImages(i, rows: 0, columns: 0)) }
     }
+
+    /// A gzip bomb: a header promising 10 digits, then 64 MB of zeros, compressed to about
+    /// 64 KB. Inflation stops at the promised 7,856 bytes instead of filling memory.
+    func testInflationStopsAtTheSizeTheHeaderPromises() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bomb-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let plain = IDX.encode(magic: IDX.imagesMagic, dimensions: [10, 28, 28], payload: [UInt8](repeating: 0, count: 64 << 20))
+        try Data(plain).write(to: URL(fileURLWithPath: dir + "/bomb"))
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = ["-9", dir + "/bomb"]
+        try gzip.run()
+        gzip.waitUntilExit()
+        let compressed = try Data(contentsOf: URL(fileURLWithPath: dir + "/bomb.gz"))
+        XCTAssertLessThan(compressed.count, 200_000)
+        XCTAssertThrowsError(try IDX.inflated(compressed, file: "bomb.gz")) {
+            XCTAssertEqual($0 as? IDXError, .inflatesTooLarge("bomb.gz", promised: 16 + 10 * 28 * 28))
+        }
+        // The real test set still inflates whole.
+        let real = try Data(contentsOf: URL(fileURLWithPath: sharedData + "/t10k-images-idx3-ubyte.gz"))
+        XCTAssertEqual(try IDX.inflated(real, file: "t10k").count, 16 + 10_000 * 784)
+    }
 }
