@@ -22,14 +22,29 @@ public enum AtomicFile {
         } catch {
             throw WriteError(path: path, reason: "cannot create folder \(directory.path)")
         }
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        // A short temporary name, so that a target name near the 255-byte limit still fits.
+        let temporary = directory.appendingPathComponent(".lenet5-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max)).tmp")
         guard FileManager.default.createFile(atPath: temporary.path, contents: data) else {
             throw WriteError(path: path, reason: "folder not writable or disk full")
+        }
+        // On disk before the rename: a crash right after it leaves the new file, not an empty one.
+        if let handle = FileHandle(forUpdatingAtPath: temporary.path) {
+            try? handle.synchronize()
+            try? handle.close()
         }
         guard rename(temporary.path, path) == 0 else {
             try? FileManager.default.removeItem(at: temporary)
             throw WriteError(path: path, reason: String(cString: strerror(errno)))
         }
+    }
+
+    /// Fails early, before any long work, when a file could not be written at `path` later:
+    /// writes (and removes) a probe beside it.
+    public static func checkWritable(_ path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        let probe = (folder.isEmpty ? "." : folder) + "/.lenet5-probe-\(ProcessInfo.processInfo.processIdentifier)"
+        do { try write(Data(), to: probe) } catch { throw WriteError(path: path, reason: "folder not writable") }
+        try? FileManager.default.removeItem(atPath: probe)
     }
 
     public static func write(_ text: String, to path: String) throws {

@@ -48,6 +48,9 @@ struct Train: ParsableCommand {
         if let batch, batch <= 0 { throw OptionError("--batch must be a positive whole number, not \(batch)") }
         if let lr, !(lr.isFinite && lr > 0) { throw OptionError("--lr must be a positive finite number, not \(lr)") }
         if !(momentum.isFinite && (0..<1).contains(momentum)) { throw OptionError("--momentum must be a number from 0 up to 1 (not 1), not \(momentum)") }
+        guard save.hasSuffix(".safetensors") else {
+            throw OptionError("--save must name a .safetensors file (the log goes beside it as .csv and .json), not \(save)")
+        }
         if let curvatureMemory, !(0...1).contains(curvatureMemory) { throw OptionError("--curvature-memory must be between 0 and 1, not \(curvatureMemory)") }
     }
 
@@ -71,6 +74,7 @@ struct Train: ParsableCommand {
         print(splits.announcement)
         guard let train = splits.train else { throw OptionError("\(splits.source) has no training digits (train-images-idx3-ubyte)") }
         let check = splits.validation ?? splits.test
+        try AtomicFile.checkWritable(save)
         var trainer = try startingTrainer()
         trainer.net.path = model.path
         let config = trainer.config

@@ -51,6 +51,8 @@ final class CLITests: XCTestCase {
         try assertOneLineError(["1", "--output", "/proc/no/such"], contains: "cannot create the output folder")
         try assertOneLineError(["1", "--format", "gif"], contains: "unknown format 'gif'")
         try assertOneLineError(["bench", "--runs", "0"], contains: "--runs must be a positive whole number")
+        try assertOneLineError(["train", "--save", scratch + "/w.csv"], contains: "--save must name a .safetensors file")
+        try assertOneLineError(["train", "--save", "/proc/no/w.safetensors"], contains: "cannot write (folder not writable)")
         try assertOneLineError(["train", "--epochs", "-1"], contains: "--epochs must be a positive whole number, not -1")
         try assertOneLineError(["train", "--momentum", "nan"], contains: "--momentum must be a number from 0 up to 1")
         try assertOneLineError(["train", "--curvature-memory", "1.5"], contains: "--curvature-memory must be between 0 and 1")
