@@ -8,11 +8,11 @@ extension Cells {
             let h = ctx.health
             var chart = BarChart(title: "C3: how much each map learned", xLabel: "C3 map",
                                  yLabel: "kernel norm √(Σ w²)", values: h.c3.map { Double($0.kernelNorm) }, labels: h.c3.map { "\($0.index)" })
-            chart.subtitle = h.deadMaps.isEmpty ? "no dead map: every map's kernels grew" : "dead: map \(h.deadMaps.map(String.init).joined(separator: ", ")) (norm or S4 coefficient under \(Int(100 * UnitHealth.deadShare))% of the median)"
+            chart.subtitle = h.deadMaps.isEmpty ? "no dead map: no kernel norm or S4 coefficient under \(Int(100 * UnitHealth.deadShare))% of the median" : "dead: map \(h.deadMaps.map(String.init).joined(separator: ", ")) (norm or S4 coefficient under \(Int(100 * UnitHealth.deadShare))% of the median)"
             try ctx.save(chart, as: "c3-health")
             let rows = h.c3.map { m in "map \(m.index): norm \(Cells.value(m.kernelNorm, 2))" + (m.coefficient.map { ", S4 coefficient \(Cells.value($0, 3))" } ?? "") + (m.dead ? "  ← dead" : "") }
             let verdict = h.deadMaps.isEmpty
-                ? "Every C3 map learned: Table I's broken symmetry did its job here."
+                ? "No C3 map is dead here: each has kernels and an S4 coefficient of the same order as the others."
                 : "\(h.deadMaps.count) of \(h.c3.count) maps learned almost nothing: broken symmetry makes different features possible, it does not guarantee them."
             return rows.joined(separator: "\n") + "\n" + verdict
         },
