@@ -1,4 +1,5 @@
 import Foundation
+import LeNetCore
 
 /// Training, validation and test digits from one source.
 public struct DataSplits: Sendable {
@@ -20,23 +21,13 @@ public struct DataSplits: Sendable {
 
     /// What a command says first about its data: which set, how many digits, from where.
     public var announcement: String {
-        let counts = [train.map { "\(Self.grouped($0.count)) training" }, validation.map { "\(Self.grouped($0.count)) validation" },
-                      test.map { "\(Self.grouped($0.count)) test" }].compactMap { $0 }.joined(separator: " + ")
+        let counts = [train.map { "\(groupedThousands($0.count)) training" }, validation.map { "\(groupedThousands($0.count)) validation" },
+                      test.map { "\(groupedThousands($0.count)) test" }].compactMap { $0 }.joined(separator: " + ")
         if isFullMNIST { return "data: full MNIST, \(counts) digits, from \(source)" }
         if source.hasPrefix("embedded") {
             return "data: the embedded digits (\(counts)); no full MNIST in --data, $\(DataSource.environmentVariable) or \(DataSource.defaultFolder) ('lesson data download' fetches it)"
         }
         return "data: \(counts) digits from \(source)"
-    }
-
-    static func grouped(_ n: Int) -> String {
-        let digits = String(n)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
-            out.append(c)
-        }
-        return out
     }
 }
 

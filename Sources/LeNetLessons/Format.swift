@@ -1,17 +1,10 @@
 import Foundation
+import LeNetCore
 
 /// How numbers and shapes are written in tables, lessons and figures.
 public enum Format {
     /// 122304 → "122,304".
-    public static func count(_ n: Int) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, ch) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(ch)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
+    public static func count(_ n: Int) -> String { groupedThousands(n) }
 
     /// The paper's notation: (6, 28, 28) → "6@28×28"; (84) → "84".
     public static func shape(_ shape: [Int]) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import LeNetCore
 import LeNetModel
 
 /// An error rate measured on `count` digits, with its binomial standard error.
@@ -17,17 +18,12 @@ public struct ErrorRate: Sendable, Equatable, Codable {
 
     /// "0.95% ± 0.10% on 10,000 digits".
     public var described: String {
-        String(format: "%.2f%% ± %.2f%% on %@ digits", 100 * rate, 100 * standardError, ErrorRate.grouped(count))
+        String(format: "%.2f%% ± %.2f%% on %@ digits", 100 * rate, 100 * standardError, groupedThousands(count))
     }
 
     /// Whether the paper's figure is matched: the measured rate is at most `paper`, or `paper`
     /// lies within two standard errors of it (a difference chance alone could make).
     public func matches(paper: Double) -> Bool { rate <= paper || rate - 2 * standardError <= paper }
-
-    static func grouped(_ n: Int) -> String {
-        let s = String(n)
-        return s.enumerated().map { i, c in (i > 0 && (s.count - i) % 3 == 0 ? "," : "") + String(c) }.joined()
-    }
 }
 
 /// The paper's claims of section III.C beside what a reproduction measured.
@@ -53,8 +49,8 @@ public struct PaperLedger: Sendable {
                             holds: final.matches(paper: paperTest)))
             let paperCount = distortions ? PaperFacts.distortedMisclassified : Int((paperTest * Double(PaperFacts.testDigits)).rounded())
             rows.append(Row(claim: "misclassified test digits" + (distortions ? " (Figure 8)" : ""),
-                            paper: "\(paperCount) of \(ErrorRate.grouped(PaperFacts.testDigits))",
-                            measured: "\(final.errors) of \(ErrorRate.grouped(final.count))", holds: final.matches(paper: paperTest)))
+                            paper: "\(paperCount) of \(groupedThousands(PaperFacts.testDigits))",
+                            measured: "\(final.errors) of \(groupedThousands(final.count))", holds: final.matches(paper: paperTest)))
         }
         if !distortions {
             let pass = min(PaperFacts.trainingErrorPass, trainingErrors.count)
@@ -73,10 +69,10 @@ public struct PaperLedger: Sendable {
         }
         let counts = zip(net.layers, net.shapes).map { ($0.0.trainableParameterCount, $0.0.connections(input: $0.1)) }
         let parameters = counts.reduce(0) { $0 + $1.0 }, connections = counts.reduce(0) { $0 + $1.1 }
-        rows.append(Row(claim: "trainable parameters", paper: ErrorRate.grouped(PaperFacts.layers.compactMap(\.trainableParameters).reduce(0, +)),
-                        measured: ErrorRate.grouped(parameters),
+        rows.append(Row(claim: "trainable parameters", paper: groupedThousands(PaperFacts.layers.compactMap(\.trainableParameters).reduce(0, +)),
+                        measured: groupedThousands(parameters),
                         holds: parameters == PaperFacts.layers.compactMap(\.trainableParameters).reduce(0, +)))
-        rows.append(Row(claim: "connections", paper: ErrorRate.grouped(PaperFacts.totalConnections), measured: ErrorRate.grouped(connections),
+        rows.append(Row(claim: "connections", paper: groupedThousands(PaperFacts.totalConnections), measured: groupedThousands(connections),
                         holds: connections == PaperFacts.totalConnections))
         self.rows = rows
     }

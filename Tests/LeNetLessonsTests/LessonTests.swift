@@ -111,7 +111,7 @@ final class LessonTests: XCTestCase {
         XCTAssertEqual(mean, 0.03, accuracy: 0.02)
         XCTAssertEqual(variance, 0.125, accuracy: 0.02, "the paper's 'variance about 1' does not hold for padded MNIST")
         // Lessons 2 and 6: f(±1) = ±1; f′(0) ≈ 1.14, f′(±1) ≈ 0.755; |f″| peaks at ±0.99, not at 0.
-        let f = SquashingFactsProbe()
+        let f = SquashingFacts()
         XCTAssertEqual(Activation.squash(1), 1, accuracy: 1e-4)
         XCTAssertEqual(f.slopeAt0, 1.144, accuracy: 1e-3)
         XCTAssertEqual(f.slopeAt1, 0.755, accuracy: 1e-3)
@@ -128,19 +128,5 @@ final class LessonTests: XCTestCase {
         XCTAssertFalse(try text(6).contains("steep"))
         XCTAssertTrue(try text(4).contains("number of maps grows"))
         XCTAssertTrue(try text(2).contains("|f″| is largest at ±1"))
-    }
-}
-
-/// The same sums the lesson 2 cell prints, from the activation's constants.
-struct SquashingFactsProbe {
-    let A = Double(Activation.amplitude), S = Double(Activation.slope)
-    func slope(_ a: Double) -> Double { A * S * (1 - pow(tanh(S * a), 2)) }
-    var slopeAt0: Double { slope(0) }
-    var slopeAt1: Double { slope(1) }
-    var maxCurvatureAt: Double {
-        stride(from: 0.0, through: 4, by: 0.0005).max { a, b in
-            let fa = abs(tanh(S * a) * (1 - pow(tanh(S * a), 2))), fb = abs(tanh(S * b) * (1 - pow(tanh(S * b), 2)))
-            return fa < fb
-        }!
     }
 }

@@ -4,16 +4,17 @@ import LeNetFigures
 import LeNetModel
 
 /// The squashing function's shape, computed: the facts behind the paper's A and S.
-struct SquashingFacts {
+public struct SquashingFacts {
     let A = Double(Activation.amplitude), S = Double(Activation.slope)
-    func slope(_ a: Double) -> Double { A * S * (1 - pow(tanh(S * a), 2)) }
-    func secondDerivative(_ a: Double) -> Double { let t = tanh(S * a); return -2 * A * S * S * t * (1 - t * t) }
-    var slopeAt0: Double { slope(0) }
-    var slopeAt1: Double { slope(1) }
+    public init() {}
+    public func slope(_ a: Double) -> Double { A * S * (1 - pow(tanh(S * a), 2)) }
+    public func secondDerivative(_ a: Double) -> Double { let t = tanh(S * a); return -2 * A * S * S * t * (1 - t * t) }
+    public var slopeAt0: Double { slope(0) }
+    public var slopeAt1: Double { slope(1) }
     /// How far the gain strays from 1 over −1 … 1: max |f′ − 1|.
-    var slopeSpread: Double { max(abs(slopeAt0 - 1), abs(slopeAt1 - 1)) }
+    public var slopeSpread: Double { max(abs(slopeAt0 - 1), abs(slopeAt1 - 1)) }
     /// Where |f″| is largest for a > 0, found on a fine grid.
-    var maxCurvatureAt: Double {
+    public var maxCurvatureAt: Double {
         stride(from: 0.0, through: 4, by: 0.0005).max { abs(secondDerivative($0)) < abs(secondDerivative($1)) }!
     }
 }
