@@ -12,6 +12,11 @@ public struct ErrorRate: Sendable, Equatable, Codable {
         self.count = count
     }
 
+    /// From a logged rate on `count` digits (the log keeps rates; counts are whole).
+    public init(rate: Double, count: Int) {
+        self.init(errors: Int((rate * Double(count)).rounded()), count: count)
+    }
+
     public var rate: Double { count == 0 ? 0 : Double(errors) / Double(count) }
     /// √(p(1−p)/n): one standard error of the rate.
     public var standardError: Double { count == 0 ? 0 : (rate * (1 - rate) / Double(count)).squareRoot() }

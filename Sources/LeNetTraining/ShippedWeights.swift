@@ -28,7 +28,7 @@ public enum ShippedWeights: String, CaseIterable, Sendable {
 }
 
 /// How a weights file was made, as its header records it.
-public struct Provenance: Sendable, Equatable {
+public struct Provenance: Sendable {
     public var command: String?
     public var seed: UInt64?
     /// Misclassified test digits and the size of the test set when the weights were made.
@@ -64,9 +64,5 @@ public struct Provenance: Sendable, Equatable {
                  "log": log.map { "\($0.validationError.map { "\($0)" } ?? ""),\($0.trainingSetError.map { "\($0)" } ?? ""),\($0.trainLoss)" }.joined(separator: ";")]
         if let trainingError { m["training_error"] = "\(trainingError)" }
         return m
-    }
-
-    public static func == (a: Provenance, b: Provenance) -> Bool {
-        a.command == b.command && a.seed == b.seed && a.testErrors == b.testErrors && a.testDigits == b.testDigits
     }
 }

@@ -59,8 +59,8 @@ struct Reproduce: ParsableCommand {
                       resumeCommand: "lesson reproduce \(data.map { "--data \($0) " } ?? "")--output \(output)",
                       save: { try save($0, to: weightsPath, source: splits.source) },
                       report: { record in
-            let t = ErrorRate(errors: Int(((record.validationError ?? 0) * Double(test.count)).rounded()), count: test.count)
-            let tr = record.trainingSetError.map { ErrorRate(errors: Int(($0 * Double(train.count)).rounded()), count: train.count) }
+            let t = ErrorRate(rate: record.validationError ?? 0, count: test.count)
+            let tr = record.trainingSetError.map { ErrorRate(rate: $0, count: train.count) }
             print(String(format: "pass %2d  η %.0e  loss %.4f  training error %@  test error %@  (%.1f s)", record.epoch,
                          record.learningRate, record.trainLoss, tr.map { Format.percent($0.rate) } ?? "–", t.described, record.seconds))
         })
@@ -71,8 +71,8 @@ struct Reproduce: ParsableCommand {
             data: "\(splits.source)" + (sums.isEmpty ? "" : " (content MD5 \(sums))"), log: trainer.log))
         try? FileManager.default.removeItem(atPath: resumeFile)
 
-        let testErrors = trainer.log.map { ErrorRate(errors: Int((($0.validationError ?? 0) * Double(test.count)).rounded()), count: test.count) }
-        let trainingErrors = trainer.log.compactMap { r in r.trainingSetError.map { ErrorRate(errors: Int(($0 * Double(train.count)).rounded()), count: train.count) } }
+        let testErrors = trainer.log.map { ErrorRate(rate: $0.validationError ?? 0, count: test.count) }
+        let trainingErrors = trainer.log.compactMap { r in r.trainingSetError.map { ErrorRate(rate: $0, count: train.count) } }
         let ledger = PaperLedger(testErrors: testErrors, trainingErrors: trainingErrors, distortions: distortions, net: trainer.net)
         var table = TextTable(headers: ["the paper (III.C)", "paper", "measured", ""], alignments: [.left, .right, .right, .left])
         for row in ledger.rows { table.add([row.claim, row.paper, row.measured, Format.mark(row.holds)]) }
