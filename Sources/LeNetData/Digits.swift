@@ -8,15 +8,29 @@ public enum InputScaling: String, Sendable, CaseIterable {
     case paper
     /// The usual PyTorch recipe: pixel/255 standardized with the MNIST training set's mean
     /// and standard deviation, (p/255 − 0.1307)/0.3081, padding being background (the
-    /// digit padded with 0 before standardizing). Plain pixel/255 trains worse with the keras
-    /// recipe (README gives both).
-    case keras
+    /// digit padded with 0 before standardizing). The keras variant's default.
+    case standard
+    /// Plain pixel/255, padding 0: the most common PyTorch tutorial's inputs.
+    case unit
 
     /// Mean and standard deviation of pixel/255 over the 60,000 MNIST training digits.
     public static let mnistMean: Float = 0.1307, mnistDeviation: Float = 0.3081
 
-    public var background: Float { self == .paper ? -0.1 : (0 - InputScaling.mnistMean) / InputScaling.mnistDeviation }
-    public var foreground: Float { self == .paper ? 1.175 : (1 - InputScaling.mnistMean) / InputScaling.mnistDeviation }
+    public var background: Float {
+        switch self {
+        case .paper: return -0.1
+        case .standard: return (0 - InputScaling.mnistMean) / InputScaling.mnistDeviation
+        case .unit: return 0
+        }
+    }
+
+    public var foreground: Float {
+        switch self {
+        case .paper: return 1.175
+        case .standard: return (1 - InputScaling.mnistMean) / InputScaling.mnistDeviation
+        case .unit: return 1
+        }
+    }
 
     /// A grey level 0 (background) … 255 (ink) mapped linearly onto background … foreground.
     @inline(__always)

@@ -11,6 +11,10 @@ public struct BarChart: Figure {
     /// The bar drawn in the highlight colour, with a note (the winning class).
     public var highlighted: Int? = nil
     public var highlightNote: String? = nil
+    /// ± whiskers over the bars (a spread over seeds), when given.
+    public var whiskers: [Double]? = nil
+    /// A dashed horizontal reference line with its label (a published figure).
+    public var reference: (value: Double, label: String)? = nil
     public var height: Double = 420
 
     public var size: (width: Double, height: Double) { (max(720, Frame.width(title: title, subtitle: subtitle)), height) }
@@ -26,7 +30,9 @@ public struct BarChart: Figure {
     public func draw(_ canvas: Canvas) {
         let top = Frame.header(canvas, title: title, subtitle: subtitle)
         let plot = (x: 86.0, y: top + 10, w: canvas.width - 86 - 28, h: canvas.height - top - 10 - 64)
-        let low = min(0, values.min() ?? 0), high = max(0, values.max() ?? 1)
+        let spread = values.indices.map { i in whiskers.map { i < $0.count ? $0[i] : 0 } ?? 0 }
+        let tops = zip(values, spread).map { $0 + $1 }
+        let low = min(0, values.min() ?? 0), high = max(0, tops.max() ?? 1, reference?.value ?? 0)
         let ticks = Ticks.nice(low, high == low ? low + 1 : high, count: 5)
         let y0 = min(low, ticks.first ?? low), y1 = max(high, ticks.last ?? high)
         func py(_ v: Double) -> Double { plot.y + plot.h * (1 - (v - y0) / (y1 - y0 == 0 ? 1 : y1 - y0)) }
@@ -43,10 +49,20 @@ public struct BarChart: Figure {
             if i < labels.count, i % labelEvery == 0 {
                 canvas.text(labels[i], x + barWidth / 2, plot.y + plot.h + 20, size: Frame.tickSize, anchor: .middle)
             }
+            if let whiskers, i < whiskers.count, whiskers[i] > 0 {
+                let cx = x + barWidth / 2, w = min(barWidth / 4, 10)
+                canvas.line([(cx, py(v - whiskers[i])), (cx, py(v + whiskers[i]))], .axis, width: 1.4)
+                canvas.line([(cx - w, py(v - whiskers[i])), (cx + w, py(v - whiskers[i]))], .axis, width: 1.4)
+                canvas.line([(cx - w, py(v + whiskers[i])), (cx + w, py(v + whiskers[i]))], .axis, width: 1.4)
+            }
             if i == highlighted, let note = highlightNote {
                 let above = v >= 0
                 canvas.text(note, x + barWidth / 2, above ? py(v) - 8 : py(v) + 18, size: Frame.tickSize, anchor: .middle, bold: true, color: .highlight)
             }
+        }
+        if let reference {
+            canvas.line([(plot.x, py(reference.value)), (plot.x + plot.w, py(reference.value))], .highlight, width: 1.2, dashed: true)
+            canvas.text(reference.label, plot.x + plot.w - 4, py(reference.value) - 6, size: Frame.tickSize, anchor: .end, color: .highlight)
         }
         canvas.line([(plot.x, py(0)), (plot.x + plot.w, py(0))], .axis, width: 1.2)
         canvas.line([(plot.x, plot.y), (plot.x, plot.y + plot.h)], .axis, width: 1.2)

@@ -34,14 +34,49 @@ public final class LessonContext {
 
     public var net: LeNet5 { model.net }
 
+    /// Where lesson 9's table comes from: the shipped full-MNIST one, or (`--retrain`) runs
+    /// on this context's data, kept in a folder shared with `lesson ablation`.
+    public enum AblationSource: Sendable {
+        case shipped
+        case retrain(folder: String, passes: Int, seeds: Int)
+    }
+
+    public var ablationSource: AblationSource = .shipped
+    /// Reports (row, seed, pass, done, total) while lesson 9 trains its rows.
+    public var ablationProgress: (String, Int, Int, Int, Int) -> Void = { _, _, _, _, _ in }
+
+    /// Lesson 9's table, trained on first use when asked to.
+    public lazy var ablation: Result<Ablation.Report, Error> = Result { try measureAblation() }
+
+    func measureAblation() throws -> Ablation.Report {
+        switch ablationSource {
+        case .shipped:
+            guard let report = try Ablation.shipped() else { throw AblationError(file: "the shipped ablation-mnist.json (rebuild with 'swift build')") }
+            return report
+        case .retrain(let folder, let passes, let seeds):
+            guard let train = splits.train, let test = splits.test ?? splits.validation else { throw DataSourceError.noData(splits.source) }
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let store = Ablation.Store(folder: folder, passes: passes, data: splits.source)
+            for row in Ablation.rows(.cumulative) {
+                for seed in 0..<seeds where store.run(row, seed: seed) == nil {
+                    let run = try Ablation.Run.train(row, seed: UInt64(seed), passes: passes, train: train, test: test, data: splits.source,
+                                                     progress: { [ablationProgress] in ablationProgress(row.key, seed, $0, $1, $2) })
+                    if let run { try store.keep(run, row: row) }
+                }
+            }
+            return store.report(.cumulative, seeds: seeds,
+                                command: "lesson ablation --passes \(passes) --seeds \(seeds) --output \((folder as NSString).deletingLastPathComponent)")
+        }
+    }
+
     /// The sample digit as the network sees it, (1, 1, 32, 32).
-    public lazy var input: Tensor = digits.batch([sample], scaling: net.variant.inputScaling)
+    public lazy var input: Tensor = digits.batch([sample], scaling: net.scaling)
     /// The input and every layer's output for the sample digit.
     public lazy var trace: [Tensor] = net.trace(input)
     public lazy var evaluation: Evaluation = Evaluation(net: net, digits: digits)
     public lazy var report: ModelReport = ModelReport(net: net, input: input)
     /// Dead C3 maps and saturated C5 units, measured on up to 500 of the shown digits.
-    public lazy var health: UnitHealth = UnitHealth(net: net, inputs: digits.batch(Array(0..<min(500, digits.count)), scaling: net.variant.inputScaling))
+    public lazy var health: UnitHealth = UnitHealth(net: net, inputs: digits.batch(Array(0..<min(500, digits.count)), scaling: net.scaling))
 
     public var sampleLabel: Int { Int(digits.labels[sample]) }
 

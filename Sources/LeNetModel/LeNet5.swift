@@ -8,13 +8,20 @@ public enum Variant: String, CaseIterable, Sendable {
     /// Average pooling, full C3, plain tanh, a dense 10-way softmax output.
     case keras
 
-    public var inputScaling: InputScaling { self == .paper ? .paper : .keras }
+    /// The input scaling the variant's recipe trains with.
+    public var inputScaling: InputScaling { self == .paper ? .paper : .standard }
+    public var architecture: Architecture { self == .paper ? .paper : .keras }
 }
 
 /// LeNet-5 as a short list of layers, input 1@32×32:
 /// C1 → S2 → C3 → S4 → C5 → F6 → output.
 public struct LeNet5: Sendable {
-    public let variant: Variant
+    public let architecture: Architecture
+    /// How grey levels become inputs: part of the model, as its weights only mean something
+    /// for the inputs they were trained on.
+    public var scaling: InputScaling
+    /// paper (RBF output, smallest penalty wins) or keras (logits, largest wins).
+    public var variant: Variant { architecture.variant }
     public var layers: [any Layer]
     /// The fast path by default; `.reference` runs the plain loops that read like the paper.
     public var path: ComputePath = .fast
@@ -35,18 +42,24 @@ public struct LeNet5: Sendable {
     /// The network with untrained (zero) parameters; `c1Maps` other than 6 replaces Table I
     /// by a full C3 table, for experiments.
     public init(variant: Variant, c1Maps: Int = 6) {
-        self.variant = variant
-        let f: Activation = variant == .paper ? .squash : .tanh
-        let trainablePooling = variant == .paper
+        self.init(architecture: variant.architecture, scaling: variant.inputScaling, c1Maps: c1Maps)
+    }
+
+    /// Any combination of the design choices (`lesson ablation`), untrained.
+    public init(architecture: Architecture, scaling: InputScaling, c1Maps: Int = 6) {
+        self.architecture = architecture
+        self.scaling = scaling
+        let f = architecture.squashing
+        let trainablePooling = architecture.pooling == .trainable
         let poolActivation: Activation = trainablePooling ? f : .identity
-        let c3Table = variant == .paper && c1Maps == 6 ? ConnectionTable.tableI : .full(inputs: c1Maps, outputs: 16)
-        let output: any Layer = variant == .paper
+        let c3Table = architecture.c3 == .tableI && c1Maps == 6 ? ConnectionTable.tableI : .full(inputs: c1Maps, outputs: 16)
+        let output: any Layer = architecture.output == .rbf
             ? RBFOutput()
             : FullyConnected(name: "Output", key: "out", inputs: 84, outputs: 10, activation: .identity)
         layers = [
-            Convolution(name: "C1", table: .full(inputs: 1, outputs: c1Maps), kernelSize: 5, activation: f),
+            Convolution(name: "C1", table: .full(inputs: 1, outputs: c1Maps), kernelSize: 5, activation: architecture.convolutionActivation),
             Subsampling(name: "S2", maps: c1Maps, trainable: trainablePooling, activation: poolActivation),
-            Convolution(name: "C3", table: c3Table, kernelSize: 5, activation: f),
+            Convolution(name: "C3", table: c3Table, kernelSize: 5, activation: architecture.convolutionActivation),
             Subsampling(name: "S4", maps: 16, trainable: trainablePooling, activation: poolActivation),
             Convolution(name: "C5", table: .full(inputs: 16, outputs: 120), kernelSize: 5, activation: f),
             FullyConnected(name: "F6", inputs: 120, outputs: 84, activation: f),
@@ -56,9 +69,14 @@ public struct LeNet5: Sendable {
 
     /// The network initialized from a seed, as its variant prescribes unless told otherwise.
     public init(variant: Variant, seed: UInt64, c1Maps: Int = 6, initialization: Initialization? = nil) {
-        self.init(variant: variant, c1Maps: c1Maps)
+        self.init(architecture: variant.architecture, scaling: variant.inputScaling, seed: seed, c1Maps: c1Maps,
+                  initialization: initialization ?? .default(for: variant))
+    }
+
+    public init(architecture: Architecture, scaling: InputScaling, seed: UInt64, c1Maps: Int = 6, initialization: Initialization) {
+        self.init(architecture: architecture, scaling: scaling, c1Maps: c1Maps)
         var rng = SeededGenerator(seed: seed)
-        (initialization ?? .default(for: variant)).apply(to: &self, using: &rng)
+        initialization.apply(to: &self, using: &rng)
     }
 
     public func layer(named name: String) -> (any Layer)? {

@@ -25,6 +25,10 @@ public struct TrainingConfig: Sendable, Equatable {
     /// SDLM: the share of the previous passes' curvature kept when it is re-estimated
     /// (0: each pass's estimate replaces the last). See `Optimizer.estimateCurvature`.
     public var curvatureMemory: Float = 0
+    /// The network's design when it is not the variant's own (`lesson ablation`).
+    public var architecture: Architecture? = nil
+    /// The input scaling when it is not the variant's own.
+    public var scaling: InputScaling? = nil
 
     /// paper: the paper's recipe (III.B, Appendix C) as far as it trains: SDLM, online
     /// (batch 1), μ = 0.02, curvature from 500 digits before each pass, the paper's rate
@@ -133,7 +137,9 @@ public struct Trainer: Sendable {
 
     public init(config: TrainingConfig, net: LeNet5? = nil) {
         self.config = config
-        let net = net ?? LeNet5(variant: config.variant, seed: config.seed, initialization: config.initialization)
+        let net = net ?? LeNet5(architecture: config.architecture ?? config.variant.architecture,
+                                scaling: config.scaling ?? config.variant.inputScaling, seed: config.seed,
+                                initialization: config.initialization ?? .default(for: config.variant))
         self.net = net
         optimizer = Optimizer(kind: config.optimizer, momentum: config.momentum, for: net)
     }
@@ -167,7 +173,7 @@ public struct Trainer: Sendable {
         var order = Array(0..<patterns)
         var shuffler = generator(epoch: epoch, stream: 1)
         order.shuffle(using: &shuffler)
-        let scaling = config.variant.inputScaling
+        let scaling = net.scaling
         var state = inProgress ?? EpochProgress(epoch: epoch, position: 0, lossSum: 0, errors: 0,
                                                 distorter: generator(epoch: epoch, stream: 2).state, seconds: 0)
         var distorter = SeededGenerator(state: state.distorter)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 #if os(Linux)
 import CMalloc
 #endif
@@ -8,7 +9,7 @@ struct Lesson: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lesson",
         abstract: "LeNet-5 (LeCun et al. 1998), one layer at a time.",
-        subcommands: [Run.self, Verify.self, Summary.self, Train.self, Reproduce.self, Eval.self, Bench.self, DataCommand.self],
+        subcommands: [Run.self, Verify.self, Summary.self, Train.self, Reproduce.self, AblationCommand.self, Eval.self, Bench.self, DataCommand.self],
         defaultSubcommand: Run.self
     )
 
@@ -20,6 +21,9 @@ struct Lesson: ParsableCommand {
         // spent in the kernel (`lesson train --batch 64`: 0.45 s system time of 1.06 s).
         mallopt(M_MMAP_THRESHOLD, 32 << 20)
         mallopt(M_TRIM_THRESHOLD, 256 << 20)
+        // One line at a time even into a file or a pipe, so that `tail -f log` follows a run
+        // (C's stdio would hold a piped stdout's lines until the buffer fills or the exit).
+        lenet_line_buffered_stdout()
         #endif
         main(nil)
     }

@@ -12,7 +12,7 @@ extension FigureFormat: ExpressibleByArgument {}
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a lesson (1–7), all of them, or list them. 'lesson 3' is short for 'lesson run 3'.")
+        abstract: "Run a lesson (1–9), all of them, or list them. 'lesson 3' is short for 'lesson run 3'.")
 
     @Argument(help: "A lesson number, 'all' or 'list'.")
     var lesson: String
@@ -44,6 +44,9 @@ struct Run: ParsableCommand {
         guard sample >= 0 else { throw OptionError("--sample must not be negative") }
     }
 
+    /// Seeds per row when lesson 9 retrains the ablation.
+    static let ablationSeeds = 3
+
     func formats() throws -> [FigureFormat] { try FigureFormat.list(format) }
 
     func run() throws {
@@ -64,6 +67,11 @@ struct Run: ParsableCommand {
                                             epochDone: { progress.finish(); terminal.note(TrainingReport.line($0, checkName: splits.validation == nil ? "test" : "validation")) })
         terminal.note("model: LeNet-5 (paper variant), \(model.origin)")
         let context = try LessonContext(model: model, splits: splits, sample: sample, formats: formats, scale: scale)
+        if retrain {
+            // Lesson 9 trains its rows on the same data and passes, in `lesson ablation`'s folder.
+            context.ablationSource = .retrain(folder: "\(output)/ablation/runs", passes: epochs, seeds: Run.ablationSeeds)
+            context.ablationProgress = { progress.update(label: "\($0) seed \($1) pass \($2)/\(epochs)", done: $3, total: $4) }
+        }
         let runner = LessonRunner(library: library, context: context, output: output, terminal: terminal, step: step)
         for nb in chosen { try runner.validate(nb) }
         for nb in chosen { try runner.run(nb) }

@@ -22,7 +22,7 @@ final class PreprocessingTests: XCTestCase {
 
     func testKerasScalingStandardizesPixelOver255() {
         // (p/255 − 0.1307)/0.3081, worked out by hand; padding is a standardized 0.
-        let t = digits.batch([0], scaling: .keras)
+        let t = digits.batch([0], scaling: .standard)
         XCTAssertEqual(t[0, 0, 0, 0], -0.424213, accuracy: 1e-5)
         XCTAssertEqual(t[0, 0, 2, 2], 2.821487, accuracy: 1e-5)
         XCTAssertEqual(t[0, 0, 2, 3], 0.224927, accuracy: 1e-5)  // 51/255 = 0.2

@@ -33,11 +33,12 @@ final class LessonTests: XCTestCase {
         5: ["architecture", "c5-activations", "c5-health"],
         6: ["architecture", "f6-vs-codes"],
         7: ["architecture", "rbf-scores", "loss-curve", "error-curves", "confusion", "misclassified"],
+        9: ["ablation"],
     ]
 
     func testEveryLessonWritesItsFiguresAndAPageThatReferencesThem() throws {
         let runner = try runner()
-        XCTAssertEqual(runner.library.notebooks.map(\.number), Array(1...7))
+        XCTAssertEqual(runner.library.notebooks.map(\.number), Array(1...7) + [9])
         for notebook in runner.library.notebooks {
             let page = try runner.run(notebook)
             let html = try String(contentsOfFile: page, encoding: .utf8)
@@ -51,10 +52,41 @@ final class LessonTests: XCTestCase {
             // Every image the page shows exists.
             let sources = html.components(separatedBy: "src=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
             for src in sources { XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/\(src)"), "\(src)") }
-            XCTAssertTrue(html.contains("matches the paper"), "lesson \(notebook.number) ends with its check")
+            if notebook.number <= 7 { XCTAssertTrue(html.contains("matches the paper"), "lesson \(notebook.number) ends with its check") }
         }
         let index = try String(contentsOfFile: try runner.writeIndex(), encoding: .utf8)
         for n in 1...7 { XCTAssertTrue(index.contains("lesson-\(n)/index.html")) }
+    }
+
+    /// Lesson 9 shows the shipped full-MNIST ablation: every row, three seeds, 10,000 test digits.
+    func testLesson9ShowsTheShippedAblation() throws {
+        let report = try XCTUnwrap(try Ablation.shipped(), "the build carries Resources/ablation-mnist.json")
+        XCTAssertEqual(report.rows.map(\.key), Ablation.rows(.cumulative).map(\.key))
+        for row in report.rows {
+            XCTAssertEqual(row.seeds.count, 3, row.key)
+            XCTAssertEqual(row.testDigits, PaperFacts.testDigits, row.key)
+            XCTAssertEqual(row.parameters, Ablation.rows(.cumulative).first { $0.key == row.key }!.parameters, row.key)
+        }
+        XCTAssertEqual(report.passes, PaperFacts.passes)
+        XCTAssertTrue(report.command.hasPrefix("lesson ablation"))
+    }
+
+    /// `lesson 9 --retrain` trains every row on the lesson's data and keeps the runs where
+    /// `lesson ablation` finds them; a second run reuses them.
+    func testLesson9RetrainsItsRows() throws {
+        let runner = try runner()
+        let folder = output + "/ablation/runs"
+        runner.context.ablationSource = .retrain(folder: folder, passes: 1, seeds: 1)
+        let page = try runner.run(try runner.library.notebook("9"))
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        for row in Ablation.rows(.cumulative) {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/\(row.key)-1p-seed0.json"), row.key)
+            XCTAssertTrue(html.contains(row.label), row.key)
+        }
+        XCTAssertTrue(html.contains("within the noise") || html.contains("points"))
+        let report = try runner.context.ablation.get()
+        XCTAssertEqual(report.rows.count, 8)
+        XCTAssertEqual(report.rows[0].testDigits, 500, "the embedded digits' held-out 500")
     }
 
     func testEveryCellANotebookNamesExists() throws {

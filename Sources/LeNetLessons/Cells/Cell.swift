@@ -7,7 +7,7 @@ public typealias Cell = @Sendable (LessonContext) throws -> String
 
 public enum Cells {
     /// Every cell, by the name notebooks use.
-    public static let all: [String: Cell] = [lesson1, lesson2, lesson3, lesson4, lesson5, lesson6, lesson7, common]
+    public static let all: [String: Cell] = [lesson1, lesson2, lesson3, lesson4, lesson5, lesson6, lesson7, lesson9, common]
         .reduce(into: [:]) { $0.merge($1) { first, _ in first } }
 
     /// Cells every lesson uses, about the lesson's own layer.

@@ -13,7 +13,7 @@ extension Cells {
                                    tiles: [.init(caption: "stored: \(ctx.digits.rows)×\(ctx.digits.columns), 0…255", values: stored, rows: ctx.digits.rows, columns: ctx.digits.columns),
                                            .init(caption: "fed: 32×32, \(Cells.value(fed.min()!, 3))…\(Cells.value(fed.max()!, 3))", values: fed, rows: 32, columns: 32)],
                                    columns: 2, scale: .perTile, tileSize: 224), as: "input")
-            let scaling = ctx.net.variant.inputScaling
+            let scaling = ctx.net.scaling
             return """
                 Digit \(ctx.sample) of \(ctx.digits.name) (\(ctx.splits.source)), label \(ctx.sampleLabel).
                 Stored as \(ctx.digits.rows)×\(ctx.digits.columns) grey levels 0…255; fed as \(Format.shape(Array(ctx.input.shape.dropFirst()))), \
@@ -23,7 +23,7 @@ extension Cells {
         "input-statistics": { ctx in
             guard let train = ctx.splits.train else { return "No training digits loaded." }
             let count = min(train.count, 2_000)
-            let t = train.batch(Array(0..<count), scaling: ctx.net.variant.inputScaling)
+            let t = train.batch(Array(0..<count), scaling: ctx.net.scaling)
             let mean = t.scalars.reduce(0, +) / Float(t.count)
             let variance = t.scalars.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(t.count)
             // The share of the 32×32 field a digit inks (grey level/255), which sets the variance.

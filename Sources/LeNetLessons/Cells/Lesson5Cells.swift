@@ -33,7 +33,7 @@ extension Cells {
         "c5-larger-input": { ctx in
             // The same layers on the digit padded to 40×40: C5's maps are no longer 1×1.
             let side = 40, border = (side - 32) / 2
-            var x = Tensor(repeating: ctx.net.variant.inputScaling.background, shape: [1, 1, side, side])
+            var x = Tensor(repeating: ctx.net.scaling.background, shape: [1, 1, side, side])
             for r in 0..<32 { for c in 0..<32 { x[0, 0, r + border, c + border] = ctx.input[0, 0, r, c] } }
             var shapes: [String] = ["input \(Format.shape(Array(x.shape.dropFirst())))"]
             for layer in ctx.net.layers where !(layer is FullyConnected || layer is RBFOutput) {
