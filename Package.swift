@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
@@ -34,17 +35,22 @@ let package = Package(
         .target(name: "LeNetTraining", dependencies: ["LeNetCore", "LeNetData", "LeNetModel"],
                 resources: [.copy("Resources")], swiftSettings: vectorize),
         .target(name: "LeNetFigures", dependencies: ["CCairo", "LeNetCore"]),
+        // ONNX export: message types generated from ONNX's onnx.proto (scripts/generate-onnx-proto.sh).
+        .target(name: "LeNetExport", dependencies: [
+            "LeNetCore", "LeNetData", "LeNetModel", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .target(name: "LeNetLessons", dependencies: [
             "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures",
             .product(name: "Ink", package: "Ink"),
         ]),
         .executableTarget(name: "lesson", dependencies: [
-            "CMalloc", "LeNetCore", "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures", "LeNetLessons",
+            "CMalloc", "LeNetCore", "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures", "LeNetLessons", "LeNetExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LeNetDataTests", dependencies: ["LeNetData"]),
         .testTarget(name: "LeNetModelTests", dependencies: ["LeNetModel", "LeNetData"]),
         .testTarget(name: "LeNetFiguresTests", dependencies: ["LeNetFigures"]),
+        .testTarget(name: "LeNetExportTests", dependencies: ["LeNetExport", "LeNetModel", "LeNetData", "LeNetCore"]),
         .testTarget(name: "LessonCLITests", dependencies: ["lesson"]),
         .testTarget(name: "LeNetLessonsTests", dependencies: ["LeNetLessons", "LeNetTraining", "LeNetModel", "LeNetData", "LeNetFigures"]),
         .testTarget(name: "LeNetTrainingTests", dependencies: ["LeNetTraining", "LeNetModel", "LeNetData"]),

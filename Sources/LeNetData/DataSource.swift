@@ -17,6 +17,19 @@ public struct DataSplits: Sendable {
     }
 
     /// Full MNIST: the 60,000 training and 10,000 test digits.
+    /// What identifies the data for caches: a folder's absolute path with links resolved
+    /// (so `../shared/data/mnist` and `/work/shared/data/mnist` are one), else the source.
+    public var identity: String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue else { return source }
+        return URL(fileURLWithPath: source).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    /// "full MNIST, 60,000 training + 10,000 test digits", or where the digits came from.
+    public var summary: String {
+        isFullMNIST ? "full MNIST, \(groupedThousands(train!.count)) training + \(groupedThousands(test!.count)) test digits" : source
+    }
+
     public var isFullMNIST: Bool { train?.count == 60_000 && test?.count == 10_000 }
 
     /// What a command says first about its data: which set, how many digits, from where.

@@ -56,16 +56,17 @@ public final class LessonContext {
         case .retrain(let folder, let passes, let seeds):
             guard let train = splits.train, let test = splits.test ?? splits.validation else { throw DataSourceError.noData(splits.source) }
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let store = Ablation.Store(folder: folder, passes: passes, data: splits.source)
+            let store = Ablation.Store(folder: folder, passes: passes, data: splits.identity)
             for row in Ablation.rows(.cumulative) {
                 for seed in 0..<seeds where store.run(row, seed: seed) == nil {
-                    let run = try Ablation.Run.train(row, seed: UInt64(seed), passes: passes, train: train, test: test, data: splits.source,
+                    let run = try Ablation.Run.train(row, seed: UInt64(seed), passes: passes, train: train, test: test, data: splits.identity,
                                                      progress: { [ablationProgress] in ablationProgress(row.key, seed, $0, $1, $2) })
                     if let run { try store.keep(run, row: row) }
                 }
             }
             return store.report(.cumulative, seeds: seeds,
-                                command: "lesson ablation --passes \(passes) --seeds \(seeds) --output \((folder as NSString).deletingLastPathComponent)")
+                                command: "lesson ablation --passes \(passes) --seeds \(seeds) --output \((folder as NSString).deletingLastPathComponent)",
+                                description: splits.summary)
         }
     }
 

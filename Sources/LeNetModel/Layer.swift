@@ -43,6 +43,8 @@ public protocol Layer: Sendable {
     /// with squared weights, inputs and slopes, dropping f″ and off-diagonal terms. Returns
     /// ∂²E/∂x² and ∂²E/∂p² per parameter, for stochastic diagonal Levenberg–Marquardt.
     func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (input: Tensor, parameters: [Tensor])
+    /// The layer as standard operations, for exporters (`Primitive`).
+    var primitives: [Primitive] { get }
 }
 
 extension Layer {

@@ -243,7 +243,7 @@ public enum Ablation {
     public struct Store: Sendable {
         public var folder: String
         public var passes: Int
-        /// Where the digits came from: a run on other data is not reused.
+        /// Which digits (`DataSplits.identity`): a run on other data is not reused.
         public var data: String
 
         public init(folder: String, passes: Int, data: String) {
@@ -269,12 +269,12 @@ public enum Ablation {
         }
 
         /// The table of every row of `path` whose `seeds` runs are all kept.
-        public func report(_ path: Path, seeds: Int, command: String) -> Report {
+        public func report(_ path: Path, seeds: Int, command: String, description: String) -> Report {
             let rows = Ablation.rows(path).compactMap { row in
                 let runs = (0..<seeds).compactMap { run(row, seed: $0) }
                 return runs.count == seeds ? Summary(row: row, runs: runs) : nil
             }
-            return Report(path: path, passes: passes, data: data, command: command, rows: rows)
+            return Report(path: path, passes: passes, data: description, command: command, rows: rows)
         }
     }
 

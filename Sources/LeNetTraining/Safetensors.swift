@@ -1,5 +1,6 @@
 import Foundation
 import LeNetCore
+import LeNetData
 import LeNetModel
 
 /// What can be wrong with a weights file; each case names the file and, where one is at
@@ -15,6 +16,7 @@ public enum WeightsError: Error, Equatable, CustomStringConvertible {
     case unexpected(String, tensor: String)
     case wrongShape(String, tensor: String, expected: [Int], found: [Int])
     case wrongDtype(String, tensor: String, found: String)
+    case scalingMismatch(String, recorded: String, given: String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum WeightsError: Error, Equatable, CustomStringConvertible {
         case .unexpected(let f, let t): return "\(f): unexpected tensor \(t)"
         case .wrongShape(let f, let t, let e, let s): return "\(f): tensor \(t) has shape \(s), expected \(e)"
         case .wrongDtype(let f, let t, let d): return "\(f): tensor \(t) has dtype \(d), expected F32"
+        case .scalingMismatch(let f, let r, let g): return "\(f): these weights were trained on '\(r)' inputs, not the '\(g)' of --scaling (leave --scaling out)"
         }
     }
 }
@@ -125,23 +128,56 @@ public enum Weights {
     /// The weights, with `metadata` (provenance) beside the variant in the header.
     public static func encode(_ net: LeNet5, metadata: [String: String] = [:]) -> Data {
         Safetensors.encode(net.parameters.map { .init(name: $0.name, shape: savedShape($0), scalars: $0.value.scalars) },
-                           metadata: metadata.merging(["variant": net.variant.rawValue, "model": "LeNet-5"]) { _, fixed in fixed })
+                           metadata: metadata.merging(["variant": net.variant.rawValue, "model": "LeNet-5",
+                                                       "scaling": net.scaling.rawValue]) { _, fixed in fixed })
     }
 
     public static func save(_ net: LeNet5, to path: String, metadata: [String: String] = [:]) throws {
         try AtomicFile.write(encode(net, metadata: metadata), to: path)
     }
 
-    /// The network and the header's metadata.
-    public static func loadWithMetadata(_ path: String, variant: Variant) throws -> (net: LeNet5, metadata: [String: String]) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw WeightsError.unreadable(path) }
-        let (entries, metadata) = try Safetensors.decodeWithMetadata(data, file: path)
-        return (try network(from: entries, file: path, variant: variant), metadata)
+    /// Where a loaded network's input scaling came from.
+    public enum ScalingSource: Sendable, Equatable {
+        /// The file's `__metadata__` records it.
+        case recorded
+        /// The file records none (PyTorch's files, say); the caller's `--scaling` decided.
+        case given
+        /// The file records none and none was given: the variant's default.
+        case variantDefault
+
+        public var description: String {
+            switch self {
+            case .recorded: return "recorded in the file"
+            case .given: return "from --scaling; the file records none"
+            case .variantDefault: return "the variant's default; the file records none (pass --scaling if it was trained otherwise)"
+            }
+        }
     }
 
-    public static func load(_ path: String, variant: Variant) throws -> LeNet5 {
+    /// The network and the header's metadata. The input scaling is the one the file records;
+    /// `scaling` is for files that record none, and differing from a recorded one is an error.
+    public static func loadWithMetadata(_ path: String, variant: Variant, scaling: InputScaling? = nil) throws
+        -> (net: LeNet5, metadata: [String: String], scalingSource: ScalingSource) {
         guard let data = FileManager.default.contents(atPath: path) else { throw WeightsError.unreadable(path) }
-        return try decode(data, file: path, variant: variant)
+        let (entries, metadata) = try Safetensors.decodeWithMetadata(data, file: path)
+        var net = try network(from: entries, file: path, variant: variant)
+        let source: ScalingSource
+        if let text = metadata["scaling"] {
+            guard let recorded = InputScaling(rawValue: text) else {
+                throw WeightsError.badEntry(path, tensor: "__metadata__", reason: "unknown scaling '\(text)' (paper, standard or unit)")
+            }
+            if let scaling, scaling != recorded { throw WeightsError.scalingMismatch(path, recorded: recorded.rawValue, given: scaling.rawValue) }
+            net.scaling = recorded
+            source = .recorded
+        } else {
+            net.scaling = scaling ?? variant.inputScaling
+            source = scaling == nil ? .variantDefault : .given
+        }
+        return (net, metadata, source)
+    }
+
+    public static func load(_ path: String, variant: Variant, scaling: InputScaling? = nil) throws -> LeNet5 {
+        try loadWithMetadata(path, variant: variant, scaling: scaling).net
     }
 
     /// Checks every tensor's name, dtype and shape against the variant's network.

@@ -22,7 +22,7 @@ public enum ShippedWeights: String, CaseIterable, Sendable {
 
     public func load() throws -> (net: LeNet5, provenance: Provenance) {
         guard let path else { throw WeightsError.unreadable("shipped weights \(rawValue).safetensors (rebuild with 'swift build')") }
-        let (net, metadata) = try Weights.loadWithMetadata(path, variant: variant)
+        let (net, metadata, _) = try Weights.loadWithMetadata(path, variant: variant)
         return (net, Provenance(metadata))
     }
 }

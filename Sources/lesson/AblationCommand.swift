@@ -67,7 +67,7 @@ struct AblationCommand: ParsableCommand {
         let measuredOn = splits.test != nil ? "the \(Format.count(test.count)) test digits" : "\(Format.count(test.count)) held-out digits (no test set)"
         print("ablation, \(path.rawValue) path: \(Format.count(train.count)) training digits, \(passes) passes, \(seeds) seeds a row; errors on \(measuredOn)")
 
-        let store = Ablation.Store(folder: runsFolder, passes: passes, data: splits.source)
+        let store = Ablation.Store(folder: runsFolder, passes: passes, data: splits.identity)
         let interrupt = Interrupt()
         let progress = ProgressBar()
         for row in chosen {
@@ -76,7 +76,7 @@ struct AblationCommand: ParsableCommand {
                     print("\(row.key), seed \(seed): kept from an earlier run, test error \(Format.percent(done.testError))")
                     continue
                 }
-                let run = try Ablation.Run.train(row, seed: UInt64(seed), passes: passes, train: train, test: test, data: splits.source,
+                let run = try Ablation.Run.train(row, seed: UInt64(seed), passes: passes, train: train, test: test, data: splits.identity,
                                                  shouldStop: { interrupt.requested },
                                                  progress: { progress.update(label: "\(row.key) seed \(seed) pass \($0)/\(passes)", done: $1, total: $2) })
                 progress.finish()
@@ -91,7 +91,7 @@ struct AblationCommand: ParsableCommand {
         }
 
         // The table holds every row of the path whose runs are all there, whoever trained them.
-        let report = store.report(path, seeds: seeds, command: commandLine)
+        let report = store.report(path, seeds: seeds, command: commandLine, description: splits.summary)
         let summaries = report.rows
         print("")
         print(AblationTable.render(report))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LeNetCore
+import LeNetData
 import LeNetLessons
 import LeNetModel
 import LeNetTraining
@@ -14,18 +15,27 @@ struct Eval: ParsableCommand {
     @Option(help: "Weights to evaluate (safetensors); default: the variant's shipped full-MNIST weights.")
     var weights: String?
 
+    @Option(help: "The inputs the weights were trained on, for files that do not record it: paper (−0.1/1.175), standard ((p/255 − 0.1307)/0.3081) or unit (p/255).")
+    var scaling: InputScaling?
+
     @Option(help: "Write one row per image: its 10 outputs (RBF penalties for paper, pre-softmax logits for keras).")
     var dumpLogits: String?
 
     func run() throws {
         var net: LeNet5
         if let weights {
-            net = try Weights.load(weights, variant: model.variant)
+            let loaded = try Weights.loadWithMetadata(weights, variant: model.variant, scaling: scaling)
+            net = loaded.net
+            print("weights: \(weights)")
+            print("input scaling: \(net.scaling.rawValue) (\(loaded.scalingSource.description))")
         } else {
             let shipped = ShippedWeights.default(for: model.variant)
-            let (n, p) = try shipped.load()
-            net = n
+            guard let path = shipped.path else { throw WeightsError.unreadable("shipped weights \(shipped.rawValue).safetensors") }
+            let loaded = try Weights.loadWithMetadata(path, variant: model.variant, scaling: scaling)
+            net = loaded.net
+            let p = Provenance(loaded.metadata)
             print("weights: shipped \(shipped.rawValue) (\(p.command ?? "?"), seed \(p.seed.map(String.init) ?? "?"))")
+            print("input scaling: \(net.scaling.rawValue) (\(loaded.scalingSource.description))")
         }
         net.path = model.path
         let splits = try model.splits()

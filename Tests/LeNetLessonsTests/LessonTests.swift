@@ -69,6 +69,10 @@ final class LessonTests: XCTestCase {
         }
         XCTAssertEqual(report.passes, PaperFacts.passes)
         XCTAssertTrue(report.command.hasPrefix("lesson ablation"))
+        // The paper row is `lesson reproduce`: its seed 1 is the shipped network, error for error.
+        let shipped = try ShippedWeights.paper.load().provenance
+        let seed = try XCTUnwrap(report.rows[0].seeds.first { $0.seed == shipped.seed })
+        XCTAssertEqual(Int((seed.testError * Double(seed.testDigits)).rounded()), shipped.testErrors)
     }
 
     /// `lesson 9 --retrain` trains every row on the lesson's data and keeps the runs where
@@ -109,8 +113,8 @@ final class LessonTests: XCTestCase {
 
     func testUnknownLessonIsAClearError() throws {
         let library = try NotebookLibrary()
-        XCTAssertThrowsError(try library.notebook("9")) {
-            XCTAssertEqual("\($0)", "unknown lesson '9': choose one of 1, 2, 3, 4, 5, 6, 7, all or list")
+        XCTAssertThrowsError(try library.notebook("10")) {
+            XCTAssertEqual("\($0)", "unknown lesson '10': choose one of 1, 2, 3, 4, 5, 6, 7, 9, all or list")
         }
         XCTAssertThrowsError(try library.notebook("x"))
     }

@@ -1,14 +1,15 @@
 import Foundation
 import XCTest
 
-/// The `lesson` executable on bad input: one line on stderr, a non-zero exit, no trap.
-final class CLITests: XCTestCase {
-    /// The built `lesson`, beside this test bundle.
+/// The built `lesson` (beside the test bundle) and a scratch folder, for the CLI tests.
+struct LessonCLI {
     let binary = Bundle(for: CLITests.self).bundleURL.appendingPathComponent("lesson").path
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())").path
-    /// ../shared beside the checkout: test digits only.
-    let sharedData = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/mnist-t10k").path
+
+    func prepare() throws {
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary), "lesson is not built beside the tests: \(binary)")
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
 
     /// Runs `lesson` with these arguments; `environment` is added to this process's, from
     /// which $LENET5_MNIST is removed so that a run sees full MNIST only when told to.
@@ -36,14 +37,30 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(lines.count, 1, "\(arguments): \(r.stderr)", file: file, line: line)
         XCTAssertTrue(r.stderr.contains(text), "\(arguments): \(r.stderr)", file: file, line: line)
     }
+}
 
-    override func setUpWithError() throws {
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary), "lesson is not built beside the tests: \(binary)")
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+/// The `lesson` executable on bad input: one line on stderr, a non-zero exit, no trap.
+final class CLITests: XCTestCase {
+    let cli = LessonCLI()
+    var binary: String { cli.binary }
+    var scratch: String { cli.scratch }
+    /// ../shared beside the checkout: test digits only.
+    let sharedData = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/mnist-t10k").path
+
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try cli.run(arguments, environment: environment)
     }
 
+    func assertOneLineError(_ arguments: [String], environment: [String: String] = [:], contains text: String,
+                            file: StaticString = #filePath, line: UInt = #line) throws {
+        try cli.assertOneLineError(arguments, environment: environment, contains: text, file: file, line: line)
+    }
+
+    override func setUpWithError() throws { try cli.prepare() }
+
     func testBadOptions() throws {
-        try assertOneLineError(["9"], contains: "unknown lesson '9'")
+        try assertOneLineError(["10"], contains: "unknown lesson '10'")
         try assertOneLineError(["train", "--epochs", "0"], contains: "--epochs must be a positive whole number")
         try assertOneLineError(["train", "--batch=-3"], contains: "--batch must be a positive whole number")
         try assertOneLineError(["train", "--lr", "nan"], contains: "--lr must be a positive finite number")
@@ -131,6 +148,41 @@ final class CLITests: XCTestCase {
         let header = try String(decoding: Data(contentsOf: URL(fileURLWithPath: scratch + "/rep/paper-seed0.safetensors")).prefix(4096), as: UTF8.self)
         XCTAssertTrue(header.contains("lesson reproduce --seed 0 --passes 2"), header)
         XCTAssertTrue(header.contains("\"test_errors\":\"\(misclassified)\""), header)
+    }
+
+    func testAblationRunsKeepsItsRunsAndRefusesUnknownRows() throws {
+        try assertOneLineError(["ablation", "--rows", "nope"], contains: "no row 'nope' in the cumulative path")
+        try assertOneLineError(["ablation", "--seeds", "0"], contains: "--seeds must be between 1 and 100")
+        let out = scratch + "/ablation"
+        let first = try run(["ablation", "--passes", "1", "--seeds", "1", "--rows", "paper,keras", "--output", out, "--format", "png"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.contains("errors on 500 held-out digits (no test set)"), first.stdout)
+        XCTAssertTrue(first.stdout.contains("not yet run with 1 seeds: full-c3"), first.stdout)
+        let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: out + "/ablation.json"))) as! [String: Any]
+        let rows = json["rows"] as! [[String: Any]]
+        XCTAssertEqual(rows.map { $0["key"] as! String }, ["paper", "keras"])
+        XCTAssertEqual(rows[0]["parameters"] as? Int, 60_000)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/ablation.png"))
+        let second = try run(["ablation", "--passes", "1", "--seeds", "1", "--rows", "paper", "--output", out, "--format", "png"])
+        XCTAssertTrue(second.stdout.contains("paper, seed 0: kept from an earlier run"), second.stdout)
+    }
+
+    /// Piped output arrives line by line while a run goes on, not at its exit.
+    func testPipedOutputIsWrittenLineByLine() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["train", "--epochs", "200", "--save", scratch + "/w.safetensors"]
+        var env = ProcessInfo.processInfo.environment
+        env["LENET5_MNIST"] = nil
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { p.terminate(); p.waitUntilExit() }
+        let first = out.fileHandleForReading.availableData  // blocks until the first write
+        XCTAssertTrue(String(decoding: first, as: UTF8.self).hasPrefix("data:"), String(decoding: first, as: UTF8.self))
+        XCTAssertTrue(p.isRunning, "the first line came only at the exit")
     }
 }
 

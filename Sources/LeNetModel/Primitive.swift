@@ -1,0 +1,52 @@
+import LeNetCore
+
+/// What a layer computes, in the vocabulary every framework shares: the operations an
+/// exporter (ONNX, `lesson export`) writes, one list per layer, in order.
+public enum Primitive: Sendable {
+    /// 2-D convolution, stride 1, no padding; weight (out, in, k, k), with the kernels of
+    /// pairs a connection table leaves out held at zero.
+    case convolution(weight: Tensor, bias: Tensor)
+    /// Each map's 2×2 sums (stride 2), times the map's coefficient, plus the map's bias.
+    case scaledSum2x2(coefficient: Tensor, bias: Tensor)
+    /// The mean of each 2×2 window (stride 2).
+    case average2x2
+    /// (N, C, H, W) → (N, C·H·W); a no-op on (N, C).
+    case flatten
+    /// y = W·x + b, W (out, in).
+    case dense(weight: Tensor, bias: Tensor)
+    /// y_i = Σ_j (x_j − c_ij)², the centres c (classes, inputs).
+    case squaredDistance(centers: Tensor)
+    /// The layer's nonlinearity, applied element by element (never `.identity`).
+    case activation(Activation)
+}
+
+extension Layer {
+    /// The activation as a primitive, or nothing when it is the identity.
+    var activationPrimitives: [Primitive] { activation == .identity ? [] : [.activation(activation)] }
+}
+
+extension Convolution {
+    public var primitives: [Primitive] {
+        var w = weight
+        for o in 0..<table.outputMaps {
+            for i in 0..<table.inputMaps where !table.connects(output: o, input: i) {
+                for u in 0..<kernelSize { for v in 0..<kernelSize { w[o, i, u, v] = 0 } }
+            }
+        }
+        return [.convolution(weight: w, bias: bias)] + activationPrimitives
+    }
+}
+
+extension Subsampling {
+    public var primitives: [Primitive] {
+        (trainable ? [.scaledSum2x2(coefficient: coefficient, bias: bias)] : [.average2x2]) + activationPrimitives
+    }
+}
+
+extension FullyConnected {
+    public var primitives: [Primitive] { [.flatten, .dense(weight: weight, bias: bias)] + activationPrimitives }
+}
+
+extension RBFOutput {
+    public var primitives: [Primitive] { [.squaredDistance(centers: centers)] }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import XCTest
+
+/// Weights that travel: `lesson export --onnx` checked by onnx.checker and run by ONNX
+/// Runtime (a real engine, from the test environment's venv) on the 10,000 test digits.
+final class InteropTests: XCTestCase {
+    let cli = LessonCLI()
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Full MNIST, as scripts/test.sh exports it: the test fails, never skips, without it.
+    func fullMNIST() throws -> String {
+        let folder = try XCTUnwrap(ProcessInfo.processInfo.environment["LENET5_MNIST"], "LENET5_MNIST is not set: run the tests with scripts/test.sh")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/t10k-images-idx3-ubyte.gz"), folder)
+        return folder
+    }
+
+    /// The venv scripts/test.sh makes, with onnx and onnxruntime (scripts/requirements-test.txt).
+    func python() throws -> String {
+        let path = ProcessInfo.processInfo.environment["LENET5_PYTHON"] ?? repository.appendingPathComponent(".venv/bin/python").path
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: path), "no Python with onnxruntime at \(path): run the tests with scripts/test.sh")
+        return path
+    }
+
+    func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try python())
+        p.arguments = arguments
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    override func setUpWithError() throws { try cli.prepare() }
+
+    func testONNXRuntimeGivesTheSameOutputsForBothVariants() throws {
+        let mnist = try fullMNIST()
+        for variant in ["paper", "keras"] {
+            let model = cli.scratch + "/\(variant).onnx", outputs = cli.scratch + "/\(variant).csv"
+            let export = try cli.run(["export", "--onnx", model, "--variant", variant])
+            XCTAssertEqual(export.status, 0, export.stderr)
+            XCTAssertTrue(export.stdout.contains("ONNX written"), export.stdout)
+            let eval = try cli.run(["eval", "--variant", variant, "--data", mnist, "--dump-logits", outputs])
+            XCTAssertEqual(eval.status, 0, eval.stderr)
+            let check = try runPython([repository.appendingPathComponent("scripts/check-onnx.py").path, model, outputs, mnist + "/t10k-images-idx3-ubyte.gz"])
+            XCTAssertEqual(check.status, 0, check.output)
+            XCTAssertTrue(check.output.contains("on 10000 images"), check.output)
+            XCTAssertTrue(check.output.contains("0 different answers"), check.output)
+            XCTAssertTrue(check.output.contains("variant \(variant)"), check.output)
+        }
+    }
+
+    /// The checker is not a rubber stamp: outputs that differ by more than the tolerance fail.
+    func testTheCheckFailsOnDifferentOutputs() throws {
+        let mnist = try fullMNIST()
+        let model = cli.scratch + "/paper.onnx", outputs = cli.scratch + "/paper.csv"
+        XCTAssertEqual(try cli.run(["export", "--onnx", model]).status, 0)
+        XCTAssertEqual(try cli.run(["eval", "--data", mnist, "--dump-logits", outputs]).status, 0)
+        var rows = try String(contentsOfFile: outputs, encoding: .utf8).split(separator: "\n").map(String.init)
+        var first = rows[0].split(separator: ",").map { Float($0)! }
+        first[3] += 1
+        rows[0] = first.map { "\($0)" }.joined(separator: ",")
+        try (rows.joined(separator: "\n") + "\n").write(toFile: outputs, atomically: true, encoding: .utf8)
+        let check = try runPython([repository.appendingPathComponent("scripts/check-onnx.py").path, model, outputs, mnist + "/t10k-images-idx3-ubyte.gz"])
+        XCTAssertEqual(check.status, 1, check.output)
+    }
+
+    func testExportRefusesBadArguments() throws {
+        try cli.assertOneLineError(["export", "--onnx", cli.scratch + "/m.txt"], contains: "--onnx must name a .onnx file")
+        try cli.assertOneLineError(["export", "--onnx", "/proc/no/m.onnx"], contains: "cannot write")
+        // The shipped weights record their scaling: another one is a one-line error.
+        try cli.assertOneLineError(["export", "--onnx", cli.scratch + "/m.onnx", "--scaling", "unit"], contains: "were trained on 'paper' inputs")
+        try cli.assertOneLineError(["eval", "--variant", "keras", "--scaling", "paper"], contains: "were trained on 'standard' inputs")
+    }
+}
