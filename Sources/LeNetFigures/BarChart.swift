@@ -62,7 +62,10 @@ public struct BarChart: Figure {
         }
         if let reference {
             canvas.line([(plot.x, py(reference.value)), (plot.x + plot.w, py(reference.value))], .highlight, width: 1.2, dashed: true)
-            canvas.text(reference.label, plot.x + plot.w - 4, py(reference.value) - 6, size: Frame.tickSize, anchor: .end, color: .highlight)
+            // Its key sits in the plot's top left corner, where it hides no bar's end.
+            let keyY = plot.y + 12
+            canvas.line([(plot.x + 12, keyY), (plot.x + 40, keyY)], .highlight, width: 1.2, dashed: true)
+            canvas.text(reference.label, plot.x + 46, keyY + 4.5, size: Frame.tickSize, color: .highlight)
         }
         canvas.line([(plot.x, py(0)), (plot.x + plot.w, py(0))], .axis, width: 1.2)
         canvas.line([(plot.x, plot.y), (plot.x, plot.y + plot.h)], .axis, width: 1.2)

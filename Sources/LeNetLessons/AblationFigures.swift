@@ -24,16 +24,16 @@ public enum AblationFigures {
 /// The ablation's table, for the terminal and the lesson.
 public enum AblationTable {
     public static func render(_ report: Ablation.Report) -> String {
-        var table = TextTable(headers: ["row", "change", "parameters", "connections", "test error (mean ± sd)", "training error", "time", "vs. row above"],
-                              alignments: [.left, .left, .right, .right, .right, .right, .right, .left])
+        var table = TextTable(headers: ["row", "parameters", "connections", "test error (mean ± sd)", "training error", "time", "vs. row above"],
+                              alignments: [.left, .right, .right, .right, .right, .right, .left])
         for (i, r) in report.rows.enumerated() {
             let previous = i > 0 ? report.rows[i - 1] : nil
-            table.add([r.label, r.name, Format.count(r.parameters), Format.count(r.connections),
+            table.add([r.label, Format.count(r.parameters), Format.count(r.connections),
                        "\(Format.percent(r.testErrorMean)) ± \(Format.percent(r.testErrorStd)) (\(r.seeds.count) seeds)",
                        Format.percent(r.trainingErrorMean), String(format: "%.0f s", r.secondsMean),
                        previous.map { comparison(r, $0, in: report) } ?? ""])
         }
-        return table.rendered
+        return table.rendered + "\n\n" + report.rows.map { "\($0.label): \($0.name)" }.joined(separator: "\n")
     }
 
     /// "within noise", or "better by 0.21 points" / "worse by …".
