@@ -24,6 +24,9 @@ public struct LessonRunner {
         if let missing = notebook.cellNames.first(where: { Cells.all[$0] == nil }) {
             throw NotebookError.unknownCell(lesson: notebook.number, cell: missing)
         }
+        if let missing = notebook.exercises.first(where: { Exercises.all[$0.name] == nil }) {
+            throw NotebookError.noCheck(lesson: notebook.number, exercise: missing.name)
+        }
     }
 
     public func directory(_ notebook: Notebook) -> String { "\(output)/lesson-\(notebook.number)" }
@@ -36,6 +39,7 @@ public struct LessonRunner {
         context.begin(lesson: notebook.number, directory: dir)
         var html: [String] = []
         let parser = MarkdownParser()
+        var exercises = notebook.exercises.makeIterator()
         for block in notebook.blocks {
             switch block {
             case .markdown(let text):
@@ -47,6 +51,13 @@ public struct LessonRunner {
                 let figures = context.takeWritten()
                 terminal.cell(text, figures: figures.map { "\(dir)/\($0)" })
                 html.append(HTMLPage.cell(name: name, text: text, figures: figures))
+            case .exercise:
+                let e = exercises.next()!
+                let how = "Check your answer: lesson check \(e.number) ANSWER   (a worked solution: lesson check \(e.number) --solution)"
+                terminal.markdown("**Exercise \(e.number).** \(e.question)")
+                terminal.note("  " + how)
+                html.append("<section class=\"exercise\" id=\"exercise-\(e.number)\"><p><strong>Exercise \(e.number).</strong></p>\n"
+                            + parser.html(from: e.question) + "\n<p class=\"check\"><code>lesson check \(e.number) ANSWER</code></p></section>")
             }
         }
         let page = "\(dir)/index.html"
@@ -100,6 +111,8 @@ enum HTMLPage {
         pre { white-space: pre-wrap; font-family: "DejaVu Sans Mono", monospace; font-size: 0.85em; margin: 0.4em 0; }
         figure { margin: 0.8em 0; } img { max-width: 100%; height: auto; background: white; }
         code { background: #eef; padding: 0 0.2em; }
+        .exercise { border-left: 4px solid #d95f02; background: #fdf6f0; padding: 0.4em 1em; margin: 1em 0; }
+        .exercise .check { font-size: 0.9em; color: #555; }
         </style></head>
         <body><nav>\(navigation)</nav>
         \(body)

@@ -7,6 +7,9 @@ public struct Notebook: Sendable {
     public enum Block: Equatable, Sendable {
         case markdown(String)
         case cell(String)
+        /// An exercise: its check's name and its question (the lines after the marker, up to
+        /// a blank line), numbered N.K in the order of the lesson.
+        case exercise(name: String, question: String)
     }
 
     public let number: Int
@@ -14,6 +17,12 @@ public struct Notebook: Sendable {
     public let blocks: [Block]
 
     public var cellNames: [String] { blocks.compactMap { if case .cell(let n) = $0 { return n } else { return nil } } }
+
+    /// The exercises in order: exercise K of lesson N is "N.K".
+    public var exercises: [(number: String, name: String, question: String)] {
+        blocks.compactMap { if case .exercise(let n, let q) = $0 { return (n, q) } else { return nil } }
+            .enumerated().map { ("\(number).\($0.offset + 1)", $0.element.0, $0.element.1) }
+    }
 
     public init(number: Int, text: String) {
         self.number = number
@@ -24,15 +33,30 @@ public struct Notebook: Sendable {
             if !s.isEmpty { blocks.append(.markdown(s)) }
             prose = []
         }
+        var exercise: String?, question: [Substring] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let t = line.trimmingCharacters(in: .whitespaces)
-            if t.hasPrefix("<!-- cell:") && t.hasSuffix("-->") {
+            if let name = exercise {
+                if t.isEmpty && !question.isEmpty {
+                    blocks.append(.exercise(name: name, question: question.joined(separator: "\n")))
+                    exercise = nil
+                    question = []
+                } else if !t.isEmpty {
+                    question.append(line)
+                }
+                continue
+            }
+            if t.hasPrefix("<!-- exercise:") && t.hasSuffix("-->") {
+                flush()
+                exercise = t.dropFirst("<!-- exercise:".count).dropLast(3).trimmingCharacters(in: .whitespaces)
+            } else if t.hasPrefix("<!-- cell:") && t.hasSuffix("-->") {
                 flush()
                 blocks.append(.cell(t.dropFirst("<!-- cell:".count).dropLast(3).trimmingCharacters(in: .whitespaces)))
             } else {
                 prose.append(line)
             }
         }
+        if let name = exercise { blocks.append(.exercise(name: name, question: question.joined(separator: "\n"))) }
         flush()
         self.blocks = blocks
         title = text.split(separator: "\n").first { $0.hasPrefix("# ") }.map { String($0.dropFirst(2)) } ?? "Lesson \(number)"
@@ -43,12 +67,16 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
     case folderNotFound
     case unknownLesson(String, available: [Int])
     case unknownCell(lesson: Int, cell: String)
+    case unknownExercise(String, available: [String])
+    case noCheck(lesson: Int, exercise: String)
 
     public var description: String {
         switch self {
         case .folderNotFound: return "cannot find the Lessons/ folder (pass --lessons DIR)"
         case .unknownLesson(let s, let a): return "unknown lesson '\(s)': choose one of \(a.map(String.init).joined(separator: ", ")), all or list"
         case .unknownCell(let l, let c): return "Lessons/\(String(format: "%02d", l))-….md names a cell '\(c)' that no code provides"
+        case .unknownExercise(let e, let a): return "no exercise '\(e)': the exercises are \(a.joined(separator: ", "))"
+        case .noCheck(let l, let e): return "Lessons/\(String(format: "%02d", l))-….md names an exercise '\(e)' that no check provides"
         }
     }
 }

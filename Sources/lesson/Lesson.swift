@@ -9,7 +9,7 @@ struct Lesson: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lesson",
         abstract: "LeNet-5 (LeCun et al. 1998), one layer at a time.",
-        subcommands: [Run.self, Verify.self, Summary.self, Train.self, Reproduce.self, AblationCommand.self, Eval.self, Export.self, Bench.self, DataCommand.self],
+        subcommands: [Run.self, Verify.self, Summary.self, Train.self, Reproduce.self, AblationCommand.self, Eval.self, Export.self, Check.self, Bench.self, DataCommand.self],
         defaultSubcommand: Run.self
     )
 

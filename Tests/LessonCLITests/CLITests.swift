@@ -167,6 +167,18 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(second.stdout.contains("paper, seed 0: kept from an earlier run"), second.stdout)
     }
 
+    func testCheckSaysRightOrGivesAHint() throws {
+        let right = try run(["check", "3.1", "2,416"])
+        XCTAssertEqual(right.status, 0, right.stderr)
+        XCTAssertTrue(right.stdout.contains("right"), right.stdout)
+        try assertOneLineError(["check", "3.1", "1516"], contains: "not quite: Without Table I")
+        try assertOneLineError(["check", "1.9", "3"], contains: "no exercise '1.9'")
+        try assertOneLineError(["check", "3.1"], contains: "give an answer")
+        let solution = try run(["check", "3.1", "--solution"])
+        XCTAssertEqual(solution.status, 0, solution.stderr)
+        XCTAssertTrue(solution.stdout.contains("Answer: 2,416"), solution.stdout)
+    }
+
     /// Piped output arrives line by line while a run goes on, not at its exit.
     func testPipedOutputIsWrittenLineByLine() throws {
         let p = Process()
