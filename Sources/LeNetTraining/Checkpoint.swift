@@ -22,7 +22,9 @@ public enum Checkpoint {
         return d
     }
 
-    public static func encode(_ trainer: Trainer) -> Data {
+    /// `data`: which digits the run trains on (`DataSplits.identity`), so that a resumed run
+    /// can refuse other ones.
+    public static func encode(_ trainer: Trainer, data: String? = nil) -> Data {
         let net = trainer.net
         var entries = net.parameters.map { Safetensors.Entry(name: $0.name, shape: $0.value.shape, scalars: $0.value.scalars) }
         for (p, state) in zip(net.parameters, trainer.optimizer.state.joined()) where p.trainable {
@@ -38,11 +40,17 @@ public enum Checkpoint {
             "initialization": (c.initialization ?? .default(for: c.variant)).rawValue,
             "log": String(decoding: (try? logEncoder.encode(trainer.log)) ?? Data("[]".utf8), as: UTF8.self),
         ]
+        if let data { meta["data"] = data }
         if let p = trainer.inProgress {
             meta["progress"] = [p.epoch, p.position, p.errors].map(String.init).joined(separator: ",")
                 + ",\(p.lossSum.bitPattern),\(p.distorter),\(p.seconds)"
         }
         return Safetensors.encode(entries, metadata: meta)
+    }
+
+    /// The digits a checkpoint's run trained on, when it records them.
+    public static func data(_ data: Data, file: String) throws -> String? {
+        try Safetensors.decodeWithMetadata(data, file: file).metadata["data"]
     }
 
     /// True for a checkpoint, false for plain weights.

@@ -49,13 +49,13 @@ struct Reproduce: ParsableCommand {
             throw OptionError("reproduce needs the 60,000 training and 10,000 test digits: 'lesson data download', or --data DIR with both")
         }
         let weightsPath = "\(output)/\(name).safetensors", resumeFile = "\(output)/\(name).resume.safetensors"
-        var trainer = try startingTrainer()
+        var trainer = try startingTrainer(splits: splits)
         let c = trainer.config
         print("reproducing LeNet-5 (III.C): \(Format.count(train.count * (1 + c.distortedCopies))) patterns a pass"
               + (distortions ? " (\(Format.count(train.count)) digits + \(c.distortedCopies) distorted copies of each)" : "")
               + ", \(c.passesDescription), seed \(c.seed)")
         let start = Date()
-        try runEpochs(&trainer, on: train, check: test, unit: "pass", weights: weightsPath, resumeFile: resumeFile,
+        try runEpochs(&trainer, on: train, data: splits.identity, check: test, unit: "pass", weights: weightsPath, resumeFile: resumeFile,
                       resumeCommand: "lesson reproduce \(data.map { "--data \($0) " } ?? "")--output \(output)",
                       save: { try save($0, to: weightsPath, source: splits.source) },
                       report: { record in
@@ -93,11 +93,18 @@ struct Reproduce: ParsableCommand {
     }
 
     /// A checkpoint of an interrupted reproduction continues it exactly.
-    func startingTrainer() throws -> Trainer {
+    func startingTrainer(splits: DataSplits) throws -> Trainer {
         guard let resume else { return Trainer(config: config) }
         guard let data = FileManager.default.contents(atPath: resume) else { throw WeightsError.unreadable(resume) }
         guard try Checkpoint.isCheckpoint(data, file: resume) else { throw OptionError("\(resume) is not a checkpoint (a .resume.safetensors file)") }
-        return try Checkpoint.decode(data, file: resume)
+        let trainer = try Checkpoint.decode(data, file: resume)
+        var conflicts = try dataConflict(data, file: resume, splits: splits)
+        let c = trainer.config
+        if seed != 0 && seed != c.seed { conflicts.append(("--seed", "\(seed)", "\(c.seed)")) }
+        if passes != PaperFacts.passes && passes != c.epochs { conflicts.append(("--passes", "\(passes)", "\(c.epochs)")) }
+        if distortions && c.distortedCopies == 0 { conflicts.append(("--distortions", "true", "false")) }
+        try refuseConflicts(resume, conflicts)
+        return trainer
     }
 
     /// "lesson reproduce --seed 1 --distortions": what made these weights.

@@ -25,11 +25,11 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Learning rate; η for SDLM, its first pass's (default: 0.0005 for paper, the table's start; 0.01 for keras).")
     var lr: Float?
     @Option(parsing: .unconditional, help: "Momentum coefficient for momentum and nesterov.")
-    var momentum: Float = 0.9
+    var momentum: Float?
     @Option(help: "constant, step, cosine or paper (the 1998 table, scaled to --lr; default: paper for paper, constant for keras).")
     var schedule: Schedule?
     @Option(parsing: .unconditional, help: "Seed of the initial weights, the shuffles and the distortions.")
-    var seed: UInt64 = 0
+    var seed: UInt64?
     @Option(help: "Initial weights: paper (±√3/√fan-in: sums of unit variance, Appendix A's aim), paper-literal (±2.4/fan-in, as printed), glorot or pytorch (default: paper for paper, glorot for keras).")
     var initialization: Initialization?
     @Option(parsing: .unconditional, help: "SDLM: share of the earlier curvature estimate kept at each pass's re-estimate, 0…1 (default 0.7; 0 is the paper as printed).")
@@ -47,7 +47,7 @@ struct Train: ParsableCommand {
         if let epochs, epochs <= 0 { throw OptionError("--epochs must be a positive whole number, not \(epochs)") }
         if let batch, batch <= 0 { throw OptionError("--batch must be a positive whole number, not \(batch)") }
         if let lr, !(lr.isFinite && lr > 0) { throw OptionError("--lr must be a positive finite number, not \(lr)") }
-        if !(momentum.isFinite && (0..<1).contains(momentum)) { throw OptionError("--momentum must be a number from 0 up to 1 (not 1), not \(momentum)") }
+        if let momentum, !(momentum.isFinite && (0..<1).contains(momentum)) { throw OptionError("--momentum must be a number from 0 up to 1 (not 1), not \(momentum)") }
         guard save.hasSuffix(".safetensors") else {
             throw OptionError("--save must name a .safetensors file (the log goes beside it as .csv and .json), not \(save)")
         }
@@ -60,9 +60,9 @@ struct Train: ParsableCommand {
         c.batchSize = batch ?? c.batchSize
         c.optimizer = optimizer ?? c.optimizer
         c.learningRate = lr ?? c.learningRate
-        c.momentum = momentum
+        c.momentum = momentum ?? c.momentum
         c.schedule = schedule ?? c.schedule
-        c.seed = seed
+        c.seed = seed ?? 0
         c.augment = augment
         c.initialization = initialization
         c.curvatureMemory = curvatureMemory ?? c.curvatureMemory
@@ -75,7 +75,7 @@ struct Train: ParsableCommand {
         guard let train = splits.train else { throw OptionError("\(splits.source) has no training digits (train-images-idx3-ubyte)") }
         let check = splits.validation ?? splits.test
         try AtomicFile.checkWritable(save)
-        var trainer = try startingTrainer()
+        var trainer = try startingTrainer(splits: splits)
         trainer.net.path = model.path
         let config = trainer.config
         let resumeFile = (save as NSString).deletingPathExtension + ".resume.safetensors"
@@ -83,7 +83,7 @@ struct Train: ParsableCommand {
             print("resuming after \(trainer.epochsDone) epochs" + (trainer.inProgress.map { " and \($0.position) digits of epoch \($0.epoch + 1)" } ?? ""))
         }
         print("training LeNet-5 (\(config.variant.rawValue)) on \(Format.count(train.count)) digits of \(splits.source): \(config.passesDescription), seed \(config.seed)\(config.augment ? ", augmented" : "")")
-        try runEpochs(&trainer, on: train, check: check, unit: "epoch", weights: save, resumeFile: resumeFile,
+        try runEpochs(&trainer, on: train, data: splits.identity, check: check, unit: "epoch", weights: save, resumeFile: resumeFile,
                       resumeCommand: "lesson train \(model.data.map { "--data \($0) " } ?? "")--save \(save)",
                       save: { try saveResults($0, source: splits.source) },
                       report: { print(TrainingReport.line($0, checkName: splits.validation != nil ? "validation" : "test")) })
@@ -101,10 +101,30 @@ struct Train: ParsableCommand {
     }
 
     /// A checkpoint continues its run exactly; plain weights start a new run from them.
-    func startingTrainer() throws -> Trainer {
+    func startingTrainer(splits: DataSplits) throws -> Trainer {
         guard let resume else { return Trainer(config: config) }
         guard let data = FileManager.default.contents(atPath: resume) else { throw WeightsError.unreadable(resume) }
-        if try Checkpoint.isCheckpoint(data, file: resume) { return try Checkpoint.decode(data, file: resume) }
+        if try Checkpoint.isCheckpoint(data, file: resume) {
+            let trainer = try Checkpoint.decode(data, file: resume)
+            let c = trainer.config
+            var conflicts = try dataConflict(data, file: resume, splits: splits)
+            func differs<T: Equatable>(_ option: String, _ given: T?, _ saved: T) {
+                if let given, given != saved { conflicts.append((option, "\(given)", "\(saved)")) }
+            }
+            differs("--epochs", epochs, c.epochs)
+            differs("--batch", batch, c.batchSize)
+            differs("--optimizer", optimizer?.rawValue, c.optimizer.rawValue)
+            differs("--lr", lr, c.learningRate)
+            differs("--momentum", momentum, c.momentum)
+            differs("--schedule", schedule?.rawValue, c.schedule.rawValue)
+            differs("--seed", seed, c.seed)
+            differs("--initialization", initialization?.rawValue, (c.initialization ?? .default(for: c.variant)).rawValue)
+            differs("--curvature-memory", curvatureMemory, c.curvatureMemory)
+            if augment != c.augment { conflicts.append(("--augment", "\(augment)", "\(c.augment)")) }
+            if c.variant != model.variant { conflicts.append(("--variant", model.variant.rawValue, c.variant.rawValue)) }
+            try refuseConflicts(resume, conflicts)
+            return trainer
+        }
         return Trainer(config: config, net: try Weights.decode(data, file: resume, variant: config.variant))
     }
 

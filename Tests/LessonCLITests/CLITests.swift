@@ -179,6 +179,30 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(solution.stdout.contains("Answer: 2,416"), solution.stdout)
     }
 
+    /// A checkpoint continues its own run: options that would change it are refused in one line.
+    func testResumeRefusesConflictingOptions() throws {
+        let save = scratch + "/w.safetensors", checkpoint = scratch + "/w.resume.safetensors"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["train", "--epochs", "50", "--save", save]
+        var env = ProcessInfo.processInfo.environment
+        env["LENET5_MNIST"] = nil
+        p.environment = env
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        _ = out.fileHandleForReading.availableData  // the run has started
+        Thread.sleep(forTimeInterval: 1)
+        p.interrupt()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint))
+        try assertOneLineError(["train", "--resume", checkpoint, "--save", save, "--lr", "0.01", "--epochs", "5"],
+                               contains: "these options differ from it: --epochs 5 (checkpoint: 50), --lr 0.01 (checkpoint: 0.0005)")
+        try assertOneLineError(["train", "--resume", checkpoint, "--save", save, "--variant", "keras"], contains: "--variant keras (checkpoint: paper)")
+    }
+
     /// Piped output arrives line by line while a run goes on, not at its exit.
     func testPipedOutputIsWrittenLineByLine() throws {
         let p = Process()
