@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
@@ -27,7 +28,7 @@ let package = Package(
                        providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CMalloc"),
         .target(name: "LeNetCore"),
-        .target(name: "LeNetData", dependencies: ["LeNetCore", "CZlib"],
+        .target(name: "LeNetData", dependencies: ["LeNetCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
                 resources: [.copy("Resources/mnist5k-images-idx3-ubyte.gz"),
                             .copy("Resources/mnist5k-labels-idx1-ubyte.gz"),
                             .copy("Resources/PROVENANCE.md")]),

@@ -23,4 +23,10 @@ echo "full MNIST: $LENET5_MNIST"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
 export LENET5_PYTHON="$PWD/.venv/bin/python"
-swift test -c release --disable-swift-testing "$@"
+mkdir -p .build
+swift test -c release --disable-swift-testing "$@" 2>&1 | tee .build/test.log
+# The build has no warnings of its own, and keeps it so (the packages' are theirs).
+if grep -E "^$PWD/(Sources|Tests)/.*: warning:" .build/test.log; then
+    echo "the build has warnings (above): fix them" >&2
+    exit 1
+fi

@@ -168,7 +168,7 @@ public enum MNISTDownload {
     /// Appends `url`'s bytes to `part`, asking only for what is missing when part of it is
     /// there already (an HTTP range request); starts over if the server ignores the range.
     static func fetch(_ url: URL, to part: String, progress: @escaping (Int64, Int64?) -> Void) throws {
-        if !FileManager.default.fileExists(atPath: part) { FileManager.default.createFile(atPath: part, contents: nil) }
+        if !FileManager.default.fileExists(atPath: part) { _ = FileManager.default.createFile(atPath: part, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: part) else { throw CocoaError(.fileWriteNoPermission) }
         defer { try? handle.close() }
         let have = Int64(try handle.seekToEnd())

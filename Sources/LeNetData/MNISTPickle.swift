@@ -115,10 +115,10 @@ public enum MNISTPickle {
                 guard let a = pickle[p...].firstIndex(of: 10), let b = pickle[(a + 1)...].firstIndex(of: 10) else { throw Failure.badPickle("bad GLOBAL") }
                 stack.append(.global(String(decoding: pickle[p..<a], as: UTF8.self) + "." + String(decoding: pickle[(a + 1)..<b], as: UTF8.self)))
                 p = b + 1
-            case 0x71: memo[try le(1)] = stack.last ?? .none                // BINPUT
-            case 0x72: memo[try le(4)] = stack.last ?? .none                // LONG_BINPUT
-            case 0x68: stack.append(memo[try le(1)] ?? .none)               // BINGET
-            case 0x6a: stack.append(memo[try le(4)] ?? .none)               // LONG_BINGET
+            case 0x71: memo[try le(1)] = stack.last ?? Value.none                // BINPUT
+            case 0x72: memo[try le(4)] = stack.last ?? Value.none                // LONG_BINPUT
+            case 0x68: stack.append(memo[try le(1)] ?? Value.none)               // BINGET
+            case 0x6a: stack.append(memo[try le(4)] ?? Value.none)               // LONG_BINGET
             case 0x4b: stack.append(.int(try le(1)))                        // BININT1
             case 0x4d: stack.append(.int(try le(2)))                        // BININT2
             case 0x4a: stack.append(.int(Int(Int32(truncatingIfNeeded: try le(4)))))  // BININT

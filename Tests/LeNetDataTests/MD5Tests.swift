@@ -14,5 +14,8 @@ final class MD5Tests: XCTestCase {
     func testSharedTestSetMatchesItsPublishedSums() throws {
         let labels = try [UInt8](Data(contentsOf: URL(fileURLWithPath: sharedData + "/t10k-labels-idx1-ubyte.gz")))
         XCTAssertEqual(MD5.hex(labels), "ec29112dd5afa0611ce80d1b7f02629c")
+        // Read in 1 MiB pieces: the 1.6 MB test images take two, and give the published sum.
+        XCTAssertEqual(MD5.hex(fileAt: sharedData + "/t10k-images-idx3-ubyte.gz"), "9fb629c4189551a2d022fa330f9573f3")
+        XCTAssertNil(MD5.hex(fileAt: sharedData + "/no-such-file"))
     }
 }
