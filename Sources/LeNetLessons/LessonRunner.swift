@@ -21,6 +21,7 @@ public struct LessonRunner {
 
     /// Every cell a notebook names must exist before anything runs.
     public func validate(_ notebook: Notebook) throws {
+        if let twice = Cells.duplicates.first { throw NotebookError.duplicateCell(twice) }
         if let missing = notebook.cellNames.first(where: { Cells.all[$0] == nil }) {
             throw NotebookError.unknownCell(lesson: notebook.number, cell: missing)
         }

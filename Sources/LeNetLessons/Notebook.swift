@@ -68,6 +68,7 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
     case unknownLesson(String, available: [Int])
     case unknownCell(lesson: Int, cell: String)
     case unknownExercise(String, available: [String])
+    case duplicateCell(String)
     case noCheck(lesson: Int, exercise: String)
 
     public var description: String {
@@ -75,6 +76,7 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
         case .folderNotFound: return "cannot find the Lessons/ folder (pass --lessons DIR)"
         case .unknownLesson(let s, let a): return "unknown lesson '\(s)': choose one of \(a.map(String.init).joined(separator: ", ")), all or list"
         case .unknownCell(let l, let c): return "Lessons/\(String(format: "%02d", l))-….md names a cell '\(c)' that no code provides"
+        case .duplicateCell(let c): return "two lessons' code defines a cell named '\(c)': rename one"
         case .unknownExercise(let e, let a): return "no exercise '\(e)': the exercises are \(a.joined(separator: ", "))"
         case .noCheck(let l, let e): return "Lessons/\(String(format: "%02d", l))-….md names an exercise '\(e)' that no check provides"
         }

@@ -33,38 +33,62 @@ public enum Initialization: String, CaseIterable, Sendable {
         self == .glorot ? 0 : weightLimit(fanIn: fanIn, fanOut: 0)
     }
 
+    /// Keras and PyTorch count every input map as a convolution's fan-in; the paper counts
+    /// the maps the unit reads (Table I).
+    var countsConnectedMapsOnly: Bool { self == .paper || self == .paperLiteral }
+
+    /// A uniform draw in ±limit, or 0 when the limit is 0.
+    func draw(_ limit: Float, _ rng: inout SeededGenerator) -> Float { limit == 0 ? 0 : rng.uniform(limit) }
+
+    /// Each layer draws its own parameters, from its own fan-in.
     public func apply(to net: inout LeNet5, using rng: inout SeededGenerator) {
-        for l in net.layers.indices {
-            switch net.layers[l] {
-            case var c as Convolution:
-                let area = c.kernelSize * c.kernelSize
-                for o in 0..<c.table.outputMaps {
-                    // Keras and PyTorch count every input map; the paper counts the unit's own.
-                    let fanIn = self == .paper || self == .paperLiteral ? c.fanIn(o) : c.table.inputMaps * area
-                    let limit = weightLimit(fanIn: fanIn, fanOut: c.table.outputMaps * area)
-                    for i in c.table.inputs[o] {
-                        for u in 0..<c.kernelSize { for v in 0..<c.kernelSize { c.weight[o, i, u, v] = rng.uniform(limit) } }
-                    }
-                    let b = biasLimit(fanIn: fanIn)
-                    c.bias.scalars[o] = b == 0 ? 0 : rng.uniform(b)
-                }
-                net.layers[l] = c
-            case var s as Subsampling where s.trainable:
-                // Each unit sums 4 inputs through one shared coefficient: fan-in 4.
-                let limit = weightLimit(fanIn: 4, fanOut: 1)
-                s.coefficient.scalars = s.coefficient.scalars.map { _ in rng.uniform(limit) }
-                s.bias.scalars = s.bias.scalars.map { _ in rng.uniform(biasLimit(fanIn: 4)) }
-                net.layers[l] = s
-            case var f as FullyConnected:
-                let limit = weightLimit(fanIn: f.inputs, fanOut: f.outputs)
-                f.weight.scalars = f.weight.scalars.map { _ in rng.uniform(limit) }
-                let b = biasLimit(fanIn: f.inputs)
-                f.bias.scalars = f.bias.scalars.map { _ in b == 0 ? 0 : rng.uniform(b) }
-                net.layers[l] = f
-            default:
-                break
+        for l in net.layers.indices { net.layers[l].initialize(self, using: &rng) }
+    }
+}
+
+extension Convolution {
+    public var curvatureIsSquaredBackward: Bool { true }
+
+    public mutating func initialize(_ rule: Initialization, using rng: inout SeededGenerator) {
+        let area = kernelSize * kernelSize
+        for o in 0..<table.outputMaps {
+            let fanIn = rule.countsConnectedMapsOnly ? self.fanIn(o) : table.inputMaps * area
+            let limit = rule.weightLimit(fanIn: fanIn, fanOut: table.outputMaps * area)
+            for i in table.inputs[o] {
+                for u in 0..<kernelSize { for v in 0..<kernelSize { weight[o, i, u, v] = rng.uniform(limit) } }
             }
+            bias.scalars[o] = rule.draw(rule.biasLimit(fanIn: fanIn), &rng)
         }
     }
 }
 
+extension Subsampling {
+    public var curvatureIsSquaredBackward: Bool { false }
+
+    /// Each unit sums 4 inputs through one shared coefficient: fan-in 4. Average pooling
+    /// has nothing to draw.
+    public mutating func initialize(_ rule: Initialization, using rng: inout SeededGenerator) {
+        guard trainable else { return }
+        let limit = rule.weightLimit(fanIn: 4, fanOut: 1)
+        coefficient.scalars = coefficient.scalars.map { _ in rng.uniform(limit) }
+        bias.scalars = bias.scalars.map { _ in rng.uniform(rule.biasLimit(fanIn: 4)) }
+    }
+}
+
+extension FullyConnected {
+    public var curvatureIsSquaredBackward: Bool { true }
+
+    public mutating func initialize(_ rule: Initialization, using rng: inout SeededGenerator) {
+        let limit = rule.weightLimit(fanIn: inputs, fanOut: outputs)
+        weight.scalars = weight.scalars.map { _ in rng.uniform(limit) }
+        let b = rule.biasLimit(fanIn: inputs)
+        bias.scalars = bias.scalars.map { _ in rule.draw(b, &rng) }
+    }
+}
+
+extension RBFOutput {
+    public var curvatureIsSquaredBackward: Bool { false }
+
+    /// The codes are drawn by hand (RBFCodes), not at random.
+    public mutating func initialize(_ rule: Initialization, using rng: inout SeededGenerator) {}
+}

@@ -45,25 +45,26 @@ public protocol Layer: Sendable {
     func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (input: Tensor, parameters: [Tensor])
     /// The layer as standard operations, for exporters (`Primitive`).
     var primitives: [Primitive] { get }
+
+    /// The fast path: the same results as `forward` and `backward` (tests hold them to 1e-5
+    /// and 1e-4), computed as register-blocked matrix products and vector loops over raw
+    /// buffers (Fast/).
+    func forwardFast(_ x: Tensor) -> Tensor
+    /// As `backward`; ∂E/∂x is left zero unless `inputGradient` (the first layer's is never used).
+    func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (input: Tensor, parameters: [Tensor])
+
+    /// True when the layer's Gauss–Newton pass is its backward pass with every weight and
+    /// input squared (a weighted sum followed by f): convolutions and fully connected layers.
+    /// Subsampling's β multiplies a sum, whose square is not the sum of squares.
+    var curvatureIsSquaredBackward: Bool { get }
+
+    /// Draws the initial parameters by `rule`, each unit's bound from its own fan-in.
+    mutating func initialize(_ rule: Initialization, using rng: inout SeededGenerator)
 }
 
 extension Layer {
     public func multiplyAdds(input: [Int]) -> Int { connections(input: input) }
 }
-
-/// The fast path: the same results as `forward` and `backward` (tests hold them to 1e-5
-/// and 1e-4), computed as register-blocked matrix products and vector loops over raw buffers
-/// (Fast/). Every layer of both variants has one.
-public protocol FastLayer: Layer {
-    func forwardFast(_ x: Tensor) -> Tensor
-    /// As `backward`; ∂E/∂x is left zero unless `inputGradient` (the first layer's is never used).
-    func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (input: Tensor, parameters: [Tensor])
-}
-
-extension Convolution: FastLayer {}
-extension Subsampling: FastLayer {}
-extension FullyConnected: FastLayer {}
-extension RBFOutput: FastLayer {}
 
 /// Which code computes the network: the plain reference loops (the oracle) or the fast path.
 public enum ComputePath: String, Sendable, CaseIterable {
@@ -72,26 +73,19 @@ public enum ComputePath: String, Sendable, CaseIterable {
 
 extension Layer {
     public func forward(_ x: Tensor, path: ComputePath) -> Tensor {
-        if path == .fast, let fast = self as? any FastLayer { return fast.forwardFast(x) }
-        return forward(x)
+        path == .fast ? forwardFast(x) : forward(x)
     }
 
     public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool = true) -> (input: Tensor, parameters: [Tensor]) {
-        if path == .fast, let fast = self as? any FastLayer {
-            return fast.backwardFast(input: x, output: y, gradient: dy, inputGradient: inputGradient)
-        }
-        return backward(input: x, output: y, gradient: dy)
+        path == .fast ? backwardFast(input: x, output: y, gradient: dy, inputGradient: inputGradient) : backward(input: x, output: y, gradient: dy)
     }
 
-    /// For convolution and fully connected layers the Gauss–Newton pass is the backward pass
-    /// with every weight and input squared and ∂²E/∂y² scaled by f′(y) once more (backward
-    /// applies the second f′), so the fast backward computes it. Subsampling's β multiplies
-    /// a sum, whose square is not the sum of squares, so it keeps the reference code.
+    /// Where the Gauss–Newton pass is the backward pass with every weight and input squared
+    /// (`curvatureIsSquaredBackward`), and ∂²E/∂y² scaled by f′(y) once more (backward
+    /// applies the second f′), the fast backward computes it; other layers keep the reference code.
     public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor, path: ComputePath) -> (input: Tensor, parameters: [Tensor]) {
-        guard path == .fast, self is Convolution || self is FullyConnected, let fast = self as? any FastLayer else {
-            return curvature(input: x, output: y, curvature: d2y)
-        }
-        var squared = fast
+        guard path == .fast, curvatureIsSquaredBackward else { return curvature(input: x, output: y, curvature: d2y) }
+        var squared = self
         squared.parameters = parameters.map { p in
             var p = p
             p.value.scalars = p.value.scalars.map { $0 * $0 }

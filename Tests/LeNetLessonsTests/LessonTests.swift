@@ -93,6 +93,10 @@ final class LessonTests: XCTestCase {
         XCTAssertEqual(report.rows[0].testDigits, 500, "the embedded digits' held-out 500")
     }
 
+    func testNoCellNameIsDefinedTwice() {
+        XCTAssertEqual(Cells.duplicates, [])
+    }
+
     func testEveryCellANotebookNamesExists() throws {
         for notebook in try NotebookLibrary().notebooks {
             XCTAssertFalse(notebook.cellNames.isEmpty)

@@ -7,8 +7,17 @@ public typealias Cell = @Sendable (LessonContext) throws -> String
 
 public enum Cells {
     /// Every cell, by the name notebooks use.
-    public static let all: [String: Cell] = [lesson1, lesson2, lesson3, lesson4, lesson5, lesson6, lesson7, lesson9, common]
-        .reduce(into: [:]) { $0.merge($1) { first, _ in first } }
+    public static let all: [String: Cell] = groups.reduce(into: [:]) { $0.merge($1) { first, _ in first } }
+
+    static let groups = [lesson1, lesson2, lesson3, lesson4, lesson5, lesson6, lesson7, lesson9, common]
+
+    /// Names that more than one lesson's cells define: an error (`LessonRunner.validate`),
+    /// never a silent choice of one of them.
+    public static let duplicates: [String] = {
+        var seen = Set<String>(), twice = Set<String>()
+        for name in groups.flatMap(\.keys) where !seen.insert(name).inserted { twice.insert(name) }
+        return twice.sorted()
+    }()
 
     /// Cells every lesson uses, about the lesson's own layer.
     static let common: [String: Cell] = [
