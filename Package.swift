@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 // lenet5-lessons: LeNet-5 (LeCun et al. 1998) taught one layer at a time.
-// Data flows one way: LeNetData → LeNetModel → LeNetTraining → LeNetFigures → LeNetLessons → lesson.
+// Data flows one way; each target imports only those before it:
+//   LeNetCore ← LeNetData ← LeNetModel ← LeNetTraining ← LeNetReports ─┐
+//   LeNetCore ← LeNetFigures (Cairo) ──────────────────────────────────┼─ LeNetLessons ← lesson
+//   LeNetModel ← LeNetExport (swift-protobuf: ONNX) ───────────────────────────────────┘
 import PackageDescription
 
 /// Release builds may use AVX2 and FMA (any x86-64 CPU since 2013): the fast path's loops
@@ -40,12 +43,15 @@ let package = Package(
         .target(name: "LeNetExport", dependencies: [
             "LeNetCore", "LeNetData", "LeNetModel", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
+        // Text reports (tables, number formats, the terminal, training logs) for the lessons
+        // and for the commands that are not lessons (verify, eval, bench …).
+        .target(name: "LeNetReports", dependencies: ["LeNetCore", "LeNetModel", "LeNetTraining"]),
         .target(name: "LeNetLessons", dependencies: [
-            "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures",
+            "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures", "LeNetReports",
             .product(name: "Ink", package: "Ink"),
         ]),
         .executableTarget(name: "lesson", dependencies: [
-            "CMalloc", "LeNetCore", "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures", "LeNetLessons", "LeNetExport",
+            "CMalloc", "LeNetCore", "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures", "LeNetReports", "LeNetLessons", "LeNetExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LeNetDataTests", dependencies: ["LeNetData"]),
@@ -53,7 +59,7 @@ let package = Package(
         .testTarget(name: "LeNetFiguresTests", dependencies: ["LeNetFigures"]),
         .testTarget(name: "LeNetExportTests", dependencies: ["LeNetExport", "LeNetModel", "LeNetData", "LeNetCore"]),
         .testTarget(name: "LessonCLITests", dependencies: ["lesson"]),
-        .testTarget(name: "LeNetLessonsTests", dependencies: ["LeNetLessons", "LeNetTraining", "LeNetModel", "LeNetData", "LeNetFigures"]),
+        .testTarget(name: "LeNetLessonsTests", dependencies: ["LeNetLessons", "LeNetReports", "LeNetTraining", "LeNetModel", "LeNetData", "LeNetFigures"]),
         .testTarget(name: "LeNetTrainingTests", dependencies: ["LeNetTraining", "LeNetModel", "LeNetData"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import LeNetReports
 import LeNetCore
 import LeNetData
 import LeNetModel

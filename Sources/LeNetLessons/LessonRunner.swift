@@ -1,5 +1,6 @@
 import Foundation
 import Ink
+import LeNetReports
 import LeNetCore
 
 /// Runs notebooks: prints each to the terminal and writes its HTML page and figures.

@@ -1,4 +1,5 @@
 import Foundation
+import LeNetReports
 import LeNetData
 import LeNetFigures
 import LeNetModel

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LeNetReports
 import LeNetCore
 import LeNetData
 import LeNetFigures

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import LeNetReports
 import LeNetData
-import LeNetLessons
 
 /// `lesson data`: which data sets are here; `lesson data download`: full MNIST.
 struct DataCommand: ParsableCommand {

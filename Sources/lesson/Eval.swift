@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
+import LeNetReports
 import LeNetCore
 import LeNetData
-import LeNetLessons
 import LeNetModel
 import LeNetTraining
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import LeNetReports
 import LeNetCore
-import LeNetLessons
 import LeNetModel
 
 struct Summary: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
+import LeNetReports
 import LeNetData
-import LeNetLessons
 import LeNetModel
 
 struct Verify: ParsableCommand {

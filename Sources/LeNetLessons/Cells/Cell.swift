@@ -1,3 +1,4 @@
+import LeNetReports
 import LeNetFigures
 import LeNetModel
 

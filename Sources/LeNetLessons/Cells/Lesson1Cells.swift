@@ -1,3 +1,4 @@
+import LeNetReports
 import LeNetCore
 import LeNetData
 import LeNetFigures

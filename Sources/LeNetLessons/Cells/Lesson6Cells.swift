@@ -1,3 +1,4 @@
+import LeNetReports
 import LeNetCore
 import LeNetFigures
 import LeNetModel

@@ -24,7 +24,7 @@ public enum Format {
         }
     }
 
-    static func csvField(_ s: String) -> String {
+    public static func csvField(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 }

@@ -18,7 +18,7 @@ public struct Terminal: Sendable {
     func accent(_ s: String) -> String { styled ? "\u{1B}[36m\(s)\u{1B}[0m" : s }
 
     /// Markdown as readable text: headings emphasised, paragraphs wrapped, lists and code kept.
-    func markdown(_ text: String) {
+    public func markdown(_ text: String) {
         for paragraph in text.components(separatedBy: "\n\n") {
             let lines = paragraph.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             if let first = lines.first, first.hasPrefix("#") {
@@ -34,7 +34,7 @@ public struct Terminal: Sendable {
         }
     }
 
-    func cell(_ text: String, figures: [String]) {
+    public func cell(_ text: String, figures: [String]) {
         print(text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n"))
         for f in figures { print(accent("  figure written: \(f)")) }
         print("")
@@ -42,7 +42,7 @@ public struct Terminal: Sendable {
 
     public func note(_ s: String) { print(dim(s)) }
 
-    func waitForEnter() {
+    public func waitForEnter() {
         FileHandle.standardOutput.write(Data(dim("[Enter] for the next cell ").utf8))
         _ = readLine()
     }
