@@ -73,7 +73,6 @@ public struct Benchmark: Sendable {
 
     func trainRate(_ variant: Variant, batch: Int, path: ComputePath, threads: Int) -> Double {
         var config = TrainingConfig.defaults(for: variant)
-        config.optimizer = .sgd
         config.learningRate = variant == .paper ? 0.0005 : 0.01
         var net = LeNet5(variant: variant, seed: 1)
         net.path = path
