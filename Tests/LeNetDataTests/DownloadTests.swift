@@ -16,13 +16,13 @@ final class DownloadTests: XCTestCase {
         for sub in ["good", "bad", "front"] { try FileManager.default.createDirectory(atPath: "\(root)/\(sub)", withIntermediateDirectories: true) }
         for f in files {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(sharedData)/\(f.name)")))
-            FileManager.default.createFile(atPath: "\(root)/good/\(f.name)", contents: Data(bytes))
+            XCTAssertTrue(FileManager.default.createFile(atPath: "\(root)/good/\(f.name)", contents: Data(bytes)))
             var bad = bytes
             bad[bad.count / 2] ^= 0xff
-            FileManager.default.createFile(atPath: "\(root)/bad/\(f.name)", contents: Data(bad))
+            XCTAssertTrue(FileManager.default.createFile(atPath: "\(root)/bad/\(f.name)", contents: Data(bad)))
             var front = bytes
             for i in 0..<100 { front[i] = 0 }
-            FileManager.default.createFile(atPath: "\(root)/front/\(f.name)", contents: Data(front))
+            XCTAssertTrue(FileManager.default.createFile(atPath: "\(root)/front/\(f.name)", contents: Data(front)))
         }
         let script = """
             import http.server, os, re, sys
@@ -95,7 +95,7 @@ final class DownloadTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let name = files[1].name
         let good = try Data(contentsOf: URL(fileURLWithPath: "\(root)/good/\(name)"))
-        FileManager.default.createFile(atPath: "\(dir)/\(name).part", contents: good.prefix(1_000))
+        XCTAssertTrue(FileManager.default.createFile(atPath: "\(dir)/\(name).part", contents: good.prefix(1_000)))
         try MNISTDownload.download([files[1]], to: dir, mirrors: [mirror("front")])
         XCTAssertEqual(FileManager.default.contents(atPath: "\(dir)/\(name)"), good)
     }

@@ -7,7 +7,7 @@ func temporaryFile(_ bytes: [UInt8], name: String = "file") -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lenet-tests-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let path = dir.appendingPathComponent(name).path
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
     return path
 }
 

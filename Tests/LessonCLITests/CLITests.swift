@@ -100,14 +100,14 @@ final class CLITests: XCTestCase {
     func testBadFiles() throws {
         let bad = scratch + "/data"
         try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: bad + "/t10k-images-idx3-ubyte", contents: Data([0, 0, 8, 3, 0, 0]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: bad + "/t10k-images-idx3-ubyte", contents: Data([0, 0, 8, 3, 0, 0])))
         try assertOneLineError(["verify", "--data", bad], contains: "t10k-images-idx3-ubyte")
         try assertOneLineError(["verify", "--data", scratch + "/none"], contains: "no such folder")
         try assertOneLineError(["1", "--data", sharedData, "--retrain", "--output", scratch + "/out"], contains: "has no training digits")
         try assertOneLineError(["verify"], environment: ["LENET5_MNIST": scratch + "/none"], contains: "$LENET5_MNIST names")
         try assertOneLineError(["reproduce", "--data", sharedData, "--output", scratch + "/rep"], contains: "reproduce needs the 60,000 training and 10,000 test digits")
         try assertOneLineError(["reproduce", "--passes", "0"], contains: "--passes must be a positive whole number")
-        FileManager.default.createFile(atPath: scratch + "/w.safetensors", contents: Data("garbage!".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: scratch + "/w.safetensors", contents: Data("garbage!".utf8)))
         try assertOneLineError(["eval", "--weights", scratch + "/w.safetensors"], contains: "w.safetensors")
         try assertOneLineError(["eval", "--weights", scratch + "/missing.safetensors"], contains: "cannot be read")
     }
@@ -142,7 +142,7 @@ final class CLITests: XCTestCase {
             for ext in ["png", "svg", "pdf"] {
                 let path = "\(scratch)/rep/\(figure)-paper-seed0.\(ext)"
                 let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-                XCTAssertGreaterThan(size ?? 0, 1000, path)
+                XCTAssertGreaterThan(size, 1000, path)
             }
         }
         let header = try String(decoding: Data(contentsOf: URL(fileURLWithPath: scratch + "/rep/paper-seed0.safetensors")).prefix(4096), as: UTF8.self)
