@@ -148,6 +148,18 @@ public enum Exercises {
                 return digits.map { "digit \($0): \(errors) of its \(m[$0].reduce(0, +)) examples are taken for another class" }.joined(separator: "; ")
                     + (digits.count > 1 ? " (a tie: either answer is right)." : ", more than any other digit's.")
             }),
+        // Lesson 8
+        "sdlm-largest-step": Exercise(
+            answer: { _ in .number(Double(PaperFacts.rateTable[0].rate / PaperFacts.sdlmMu), tolerance: 0.0005) },
+            hint: "The step is η/(μ + h) and the curvature h is never negative: which h makes it largest?",
+            solution: { _ in
+                String(format: "With h = 0 (a flat direction): η/μ = %g / %g = %.4f.", PaperFacts.rateTable[0].rate, PaperFacts.sdlmMu,
+                       PaperFacts.rateTable[0].rate / PaperFacts.sdlmMu)
+            }),
+        "sdlm-samples": Exercise(
+            answer: { _ in .whole(Optimizer.sdlmSamples) },
+            hint: "Read the section on SDLM: the paper re-estimates h before each pass on a fixed number of patterns.",
+            solution: { _ in "\(Optimizer.sdlmSamples) digits, before every pass; the estimate is held for the whole pass." }),
         // Lesson 9
         "table-i-saves": Exercise(
             answer: { _ in .whole(fullC3().connections(input: [6, 14, 14]) - LeNet5(variant: .paper).layer(named: "C3")!.connections(input: [6, 14, 14])) },

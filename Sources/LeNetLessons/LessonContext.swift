@@ -92,7 +92,7 @@ public final class LessonContext {
         net.layer(named: name) as! L
     }
 
-    func begin(lesson: Int, directory: String) {
+    public func begin(lesson: Int, directory: String) {
         self.lesson = lesson
         self.directory = directory
     }

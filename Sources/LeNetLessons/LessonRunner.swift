@@ -56,7 +56,7 @@ public struct LessonRunner {
             case .exercise:
                 let e = exercises.next()!
                 let how = "Check your answer: lesson check \(e.number) ANSWER   (a worked solution: lesson check \(e.number) --solution)"
-                terminal.markdown("**Exercise \(e.number).** \(e.question)")
+                terminal.markdown("Exercise \(e.number). \(e.question)")
                 terminal.note("  " + how)
                 html.append("<section class=\"exercise\" id=\"exercise-\(e.number)\"><p><strong>Exercise \(e.number).</strong></p>\n"
                             + parser.html(from: e.question) + "\n<p class=\"check\"><code>lesson check \(e.number) ANSWER</code></p></section>")

@@ -34,12 +34,13 @@ final class LessonTests: XCTestCase {
         5: ["architecture", "c5-activations", "c5-health"],
         6: ["architecture", "f6-vs-codes"],
         7: ["architecture", "rbf-scores", "loss-curve", "error-curves", "confusion", "misclassified"],
+        8: ["gradient-sizes", "sdlm-steps", "distortions"],
         9: ["ablation"],
     ]
 
     func testEveryLessonWritesItsFiguresAndAPageThatReferencesThem() throws {
         let runner = try runner()
-        XCTAssertEqual(runner.library.notebooks.map(\.number), Array(1...7) + [9])
+        XCTAssertEqual(runner.library.notebooks.map(\.number), Array(1...9))
         for notebook in runner.library.notebooks {
             let page = try runner.run(notebook)
             let html = try String(contentsOfFile: page, encoding: .utf8)
@@ -57,6 +58,18 @@ final class LessonTests: XCTestCase {
         }
         let index = try String(contentsOfFile: try runner.writeIndex(), encoding: .utf8)
         for n in 1...7 { XCTAssertTrue(index.contains("lesson-\(n)/index.html")) }
+    }
+
+    /// Lesson 8's hand check of back-propagation really agrees with the finite difference.
+    func testLesson8GradientCheckAgrees() throws {
+        let runner = try runner(model: try XCTUnwrap(try TrainedModel.shipped()))
+        runner.context.begin(lesson: 8, directory: output + "/lesson-8")
+        try FileManager.default.createDirectory(atPath: output + "/lesson-8", withIntermediateDirectories: true)
+        let text = try Cells.all["gradient-by-hand"]!(runner.context)
+        let percent = try XCTUnwrap(text.components(separatedBy: "They differ by ").last?.prefix { $0 != "%" }).trimmingCharacters(in: .whitespaces)
+        XCTAssertLessThan(try XCTUnwrap(Double(percent)), 1, text)
+        let loss = try Cells.all["loss-terms"]!(runner.context)
+        XCTAssertTrue(loss.contains("Equation 9"), loss)
     }
 
     /// Lesson 9 shows the shipped full-MNIST ablation: every row, three seeds, 10,000 test digits.
@@ -119,7 +132,7 @@ final class LessonTests: XCTestCase {
     func testUnknownLessonIsAClearError() throws {
         let library = try NotebookLibrary()
         XCTAssertThrowsError(try library.notebook("10")) {
-            XCTAssertEqual("\($0)", "unknown lesson '10': choose one of 1, 2, 3, 4, 5, 6, 7, 9, all or list")
+            XCTAssertEqual("\($0)", "unknown lesson '10': choose one of 1, 2, 3, 4, 5, 6, 7, 8, 9, all or list")
         }
         XCTAssertThrowsError(try library.notebook("x"))
     }
