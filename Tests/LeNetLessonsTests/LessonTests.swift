@@ -175,12 +175,32 @@ final class LessonTests: XCTestCase {
         func text(_ n: Int) throws -> String {
             let notebook = try XCTUnwrap(library.notebooks.first { $0.number == n })
             return notebook.blocks.compactMap { if case .markdown(let m) = $0 { return m } else { return nil } }
-                .joined(separator: " ").replacingOccurrences(of: "\n", with: " ")
+                .joined(separator: " ").split(whereSeparator: \.isWhitespace).joined(separator: " ")
         }
         XCTAssertTrue(try text(6).contains("this project's own drawings of the ten digits, not the paper's"))
         XCTAssertTrue(try text(6).contains("points of maximum curvature"))
         XCTAssertFalse(try text(6).contains("steep"))
         XCTAssertTrue(try text(4).contains("number of maps grows"))
         XCTAssertTrue(try text(2).contains("|f″| is largest at ±1"))
+
+        // Lesson 8's numbers, from the model and the recipe.
+        let paper = LeNet5(variant: .paper)
+        let c1 = try XCTUnwrap(paper.layer(named: "C1")), f6 = try XCTUnwrap(paper.layer(named: "F6"))
+        let positions = paper.shapes[1][1] * paper.shapes[1][2]
+        XCTAssertTrue(try text(8).contains("C1 has \(c1.trainableParameterCount) weights shared over \(positions) positions"))
+        XCTAssertTrue(try text(8).contains("F6 has \(Format.count(f6.trainableParameterCount)) weights"))
+        XCTAssertTrue(try text(8).contains("on \(PaperFacts.curvatureSamples) digits before each pass"))
+        XCTAssertTrue(try text(8).contains(String(format: "from %.4f down to %.5f over %d passes", PaperFacts.rateTable[0].rate, PaperFacts.finalRate, PaperFacts.passes)))
+        XCTAssertTrue(try text(8).contains("\(Format.count(PaperFacts.distortedPatterns)) distorted copies"))
+        XCTAssertTrue(try text(8).contains("(\(Format.percent(PaperFacts.distortedTestError, digits: 1)) test error)"))
+        XCTAssertTrue(try text(8).contains("\(PaperFacts.distortedPatterns / PaperFacts.trainingDigits) fixed distorted copies"))
+        // Lesson 9's recipes are the rows' own.
+        let rows = Ablation.rows(.cumulative)
+        let momentum = try XCTUnwrap(rows.first { $0.key == "momentum" }).config, dl4j = try XCTUnwrap(rows.first { $0.key == "dl4j" }).config
+        XCTAssertTrue(try text(9).contains("(learning rate \(momentum.learningRate), momentum \(momentum.momentum), \(momentum.batchSize) digits a step)"))
+        XCTAssertTrue(try text(9).contains("Nesterov momentum at learning rate \(dl4j.learningRate)"))
+        XCTAssertTrue(try text(9).contains("A = \(Activation.amplitude) and S = 2/3"))
+        XCTAssertTrue(try text(9).contains("7×12 bitmaps"))
+        XCTAssertEqual(RBFCodes.width * RBFCodes.height, 84)
     }
 }
