@@ -8,7 +8,9 @@ import PackageDescription
 
 /// Release builds may use AVX2 and FMA (any x86-64 CPU since 2013): the fast path's loops
 /// vectorize 8 floats wide instead of 4.
-let vectorize: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux], configuration: .release))]
+let vectorize: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux], configuration: .release))
+]
 
 let package = Package(
     name: "lenet5-lessons",
@@ -25,41 +27,56 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
-                       providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CCairo", pkgConfig: "cairo",
-                       providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CCairo", pkgConfig: "cairo",
+            providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CMalloc"),
         .target(name: "LeNetCore"),
-        .target(name: "LeNetData", dependencies: ["LeNetCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
-                resources: [.copy("Resources/mnist5k-images-idx3-ubyte.gz"),
-                            .copy("Resources/mnist5k-labels-idx1-ubyte.gz"),
-                            .copy("Resources/PROVENANCE.md")]),
+        .target(
+            name: "LeNetData", dependencies: ["LeNetCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            resources: [
+                .copy("Resources/mnist5k-images-idx3-ubyte.gz"),
+                .copy("Resources/mnist5k-labels-idx1-ubyte.gz"),
+                .copy("Resources/PROVENANCE.md"),
+            ]),
         .target(name: "LeNetModel", dependencies: ["LeNetCore", "LeNetData"], swiftSettings: vectorize),
-        .target(name: "LeNetTraining", dependencies: ["LeNetCore", "LeNetData", "LeNetModel"],
-                resources: [.copy("Resources")], swiftSettings: vectorize),
+        .target(
+            name: "LeNetTraining", dependencies: ["LeNetCore", "LeNetData", "LeNetModel"],
+            resources: [.copy("Resources")], swiftSettings: vectorize),
         .target(name: "LeNetFigures", dependencies: ["CCairo", "LeNetCore"]),
         // ONNX export: message types generated from ONNX's onnx.proto (scripts/generate-onnx-proto.sh).
-        .target(name: "LeNetExport", dependencies: [
-            "LeNetCore", "LeNetData", "LeNetModel", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-        ]),
+        .target(
+            name: "LeNetExport",
+            dependencies: [
+                "LeNetCore", "LeNetData", "LeNetModel", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
         // Text reports (tables, number formats, the terminal, training logs) for the lessons
         // and for the commands that are not lessons (verify, eval, bench …).
         .target(name: "LeNetReports", dependencies: ["LeNetCore", "LeNetModel", "LeNetTraining"]),
-        .target(name: "LeNetLessons", dependencies: [
-            "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures", "LeNetReports",
-            .product(name: "Ink", package: "Ink"),
-        ]),
-        .executableTarget(name: "lesson", dependencies: [
-            "CMalloc", "LeNetCore", "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures", "LeNetReports", "LeNetLessons", "LeNetExport",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "LeNetLessons",
+            dependencies: [
+                "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures", "LeNetReports",
+                .product(name: "Ink", package: "Ink"),
+            ]),
+        .executableTarget(
+            name: "lesson",
+            dependencies: [
+                "CMalloc", "LeNetCore", "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures", "LeNetReports",
+                "LeNetLessons", "LeNetExport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .testTarget(name: "LeNetDataTests", dependencies: ["LeNetData"]),
         .testTarget(name: "LeNetModelTests", dependencies: ["LeNetModel", "LeNetData"]),
         .testTarget(name: "LeNetFiguresTests", dependencies: ["LeNetFigures"]),
         .testTarget(name: "LeNetExportTests", dependencies: ["LeNetExport", "LeNetModel", "LeNetData", "LeNetCore"]),
         .testTarget(name: "LessonCLITests", dependencies: ["lesson"]),
-        .testTarget(name: "LeNetLessonsTests", dependencies: ["LeNetLessons", "LeNetReports", "LeNetTraining", "LeNetModel", "LeNetData", "LeNetFigures"]),
+        .testTarget(
+            name: "LeNetLessonsTests",
+            dependencies: ["LeNetLessons", "LeNetReports", "LeNetTraining", "LeNetModel", "LeNetData", "LeNetFigures"]),
         .testTarget(name: "LeNetTrainingTests", dependencies: ["LeNetTraining", "LeNetModel", "LeNetData"]),
     ]
 )

@@ -8,7 +8,10 @@ let package = Package(
     dependencies: [.package(name: "lenet5-lessons", path: "..")],
     targets: [
         .target(name: "FuzzSupport"),
-        .executableTarget(name: "FuzzIDX", dependencies: ["FuzzSupport", .product(name: "LeNetReaders", package: "lenet5-lessons")]),
-        .executableTarget(name: "FuzzSafetensors", dependencies: ["FuzzSupport", .product(name: "LeNetReaders", package: "lenet5-lessons")]),
+        .executableTarget(
+            name: "FuzzIDX", dependencies: ["FuzzSupport", .product(name: "LeNetReaders", package: "lenet5-lessons")]),
+        .executableTarget(
+            name: "FuzzSafetensors",
+            dependencies: ["FuzzSupport", .product(name: "LeNetReaders", package: "lenet5-lessons")]),
     ]
 )

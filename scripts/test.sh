@@ -23,6 +23,8 @@ echo "full MNIST: $LENET5_MNIST"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
 export LENET5_PYTHON="$PWD/.venv/bin/python"
+# The toolchain's formatter, with the project's .swift-format: any finding fails the run.
+swift format lint --strict --recursive Sources Tests Fuzz Package.swift
 mkdir -p .build
 swift test -c release --disable-swift-testing "$@" 2>&1 | tee .build/test.log
 # The build has no warnings of its own, and keeps it so (the packages' are theirs).

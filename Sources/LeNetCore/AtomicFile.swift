@@ -23,7 +23,8 @@ public enum AtomicFile {
             throw WriteError(path: path, reason: "cannot create folder \(directory.path)")
         }
         // A short temporary name, so that a target name near the 255-byte limit still fits.
-        let temporary = directory.appendingPathComponent(".lenet5-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max)).tmp")
+        let temporary = directory.appendingPathComponent(
+            ".lenet5-\(ProcessInfo.processInfo.processIdentifier)-\(UInt32.random(in: 0...UInt32.max)).tmp")
         guard FileManager.default.createFile(atPath: temporary.path, contents: data) else {
             throw WriteError(path: path, reason: "folder not writable or disk full")
         }

@@ -5,7 +5,9 @@ public struct Tensor: Equatable, Sendable {
     public var scalars: [Float]
 
     public init(shape: [Int], scalars: [Float]) {
-        precondition(shape.reduce(1, *) == scalars.count, "shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
+        precondition(
+            shape.reduce(1, *) == scalars.count,
+            "shape \(shape) needs \(shape.reduce(1, *)) scalars, got \(scalars.count)")
         self.shape = shape
         self.scalars = scalars
     }
@@ -18,7 +20,9 @@ public struct Tensor: Equatable, Sendable {
     /// before anything reads it: zeroing it first would be wasted work.
     public init(unfilled shape: [Int]) {
         let count = shape.reduce(1, *)
-        self.init(shape: shape, scalars: [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count })
+        self.init(
+            shape: shape, scalars: [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        )
     }
 
     public init(repeating value: Float, shape: [Int]) {
@@ -58,12 +62,16 @@ extension Tensor {
     /// Samples `range` of a batch.
     public func samples(_ range: Range<Int>) -> Tensor {
         let size = count / shape[0]
-        return Tensor(shape: [range.count] + shape.dropFirst(), scalars: Array(scalars[range.lowerBound * size..<range.upperBound * size]))
+        return Tensor(
+            shape: [range.count] + shape.dropFirst(),
+            scalars: Array(scalars[range.lowerBound * size..<range.upperBound * size]))
     }
 
     /// Batches joined along the batch axis.
     public static func concatenating(_ parts: [Tensor]) -> Tensor {
-        Tensor(shape: [parts.reduce(0) { $0 + $1.shape[0] }] + parts[0].shape.dropFirst(), scalars: parts.flatMap(\.scalars))
+        Tensor(
+            shape: [parts.reduce(0) { $0 + $1.shape[0] }] + parts[0].shape.dropFirst(),
+            scalars: parts.flatMap(\.scalars))
     }
 
     /// Splits 0..<n into at most `parts` contiguous ranges of near-equal size.

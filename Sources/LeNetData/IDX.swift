@@ -24,11 +24,14 @@ public enum IDXError: Error, Equatable, CustomStringConvertible {
         case .wrongMagic(let f, let found, let expected):
             return "\(f): magic number 0x\(String(found, radix: 16)) is not 0x\(String(format: "%08x", expected))"
         case .wrongLength(let f, let expected, let found):
-            return "\(f): the header's dimensions need \(expected) bytes but the file has \(found) (truncated or wrong header)"
+            return
+                "\(f): the header's dimensions need \(expected) bytes but the file has \(found) (truncated or wrong header)"
         case .labelOutOfRange(let f, let i, let label): return "\(f): label \(label) at index \(i) is outside 0...9"
         case .countMismatch(let i, let ic, let l, let lc):
             return "\(i) holds \(ic) images but \(l) holds \(lc) labels"
-        case .inflatesTooLarge(let f, let n): return "\(f): decompresses to more than the \(n) bytes its header promises (a damaged file, or a decompression bomb)"
+        case .inflatesTooLarge(let f, let n):
+            return
+                "\(f): decompresses to more than the \(n) bytes its header promises (a damaged file, or a decompression bomb)"
         case .noImages(let f): return "\(f): holds no images (a data set needs at least one digit)"
         case .emptyImages(let f, let r, let c): return "\(f): images of \(r)×\(c) pixels hold nothing to see"
         case .imageTooLarge(let f, let r, let c, let limit):

@@ -35,11 +35,15 @@ public enum ONNXExport {
 
         var g = Onnx_GraphProto()
         g.name = "LeNet-5 (\(net.variant.rawValue) variant)"
-        g.docString = "LeCun, Bottou, Bengio, Haffner 1998. Input: grey levels 0…255, (N, 1, 28, 28); the graph pads to 32×32 and scales (\(net.scaling.rawValue)). "
-            + (net.variant == .paper ? "Output: the 10 RBF penalties; the smallest wins." : "Output: the 10 logits; the largest wins.")
+        g.docString =
+            "LeCun, Bottou, Bengio, Haffner 1998. Input: grey levels 0…255, (N, 1, 28, 28); the graph pads to 32×32 and scales (\(net.scaling.rawValue)). "
+            + (net.variant == .paper
+                ? "Output: the 10 RBF penalties; the smallest wins." : "Output: the 10 logits; the largest wins.")
         g.node = graph.nodes
         g.initializer = graph.initializers
-        g.input = [valueInfo(inputName, dims: [.param("N"), .value(1), .value(Int64(imageSide)), .value(Int64(imageSide))])]
+        g.input = [
+            valueInfo(inputName, dims: [.param("N"), .value(1), .value(Int64(imageSide)), .value(Int64(imageSide))])
+        ]
         g.output = [valueInfo(outputName(net), dims: [.param("N"), .value(10)])]
 
         var m = Onnx_ModelProto()
@@ -53,7 +57,9 @@ public enum ONNXExport {
         standard.domain = ""
         standard.version = opset
         m.opsetImport = [standard]
-        let props = metadata.merging(["variant": net.variant.rawValue, "scaling": net.scaling.rawValue]) { _, fixed in fixed }
+        let props = metadata.merging(["variant": net.variant.rawValue, "scaling": net.scaling.rawValue]) { _, fixed in
+            fixed
+        }
         m.metadataProps = props.keys.sorted().map { key in
             var e = Onnx_StringStringEntryProto()
             e.key = key
@@ -97,45 +103,59 @@ struct GraphBuilder {
     /// trained: value = background + (foreground − background)·grey/255.
     mutating func input() -> String {
         let pad = (Digits.inputSize - ONNXExport.imageSide) / 2
-        let pads = constant("input.pads", int64: [0, 0, Int64(pad), Int64(pad), 0, 0, Int64(pad), Int64(pad)], dims: [8])
-        let padded = node("Pad", inputs: [ONNXExport.inputName, pads], name: "input/pad", attributes: [.string("mode", "constant")])
+        let pads = constant(
+            "input.pads", int64: [0, 0, Int64(pad), Int64(pad), 0, 0, Int64(pad), Int64(pad)], dims: [8])
+        let padded = node(
+            "Pad", inputs: [ONNXExport.inputName, pads], name: "input/pad", attributes: [.string("mode", "constant")])
         return padded
     }
 
     mutating func scaling(_ s: InputScaling, input: String) -> String {
         let k = constant("input.scale", floats: [(s.foreground - s.background) / 255], dims: [])
         let b = constant("input.offset", floats: [s.background], dims: [])
-        return node("Add", inputs: [node("Mul", inputs: [input, k], name: "input/times_scale"), b], name: "input/plus_offset")
+        return node(
+            "Add", inputs: [node("Mul", inputs: [input, k], name: "input/times_scale"), b], name: "input/plus_offset")
     }
 
     mutating func add(_ p: Primitive, input x: String, layer: String, step: Int) -> String {
         switch p {
         case .convolution(let w, let b):
             let k = Int64(w.shape[2])
-            return node("Conv", inputs: [x, constant("\(layer).weight", tensor: w), constant("\(layer).bias", tensor: b)], name: "\(layer)/conv",
-                        attributes: [.ints("kernel_shape", [k, k]), .ints("strides", [1, 1])])
+            return node(
+                "Conv", inputs: [x, constant("\(layer).weight", tensor: w), constant("\(layer).bias", tensor: b)],
+                name: "\(layer)/conv",
+                attributes: [.ints("kernel_shape", [k, k]), .ints("strides", [1, 1])])
         case .scaledSum2x2(let c, let b):
             // The 2×2 sum is 4 × the 2×2 mean; the per-map coefficient and bias broadcast over (N, C, H, W).
             let maps = c.shape[0]
-            let mean = node("AveragePool", inputs: [x], name: "\(layer)/mean2x2", attributes: [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2])])
+            let mean = node(
+                "AveragePool", inputs: [x], name: "\(layer)/mean2x2",
+                attributes: [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2])])
             let four = constant("\(layer).four", floats: [4], dims: [])
             let sum = node("Mul", inputs: [mean, four], name: "\(layer)/sum2x2")
             let coefficient = constant("\(layer).coefficient", floats: c.scalars, dims: [1, Int64(maps), 1, 1])
             let bias = constant("\(layer).bias", floats: b.scalars, dims: [1, Int64(maps), 1, 1])
-            return node("Add", inputs: [node("Mul", inputs: [sum, coefficient], name: "\(layer)/times_coefficient"), bias], name: "\(layer)/plus_bias")
+            return node(
+                "Add", inputs: [node("Mul", inputs: [sum, coefficient], name: "\(layer)/times_coefficient"), bias],
+                name: "\(layer)/plus_bias")
         case .average2x2:
-            return node("AveragePool", inputs: [x], name: "\(layer)/average2x2", attributes: [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2])])
+            return node(
+                "AveragePool", inputs: [x], name: "\(layer)/average2x2",
+                attributes: [.ints("kernel_shape", [2, 2]), .ints("strides", [2, 2])])
         case .flatten:
             return node("Flatten", inputs: [x], name: "\(layer)/flatten", attributes: [.int("axis", 1)])
         case .dense(let w, let b):
-            return node("Gemm", inputs: [x, constant("\(layer).weight", tensor: w), constant("\(layer).bias", tensor: b)], name: "\(layer)/dense",
-                        attributes: [.int("transB", 1)])
+            return node(
+                "Gemm", inputs: [x, constant("\(layer).weight", tensor: w), constant("\(layer).bias", tensor: b)],
+                name: "\(layer)/dense",
+                attributes: [.int("transB", 1)])
         case .squaredDistance(let centers):
             // y_i = Σ_j (x_j − c_ij)²: (N, 1, 84) − (10, 84) → (N, 10, 84), squared, summed over j.
             let axis1 = constant("\(layer).axis1", int64: [1], dims: [1])
             let axis2 = constant("\(layer).axis2", int64: [2], dims: [1])
             let column = node("Unsqueeze", inputs: [x, axis1], name: "\(layer)/unsqueeze")
-            let d = node("Sub", inputs: [column, constant("\(layer).centers", tensor: centers)], name: "\(layer)/minus_codes")
+            let d = node(
+                "Sub", inputs: [column, constant("\(layer).centers", tensor: centers)], name: "\(layer)/minus_codes")
             let squared = node("Mul", inputs: [d, d], name: "\(layer)/squared")
             return node("ReduceSum", inputs: [squared, axis2], name: "\(layer)/sum", attributes: [.int("keepdims", 0)])
         case .activation(let f):
@@ -144,7 +164,8 @@ struct GraphBuilder {
                 // f(a) = A·tanh(S·a), A = 1.7159, S = 2/3 (eq. 6).
                 let s = constant("\(layer).S", floats: [Activation.slope], dims: [])
                 let a = constant("\(layer).A", floats: [Activation.amplitude], dims: [])
-                let t = node("Tanh", inputs: [node("Mul", inputs: [x, s], name: "\(layer)/times_S")], name: "\(layer)/tanh")
+                let t = node(
+                    "Tanh", inputs: [node("Mul", inputs: [x, s], name: "\(layer)/times_S")], name: "\(layer)/tanh")
                 return node("Mul", inputs: [t, a], name: "\(layer)/times_A")
             case .tanh:
                 return node("Tanh", inputs: [x], name: "\(layer)/tanh")

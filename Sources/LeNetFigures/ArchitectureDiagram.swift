@@ -63,8 +63,11 @@ public struct ArchitectureDiagram: Figure {
                 canvas.fillRect(p.x + m, p.y - m, p.side, p.height, fill)
                 canvas.strokeRect(p.x + m, p.y - m, p.side, p.height, edge, width: isHighlighted ? 2 : 1)
             }
-            let label = stage.shape.count == 3 ? "\(stage.shape[0])@\(stage.shape[1])×\(stage.shape[2])" : "\(stage.shape[0])"
-            canvas.text(stage.name, centre, baseline + 26, size: 16, anchor: .middle, bold: true, color: isHighlighted ? .highlight : .text)
+            let label =
+                stage.shape.count == 3 ? "\(stage.shape[0])@\(stage.shape[1])×\(stage.shape[2])" : "\(stage.shape[0])"
+            canvas.text(
+                stage.name, centre, baseline + 26, size: 16, anchor: .middle, bold: true,
+                color: isHighlighted ? .highlight : .text)
             canvas.text(label, centre, baseline + 46, size: Frame.tickSize, anchor: .middle)
             canvas.text(stage.note, centre, baseline + 64, size: 12, anchor: .middle, color: .axis)
         }

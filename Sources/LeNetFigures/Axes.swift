@@ -21,7 +21,9 @@ public enum Ticks {
     public static func logarithmic(_ low: Double, _ high: Double) -> [Double] {
         let first = Int(floor(log10(low))), last = Int(ceil(log10(high)))
         let multipliers: [Double] = last - first <= 2 ? [1, 2, 5] : [1]
-        return (first...last).flatMap { e in multipliers.map { $0 * pow(10, Double(e)) } }.filter { $0 >= low * 0.999 && $0 <= high * 1.001 }
+        return (first...last).flatMap { e in multipliers.map { $0 * pow(10, Double(e)) } }.filter {
+            $0 >= low * 0.999 && $0 <= high * 1.001
+        }
     }
 
     /// A tick label without trailing zeros: 0.5, 2, 1e-05 → "0.00001".
@@ -42,7 +44,10 @@ struct Frame {
     /// The width the title and subtitle need.
     static func width(title: String, subtitle: String?) -> Double {
         let m = Canvas.measuring
-        return 2 * margin + max(m.textWidth(title, size: titleSize, bold: true), subtitle.map { m.textWidth($0, size: subtitleSize) } ?? 0)
+        return 2 * margin
+            + max(
+                m.textWidth(title, size: titleSize, bold: true),
+                subtitle.map { m.textWidth($0, size: subtitleSize) } ?? 0)
     }
 
     /// Draws the title block and returns the y where content can start.
@@ -78,6 +83,7 @@ struct ColorBar {
             canvas.text(text, x + ColorBar.width + 7, ty + 4.5, size: Frame.tickSize)
             labelRight = max(labelRight, x + ColorBar.width + 7 + canvas.textWidth(text, size: Frame.tickSize))
         }
-        canvas.text(label, labelRight + 18, y + height / 2, size: Frame.tickSize, anchor: .middle, color: .axis, rotated: true)
+        canvas.text(
+            label, labelRight + 18, y + height / 2, size: Frame.tickSize, anchor: .middle, color: .axis, rotated: true)
     }
 }

@@ -17,7 +17,9 @@ public struct BarChart: Figure {
     public var reference: (value: Double, label: String)? = nil
     public var height: Double = 420
 
-    public var size: (width: Double, height: Double) { (max(720, Frame.width(title: title, subtitle: subtitle)), height) }
+    public var size: (width: Double, height: Double) {
+        (max(720, Frame.width(title: title, subtitle: subtitle)), height)
+    }
 
     public init(title: String, xLabel: String, yLabel: String, values: [Double], labels: [String]) {
         self.title = title
@@ -57,11 +59,15 @@ public struct BarChart: Figure {
             }
             if i == highlighted, let note = highlightNote {
                 let above = v >= 0
-                canvas.text(note, x + barWidth / 2, above ? py(v) - 8 : py(v) + 18, size: Frame.tickSize, anchor: .middle, bold: true, color: .highlight)
+                canvas.text(
+                    note, x + barWidth / 2, above ? py(v) - 8 : py(v) + 18, size: Frame.tickSize, anchor: .middle,
+                    bold: true, color: .highlight)
             }
         }
         if let reference {
-            canvas.line([(plot.x, py(reference.value)), (plot.x + plot.w, py(reference.value))], .highlight, width: 1.2, dashed: true)
+            canvas.line(
+                [(plot.x, py(reference.value)), (plot.x + plot.w, py(reference.value))], .highlight, width: 1.2,
+                dashed: true)
             // Its key sits in the plot's top left corner, where it hides no bar's end.
             let keyY = plot.y + 12
             canvas.line([(plot.x + 12, keyY), (plot.x + 40, keyY)], .highlight, width: 1.2, dashed: true)

@@ -13,7 +13,9 @@ public struct Color: Equatable, Sendable {
     public static let text = Color(hex: 0x222222), axis = Color(hex: 0x444444), grid = Color(hex: 0xdddddd)
     public static let highlight = Color(hex: 0xd95f02)
     /// A palette for series, distinguishable in colour and in grey.
-    public static let series = [Color(hex: 0x1b6ca8), Color(hex: 0xd95f02), Color(hex: 0x1b9e77), Color(hex: 0x7570b3), Color(hex: 0xe7298a)]
+    public static let series = [
+        Color(hex: 0x1b6ca8), Color(hex: 0xd95f02), Color(hex: 0x1b9e77), Color(hex: 0x7570b3), Color(hex: 0xe7298a),
+    ]
 
     func mixed(with other: Color, _ t: Double) -> Color {
         Color(r + (other.r - r) * t, g + (other.g - g) * t, b + (other.b - b) * t)
@@ -35,7 +37,9 @@ public enum FigureError: Error, CustomStringConvertible {
 public enum FigureFormat: String, CaseIterable, Sendable {
     case png, svg, pdf
     public init(path: String) throws {
-        guard let f = FigureFormat(rawValue: (path as NSString).pathExtension.lowercased()) else { throw FigureError.unknownFormat(path) }
+        guard let f = FigureFormat(rawValue: (path as NSString).pathExtension.lowercased()) else {
+            throw FigureError.unknownFormat(path)
+        }
         self = f
     }
 }
@@ -91,7 +95,8 @@ public final class Canvas {
     }
 
     func font(_ size: Double, bold: Bool) {
-        cairo_select_font_face(cr, Canvas.fontFamily, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
+        cairo_select_font_face(
+            cr, Canvas.fontFamily, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
         cairo_set_font_size(cr, size)
     }
 
@@ -110,8 +115,10 @@ public final class Canvas {
     }
 
     /// Text with its baseline at y; `rotated` turns it a quarter anticlockwise (y-axis labels).
-    public func text(_ s: String, _ x: Double, _ y: Double, size: Double, anchor: TextAnchor = .start,
-                     bold: Bool = false, color c: Color = .text, rotated: Bool = false) {
+    public func text(
+        _ s: String, _ x: Double, _ y: Double, size: Double, anchor: TextAnchor = .start,
+        bold: Bool = false, color c: Color = .text, rotated: Bool = false
+    ) {
         let w = textWidth(s, size: size, bold: bold)
         let shift = anchor == .start ? 0 : anchor == .middle ? -w / 2 : -w
         color(c)
@@ -124,8 +131,10 @@ public final class Canvas {
     }
 
     /// A grid of values drawn as sharp pixels (nearest neighbour) filling the rectangle.
-    public func pixels(_ values: [Float], rows: Int, columns: Int, x: Double, y: Double, w: Double, h: Double,
-                       colorOf: (Float) -> Color) {
+    public func pixels(
+        _ values: [Float], rows: Int, columns: Int, x: Double, y: Double, w: Double, h: Double,
+        colorOf: (Float) -> Color
+    ) {
         let image = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(columns), Int32(rows))!
         defer { cairo_surface_destroy(image) }
         cairo_surface_flush(image)
@@ -135,7 +144,9 @@ public final class Canvas {
             let row = (data + r * stride).withMemoryRebound(to: UInt32.self, capacity: columns) { $0 }
             for c in 0..<columns {
                 let col = colorOf(values[r * columns + c])
-                row[c] = UInt32((col.r * 255).rounded()) << 16 | UInt32((col.g * 255).rounded()) << 8 | UInt32((col.b * 255).rounded())
+                row[c] =
+                    UInt32((col.r * 255).rounded()) << 16 | UInt32((col.g * 255).rounded()) << 8
+                    | UInt32((col.b * 255).rounded())
             }
         }
         cairo_surface_mark_dirty(image)
@@ -167,12 +178,16 @@ extension Figure {
         let format = try FigureFormat(path: path)
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(
+            ".\(url.lastPathComponent).\(getpid()).tmp"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         let (w, h) = size
         let surface: OpaquePointer
         switch format {
-        case .png: surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32((w * scale).rounded(.up)), Int32((h * scale).rounded(.up)))
+        case .png:
+            surface = cairo_image_surface_create(
+                CAIRO_FORMAT_ARGB32, Int32((w * scale).rounded(.up)), Int32((h * scale).rounded(.up)))
         case .svg:
             surface = cairo_svg_surface_create(temporary, w, h)
             cairo_svg_surface_restrict_to_version(surface, CAIRO_SVG_VERSION_1_2)
@@ -190,11 +205,17 @@ extension Figure {
         let surfaceStatus = cairo_surface_status(surface)
         cairo_surface_destroy(surface)
         guard status == CAIRO_STATUS_SUCCESS, surfaceStatus == CAIRO_STATUS_SUCCESS,
-              FileManager.default.fileExists(atPath: temporary) else {
-            throw FigureError.cairo(path, status: String(cString: cairo_status_to_string(status != CAIRO_STATUS_SUCCESS ? status : surfaceStatus)))
+            FileManager.default.fileExists(atPath: temporary)
+        else {
+            throw FigureError.cairo(
+                path,
+                status: String(cString: cairo_status_to_string(status != CAIRO_STATUS_SUCCESS ? status : surfaceStatus))
+            )
         }
         if format == .svg { try finishSVG(temporary) }
-        guard rename(temporary, path) == 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
+        guard rename(temporary, path) == 0 else {
+            throw WriteError(path: path, reason: String(cString: strerror(errno)))
+        }
     }
 
     /// Two fixes to Cairo's SVG: a <title>, since Cairo draws text as glyph outlines and the

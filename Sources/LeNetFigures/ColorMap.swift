@@ -21,9 +21,13 @@ public struct ColorMap: Sendable {
         ColorMap(kind: .sequential, low: 0, high: high > 0 ? high : 1)
     }
 
-    static let divergingStops = [Color(hex: 0x2166ac), Color(hex: 0x67a9cf), Color(hex: 0xd1e5f0), .white,
-                                 Color(hex: 0xfddbc7), Color(hex: 0xef8a62), Color(hex: 0xb2182b)]
-    static let sequentialStops = [Color.white, Color(hex: 0xc6dbef), Color(hex: 0x6baed6), Color(hex: 0x2171b5), Color(hex: 0x08306b)]
+    static let divergingStops = [
+        Color(hex: 0x2166ac), Color(hex: 0x67a9cf), Color(hex: 0xd1e5f0), .white,
+        Color(hex: 0xfddbc7), Color(hex: 0xef8a62), Color(hex: 0xb2182b),
+    ]
+    static let sequentialStops = [
+        Color.white, Color(hex: 0xc6dbef), Color(hex: 0x6baed6), Color(hex: 0x2171b5), Color(hex: 0x08306b),
+    ]
 
     /// Position of v in 0…1, clamped.
     public func fraction(_ v: Float) -> Double {

@@ -13,7 +13,10 @@ public struct HeatMap: Figure {
     public var colorBarLabel: String? = "count"
     public var cellSize = 44.0
 
-    public init(title: String, cells: [[Double]], rowLabels: [String], columnLabels: [String], rowAxis: String, columnAxis: String) {
+    public init(
+        title: String, cells: [[Double]], rowLabels: [String], columnLabels: [String], rowAxis: String,
+        columnAxis: String
+    ) {
         self.title = title
         self.cells = cells
         self.rowLabels = rowLabels
@@ -30,7 +33,10 @@ public struct HeatMap: Figure {
 
     public var size: (width: Double, height: Double) {
         let bar = colorBarLabel == nil ? 0 : ColorBar.footprint + 16
-        return (max(HeatMap.leftRoom + gridW + bar + 2 * Frame.margin, 440, Frame.width(title: title, subtitle: subtitle)), headerHeight + HeatMap.topRoom + gridH + Frame.margin + 8)
+        return (
+            max(HeatMap.leftRoom + gridW + bar + 2 * Frame.margin, 440, Frame.width(title: title, subtitle: subtitle)),
+            headerHeight + HeatMap.topRoom + gridH + Frame.margin + 8
+        )
     }
 
     public func draw(_ canvas: Canvas) {
@@ -45,15 +51,21 @@ public struct HeatMap: Figure {
                 canvas.fillRect(x, y, cellSize, cellSize, map.color(Float(v)))
                 let note = annotations?[r][c] ?? Ticks.label(v)
                 if !note.isEmpty {
-                    canvas.text(note, x + cellSize / 2, y + cellSize / 2 + textSize * 0.36, size: textSize, anchor: .middle, color: map.textColor(on: Float(v)))
+                    canvas.text(
+                        note, x + cellSize / 2, y + cellSize / 2 + textSize * 0.36, size: textSize, anchor: .middle,
+                        color: map.textColor(on: Float(v)))
                 }
             }
         }
         for r in 0...rowLabels.count {
-            canvas.line([(left, top + Double(r) * cellSize), (left + gridW, top + Double(r) * cellSize)], Color(hex: 0xbbbbbb), width: 0.6)
+            canvas.line(
+                [(left, top + Double(r) * cellSize), (left + gridW, top + Double(r) * cellSize)], Color(hex: 0xbbbbbb),
+                width: 0.6)
         }
         for c in 0...columnLabels.count {
-            canvas.line([(left + Double(c) * cellSize, top), (left + Double(c) * cellSize, top + gridH)], Color(hex: 0xbbbbbb), width: 0.6)
+            canvas.line(
+                [(left + Double(c) * cellSize, top), (left + Double(c) * cellSize, top + gridH)], Color(hex: 0xbbbbbb),
+                width: 0.6)
         }
         for (c, label) in columnLabels.enumerated() {
             canvas.text(label, left + (Double(c) + 0.5) * cellSize, top - 8, size: Frame.tickSize, anchor: .middle)
@@ -62,7 +74,8 @@ public struct HeatMap: Figure {
             canvas.text(label, left - 8, top + (Double(r) + 0.5) * cellSize + 4.5, size: Frame.tickSize, anchor: .end)
         }
         canvas.text(columnAxis, left + gridW / 2, top - 30, size: Frame.labelSize, anchor: .middle, bold: true)
-        canvas.text(rowAxis, left - 44, top + gridH / 2, size: Frame.labelSize, anchor: .middle, bold: true, rotated: true)
+        canvas.text(
+            rowAxis, left - 44, top + gridH / 2, size: Frame.labelSize, anchor: .middle, bold: true, rotated: true)
         if let label = colorBarLabel {
             ColorBar(map: map, label: label).draw(canvas, x: left + gridW + 20, y: top, height: gridH)
         }

@@ -10,8 +10,10 @@ public struct ImageGrid: Figure {
         /// A square of pixels outlined on the tile: a unit's receptive field.
         public var box: (row: Int, column: Int, size: Int)? = nil
 
-        public init(caption: String, values: [Float]?, rows: Int, columns: Int, highlighted: Bool = false,
-                    box: (row: Int, column: Int, size: Int)? = nil) {
+        public init(
+            caption: String, values: [Float]?, rows: Int, columns: Int, highlighted: Bool = false,
+            box: (row: Int, column: Int, size: Int)? = nil
+        ) {
             self.caption = caption
             self.values = values
             self.rows = rows
@@ -40,8 +42,10 @@ public struct ImageGrid: Figure {
     public var columnHeaders: [String]? = nil
     public var rowHeaders: [String]? = nil
 
-    public init(title: String, subtitle: String? = nil, tiles: [Tile], columns: Int, scale: Scale,
-                colorBarLabel: String = "value", tileSize: Double = 96) {
+    public init(
+        title: String, subtitle: String? = nil, tiles: [Tile], columns: Int, scale: Scale,
+        colorBarLabel: String = "value", tileSize: Double = 96
+    ) {
         self.title = title
         self.subtitle = subtitle
         self.tiles = tiles
@@ -64,7 +68,9 @@ public struct ImageGrid: Figure {
     public var size: (width: Double, height: Double) {
         let gridW = Double(columns) * (tileSize + gap) - gap
         let gridH = Double(rows) * (tileHeight + captionHeight + gap) - gap
-        let w = max(2 * Frame.margin + leftHeaderWidth + gridW + colorBarRoom, 420, Frame.width(title: title, subtitle: subtitle))
+        let w = max(
+            2 * Frame.margin + leftHeaderWidth + gridW + colorBarRoom, 420,
+            Frame.width(title: title, subtitle: subtitle))
         return (w, headerHeight + topHeaderHeight + gridH + Frame.margin)
     }
 
@@ -73,17 +79,23 @@ public struct ImageGrid: Figure {
         let gridW = Double(columns) * (tileSize + gap) - gap
         let left = (canvas.width - gridW - colorBarRoom - leftHeaderWidth) / 2 + leftHeaderWidth
         for (c, header) in (columnHeaders ?? []).enumerated() {
-            canvas.text(header, left + Double(c) * (tileSize + gap) + tileSize / 2, top - 8, size: Frame.tickSize, anchor: .middle, color: .axis)
+            canvas.text(
+                header, left + Double(c) * (tileSize + gap) + tileSize / 2, top - 8, size: Frame.tickSize,
+                anchor: .middle, color: .axis)
         }
         for (k, tile) in tiles.enumerated() {
             let x = left + Double(k % columns) * (tileSize + gap)
             let y = top + Double(k / columns) * (tileHeight + captionHeight + gap)
             if k % columns == 0, let headers = rowHeaders, k / columns < headers.count {
-                canvas.text(headers[k / columns], x - 10, y + tileHeight / 2 + 5, size: Frame.tickSize, anchor: .end, color: .axis)
+                canvas.text(
+                    headers[k / columns], x - 10, y + tileHeight / 2 + 5, size: Frame.tickSize, anchor: .end,
+                    color: .axis)
             }
             if let values = tile.values {
                 let map = colorMap(for: values)
-                canvas.pixels(values, rows: tile.rows, columns: tile.columns, x: x, y: y, w: tileSize, h: tileHeight, colorOf: map.color)
+                canvas.pixels(
+                    values, rows: tile.rows, columns: tile.columns, x: x, y: y, w: tileSize, h: tileHeight,
+                    colorOf: map.color)
                 canvas.strokeRect(x, y, tileSize, tileHeight, Color(hex: 0x999999), width: 0.6)
             } else {
                 canvas.fillRect(x, y, tileSize, tileHeight, Color(hex: 0xf3f3f3))
@@ -91,7 +103,9 @@ public struct ImageGrid: Figure {
             }
             if let b = tile.box {
                 let px = tileSize / Double(tile.columns), py = tileHeight / Double(tile.rows)
-                canvas.strokeRect(x + Double(b.column) * px, y + Double(b.row) * py, Double(b.size) * px, Double(b.size) * py, .highlight, width: 2.5)
+                canvas.strokeRect(
+                    x + Double(b.column) * px, y + Double(b.row) * py, Double(b.size) * px, Double(b.size) * py,
+                    .highlight, width: 2.5)
             }
             if tile.highlighted { canvas.strokeRect(x - 2, y - 2, tileSize + 4, tileHeight + 4, .highlight, width: 3) }
             if !tile.caption.isEmpty {

@@ -34,7 +34,9 @@ public struct LineChart: Figure {
     /// At least this wide (a long legend needs more than the default).
     public var minimumWidth: Double = 720
 
-    public var size: (width: Double, height: Double) { (max(minimumWidth, Frame.width(title: title, subtitle: subtitle)), height) }
+    public var size: (width: Double, height: Double) {
+        (max(minimumWidth, Frame.width(title: title, subtitle: subtitle)), height)
+    }
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series]) {
         self.title = title
@@ -46,7 +48,9 @@ public struct LineChart: Figure {
     public func draw(_ canvas: Canvas) {
         let top = Frame.header(canvas, title: title, subtitle: subtitle)
         let legendHeight = 26.0
-        let plot = (x: 86.0, y: top + legendHeight, w: canvas.width - 86 - 28, h: canvas.height - top - legendHeight - 64)
+        let plot = (
+            x: 86.0, y: top + legendHeight, w: canvas.width - 86 - 28, h: canvas.height - top - legendHeight - 64
+        )
         let xs = series.flatMap { $0.points.map(\.x) }
         var ys = series.flatMap { $0.points.map(\.y) }.filter { $0.isFinite && (!logY || $0 > 0) }
         if let r = reference { ys.append(r.value) }
@@ -76,7 +80,8 @@ public struct LineChart: Figure {
             canvas.line([(px(t), plot.y + plot.h), (px(t), plot.y + plot.h + 5)], .axis, width: 1)
             canvas.text(Ticks.label(t), px(t), plot.y + plot.h + 20, size: Frame.tickSize, anchor: .middle)
         }
-        canvas.line([(plot.x, plot.y), (plot.x, plot.y + plot.h), (plot.x + plot.w, plot.y + plot.h)], .axis, width: 1.2)
+        canvas.line(
+            [(plot.x, plot.y), (plot.x, plot.y + plot.h), (plot.x + plot.w, plot.y + plot.h)], .axis, width: 1.2)
         canvas.text(xLabel, plot.x + plot.w / 2, canvas.height - 14, size: Frame.labelSize, anchor: .middle)
         canvas.text(yLabel, 22, plot.y + plot.h / 2, size: Frame.labelSize, anchor: .middle, rotated: true)
         if let r = reference {
@@ -85,7 +90,9 @@ public struct LineChart: Figure {
         // Curves.
         for (k, s) in series.enumerated() {
             let color = Color.series[k % Color.series.count]
-            let points = s.points.filter { $0.y.isFinite && (!logY || $0.y > 0) }.map { (px($0.x), py(min(max($0.y, yMin), yMax))) }
+            let points = s.points.filter { $0.y.isFinite && (!logY || $0.y > 0) }.map {
+                (px($0.x), py(min(max($0.y, yMin), yMax)))
+            }
             canvas.line(points, color, width: 2.2, dashed: s.dashed)
             if s.markers { for p in points { canvas.circle(p.0, p.1, 3, color) } }
         }

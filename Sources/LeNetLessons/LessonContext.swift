@@ -23,10 +23,13 @@ public final class LessonContext {
     /// The lesson running now (1–7).
     public private(set) var lesson = 1
 
-    public init(model: TrainedModel, splits: DataSplits, sample: Int = 0, formats: [FigureFormat], scale: Double) throws {
+    public init(model: TrainedModel, splits: DataSplits, sample: Int = 0, formats: [FigureFormat], scale: Double) throws
+    {
         self.model = model
         self.splits = splits
-        guard let digits = splits.test ?? splits.validation ?? splits.train, digits.count > 0 else { throw DataSourceError.noData(splits.source) }
+        guard let digits = splits.test ?? splits.validation ?? splits.train, digits.count > 0 else {
+            throw DataSourceError.noData(splits.source)
+        }
         self.digits = digits
         self.sample = min(sample, digits.count - 1)
         self.formats = formats
@@ -52,22 +55,29 @@ public final class LessonContext {
     func measureAblation() throws -> Ablation.Report {
         switch ablationSource {
         case .shipped:
-            guard let report = try Ablation.shipped() else { throw AblationError(file: "the shipped ablation-mnist.json (rebuild with 'swift build')") }
+            guard let report = try Ablation.shipped() else {
+                throw AblationError(file: "the shipped ablation-mnist.json (rebuild with 'swift build')")
+            }
             return report
         case .retrain(let folder, let passes, let seeds):
-            guard let train = splits.train, let test = splits.test ?? splits.validation else { throw DataSourceError.noData(splits.source) }
+            guard let train = splits.train, let test = splits.test ?? splits.validation else {
+                throw DataSourceError.noData(splits.source)
+            }
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let store = Ablation.Store(folder: folder, passes: passes, data: splits.identity)
             for row in Ablation.rows(.cumulative) {
                 for seed in 0..<seeds where store.run(row, seed: seed) == nil {
-                    let run = try Ablation.Run.train(row, seed: UInt64(seed), passes: passes, train: train, test: test, data: splits.identity,
-                                                     progress: { [ablationProgress] in ablationProgress(row.key, seed, $0, $1, $2) })
+                    let run = try Ablation.Run.train(
+                        row, seed: UInt64(seed), passes: passes, train: train, test: test, data: splits.identity,
+                        progress: { [ablationProgress] in ablationProgress(row.key, seed, $0, $1, $2) })
                     if let run { try store.keep(run, row: row) }
                 }
             }
-            return store.report(.cumulative, seeds: seeds,
-                                command: "lesson ablation --passes \(passes) --seeds \(seeds) --output \((folder as NSString).deletingLastPathComponent)",
-                                description: splits.summary)
+            return store.report(
+                .cumulative, seeds: seeds,
+                command:
+                    "lesson ablation --passes \(passes) --seeds \(seeds) --output \((folder as NSString).deletingLastPathComponent)",
+                description: splits.summary)
         }
     }
 
@@ -78,13 +88,16 @@ public final class LessonContext {
     public lazy var evaluation: Evaluation = Evaluation(net: net, digits: digits)
     public lazy var report: ModelReport = ModelReport(net: net, input: input)
     /// Dead C3 maps and saturated C5 units, measured on up to 500 of the shown digits.
-    public lazy var health: UnitHealth = UnitHealth(net: net, inputs: digits.batch(Array(0..<min(500, digits.count)), scaling: net.scaling))
+    public lazy var health: UnitHealth = UnitHealth(
+        net: net, inputs: digits.batch(Array(0..<min(500, digits.count)), scaling: net.scaling))
 
     public var sampleLabel: Int { Int(digits.labels[sample]) }
 
     /// The output of the layer with this name for the sample digit.
     public func output(of layer: String) -> Tensor {
-        guard let i = net.layers.firstIndex(where: { $0.name == layer }) else { preconditionFailure("no layer \(layer)") }
+        guard let i = net.layers.firstIndex(where: { $0.name == layer }) else {
+            preconditionFailure("no layer \(layer)")
+        }
         return trace[i + 1]
     }
 
@@ -117,9 +130,13 @@ public final class LessonContext {
     }
 
     static func shortKind(_ kind: String) -> String {
-        kind.hasPrefix("convolution") ? (kind.contains("partial") ? "conv, Table I" : "convolution")
-            : kind.hasPrefix("subsampling") ? "subsampling" : kind.hasPrefix("average") ? "avg pooling"
-            : kind.hasPrefix("fully") ? "full" : "RBF"
+        kind.hasPrefix("convolution")
+            ? (kind.contains("partial") ? "conv, Table I" : "convolution")
+            : kind.hasPrefix("subsampling")
+                ? "subsampling"
+                : kind.hasPrefix("average")
+                    ? "avg pooling"
+                    : kind.hasPrefix("fully") ? "full" : "RBF"
     }
 
     /// The layer's row of the check against the paper, as a small table.

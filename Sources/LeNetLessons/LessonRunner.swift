@@ -55,16 +55,21 @@ public struct LessonRunner {
                 html.append(HTMLPage.cell(name: name, text: text, figures: figures))
             case .exercise:
                 let e = exercises.next()!
-                let how = "Check your answer: lesson check \(e.number) ANSWER   (a worked solution: lesson check \(e.number) --solution)"
+                let how =
+                    "Check your answer: lesson check \(e.number) ANSWER   (a worked solution: lesson check \(e.number) --solution)"
                 terminal.markdown("Exercise \(e.number). \(e.question)")
                 terminal.note("  " + how)
-                html.append("<section class=\"exercise\" id=\"exercise-\(e.number)\"><p><strong>Exercise \(e.number).</strong></p>\n"
-                            + parser.html(from: e.question) + "\n<p class=\"check\"><code>lesson check \(e.number) ANSWER</code></p></section>")
+                html.append(
+                    "<section class=\"exercise\" id=\"exercise-\(e.number)\"><p><strong>Exercise \(e.number).</strong></p>\n"
+                        + parser.html(from: e.question)
+                        + "\n<p class=\"check\"><code>lesson check \(e.number) ANSWER</code></p></section>")
             }
         }
         let page = "\(dir)/index.html"
-        try AtomicFile.write(HTMLPage.document(title: notebook.title, body: html.joined(separator: "\n"),
-                                               navigation: navigation(notebook)), to: page)
+        try AtomicFile.write(
+            HTMLPage.document(
+                title: notebook.title, body: html.joined(separator: "\n"),
+                navigation: navigation(notebook)), to: page)
         terminal.note("page written: \(page)")
         return page
     }
@@ -73,15 +78,25 @@ public struct LessonRunner {
         let all = library.notebooks
         let i = all.firstIndex { $0.number == notebook.number }!
         var links = ["<a href=\"../index.html\">all lessons</a>"]
-        if i > 0 { links.insert("<a href=\"../lesson-\(all[i - 1].number)/index.html\">← \(HTMLPage.escape(all[i - 1].title))</a>", at: 0) }
-        if i + 1 < all.count { links.append("<a href=\"../lesson-\(all[i + 1].number)/index.html\">\(HTMLPage.escape(all[i + 1].title)) →</a>") }
+        if i > 0 {
+            links.insert(
+                "<a href=\"../lesson-\(all[i - 1].number)/index.html\">← \(HTMLPage.escape(all[i - 1].title))</a>",
+                at: 0)
+        }
+        if i + 1 < all.count {
+            links.append(
+                "<a href=\"../lesson-\(all[i + 1].number)/index.html\">\(HTMLPage.escape(all[i + 1].title)) →</a>")
+        }
         return links.joined(separator: " · ")
     }
 
     /// Output/index.html linking every lesson.
     public func writeIndex() throws -> String {
-        let items = library.notebooks.map { "<li><a href=\"lesson-\($0.number)/index.html\">\(HTMLPage.escape($0.title))</a></li>" }
-        let body = "<h1>LeNet-5, one layer at a time</h1>\n<p>LeCun, Bottou, Bengio, Haffner, “Gradient-Based Learning Applied to Document Recognition”, Proc. IEEE 1998.</p>\n<ol>\n\(items.joined(separator: "\n"))\n</ol>"
+        let items = library.notebooks.map {
+            "<li><a href=\"lesson-\($0.number)/index.html\">\(HTMLPage.escape($0.title))</a></li>"
+        }
+        let body =
+            "<h1>LeNet-5, one layer at a time</h1>\n<p>LeCun, Bottou, Bengio, Haffner, “Gradient-Based Learning Applied to Document Recognition”, Proc. IEEE 1998.</p>\n<ol>\n\(items.joined(separator: "\n"))\n</ol>"
         let path = "\(output)/index.html"
         try AtomicFile.write(HTMLPage.document(title: "LeNet-5 lessons", body: body, navigation: ""), to: path)
         return path
@@ -91,12 +106,15 @@ public struct LessonRunner {
 /// The HTML around the lessons: one self-contained page per lesson that opens offline.
 enum HTMLPage {
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+            of: ">", with: "&gt;")
     }
 
     static func cell(name: String, text: String, figures: [String]) -> String {
-        let images = figures.map { "<figure><img src=\"\(escape($0))\" alt=\"\(escape(name))\"></figure>" }.joined(separator: "\n")
-        return "<section class=\"cell\" id=\"\(escape(name))\"><div class=\"cell-name\">\(escape(name))</div>\n<pre>\(escape(text))</pre>\n\(images)</section>"
+        let images = figures.map { "<figure><img src=\"\(escape($0))\" alt=\"\(escape(name))\"></figure>" }.joined(
+            separator: "\n")
+        return
+            "<section class=\"cell\" id=\"\(escape(name))\"><div class=\"cell-name\">\(escape(name))</div>\n<pre>\(escape(text))</pre>\n\(images)</section>"
     }
 
     static func document(title: String, body: String, navigation: String) -> String {

@@ -59,7 +59,9 @@ public struct Notebook: Sendable {
         if let name = exercise { blocks.append(.exercise(name: name, question: question.joined(separator: "\n"))) }
         flush()
         self.blocks = blocks
-        title = text.split(separator: "\n").first { $0.hasPrefix("# ") }.map { String($0.dropFirst(2)) } ?? "Lesson \(number)"
+        title =
+            text.split(separator: "\n").first { $0.hasPrefix("# ") }.map { String($0.dropFirst(2)) }
+            ?? "Lesson \(number)"
     }
 }
 
@@ -74,11 +76,14 @@ public enum NotebookError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .folderNotFound: return "cannot find the Lessons/ folder (pass --lessons DIR)"
-        case .unknownLesson(let s, let a): return "unknown lesson '\(s)': choose one of \(a.map(String.init).joined(separator: ", ")), all or list"
-        case .unknownCell(let l, let c): return "Lessons/\(String(format: "%02d", l))-….md names a cell '\(c)' that no code provides"
+        case .unknownLesson(let s, let a):
+            return "unknown lesson '\(s)': choose one of \(a.map(String.init).joined(separator: ", ")), all or list"
+        case .unknownCell(let l, let c):
+            return "Lessons/\(String(format: "%02d", l))-….md names a cell '\(c)' that no code provides"
         case .duplicateCell(let c): return "two lessons' code defines a cell named '\(c)': rename one"
         case .unknownExercise(let e, let a): return "no exercise '\(e)': the exercises are \(a.joined(separator: ", "))"
-        case .noCheck(let l, let e): return "Lessons/\(String(format: "%02d", l))-….md names an exercise '\(e)' that no check provides"
+        case .noCheck(let l, let e):
+            return "Lessons/\(String(format: "%02d", l))-….md names an exercise '\(e)' that no check provides"
         }
     }
 }
@@ -94,7 +99,9 @@ public struct NotebookLibrary: Sendable {
         .appendingPathComponent("Lessons").path
 
     public init(folder: String = NotebookLibrary.defaultFolder) throws {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { throw NotebookError.folderNotFound }
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
+            throw NotebookError.folderNotFound
+        }
         self.folder = folder
         notebooks = try names.sorted().compactMap { name in
             guard name.hasSuffix(".md"), let number = Int(name.prefix(2)) else { return nil }

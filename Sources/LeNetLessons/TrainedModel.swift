@@ -18,8 +18,10 @@ public struct TrainedModel: Sendable {
     /// Set when the weights are the shipped full-MNIST ones: how they were made.
     public var provenance: Provenance?
 
-    public init(net: LeNet5, log: [EpochRecord], config: TrainingConfig, origin: String, checkName: String = "validation",
-                provenance: Provenance? = nil) {
+    public init(
+        net: LeNet5, log: [EpochRecord], config: TrainingConfig, origin: String, checkName: String = "validation",
+        provenance: Provenance? = nil
+    ) {
         self.net = net
         self.log = log
         self.config = config
@@ -34,15 +36,19 @@ public struct TrainedModel: Sendable {
         guard ShippedWeights.paper.path != nil else { return nil }
         let (net, p) = try ShippedWeights.paper.load()
         var log = p.passes.enumerated().map { i, e in
-            EpochRecord(epoch: i + 1, learningRate: TrainingConfig.defaults(for: .paper).schedule.rate(
-                            base: PaperFacts.rateTable[0].rate, epoch: i, epochs: p.passes.count),
-                        trainLoss: e.loss ?? .nan, trainError: e.training ?? .nan, validationError: e.test, seconds: 0)
+            EpochRecord(
+                epoch: i + 1,
+                learningRate: TrainingConfig.defaults(for: .paper).schedule.rate(
+                    base: PaperFacts.rateTable[0].rate, epoch: i, epochs: p.passes.count),
+                trainLoss: e.loss ?? .nan, trainError: e.training ?? .nan, validationError: e.test, seconds: 0)
         }
         for i in log.indices { log[i].trainingSetError = p.passes[i].training }
-        let measured = p.testErrors.flatMap { e in p.testDigits.map { ErrorRate(errors: e, count: $0).described } } ?? "?"
-        return TrainedModel(net: net, log: log, config: .reproduction(),
-                            origin: "shipped with the tool: \(p.command ?? "lesson reproduce") on full MNIST (test error \(measured))",
-                            checkName: "test", provenance: p)
+        let measured =
+            p.testErrors.flatMap { e in p.testDigits.map { ErrorRate(errors: e, count: $0).described } } ?? "?"
+        return TrainedModel(
+            net: net, log: log, config: .reproduction(),
+            origin: "shipped with the tool: \(p.command ?? "lesson reproduce") on full MNIST (test error \(measured))",
+            checkName: "test", provenance: p)
     }
 
     /// The lessons' recipe: the paper variant's default training (SDLM, online; see
@@ -60,33 +66,44 @@ public struct TrainedModel: Sendable {
 
     /// The shipped full-MNIST weights unless told otherwise; `weights` loads a file;
     /// `retrain` (or a build without shipped weights) trains on `splits` and caches the result.
-    public static func obtain(output: String, splits: DataSplits, epochs: Int, retrain: Bool, weights: String?,
-                              progress: (String, Int, Int) -> Void, epochDone: (EpochRecord) -> Void) throws -> TrainedModel {
+    public static func obtain(
+        output: String, splits: DataSplits, epochs: Int, retrain: Bool, weights: String?,
+        progress: (String, Int, Int) -> Void, epochDone: (EpochRecord) -> Void
+    ) throws -> TrainedModel {
         let config = lessonConfig(epochs: epochs)
         if let weights {
-            return TrainedModel(net: try Weights.load(weights, variant: .paper), log: [], config: config, origin: weights)
+            return TrainedModel(
+                net: try Weights.load(weights, variant: .paper), log: [], config: config, origin: weights)
         }
         if !retrain, let shipped = try shipped() { return shipped }
         let paths = cachePaths(output)
-        if !retrain, FileManager.default.fileExists(atPath: paths.weights), FileManager.default.fileExists(atPath: paths.log),
-           let log = try? TrainingLogFile.read(paths.log) {
-            return TrainedModel(net: try Weights.load(paths.weights, variant: .paper), log: log, config: config,
-                                origin: "cached in \(paths.weights)", checkName: splits.validation == nil && splits.test != nil ? "test" : "validation")
+        if !retrain, FileManager.default.fileExists(atPath: paths.weights),
+            FileManager.default.fileExists(atPath: paths.log),
+            let log = try? TrainingLogFile.read(paths.log)
+        {
+            return TrainedModel(
+                net: try Weights.load(paths.weights, variant: .paper), log: log, config: config,
+                origin: "cached in \(paths.weights)",
+                checkName: splits.validation == nil && splits.test != nil ? "test" : "validation")
         }
         guard let train = splits.train else { throw DataSourceError.noTrainingDigits(splits.source) }
         var trainer = Trainer(config: config)
         for epoch in 1...config.epochs {
-            if let record = try trainer.trainEpoch(train, validation: splits.validation ?? splits.test, progress: { done, total in
-                progress("training epoch \(epoch)/\(config.epochs)", done, total)
-            }) {
+            if let record = try trainer.trainEpoch(
+                train, validation: splits.validation ?? splits.test,
+                progress: { done, total in
+                    progress("training epoch \(epoch)/\(config.epochs)", done, total)
+                })
+            {
                 epochDone(record)
             }
         }
         try Weights.save(trainer.net, to: paths.weights)
         try AtomicFile.write(TrainingReport.json(trainer.log, config: config, source: splits.source), to: paths.log)
         try AtomicFile.write(TrainingReport.csv(trainer.log), to: paths.csv)
-        return TrainedModel(net: trainer.net, log: trainer.log, config: config, origin: "trained now, cached in \(paths.weights)",
-                            checkName: splits.validation == nil && splits.test != nil ? "test" : "validation")
+        return TrainedModel(
+            net: trainer.net, log: trainer.log, config: config, origin: "trained now, cached in \(paths.weights)",
+            checkName: splits.validation == nil && splits.test != nil ? "test" : "validation")
     }
 }
 
@@ -107,8 +124,9 @@ enum TrainingLogFile {
     static func read(_ path: String) throws -> [EpochRecord] {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         return try JSONDecoder().decode(File.self, from: data).log.map {
-            EpochRecord(epoch: $0.epoch, learningRate: $0.learning_rate, trainLoss: $0.train_loss, trainError: $0.train_error,
-                        validationError: $0.validation_error, seconds: $0.seconds)
+            EpochRecord(
+                epoch: $0.epoch, learningRate: $0.learning_rate, trainLoss: $0.train_loss, trainError: $0.train_error,
+                validationError: $0.validation_error, seconds: $0.seconds)
         }
     }
 }

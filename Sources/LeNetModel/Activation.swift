@@ -41,9 +41,9 @@ public enum Activation: String, Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
-@inline(__always) func _tanh(_ x: Float) -> Float { tanhf(x) }
+    import Glibc
+    @inline(__always) func _tanh(_ x: Float) -> Float { tanhf(x) }
 #elseif canImport(Darwin)
-import Darwin
-@inline(__always) func _tanh(_ x: Float) -> Float { tanhf(x) }
+    import Darwin
+    @inline(__always) func _tanh(_ x: Float) -> Float { tanhf(x) }
 #endif

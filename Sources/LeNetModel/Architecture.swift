@@ -34,7 +34,9 @@ public struct Architecture: Sendable, Hashable {
     public var linearConvolutions = false
     public var output: Output
 
-    public init(c3: Connections, pooling: Pooling, squashing: Activation, linearConvolutions: Bool = false, output: Output) {
+    public init(
+        c3: Connections, pooling: Pooling, squashing: Activation, linearConvolutions: Bool = false, output: Output
+    ) {
         self.c3 = c3
         self.pooling = pooling
         self.squashing = squashing
@@ -47,7 +49,8 @@ public struct Architecture: Sendable, Hashable {
     /// The seed's Keras model: full C3, average pooling, tanh, dense softmax output.
     public static let keras = Architecture(c3: .full, pooling: .average, squashing: .tanh, output: .dense)
     /// The seed's DL4J model: as Keras, but C1 and C3 are linear (activation IDENTITY).
-    public static let dl4j = Architecture(c3: .full, pooling: .average, squashing: .tanh, linearConvolutions: true, output: .dense)
+    public static let dl4j = Architecture(
+        c3: .full, pooling: .average, squashing: .tanh, linearConvolutions: true, output: .dense)
 
     /// The variant whose weight names and answers the network shares: its output decides.
     public var variant: Variant { output == .rbf ? .paper : .keras }

@@ -24,10 +24,11 @@ public struct ConnectionTable: Equatable, Sendable {
     /// Maps 0–5 take three contiguous S2 maps, 6–11 four contiguous, 12–14 four
     /// non-contiguous, and 15 all six. The paper's reasons: fewer connections, and broken
     /// symmetry, so that different C3 maps are forced to extract different features.
-    public static let tableI = ConnectionTable(inputs: [
-        [0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5], [0, 4, 5], [0, 1, 5],
-        [0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 5], [0, 3, 4, 5], [0, 1, 4, 5], [0, 1, 2, 5],
-        [0, 1, 3, 4], [1, 2, 4, 5], [0, 2, 3, 5],
-        [0, 1, 2, 3, 4, 5],
-    ], inputMaps: 6)
+    public static let tableI = ConnectionTable(
+        inputs: [
+            [0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5], [0, 4, 5], [0, 1, 5],
+            [0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 5], [0, 3, 4, 5], [0, 1, 4, 5], [0, 1, 2, 5],
+            [0, 1, 3, 4], [1, 2, 4, 5], [0, 2, 3, 5],
+            [0, 1, 2, 3, 4, 5],
+        ], inputMaps: 6)
 }

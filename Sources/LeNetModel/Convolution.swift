@@ -28,7 +28,9 @@ public struct Convolution: Layer {
     }
 
     public var kind: String {
-        "convolution \(kernelSize)×\(kernelSize)" + (table.isFull ? "" : ", partial (\(table.connectedPairs) of \(table.outputMaps * table.inputMaps) map pairs)")
+        "convolution \(kernelSize)×\(kernelSize)"
+            + (table.isFull
+                ? "" : ", partial (\(table.connectedPairs) of \(table.outputMaps * table.inputMaps) map pairs)")
     }
 
     /// Inputs of one unit of output map o: its receptive field over the connected maps.
@@ -53,7 +55,12 @@ public struct Convolution: Layer {
     }
 
     public var parameters: [Parameter] {
-        get { [Parameter(name: "\(name.lowercased()).weight", value: weight), Parameter(name: "\(name.lowercased()).bias", value: bias)] }
+        get {
+            [
+                Parameter(name: "\(name.lowercased()).weight", value: weight),
+                Parameter(name: "\(name.lowercased()).bias", value: bias),
+            ]
+        }
         set { weight = newValue[0].value; bias = newValue[1].value }
     }
 
@@ -86,7 +93,9 @@ public struct Convolution: Layer {
         return y
     }
 
-    public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor) -> (input: Tensor, parameters: [Tensor]) {
+    public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor) -> (
+        input: Tensor, parameters: [Tensor]
+    ) {
         let k = kernelSize
         var dx = Tensor(zeros: x.shape)
         var dw = Tensor(zeros: weight.shape)
@@ -113,7 +122,9 @@ public struct Convolution: Layer {
         return (dx, [dw, db])
     }
 
-    public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (input: Tensor, parameters: [Tensor]) {
+    public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (
+        input: Tensor, parameters: [Tensor]
+    ) {
         let k = kernelSize
         var d2x = Tensor(zeros: x.shape)
         var d2w = Tensor(zeros: weight.shape)

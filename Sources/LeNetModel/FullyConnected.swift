@@ -54,7 +54,9 @@ public struct FullyConnected: Layer {
         return y
     }
 
-    public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor) -> (input: Tensor, parameters: [Tensor]) {
+    public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor) -> (
+        input: Tensor, parameters: [Tensor]
+    ) {
         var dx = Tensor(zeros: x.shape)
         var dw = Tensor(zeros: weight.shape)
         var db = Tensor(zeros: bias.shape)
@@ -71,7 +73,9 @@ public struct FullyConnected: Layer {
         return (dx, [dw, db])
     }
 
-    public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (input: Tensor, parameters: [Tensor]) {
+    public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (
+        input: Tensor, parameters: [Tensor]
+    ) {
         var d2x = Tensor(zeros: x.shape)
         var d2w = Tensor(zeros: weight.shape)
         var d2b = Tensor(zeros: bias.shape)

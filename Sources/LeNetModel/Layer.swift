@@ -51,7 +51,9 @@ public protocol Layer: Sendable {
     /// buffers (Fast/).
     func forwardFast(_ x: Tensor) -> Tensor
     /// As `backward`; ∂E/∂x is left zero unless `inputGradient` (the first layer's is never used).
-    func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (input: Tensor, parameters: [Tensor])
+    func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (
+        input: Tensor, parameters: [Tensor]
+    )
 
     /// True when the layer's Gauss–Newton pass is its backward pass with every weight and
     /// input squared (a weighted sum followed by f): convolutions and fully connected layers.
@@ -76,14 +78,20 @@ extension Layer {
         path == .fast ? forwardFast(x) : forward(x)
     }
 
-    public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool = true) -> (input: Tensor, parameters: [Tensor]) {
-        path == .fast ? backwardFast(input: x, output: y, gradient: dy, inputGradient: inputGradient) : backward(input: x, output: y, gradient: dy)
+    public func backward(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool = true
+    ) -> (input: Tensor, parameters: [Tensor]) {
+        path == .fast
+            ? backwardFast(input: x, output: y, gradient: dy, inputGradient: inputGradient)
+            : backward(input: x, output: y, gradient: dy)
     }
 
     /// Where the Gauss–Newton pass is the backward pass with every weight and input squared
     /// (`curvatureIsSquaredBackward`), and ∂²E/∂y² scaled by f′(y) once more (backward
     /// applies the second f′), the fast backward computes it; other layers keep the reference code.
-    public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor, path: ComputePath) -> (input: Tensor, parameters: [Tensor]) {
+    public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor, path: ComputePath) -> (
+        input: Tensor, parameters: [Tensor]
+    ) {
         guard path == .fast, curvatureIsSquaredBackward else { return curvature(input: x, output: y, curvature: d2y) }
         var squared = self
         squared.parameters = parameters.map { p in

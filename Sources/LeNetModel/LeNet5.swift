@@ -52,12 +52,16 @@ public struct LeNet5: Sendable {
         let f = architecture.squashing
         let trainablePooling = architecture.pooling == .trainable
         let poolActivation: Activation = trainablePooling ? f : .identity
-        let c3Table = architecture.c3 == .tableI && c1Maps == 6 ? ConnectionTable.tableI : .full(inputs: c1Maps, outputs: 16)
-        let output: any Layer = architecture.output == .rbf
+        let c3Table =
+            architecture.c3 == .tableI && c1Maps == 6 ? ConnectionTable.tableI : .full(inputs: c1Maps, outputs: 16)
+        let output: any Layer =
+            architecture.output == .rbf
             ? RBFOutput()
             : FullyConnected(name: "Output", key: "out", inputs: 84, outputs: 10, activation: .identity)
         layers = [
-            Convolution(name: "C1", table: .full(inputs: 1, outputs: c1Maps), kernelSize: 5, activation: architecture.convolutionActivation),
+            Convolution(
+                name: "C1", table: .full(inputs: 1, outputs: c1Maps), kernelSize: 5,
+                activation: architecture.convolutionActivation),
             Subsampling(name: "S2", maps: c1Maps, trainable: trainablePooling, activation: poolActivation),
             Convolution(name: "C3", table: c3Table, kernelSize: 5, activation: architecture.convolutionActivation),
             Subsampling(name: "S4", maps: 16, trainable: trainablePooling, activation: poolActivation),
@@ -69,11 +73,14 @@ public struct LeNet5: Sendable {
 
     /// The network initialized from a seed, as its variant prescribes unless told otherwise.
     public init(variant: Variant, seed: UInt64, c1Maps: Int = 6, initialization: Initialization? = nil) {
-        self.init(architecture: variant.architecture, scaling: variant.inputScaling, seed: seed, c1Maps: c1Maps,
-                  initialization: initialization ?? .default(for: variant))
+        self.init(
+            architecture: variant.architecture, scaling: variant.inputScaling, seed: seed, c1Maps: c1Maps,
+            initialization: initialization ?? .default(for: variant))
     }
 
-    public init(architecture: Architecture, scaling: InputScaling, seed: UInt64, c1Maps: Int = 6, initialization: Initialization) {
+    public init(
+        architecture: Architecture, scaling: InputScaling, seed: UInt64, c1Maps: Int = 6, initialization: Initialization
+    ) {
         self.init(architecture: architecture, scaling: scaling, c1Maps: c1Maps)
         var rng = SeededGenerator(seed: seed)
         initialization.apply(to: &self, using: &rng)
@@ -104,7 +111,8 @@ public struct LeNet5: Sendable {
         let parts = slices(x.shape[0])
         guard parts.count > 1 else { return sliceForward(x) }
         let one = self
-        return .concatenating(parallelMap(parts.count, threads: threads) { [one] in one.sliceForward(x.samples(parts[$0])) })
+        return .concatenating(
+            parallelMap(parts.count, threads: threads) { [one] in one.sliceForward(x.samples(parts[$0])) })
     }
 
     /// `forward` of one slice, on one core.
@@ -119,11 +127,14 @@ public struct LeNet5: Sendable {
 
     /// Back-propagates ∂E/∂output through a trace; returns ∂E/∂p for every layer's parameters,
     /// and ∂E/∂input when `inputGradient` (training has no use for it; the fast path skips it).
-    public func backward(trace: [Tensor], gradient: Tensor, inputGradient: Bool = true) -> (input: Tensor, parameters: [[Tensor]]) {
+    public func backward(trace: [Tensor], gradient: Tensor, inputGradient: Bool = true) -> (
+        input: Tensor, parameters: [[Tensor]]
+    ) {
         var dy = gradient
         var grads = [[Tensor]](repeating: [], count: layers.count)
         for l in layers.indices.reversed() {
-            let (dx, dp) = layers[l].backward(input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0 || inputGradient)
+            let (dx, dp) = layers[l].backward(
+                input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0 || inputGradient)
             grads[l] = dp
             dy = dx
         }

@@ -34,11 +34,12 @@ public struct ModelReport: Sendable {
         layers = net.layers.enumerated().map { l, layer in
             let inShape = Array(trace[l].shape.dropFirst())
             let outShape = Array(trace[l + 1].shape.dropFirst())
-            return LayerReport(name: layer.name, kind: layer.kind, shape: outShape,
-                               trainableParameters: layer.trainableParameterCount,
-                               connections: layer.connections(input: inShape),
-                               multiplyAdds: layer.multiplyAdds(input: inShape),
-                               paper: net.variant == .paper ? paperRows[layer.name] : nil)
+            return LayerReport(
+                name: layer.name, kind: layer.kind, shape: outShape,
+                trainableParameters: layer.trainableParameterCount,
+                connections: layer.connections(input: inShape),
+                multiplyAdds: layer.multiplyAdds(input: inShape),
+                paper: net.variant == .paper ? paperRows[layer.name] : nil)
         }
     }
 
@@ -51,7 +52,9 @@ public struct ModelReport: Sendable {
     public var matchesPaper: Bool {
         variant == .paper
             && layers.count == PaperFacts.layers.count
-            && layers.allSatisfy { [$0.shapeMatches, $0.parametersMatch, $0.connectionsMatch].allSatisfy { $0 != false } }
+            && layers.allSatisfy {
+                [$0.shapeMatches, $0.parametersMatch, $0.connectionsMatch].allSatisfy { $0 != false }
+            }
             && totalTrainableParameters == PaperFacts.totalTrainableParameters
             && totalConnections == PaperFacts.totalConnections
     }

@@ -45,7 +45,9 @@ public enum PaperFacts {
     public static let trainingDigits = 60_000, testDigits = 10_000
 
     /// The training recipe (III.B, Appendix C): η per pass, μ, and the curvature sample.
-    public static let rateTable: [(untilPass: Int, rate: Float)] = [(2, 0.0005), (5, 0.0002), (8, 0.0001), (12, 0.00005)]
+    public static let rateTable: [(untilPass: Int, rate: Float)] = [
+        (2, 0.0005), (5, 0.0002), (8, 0.0001), (12, 0.00005),
+    ]
     public static let finalRate: Float = 0.00001
     public static let sdlmMu: Float = 0.02
     public static let curvatureSamples = 500

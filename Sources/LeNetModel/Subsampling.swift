@@ -47,8 +47,10 @@ public struct Subsampling: Layer {
     public var parameters: [Parameter] {
         get {
             guard trainable else { return [] }
-            return [Parameter(name: "\(name.lowercased()).weight", value: coefficient),
-                    Parameter(name: "\(name.lowercased()).bias", value: bias)]
+            return [
+                Parameter(name: "\(name.lowercased()).weight", value: coefficient),
+                Parameter(name: "\(name.lowercased()).bias", value: bias),
+            ]
         }
         set {
             guard trainable else { return }
@@ -85,7 +87,9 @@ public struct Subsampling: Layer {
         return y
     }
 
-    public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor) -> (input: Tensor, parameters: [Tensor]) {
+    public func backward(input x: Tensor, output y: Tensor, gradient dy: Tensor) -> (
+        input: Tensor, parameters: [Tensor]
+    ) {
         var dx = Tensor(zeros: x.shape)
         var dβ = Tensor(zeros: [maps])
         var db = Tensor(zeros: [maps])
@@ -109,7 +113,9 @@ public struct Subsampling: Layer {
         return (dx, trainable ? [dβ, db] : [])
     }
 
-    public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (input: Tensor, parameters: [Tensor]) {
+    public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (
+        input: Tensor, parameters: [Tensor]
+    ) {
         var d2x = Tensor(zeros: x.shape)
         var d2β = Tensor(zeros: [maps])
         var d2b = Tensor(zeros: [maps])

@@ -31,19 +31,26 @@ public struct UnitHealth: Sendable {
     public var digits: Int
 
     public var deadMaps: [Int] { c3.filter(\.dead).map(\.index) }
-    public var saturatedC5: [Int] { c5SaturatedShare.indices.filter { c5SaturatedShare[$0] >= UnitHealth.saturatedShare } }
+    public var saturatedC5: [Int] {
+        c5SaturatedShare.indices.filter { c5SaturatedShare[$0] >= UnitHealth.saturatedShare }
+    }
     public var stuckC5: [Int] { c5StuckShare.indices.filter { c5StuckShare[$0] >= UnitHealth.saturatedShare } }
 
     /// The network's health on `inputs` (N, 1, 32, 32).
     public init(net: LeNet5, inputs: Tensor) {
-        guard let c3 = net.layer(named: "C3") as? Convolution, let c5Index = net.layers.firstIndex(where: { $0.name == "C5" }) else {
+        guard let c3 = net.layer(named: "C3") as? Convolution,
+            let c5Index = net.layers.firstIndex(where: { $0.name == "C5" })
+        else {
             self.c3 = []; c5SaturatedShare = []; c5StuckShare = []; digits = 0; return
         }
         let s4 = net.layer(named: "S4") as? Subsampling
         let area = c3.kernelSize * c3.kernelSize
         let norms = (0..<c3.table.outputMaps).map { o -> Float in
             c3.table.inputs[o].reduce(0) { sum, i in
-                sum + (0..<area).reduce(0) { s, k in let w = c3.weight.scalars[(o * c3.table.inputMaps + i) * area + k]; return s + w * w }
+                sum
+                    + (0..<area).reduce(0) { s, k in
+                        let w = c3.weight.scalars[(o * c3.table.inputMaps + i) * area + k]; return s + w * w
+                    }
             }.squareRoot()
         }
         let coefficients: [Float]? = s4.flatMap { $0.trainable ? $0.coefficient.scalars.map(abs) : nil }
@@ -51,7 +58,9 @@ public struct UnitHealth: Sendable {
         let normMedian = median(norms), coefficientMedian = coefficients.map(median) ?? 0
         self.c3 = norms.indices.map { o in
             let c = coefficients?[o]
-            let dead = norms[o] < UnitHealth.deadShare * normMedian || (c.map { $0 < UnitHealth.deadShare * coefficientMedian } ?? false)
+            let dead =
+                norms[o] < UnitHealth.deadShare * normMedian
+                || (c.map { $0 < UnitHealth.deadShare * coefficientMedian } ?? false)
             return Map(index: o, kernelNorm: norms[o], coefficient: c, dead: dead)
         }
         let y = net.trace(inputs)[c5Index + 1]

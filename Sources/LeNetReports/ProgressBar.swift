@@ -21,7 +21,8 @@ public final class ProgressBar {
         let width = 30
         let filled = total > 0 ? width * done / total : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        FileHandle.standardOutput.write(Data(String(format: "\r%@ %@ %d/%d  %.0f/s  %.0f s left ", label, bar, done, total, rate, left).utf8))
+        FileHandle.standardOutput.write(
+            Data(String(format: "\r%@ %@ %d/%d  %.0f/s  %.0f s left ", label, bar, done, total, rate, left).utf8))
     }
 
     public func finish() {

@@ -10,7 +10,8 @@ public struct Terminal: Sendable {
         styled = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         var size = winsize()
         let columns = ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 ? Int(size.ws_col) : 0
-        width = min(max(columns > 0 ? columns : Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 100, 40), 110)
+        width = min(
+            max(columns > 0 ? columns : Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 100, 40), 110)
     }
 
     func bold(_ s: String) -> String { styled ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
@@ -25,7 +26,10 @@ public struct Terminal: Sendable {
                 let title = first.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)
                 print("\n" + bold(first.hasPrefix("# ") ? title.uppercased() : title))
                 if lines.count > 1 { print(wrap(lines.dropFirst().joined(separator: " "))) }
-            } else if lines.allSatisfy({ $0.hasPrefix("- ") || $0.hasPrefix("  ") || $0.first?.isNumber == true || $0.hasPrefix("    ") || $0.hasPrefix("|") }) {
+            } else if lines.allSatisfy({
+                $0.hasPrefix("- ") || $0.hasPrefix("  ") || $0.first?.isNumber == true || $0.hasPrefix("    ")
+                    || $0.hasPrefix("|")
+            }) {
                 print(lines.joined(separator: "\n"))
             } else {
                 print(wrap(lines.joined(separator: " ")))

@@ -47,50 +47,72 @@ public enum Ablation {
     }
 
     /// The changes, in the order the cumulative path applies them.
-    static let changes: [(key: String, label: String, change: String, apply: @Sendable (inout Architecture, inout TrainingConfig) -> Void)] = [
-        ("full-c3", "full C3", "Table I → full C3", { a, _ in a.c3 = .full }),
-        ("average-pooling", "avg pool", "trainable subsampling → average pooling", { a, _ in a.pooling = .average }),
-        ("tanh", "tanh", "scaled tanh → tanh", { a, _ in a.squashing = .tanh }),
-        ("softmax", "softmax", "RBF output, eq. 9 → dense softmax, cross-entropy", { a, c in
-            a.output = .dense
-            c.loss = .crossEntropy
-        }),
-        ("momentum", "momentum", "SDLM → momentum SGD (lr 0.01, 0.9, batch 32)", { _, c in
-            let keras = TrainingConfig.defaults(for: .keras)
-            c.optimizer = keras.optimizer
-            c.learningRate = keras.learningRate
-            c.momentum = keras.momentum
-            c.batchSize = keras.batchSize
-            c.schedule = keras.schedule
-            c.curvatureMemory = 0
-        }),
-    ]
+    static let changes:
+        [(
+            key: String, label: String, change: String,
+            apply: @Sendable (inout Architecture, inout TrainingConfig) -> Void
+        )] = [
+            ("full-c3", "full C3", "Table I → full C3", { a, _ in a.c3 = .full }),
+            (
+                "average-pooling", "avg pool", "trainable subsampling → average pooling",
+                { a, _ in a.pooling = .average }
+            ),
+            ("tanh", "tanh", "scaled tanh → tanh", { a, _ in a.squashing = .tanh }),
+            (
+                "softmax", "softmax", "RBF output, eq. 9 → dense softmax, cross-entropy",
+                { a, c in
+                    a.output = .dense
+                    c.loss = .crossEntropy
+                }
+            ),
+            (
+                "momentum", "momentum", "SDLM → momentum SGD (lr 0.01, 0.9, batch 32)",
+                { _, c in
+                    let keras = TrainingConfig.defaults(for: .keras)
+                    c.optimizer = keras.optimizer
+                    c.learningRate = keras.learningRate
+                    c.momentum = keras.momentum
+                    c.batchSize = keras.batchSize
+                    c.schedule = keras.schedule
+                    c.curvatureMemory = 0
+                }
+            ),
+        ]
 
     /// The rows of a path, the paper first, then the seed's Keras and DL4J models.
     public static func rows(_ path: Path) -> [Row] {
-        var rows = [Row(key: "paper", change: "the paper as-is", label: "paper", architecture: .paper, config: paperConfig)]
+        var rows = [
+            Row(key: "paper", change: "the paper as-is", label: "paper", architecture: .paper, config: paperConfig)
+        ]
         var architecture = Architecture.paper, config = paperConfig
         for change in changes {
             if path == .single { architecture = .paper; config = paperConfig }
             change.apply(&architecture, &config)
             config.architecture = architecture
-            rows.append(Row(key: path == .single ? "only-\(change.key)" : change.key, change: change.change,
-                            label: path == .single ? "only \(change.label)" : "+ \(change.label)",
-                            architecture: architecture, config: config))
+            rows.append(
+                Row(
+                    key: path == .single ? "only-\(change.key)" : change.key, change: change.change,
+                    label: path == .single ? "only \(change.label)" : "+ \(change.label)",
+                    architecture: architecture, config: config))
         }
         var keras = TrainingConfig.defaults(for: .keras)
         keras.architecture = .keras
         keras.scaling = .standard
         keras.initialization = .glorot
-        rows.append(Row(key: "keras", change: "the seed's Keras model (+ MNIST-standardized inputs, Glorot initialization)", label: "Keras",
-                        architecture: .keras, config: keras))
+        rows.append(
+            Row(
+                key: "keras", change: "the seed's Keras model (+ MNIST-standardized inputs, Glorot initialization)",
+                label: "Keras",
+                architecture: .keras, config: keras))
         var dl4j = keras
         dl4j.architecture = .dl4j
         dl4j.optimizer = .nesterov
         dl4j.learningRate = 0.006
         dl4j.momentum = 0.9
-        rows.append(Row(key: "dl4j", change: "the seed's DL4J model (linear C1 and C3, Nesterov, lr 0.006)", label: "DL4J",
-                        architecture: .dl4j, config: dl4j))
+        rows.append(
+            Row(
+                key: "dl4j", change: "the seed's DL4J model (linear C1 and C3, Nesterov, lr 0.006)", label: "DL4J",
+                architecture: .dl4j, config: dl4j))
         return rows
     }
 
@@ -113,8 +135,10 @@ public enum Ablation {
             case trainingError = "training_error", trainingDigits = "training_digits"
         }
 
-        public init(row: String, seed: UInt64, passes: Int, testError: Double, testDigits: Int, trainingError: Double,
-                    trainingDigits: Int, seconds: Double, data: String) {
+        public init(
+            row: String, seed: UInt64, passes: Int, testError: Double, testDigits: Int, trainingError: Double,
+            trainingDigits: Int, seconds: Double, data: String
+        ) {
             self.row = row
             self.seed = seed
             self.passes = passes
@@ -127,20 +151,24 @@ public enum Ablation {
         }
 
         /// Trains `row` with `seed` for `passes` and measures it; `progress` gets (pass, done, total).
-        public static func train(_ row: Row, seed: UInt64, passes: Int, train: Digits, test: Digits, data: String,
-                                 shouldStop: () -> Bool = { false },
-                                 progress: (Int, Int, Int) -> Void = { _, _, _ in }) throws -> Run? {
+        public static func train(
+            _ row: Row, seed: UInt64, passes: Int, train: Digits, test: Digits, data: String,
+            shouldStop: () -> Bool = { false },
+            progress: (Int, Int, Int) -> Void = { _, _, _ in }
+        ) throws -> Run? {
             var trainer = Trainer(config: row.config(seed: seed, passes: passes))
             let start = Date()
             while trainer.epochsDone < passes {
                 let pass = trainer.epochsDone + 1
-                guard try trainer.trainEpoch(train, shouldStop: shouldStop, progress: { progress(pass, $0, $1) }) != nil else { return nil }
+                guard try trainer.trainEpoch(train, shouldStop: shouldStop, progress: { progress(pass, $0, $1) }) != nil
+                else { return nil }
             }
             let seconds = Date().timeIntervalSince(start)
             let testResult = Evaluation(net: trainer.net, digits: test, loss: row.config.loss)
             let trainResult = Evaluation(net: trainer.net, digits: train, loss: row.config.loss)
-            return Run(row: row.key, seed: seed, passes: passes, testError: testResult.errorRate, testDigits: test.count,
-                       trainingError: trainResult.errorRate, trainingDigits: train.count, seconds: seconds, data: data)
+            return Run(
+                row: row.key, seed: seed, passes: passes, testError: testResult.errorRate, testDigits: test.count,
+                trainingError: trainResult.errorRate, trainingDigits: train.count, seconds: seconds, data: data)
         }
     }
 
@@ -162,7 +190,8 @@ public enum Ablation {
         enum CodingKeys: String, CodingKey {
             case key, name, label, parameters, connections, seeds
             case testErrorMean = "test_error_mean", testErrorStd = "test_error_std"
-            case trainingErrorMean = "training_error_mean", secondsMean = "training_seconds_mean", testDigits = "test_digits"
+            case trainingErrorMean = "training_error_mean", secondsMean = "training_seconds_mean", testDigits =
+                "test_digits"
         }
 
         public init?(row: Row, runs: [Run]) {
@@ -221,18 +250,25 @@ public enum Ablation {
         /// spread, or from one run's binomial error when there is a single seed.
         public func withinNoise(_ a: Summary, _ b: Summary) -> Bool {
             func variance(_ s: Summary) -> Double {
-                s.seeds.count > 1 ? s.testErrorStd * s.testErrorStd / Double(s.seeds.count) : s.measurementError * s.measurementError
+                s.seeds.count > 1
+                    ? s.testErrorStd * s.testErrorStd / Double(s.seeds.count) : s.measurementError * s.measurementError
             }
             return abs(a.testErrorMean - b.testErrorMean) <= 2 * (variance(a) + variance(b)).squareRoot()
         }
 
         /// The table as CSV, one row per line.
         public var csv: String {
-            var lines = ["key,change,parameters,connections,test_error_mean,test_error_std,training_error_mean,training_seconds_mean,seeds"]
+            var lines = [
+                "key,change,parameters,connections,test_error_mean,test_error_std,training_error_mean,training_seconds_mean,seeds"
+            ]
             for r in rows {
-                lines.append([r.key, "\"\(r.name)\"", "\(r.parameters)", "\(r.connections)", String(format: "%.6f", r.testErrorMean),
-                              String(format: "%.6f", r.testErrorStd), String(format: "%.6f", r.trainingErrorMean),
-                              String(format: "%.1f", r.secondsMean), "\(r.seeds.count)"].joined(separator: ","))
+                lines.append(
+                    [
+                        r.key, "\"\(r.name)\"", "\(r.parameters)", "\(r.connections)",
+                        String(format: "%.6f", r.testErrorMean),
+                        String(format: "%.6f", r.testErrorStd), String(format: "%.6f", r.trainingErrorMean),
+                        String(format: "%.1f", r.secondsMean), "\(r.seeds.count)",
+                    ].joined(separator: ","))
             }
             return lines.joined(separator: "\n") + "\n"
         }
@@ -257,15 +293,17 @@ public enum Ablation {
         /// The finished run of this row and seed, if one is kept for these passes and data.
         public func run(_ row: Row, seed: Int) -> Run? {
             guard let bytes = FileManager.default.contents(atPath: file(row, seed: seed)),
-                  let run = try? JSONDecoder().decode(Run.self, from: bytes),
-                  run.row == row.key, run.seed == UInt64(seed), run.passes == passes, run.data == data else { return nil }
+                let run = try? JSONDecoder().decode(Run.self, from: bytes),
+                run.row == row.key, run.seed == UInt64(seed), run.passes == passes, run.data == data
+            else { return nil }
             return run
         }
 
         public func keep(_ run: Run, row: Row) throws {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(String(decoding: try encoder.encode(run), as: UTF8.self) + "\n", to: file(row, seed: Int(run.seed)))
+            try AtomicFile.write(
+                String(decoding: try encoder.encode(run), as: UTF8.self) + "\n", to: file(row, seed: Int(run.seed)))
         }
 
         /// The table of every row of `path` whose `seeds` runs are all kept.
@@ -281,7 +319,8 @@ public enum Ablation {
     /// The full-MNIST table that ships with the tool (`Resources/ablation-mnist.json`; the
     /// command that made it is inside), or nil when this build carries none.
     public static func shipped() throws -> Report? {
-        guard let path = Bundle.module.path(forResource: "ablation-mnist", ofType: "json", inDirectory: "Resources") else { return nil }
+        guard let path = Bundle.module.path(forResource: "ablation-mnist", ofType: "json", inDirectory: "Resources")
+        else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else { throw AblationError(file: path) }
         return try Report.decode(data, file: path)
     }

@@ -14,7 +14,10 @@ public struct Benchmark: Sendable {
         public var forwardMultiplyAdds: Int
         public var peakMemoryMB: Double
 
-        public init(variant: Variant, trainBatch1: Double, trainBatch64: Double, inferBatch1000: Double, forwardMultiplyAdds: Int, peakMemoryMB: Double) {
+        public init(
+            variant: Variant, trainBatch1: Double, trainBatch64: Double, inferBatch1000: Double,
+            forwardMultiplyAdds: Int, peakMemoryMB: Double
+        ) {
             self.variant = variant
             self.trainBatch1 = trainBatch1
             self.trainBatch64 = trainBatch64
@@ -39,8 +42,10 @@ public struct Benchmark: Sendable {
             let b1 = rates(\.trainBatch1), b64 = rates(\.trainBatch64), inference = rates(\.inferBatch1000)
             let first = results[0], memory = results.map(\.peakMemoryMB).max()!
             func result(_ pick: ([Double]) -> Double) -> Result {
-                Result(variant: first.variant, trainBatch1: pick(b1), trainBatch64: pick(b64), inferBatch1000: pick(inference),
-                       forwardMultiplyAdds: first.forwardMultiplyAdds, peakMemoryMB: memory)
+                Result(
+                    variant: first.variant, trainBatch1: pick(b1), trainBatch64: pick(b64),
+                    inferBatch1000: pick(inference),
+                    forwardMultiplyAdds: first.forwardMultiplyAdds, peakMemoryMB: memory)
             }
             median = result { ($0[($0.count - 1) / 2] + $0[$0.count / 2]) / 2 }
             lowest = result { $0.first! }
@@ -90,14 +95,17 @@ public struct Benchmark: Sendable {
         net.path = path
         net.threads = threads
         let infer = rate(batchSize: 1000) { _ = net.forward(digits.batch($0, scaling: variant.inputScaling)) }
-        return Result(variant: variant, trainBatch1: trainRate(variant, batch: 1, path: path, threads: threads),
-                      trainBatch64: trainRate(variant, batch: 64, path: path, threads: threads), inferBatch1000: infer,
-                      forwardMultiplyAdds: net.multiplyAdds, peakMemoryMB: Benchmark.peakMemoryMB())
+        return Result(
+            variant: variant, trainBatch1: trainRate(variant, batch: 1, path: path, threads: threads),
+            trainBatch64: trainRate(variant, batch: 64, path: path, threads: threads), inferBatch1000: infer,
+            forwardMultiplyAdds: net.multiplyAdds, peakMemoryMB: Benchmark.peakMemoryMB())
     }
 
     /// Where the time of one training step goes: each layer's forward and backward time per
     /// sample, in microseconds, on one thread, a slice of a batch at a time as training runs.
-    public func layerTimes(_ variant: Variant, batch: Int = LeNet5.samplesPerSlice, path: ComputePath = .fast) -> [(layer: String, forward: Double, backward: Double)] {
+    public func layerTimes(_ variant: Variant, batch: Int = LeNet5.samplesPerSlice, path: ComputePath = .fast) -> [(
+        layer: String, forward: Double, backward: Double
+    )] {
         var net = LeNet5(variant: variant, seed: 1)
         net.path = path
         var forward = [Double](repeating: 0, count: net.layers.count), backward = forward
@@ -114,7 +122,10 @@ public struct Benchmark: Sendable {
             var dy = Tensor(repeating: 0.01, shape: trace.last!.shape)
             for (l, layer) in net.layers.enumerated().reversed() {
                 let t = Date()
-                dy = layer.backward(input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0).input
+                dy =
+                    layer.backward(
+                        input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0
+                    ).input
                 backward[l] += Date().timeIntervalSince(t)
             }
             steps += 1

@@ -13,12 +13,14 @@ public enum Checkpoint {
     /// of a diverging run can still be written.
     static var logEncoder: JSONEncoder {
         let e = JSONEncoder()
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        e.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return e
     }
     static var logDecoder: JSONDecoder {
         let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        d.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return d
     }
 
@@ -26,7 +28,9 @@ public enum Checkpoint {
     /// can refuse other ones.
     public static func encode(_ trainer: Trainer, data: String? = nil) -> Data {
         let net = trainer.net
-        var entries = net.parameters.map { Safetensors.Entry(name: $0.name, shape: $0.value.shape, scalars: $0.value.scalars) }
+        var entries = net.parameters.map {
+            Safetensors.Entry(name: $0.name, shape: $0.value.shape, scalars: $0.value.scalars)
+        }
         for (p, state) in zip(net.parameters, trainer.optimizer.state.joined()) where p.trainable {
             entries.append(.init(name: optimizerPrefix + p.name, shape: state.shape, scalars: state.scalars))
         }
@@ -34,7 +38,8 @@ public enum Checkpoint {
         var meta: [String: String] = [
             "format": "lenet5-lessons checkpoint 1", "variant": c.variant.rawValue, "epochs": "\(c.epochs)",
             "batch": "\(c.batchSize)", "optimizer": c.optimizer.rawValue, "learning_rate": "\(c.learningRate)",
-            "momentum": "\(c.momentum)", "schedule": c.schedule.rawValue, "seed": "\(c.seed)", "augment": "\(c.augment)",
+            "momentum": "\(c.momentum)", "schedule": c.schedule.rawValue, "seed": "\(c.seed)",
+            "augment": "\(c.augment)",
             "loss": lossName(c.loss), "distorted_copies": "\(c.distortedCopies)",
             "evaluate_training_set": "\(c.evaluateTrainingSet)", "curvature_memory": "\(c.curvatureMemory)",
             "initialization": (c.initialization ?? .default(for: c.variant)).rawValue,
@@ -42,7 +47,8 @@ public enum Checkpoint {
         ]
         if let data { meta["data"] = data }
         if let p = trainer.inProgress {
-            meta["progress"] = [p.epoch, p.position, p.errors].map(String.init).joined(separator: ",")
+            meta["progress"] =
+                [p.epoch, p.position, p.errors].map(String.init).joined(separator: ",")
                 + ",\(p.lossSum.bitPattern),\(p.distorter),\(p.seconds)"
         }
         return Safetensors.encode(entries, metadata: meta)
@@ -61,20 +67,25 @@ public enum Checkpoint {
     public static func decode(_ data: Data, file: String) throws -> Trainer {
         let (entries, meta) = try Safetensors.decodeWithMetadata(data, file: file)
         func field(_ key: String) throws -> String {
-            guard let v = meta[key] else { throw WeightsError.badEntry(file, tensor: "__metadata__", reason: "not a checkpoint: no '\(key)'") }
+            guard let v = meta[key] else {
+                throw WeightsError.badEntry(file, tensor: "__metadata__", reason: "not a checkpoint: no '\(key)'")
+            }
             return v
         }
         guard meta["format"] == "lenet5-lessons checkpoint 1" else {
-            throw WeightsError.badEntry(file, tensor: "__metadata__", reason: "not a training checkpoint (use it with --weights, or resume from a .resume.safetensors file)")
+            throw WeightsError.badEntry(
+                file, tensor: "__metadata__",
+                reason: "not a training checkpoint (use it with --weights, or resume from a .resume.safetensors file)")
         }
         guard let variant = Variant(rawValue: try field("variant")), let epochs = Int(try field("epochs")),
-              let batch = Int(try field("batch")), let optimizer = OptimizerKind(rawValue: try field("optimizer")),
-              let rate = Float(try field("learning_rate")), let momentum = Float(try field("momentum")),
-              let schedule = Schedule(rawValue: try field("schedule")), let seed = UInt64(try field("seed")),
-              let loss = loss(named: try field("loss"))
+            let batch = Int(try field("batch")), let optimizer = OptimizerKind(rawValue: try field("optimizer")),
+            let rate = Float(try field("learning_rate")), let momentum = Float(try field("momentum")),
+            let schedule = Schedule(rawValue: try field("schedule")), let seed = UInt64(try field("seed")),
+            let loss = loss(named: try field("loss"))
         else { throw WeightsError.badEntry(file, tensor: "__metadata__", reason: "unreadable training settings") }
-        var config = TrainingConfig(variant: variant, epochs: epochs, batchSize: batch, optimizer: optimizer, learningRate: rate,
-                                    schedule: schedule, loss: loss)
+        var config = TrainingConfig(
+            variant: variant, epochs: epochs, batchSize: batch, optimizer: optimizer, learningRate: rate,
+            schedule: schedule, loss: loss)
         config.momentum = momentum
         config.seed = seed
         config.augment = try field("augment") == "true"
@@ -84,12 +95,21 @@ public enum Checkpoint {
         config.curvatureMemory = meta["curvature_memory"].flatMap { Float($0) } ?? 0
         config.initialization = meta["initialization"].flatMap(Initialization.init(rawValue:))
         guard (0...1000).contains(config.distortedCopies), (0...1).contains(config.curvatureMemory),
-              epochs > 0, batch > 0, rate.isFinite, rate > 0, momentum.isFinite, (0..<1).contains(momentum) else {
-            throw WeightsError.badEntry(file, tensor: "__metadata__", reason: "training settings out of range (epochs \(epochs), batch \(batch), learning rate \(rate), momentum \(momentum))")
+            epochs > 0, batch > 0, rate.isFinite, rate > 0, momentum.isFinite, (0..<1).contains(momentum)
+        else {
+            throw WeightsError.badEntry(
+                file, tensor: "__metadata__",
+                reason:
+                    "training settings out of range (epochs \(epochs), batch \(batch), learning rate \(rate), momentum \(momentum))"
+            )
         }
-        let net = try Weights.network(from: entries.filter { !$0.name.hasPrefix(optimizerPrefix) }, file: file, variant: variant)
+        let net = try Weights.network(
+            from: entries.filter { !$0.name.hasPrefix(optimizerPrefix) }, file: file, variant: variant)
         var trainer = Trainer(config: config, net: net)
-        let saved = Dictionary(uniqueKeysWithValues: entries.filter { $0.name.hasPrefix(optimizerPrefix) }.map { (String($0.name.dropFirst(optimizerPrefix.count)), $0) })
+        let saved = Dictionary(
+            uniqueKeysWithValues: entries.filter { $0.name.hasPrefix(optimizerPrefix) }.map {
+                (String($0.name.dropFirst(optimizerPrefix.count)), $0)
+            })
         for l in trainer.optimizer.state.indices {
             for (p, param) in net.layers[l].parameters.enumerated() where param.trainable {
                 guard let s = saved[param.name], s.scalars.count == trainer.optimizer.state[l][p].count else {
@@ -105,13 +125,17 @@ public enum Checkpoint {
         if let progress = meta["progress"] {
             let f = progress.split(separator: ",").map(String.init)
             guard f.count == 6, let e = Int(f[0]), let pos = Int(f[1]), let err = Int(f[2]), let bits = UInt64(f[3]),
-                  let d = UInt64(f[4]), let sec = Double(f[5]) else {
+                let d = UInt64(f[4]), let sec = Double(f[5])
+            else {
                 throw WeightsError.badEntry(file, tensor: "__metadata__", reason: "unreadable epoch progress")
             }
             guard e == log.count, e < epochs, pos >= 0, err >= 0, err <= pos, sec.isFinite, sec >= 0 else {
-                throw WeightsError.badEntry(file, tensor: "__metadata__", reason: "epoch progress out of range (epoch \(e + 1), position \(pos))")
+                throw WeightsError.badEntry(
+                    file, tensor: "__metadata__",
+                    reason: "epoch progress out of range (epoch \(e + 1), position \(pos))")
             }
-            trainer.inProgress = EpochProgress(epoch: e, position: pos, lossSum: Double(bitPattern: bits), errors: err, distorter: d, seconds: sec)
+            trainer.inProgress = EpochProgress(
+                epoch: e, position: pos, lossSum: Double(bitPattern: bits), errors: err, distorter: d, seconds: sec)
         }
         return trainer
     }

@@ -33,7 +33,8 @@ public struct Evaluation: Sendable {
             let out = net.forward(digits.batch(indices, scaling: net.scaling))
             predictions += net.predictions(out)
             scalars += out.scalars
-            total += Double(loss.evaluate(out, labels: indices.map { Int(digits.labels[$0]) }).loss) * Double(indices.count)
+            total +=
+                Double(loss.evaluate(out, labels: indices.map { Int(digits.labels[$0]) }).loss) * Double(indices.count)
         }
         self.predictions = predictions
         labels = digits.labels.map(Int.init)

@@ -6,7 +6,9 @@ extension LeNet5 {
     /// parameters, and the outputs (for counting errors without a second forward pass).
     /// The slices of the batch are shared among cores; each slice's mean is weighted by its
     /// share of the samples and the slices are summed in order.
-    public func gradients(_ x: Tensor, labels: [Int], loss: Loss) -> (loss: Float, parameters: [[Tensor]], output: Tensor) {
+    public func gradients(_ x: Tensor, labels: [Int], loss: Loss) -> (
+        loss: Float, parameters: [[Tensor]], output: Tensor
+    ) {
         let parts = slices(x.shape[0])
         guard parts.count > 1 else { return sliceGradients(x, labels: labels, loss: loss) }
         let one = self
@@ -33,7 +35,8 @@ extension LeNet5 {
     }
 
     /// `gradients` of one slice, on one core.
-    func sliceGradients(_ x: Tensor, labels: [Int], loss: Loss) -> (loss: Float, parameters: [[Tensor]], output: Tensor) {
+    func sliceGradients(_ x: Tensor, labels: [Int], loss: Loss) -> (loss: Float, parameters: [[Tensor]], output: Tensor)
+    {
         let trace = trace(x)
         let result = loss.evaluate(trace.last!, labels: labels)
         let (_, grads) = backward(trace: trace, gradient: result.gradient, inputGradient: false)
@@ -42,8 +45,10 @@ extension LeNet5 {
 
     /// Applies `update(value, gradient, state)` to every trainable parameter in place.
     /// `state` is one tensor per parameter, owned by the optimizer.
-    mutating func updateTrainable(_ grads: [[Tensor]], state: inout [[Tensor]],
-                                  _ update: (inout [Float], [Float], inout [Float]) -> Void) {
+    mutating func updateTrainable(
+        _ grads: [[Tensor]], state: inout [[Tensor]],
+        _ update: (inout [Float], [Float], inout [Float]) -> Void
+    ) {
         for l in layers.indices {
             layers[l].updateTrainable { p, value in update(&value.scalars, grads[l][p].scalars, &state[l][p].scalars) }
         }

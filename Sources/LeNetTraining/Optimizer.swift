@@ -56,7 +56,9 @@ public struct Optimizer: Sendable {
         case .sdlm:
             // ε_k = η/(μ + h_kk) changes only with η and h: worked out once, not every step.
             if stepSizeRate != rate || stepSizes.count != state.count {
-                stepSizes = state.map { $0.map { h in Tensor(shape: h.shape, scalars: h.scalars.map { rate / (Optimizer.sdlmMu + $0) }) } }
+                stepSizes = state.map {
+                    $0.map { h in Tensor(shape: h.shape, scalars: h.scalars.map { rate / (Optimizer.sdlmMu + $0) }) }
+                }
                 stepSizeRate = rate
             }
             net.updateTrainable(gradients, state: &stepSizes) { w, g, epsilon in
@@ -69,7 +71,9 @@ public struct Optimizer: Sendable {
     /// With `memory` m > 0 the new estimate is blended into the previous one,
     /// h ← m·h + (1 − m)·h_new, so that a unit which saturates during a pass (its f′, and
     /// with it every h below it, drops towards 0) does not jump to steps of η/μ at once.
-    public mutating func estimateCurvature(_ net: LeNet5, samples x: Tensor, labels: [Int], loss: Loss, memory: Float = 0) {
+    public mutating func estimateCurvature(
+        _ net: LeNet5, samples x: Tensor, labels: [Int], loss: Loss, memory: Float = 0
+    ) {
         guard kind == .sdlm else { return }
         var sum = net.zerosLikeParameters()
         for s in 0..<x.shape[0] {
@@ -86,7 +90,8 @@ public struct Optimizer: Sendable {
         for l in state.indices {
             for p in state[l].indices {
                 for k in state[l][p].scalars.indices {
-                    state[l][p].scalars[k] = memory * state[l][p].scalars[k] + (1 - memory) * scale * sum[l][p].scalars[k]
+                    state[l][p].scalars[k] =
+                        memory * state[l][p].scalars[k] + (1 - memory) * scale * sum[l][p].scalars[k]
                 }
             }
         }

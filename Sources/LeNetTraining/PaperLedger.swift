@@ -49,36 +49,57 @@ public struct PaperLedger: Sendable {
         var rows: [Row] = []
         let paperTest = distortions ? PaperFacts.distortedTestError : PaperFacts.testError
         if let final = testErrors.last {
-            rows.append(Row(claim: "test error after \(testErrors.count) passes" + (distortions ? ", with distortions" : ""),
-                            paper: String(format: "%.2f%%", 100 * paperTest), measured: final.described,
-                            holds: final.matches(paper: paperTest)))
-            let paperCount = distortions ? PaperFacts.distortedMisclassified : Int((paperTest * Double(PaperFacts.testDigits)).rounded())
-            rows.append(Row(claim: "misclassified test digits" + (distortions ? " (Figure 8)" : ""),
-                            paper: "\(paperCount) of \(groupedThousands(PaperFacts.testDigits))",
-                            measured: "\(final.errors) of \(groupedThousands(final.count))", holds: final.matches(paper: paperTest)))
+            rows.append(
+                Row(
+                    claim: "test error after \(testErrors.count) passes" + (distortions ? ", with distortions" : ""),
+                    paper: String(format: "%.2f%%", 100 * paperTest), measured: final.described,
+                    holds: final.matches(paper: paperTest)))
+            let paperCount =
+                distortions
+                ? PaperFacts.distortedMisclassified : Int((paperTest * Double(PaperFacts.testDigits)).rounded())
+            rows.append(
+                Row(
+                    claim: "misclassified test digits" + (distortions ? " (Figure 8)" : ""),
+                    paper: "\(paperCount) of \(groupedThousands(PaperFacts.testDigits))",
+                    measured: "\(final.errors) of \(groupedThousands(final.count))",
+                    holds: final.matches(paper: paperTest)))
         }
         if !distortions {
             let pass = min(PaperFacts.trainingErrorPass, trainingErrors.count)
             if pass > 0 {
                 let t = trainingErrors[pass - 1]
-                rows.append(Row(claim: "training error after \(pass) passes", paper: String(format: "%.2f%%", 100 * PaperFacts.trainingError),
-                                measured: t.described, holds: t.matches(paper: PaperFacts.trainingError)))
+                rows.append(
+                    Row(
+                        claim: "training error after \(pass) passes",
+                        paper: String(format: "%.2f%%", 100 * PaperFacts.trainingError),
+                        measured: t.described, holds: t.matches(paper: PaperFacts.trainingError)))
             }
         } else if let t = trainingErrors.last {
-            rows.append(Row(claim: "training error after \(trainingErrors.count) passes (60,000 undistorted digits)", paper: "not given",
-                            measured: t.described, holds: nil))
+            rows.append(
+                Row(
+                    claim: "training error after \(trainingErrors.count) passes (60,000 undistorted digits)",
+                    paper: "not given",
+                    measured: t.described, holds: nil))
         }
         if let settled = PaperLedger.settlingPass(testErrors) {
-            rows.append(Row(claim: "pass after which the test error settles", paper: "about \(PaperFacts.passesToSettle)",
-                            measured: "\(settled)", holds: settled <= PaperFacts.passesToSettle + PaperLedger.aboutPasses))
+            rows.append(
+                Row(
+                    claim: "pass after which the test error settles", paper: "about \(PaperFacts.passesToSettle)",
+                    measured: "\(settled)", holds: settled <= PaperFacts.passesToSettle + PaperLedger.aboutPasses))
         }
         let counts = zip(net.layers, net.shapes).map { ($0.0.trainableParameterCount, $0.0.connections(input: $0.1)) }
         let parameters = counts.reduce(0) { $0 + $1.0 }, connections = counts.reduce(0) { $0 + $1.1 }
-        rows.append(Row(claim: "trainable parameters", paper: groupedThousands(PaperFacts.layers.compactMap(\.trainableParameters).reduce(0, +)),
-                        measured: groupedThousands(parameters),
-                        holds: parameters == PaperFacts.layers.compactMap(\.trainableParameters).reduce(0, +)))
-        rows.append(Row(claim: "connections", paper: groupedThousands(PaperFacts.totalConnections), measured: groupedThousands(connections),
-                        holds: connections == PaperFacts.totalConnections))
+        rows.append(
+            Row(
+                claim: "trainable parameters",
+                paper: groupedThousands(PaperFacts.layers.compactMap(\.trainableParameters).reduce(0, +)),
+                measured: groupedThousands(parameters),
+                holds: parameters == PaperFacts.layers.compactMap(\.trainableParameters).reduce(0, +)))
+        rows.append(
+            Row(
+                claim: "connections", paper: groupedThousands(PaperFacts.totalConnections),
+                measured: groupedThousands(connections),
+                holds: connections == PaperFacts.totalConnections))
         self.rows = rows
     }
 

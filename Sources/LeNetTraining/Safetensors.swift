@@ -30,7 +30,9 @@ public enum WeightsError: Error, Equatable, CustomStringConvertible {
         case .unexpected(let f, let t): return "\(f): unexpected tensor \(t)"
         case .wrongShape(let f, let t, let e, let s): return "\(f): tensor \(t) has shape \(s), expected \(e)"
         case .wrongDtype(let f, let t, let d): return "\(f): tensor \(t) has dtype \(d), expected F32"
-        case .scalingMismatch(let f, let r, let g): return "\(f): these weights were trained on '\(r)' inputs, not the '\(g)' of --scaling (leave --scaling out)"
+        case .scalingMismatch(let f, let r, let g):
+            return
+                "\(f): these weights were trained on '\(r)' inputs, not the '\(g)' of --scaling (leave --scaling out)"
         }
     }
 }
@@ -55,7 +57,9 @@ public enum Safetensors {
         var header: [String: Any] = [:]
         var offset = 0
         for e in entries {
-            header[e.name] = ["dtype": "F32", "shape": e.shape, "data_offsets": [offset, offset + 4 * e.scalars.count]]
+            header[e.name] = [
+                "dtype": "F32", "shape": e.shape, "data_offsets": [offset, offset + 4 * e.scalars.count],
+            ]
             offset += 4 * e.scalars.count
         }
         if !metadata.isEmpty { header["__metadata__"] = metadata }
@@ -78,7 +82,9 @@ public enum Safetensors {
     }
 
     /// The tensors and the header's string-to-string `__metadata__`.
-    public static func decodeWithMetadata(_ data: Data, file: String) throws -> (entries: [Entry], metadata: [String: String]) {
+    public static func decodeWithMetadata(_ data: Data, file: String) throws -> (
+        entries: [Entry], metadata: [String: String]
+    ) {
         let bytes = [UInt8](data)
         guard bytes.count >= 8 else { throw WeightsError.truncated(file) }
         let headerLength = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
@@ -92,7 +98,7 @@ public enum Safetensors {
         var entries: [Entry] = []
         for (name, value) in header.sorted(by: { $0.key < $1.key }) where name != "__metadata__" {
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
+                let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
             else { throw WeightsError.badEntry(file, tensor: name, reason: "needs dtype, shape and data_offsets") }
             guard dtype == "F32" else { throw WeightsError.wrongDtype(file, tensor: name, found: dtype) }
             guard shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }) else {
@@ -104,11 +110,14 @@ public enum Safetensors {
                 throw WeightsError.offsetsOutside(file, tensor: name)
             }
             guard end - begin == 4 * count else {
-                throw WeightsError.badEntry(file, tensor: name, reason: "\(end - begin) bytes of data for \(count) F32 values")
+                throw WeightsError.badEntry(
+                    file, tensor: name, reason: "\(end - begin) bytes of data for \(count) F32 values")
             }
             let scalars = (0..<count).map { k -> Float in
                 let p = dataStart + begin + 4 * k
-                let bits = UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3]) << 24
+                let bits =
+                    UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16 | UInt32(bytes[p + 3])
+                    << 24
                 return Float(bitPattern: bits)
             }
             entries.append(Entry(name: name, shape: shape, scalars: scalars))
@@ -127,9 +136,12 @@ public enum Weights {
 
     /// The weights, with `metadata` (provenance) beside the variant in the header.
     public static func encode(_ net: LeNet5, metadata: [String: String] = [:]) -> Data {
-        Safetensors.encode(net.parameters.map { .init(name: $0.name, shape: savedShape($0), scalars: $0.value.scalars) },
-                           metadata: metadata.merging(["variant": net.variant.rawValue, "model": "LeNet-5",
-                                                       "scaling": net.scaling.rawValue]) { _, fixed in fixed })
+        Safetensors.encode(
+            net.parameters.map { .init(name: $0.name, shape: savedShape($0), scalars: $0.value.scalars) },
+            metadata: metadata.merging([
+                "variant": net.variant.rawValue, "model": "LeNet-5",
+                "scaling": net.scaling.rawValue,
+            ]) { _, fixed in fixed })
     }
 
     public static func save(_ net: LeNet5, to path: String, metadata: [String: String] = [:]) throws {
@@ -149,7 +161,8 @@ public enum Weights {
             switch self {
             case .recorded: return "recorded in the file"
             case .given: return "from --scaling; the file records none"
-            case .variantDefault: return "the variant's default; the file records none (pass --scaling if it was trained otherwise)"
+            case .variantDefault:
+                return "the variant's default; the file records none (pass --scaling if it was trained otherwise)"
             }
         }
     }
@@ -157,16 +170,20 @@ public enum Weights {
     /// The network and the header's metadata. The input scaling is the one the file records;
     /// `scaling` is for files that record none, and differing from a recorded one is an error.
     public static func loadWithMetadata(_ path: String, variant: Variant, scaling: InputScaling? = nil) throws
-        -> (net: LeNet5, metadata: [String: String], scalingSource: ScalingSource) {
+        -> (net: LeNet5, metadata: [String: String], scalingSource: ScalingSource)
+    {
         guard let data = FileManager.default.contents(atPath: path) else { throw WeightsError.unreadable(path) }
         let (entries, metadata) = try Safetensors.decodeWithMetadata(data, file: path)
         var net = try network(from: entries, file: path, variant: variant)
         let source: ScalingSource
         if let text = metadata["scaling"] {
             guard let recorded = InputScaling(rawValue: text) else {
-                throw WeightsError.badEntry(path, tensor: "__metadata__", reason: "unknown scaling '\(text)' (paper, standard or unit)")
+                throw WeightsError.badEntry(
+                    path, tensor: "__metadata__", reason: "unknown scaling '\(text)' (paper, standard or unit)")
             }
-            if let scaling, scaling != recorded { throw WeightsError.scalingMismatch(path, recorded: recorded.rawValue, given: scaling.rawValue) }
+            if let scaling, scaling != recorded {
+                throw WeightsError.scalingMismatch(path, recorded: recorded.rawValue, given: scaling.rawValue)
+            }
             net.scaling = recorded
             source = .recorded
         } else {
@@ -194,8 +211,9 @@ public enum Weights {
         let otherOnly = Set(LeNet5(variant: other).parameters.map(\.name)).subtracting(expected)
         if let stray = entries.keys.sorted().first(where: { !expected.contains($0) }) {
             throw otherOnly.contains(stray)
-                ? WeightsError.missing(file, tensor: net.parameters.map(\.name).first { entries[$0] == nil } ?? stray,
-                                       hint: " (these look like \(other.rawValue)-variant weights; pass --variant \(other.rawValue))")
+                ? WeightsError.missing(
+                    file, tensor: net.parameters.map(\.name).first { entries[$0] == nil } ?? stray,
+                    hint: " (these look like \(other.rawValue)-variant weights; pass --variant \(other.rawValue))")
                 : WeightsError.unexpected(file, tensor: stray)
         }
         for l in net.layers.indices {
@@ -208,7 +226,8 @@ public enum Weights {
                     throw WeightsError.wrongShape(file, tensor: name, expected: savedShape(params[p]), found: e.shape)
                 }
                 if let bad = e.scalars.firstIndex(where: { !$0.isFinite }) {
-                    throw WeightsError.badEntry(file, tensor: name, reason: "value \(bad) is \(e.scalars[bad]): weights must be finite numbers")
+                    throw WeightsError.badEntry(
+                        file, tensor: name, reason: "value \(bad) is \(e.scalars[bad]): weights must be finite numbers")
                 }
                 params[p].value.scalars = e.scalars
             }

@@ -18,10 +18,14 @@ public enum ShippedWeights: String, CaseIterable, Sendable {
     public static func `default`(for variant: Variant) -> ShippedWeights { variant == .keras ? .keras : .paper }
 
     /// The file inside the build's resources, or nil when this build does not carry it.
-    public var path: String? { Bundle.module.path(forResource: rawValue, ofType: "safetensors", inDirectory: "Resources") }
+    public var path: String? {
+        Bundle.module.path(forResource: rawValue, ofType: "safetensors", inDirectory: "Resources")
+    }
 
     public func load() throws -> (net: LeNet5, provenance: Provenance) {
-        guard let path else { throw WeightsError.unreadable("shipped weights \(rawValue).safetensors (rebuild with 'swift build')") }
+        guard let path else {
+            throw WeightsError.unreadable("shipped weights \(rawValue).safetensors (rebuild with 'swift build')")
+        }
         let (net, metadata, _) = try Weights.loadWithMetadata(path, variant: variant)
         return (net, Provenance(metadata))
     }
@@ -57,11 +61,17 @@ public struct Provenance: Sendable {
     public static let toolVersion = "0.3.0"
 
     /// The metadata a run writes into its weights file.
-    public static func metadata(command: String, seed: UInt64, test: Evaluation, trainingError: Double?, data: String,
-                                log: [EpochRecord]) -> [String: String] {
-        var m = ["command": command, "seed": "\(seed)", "test_errors": "\(test.errors)", "test_digits": "\(test.count)",
-                 "data": data, "tool": "lenet5-lessons \(Provenance.toolVersion)",
-                 "log": log.map { "\($0.validationError.map { "\($0)" } ?? ""),\($0.trainingSetError.map { "\($0)" } ?? ""),\($0.trainLoss)" }.joined(separator: ";")]
+    public static func metadata(
+        command: String, seed: UInt64, test: Evaluation, trainingError: Double?, data: String,
+        log: [EpochRecord]
+    ) -> [String: String] {
+        var m = [
+            "command": command, "seed": "\(seed)", "test_errors": "\(test.errors)", "test_digits": "\(test.count)",
+            "data": data, "tool": "lenet5-lessons \(Provenance.toolVersion)",
+            "log": log.map {
+                "\($0.validationError.map { "\($0)" } ?? ""),\($0.trainingSetError.map { "\($0)" } ?? ""),\($0.trainLoss)"
+            }.joined(separator: ";"),
+        ]
         if let trainingError { m["training_error"] = "\(trainingError)" }
         return m
     }

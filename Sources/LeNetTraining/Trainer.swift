@@ -43,13 +43,15 @@ public struct TrainingConfig: Sendable, Equatable {
     public static func defaults(for variant: Variant) -> TrainingConfig {
         switch variant {
         case .paper:
-            var c = TrainingConfig(variant: .paper, epochs: PaperFacts.passes, batchSize: 1, optimizer: .sdlm,
-                                   learningRate: PaperFacts.rateTable[0].rate, schedule: .paper, loss: .default(for: .paper))
+            var c = TrainingConfig(
+                variant: .paper, epochs: PaperFacts.passes, batchSize: 1, optimizer: .sdlm,
+                learningRate: PaperFacts.rateTable[0].rate, schedule: .paper, loss: .default(for: .paper))
             c.curvatureMemory = TrainingConfig.paperCurvatureMemory
             return c
         case .keras:
-            return TrainingConfig(variant: .keras, epochs: 20, batchSize: 32, optimizer: .momentum, learningRate: 0.01,
-                                  schedule: .constant, loss: .default(for: .keras))
+            return TrainingConfig(
+                variant: .keras, epochs: 20, batchSize: 32, optimizer: .momentum, learningRate: 0.01,
+                schedule: .constant, loss: .default(for: .keras))
         }
     }
 }
@@ -57,7 +59,9 @@ public struct TrainingConfig: Sendable, Equatable {
 extension TrainingConfig {
     /// The paper's experiment (III.C): the paper variant's recipe with its rate table, for
     /// `passes` passes; with distortions, 9 fixed distorted copies of every digit join it.
-    public static func reproduction(passes: Int = PaperFacts.passes, seed: UInt64 = 0, distortions: Bool = false) -> TrainingConfig {
+    public static func reproduction(passes: Int = PaperFacts.passes, seed: UInt64 = 0, distortions: Bool = false)
+        -> TrainingConfig
+    {
         var c = TrainingConfig.defaults(for: .paper)
         c.epochs = passes
         c.seed = seed
@@ -69,8 +73,11 @@ extension TrainingConfig {
     /// "SDLM (μ 0.02), η 0.0005 → 0.00001 (the paper's table), 20 passes".
     public var passesDescription: String {
         let rates = (0..<epochs).map { schedule.rate(base: learningRate, epoch: $0, epochs: epochs) }
-        let eta = rates.first == rates.last ? "η \(learningRate)" : "η \(rates.first!) → \(rates.last!) (\(schedule.rawValue) schedule)"
-        return "\(optimizer.rawValue)\(optimizer == .sdlm ? " (μ \(Optimizer.sdlmMu))" : ""), \(eta), batch \(batchSize), \(epochs) passes"
+        let eta =
+            rates.first == rates.last
+            ? "η \(learningRate)" : "η \(rates.first!) → \(rates.last!) (\(schedule.rawValue) schedule)"
+        return
+            "\(optimizer.rawValue)\(optimizer == .sdlm ? " (μ \(Optimizer.sdlmMu))" : ""), \(eta), batch \(batchSize), \(epochs) passes"
     }
 }
 
@@ -86,7 +93,9 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var trainingSetError: Double?
     public var seconds: Double
 
-    public init(epoch: Int, learningRate: Float, trainLoss: Float, trainError: Double, validationError: Double?, seconds: Double) {
+    public init(
+        epoch: Int, learningRate: Float, trainLoss: Float, trainError: Double, validationError: Double?, seconds: Double
+    ) {
         self.epoch = epoch
         self.learningRate = learningRate
         self.trainLoss = trainLoss
@@ -137,9 +146,12 @@ public struct Trainer: Sendable {
 
     public init(config: TrainingConfig, net: LeNet5? = nil) {
         self.config = config
-        let net = net ?? LeNet5(architecture: config.architecture ?? config.variant.architecture,
-                                scaling: config.scaling ?? config.variant.inputScaling, seed: config.seed,
-                                initialization: config.initialization ?? .default(for: config.variant))
+        let net =
+            net
+            ?? LeNet5(
+                architecture: config.architecture ?? config.variant.architecture,
+                scaling: config.scaling ?? config.variant.inputScaling, seed: config.seed,
+                initialization: config.initialization ?? .default(for: config.variant))
         self.net = net
         optimizer = Optimizer(kind: config.optimizer, momentum: config.momentum, for: net)
     }
@@ -163,9 +175,11 @@ public struct Trainer: Sendable {
     /// `progress`, and evaluates on `validation` when given. When `shouldStop` turns true it
     /// returns nil after the current step, with `inProgress` saying where to continue.
     @discardableResult
-    public mutating func trainEpoch(_ train: Digits, validation: Digits? = nil,
-                                    shouldStop: () -> Bool = { false },
-                                    progress: (Int, Int) -> Void = { _, _ in }) throws -> EpochRecord? {
+    public mutating func trainEpoch(
+        _ train: Digits, validation: Digits? = nil,
+        shouldStop: () -> Bool = { false },
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> EpochRecord? {
         let start = Date()
         let epoch = epochsDone
         let rate = config.schedule.rate(base: config.learningRate, epoch: epoch, epochs: config.epochs)
@@ -174,16 +188,20 @@ public struct Trainer: Sendable {
         var shuffler = generator(epoch: epoch, stream: 1)
         order.shuffle(using: &shuffler)
         let scaling = net.scaling
-        var state = inProgress ?? EpochProgress(epoch: epoch, position: 0, lossSum: 0, errors: 0,
-                                                distorter: generator(epoch: epoch, stream: 2).state, seconds: 0)
+        var state =
+            inProgress
+            ?? EpochProgress(
+                epoch: epoch, position: 0, lossSum: 0, errors: 0,
+                distorter: generator(epoch: epoch, stream: 2).state, seconds: 0)
         var distorter = SeededGenerator(state: state.distorter)
 
         // SDLM holds its curvature estimate for the pass; a resumed pass keeps the saved one.
         if config.optimizer == .sdlm && state.position == 0 {
             let sample = order.prefix(Optimizer.sdlmSamples).map { $0 % train.count }
-            optimizer.estimateCurvature(net, samples: train.batch(sample, scaling: scaling),
-                                        labels: sample.map { Int(train.labels[$0]) }, loss: config.loss,
-                                        memory: epoch == 0 ? 0 : config.curvatureMemory)
+            optimizer.estimateCurvature(
+                net, samples: train.batch(sample, scaling: scaling),
+                labels: sample.map { Int(train.labels[$0]) }, loss: config.loss,
+                memory: epoch == 0 ? 0 : config.curvatureMemory)
         }
 
         let lastGood = net
@@ -193,9 +211,11 @@ public struct Trainer: Sendable {
             let labels = indices.map { Int(train.labels[$0]) }
             let x: Tensor
             if config.augment {
-                x = train.batch(indices, scaling: scaling, distortions: indices.map { _ in Distortion.random(using: &distorter) })
+                x = train.batch(
+                    indices, scaling: scaling, distortions: indices.map { _ in Distortion.random(using: &distorter) })
             } else if chosen.contains(where: { $0 >= train.count }) {
-                x = train.batch(indices, scaling: scaling, distortions: chosen.map { fixedDistortion($0, digits: train.count) })
+                x = train.batch(
+                    indices, scaling: scaling, distortions: chosen.map { fixedDistortion($0, digits: train.count) })
             } else {
                 x = train.batch(indices, scaling: scaling)
             }
@@ -223,14 +243,16 @@ public struct Trainer: Sendable {
             throw TrainingError.diverged(epoch: epoch + 1, learningRate: rate)
         }
         inProgress = nil
-        var record = EpochRecord(epoch: epoch + 1, learningRate: rate, trainLoss: Float(state.lossSum / Double(patterns)),
-                                 trainError: Double(state.errors) / Double(patterns),
-                                 validationError: validation.map { Evaluation(net: net, digits: $0, loss: config.loss).errorRate },
-                                 seconds: 0)
-        if config.evaluateTrainingSet { record.trainingSetError = Evaluation(net: net, digits: train, loss: config.loss).errorRate }
+        var record = EpochRecord(
+            epoch: epoch + 1, learningRate: rate, trainLoss: Float(state.lossSum / Double(patterns)),
+            trainError: Double(state.errors) / Double(patterns),
+            validationError: validation.map { Evaluation(net: net, digits: $0, loss: config.loss).errorRate },
+            seconds: 0)
+        if config.evaluateTrainingSet {
+            record.trainingSetError = Evaluation(net: net, digits: train, loss: config.loss).errorRate
+        }
         record.seconds = state.seconds + Date().timeIntervalSince(start)
         log.append(record)
         return record
     }
 }
-

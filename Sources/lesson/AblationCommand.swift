@@ -15,17 +15,26 @@ extension Ablation.Path: ExpressibleByArgument {}
 struct AblationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ablation",
-        abstract: "Measure what each of the paper's ideas is worth: from its LeNet-5 to today's tutorial model, one change at a time.")
+        abstract:
+            "Measure what each of the paper's ideas is worth: from its LeNet-5 to today's tutorial model, one change at a time."
+    )
 
-    @Option(help: "A folder with MNIST; default: full MNIST from $LENET5_MNIST or Data/mnist, else the embedded 5,000 digits.")
+    @Option(
+        help:
+            "A folder with MNIST; default: full MNIST from $LENET5_MNIST or Data/mnist, else the embedded 5,000 digits."
+    )
     var data: String?
     @Option(parsing: .unconditional, help: "Passes over the training digits, for every row.")
     var passes: Int = PaperFacts.passes
     @Option(parsing: .unconditional, help: "Seeds per row (0, 1, …).")
     var seeds: Int = 3
-    @Option(help: "cumulative: each change on top of the previous ones; single: each change alone on the paper's network.")
+    @Option(
+        help: "cumulative: each change on top of the previous ones; single: each change alone on the paper's network.")
     var path: Ablation.Path = .cumulative
-    @Option(help: "Only train these rows (comma-separated keys, e.g. paper,full-c3); the table shows every row that has runs.")
+    @Option(
+        help:
+            "Only train these rows (comma-separated keys, e.g. paper,full-c3); the table shows every row that has runs."
+    )
     var rows: String?
     @Flag(help: "Train again rows whose runs are already in the output folder.")
     var rerun = false
@@ -49,7 +58,8 @@ struct AblationCommand: ParsableCommand {
         guard let rows else { return all }
         let keys = rows.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         for key in keys where !all.contains(where: { $0.key == key }) {
-            throw OptionError("no row '\(key)' in the \(path.rawValue) path: use \(all.map(\.key).joined(separator: ", "))")
+            throw OptionError(
+                "no row '\(key)' in the \(path.rawValue) path: use \(all.map(\.key).joined(separator: ", "))")
         }
         return all.filter { keys.contains($0.key) }
     }
@@ -62,11 +72,17 @@ struct AblationCommand: ParsableCommand {
         try OutputFolder.ensureWritable(runsFolder)
         let splits = try DataSource.resolve(data)
         print(splits.announcement)
-        guard let train = splits.train, let test = splits.test ?? splits.validation, train.count > 0, test.count > 0 else {
+        guard let train = splits.train, let test = splits.test ?? splits.validation, train.count > 0, test.count > 0
+        else {
             throw OptionError("the ablation needs training digits and test (or held-out) digits: \(splits.source)")
         }
-        let measuredOn = splits.test != nil ? "the \(Format.count(test.count)) test digits" : "\(Format.count(test.count)) held-out digits (no test set)"
-        print("ablation, \(path.rawValue) path: \(Format.count(train.count)) training digits, \(passes) passes, \(seeds) seeds a row; errors on \(measuredOn)")
+        let measuredOn =
+            splits.test != nil
+            ? "the \(Format.count(test.count)) test digits"
+            : "\(Format.count(test.count)) held-out digits (no test set)"
+        print(
+            "ablation, \(path.rawValue) path: \(Format.count(train.count)) training digits, \(passes) passes, \(seeds) seeds a row; errors on \(measuredOn)"
+        )
 
         let store = Ablation.Store(folder: runsFolder, passes: passes, data: splits.identity)
         let interrupt = Interrupt()
@@ -74,20 +90,29 @@ struct AblationCommand: ParsableCommand {
         for row in chosen {
             for seed in 0..<seeds {
                 if !rerun, let done = store.run(row, seed: seed) {
-                    print("\(row.key), seed \(seed): kept from an earlier run, test error \(Format.percent(done.testError))")
+                    print(
+                        "\(row.key), seed \(seed): kept from an earlier run, test error \(Format.percent(done.testError))"
+                    )
                     continue
                 }
-                let run = try Ablation.Run.train(row, seed: UInt64(seed), passes: passes, train: train, test: test, data: splits.identity,
-                                                 shouldStop: { interrupt.requested },
-                                                 progress: { progress.update(label: "\(row.key) seed \(seed) pass \($0)/\(passes)", done: $1, total: $2) })
+                let run = try Ablation.Run.train(
+                    row, seed: UInt64(seed), passes: passes, train: train, test: test, data: splits.identity,
+                    shouldStop: { interrupt.requested },
+                    progress: {
+                        progress.update(label: "\(row.key) seed \(seed) pass \($0)/\(passes)", done: $1, total: $2)
+                    })
                 progress.finish()
                 guard let run else {
-                    print("interrupted during \(row.key), seed \(seed); finished runs are kept in \(runsFolder): run the same command to go on")
+                    print(
+                        "interrupted during \(row.key), seed \(seed); finished runs are kept in \(runsFolder): run the same command to go on"
+                    )
                     throw ExitCode(130)
                 }
                 try store.keep(run, row: row)
-                print("\(row.key), seed \(seed): test error \(ErrorRate(rate: run.testError, count: run.testDigits).described), "
-                      + "training error \(Format.percent(run.trainingError)), \(String(format: "%.0f", run.seconds)) s")
+                print(
+                    "\(row.key), seed \(seed): test error \(ErrorRate(rate: run.testError, count: run.testDigits).described), "
+                        + "training error \(Format.percent(run.trainingError)), \(String(format: "%.0f", run.seconds)) s"
+                )
             }
         }
 
@@ -107,11 +132,14 @@ struct AblationCommand: ParsableCommand {
         if !summaries.isEmpty {
             for f in formats { try AblationFigures.testErrors(report).write(to: "\(output)/ablation.\(f.rawValue)") }
         }
-        print("written: \(output)/ablation.json, ablation.csv" + (summaries.isEmpty ? "" : ", ablation.{\(formats.map(\.rawValue).joined(separator: ","))}"))
+        print(
+            "written: \(output)/ablation.json, ablation.csv"
+                + (summaries.isEmpty ? "" : ", ablation.{\(formats.map(\.rawValue).joined(separator: ","))}"))
     }
 
     /// What made this table: the command a reader can run again.
     var commandLine: String {
-        "lesson ablation --path \(path.rawValue) --passes \(passes) --seeds \(seeds)" + (data.map { " --data \($0)" } ?? "")
+        "lesson ablation --path \(path.rawValue) --passes \(passes) --seeds \(seeds)"
+            + (data.map { " --data \($0)" } ?? "")
     }
 }

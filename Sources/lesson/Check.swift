@@ -6,7 +6,9 @@ import LeNetLessons
 /// `lesson check 3.1 2416`: an exercise's answer, checked against the model and the data.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check your answer to an exercise (3.1, …): right (exit 0), or a hint (exit 1); --solution shows a worked one.")
+        abstract:
+            "Check your answer to an exercise (3.1, …): right (exit 0), or a hint (exit 1); --solution shows a worked one."
+    )
 
     @Argument(help: "The exercise, as the lesson numbers it: 3.1.")
     var exercise: String
@@ -14,7 +16,10 @@ struct Check: ParsableCommand {
     var answer: String?
     @Flag(help: "Show a worked solution instead of checking an answer.")
     var solution = false
-    @Option(help: "A folder with MNIST files; default: full MNIST from $LENET5_MNIST or Data/mnist, else the embedded 5,000 digits.")
+    @Option(
+        help:
+            "A folder with MNIST files; default: full MNIST from $LENET5_MNIST or Data/mnist, else the embedded 5,000 digits."
+    )
     var data: String?
     @Option(help: "Check against these weights (paper variant) instead of the shipped ones.")
     var weights: String?
@@ -22,7 +27,9 @@ struct Check: ParsableCommand {
     var lessons: String = NotebookLibrary.defaultFolder
 
     func validate() throws {
-        guard solution || answer != nil else { throw OptionError("give an answer (lesson check \(exercise) ANSWER) or --solution") }
+        guard solution || answer != nil else {
+            throw OptionError("give an answer (lesson check \(exercise) ANSWER) or --solution")
+        }
         guard !(solution && answer != nil) else { throw OptionError("give an answer or --solution, not both") }
     }
 
@@ -36,8 +43,9 @@ struct Check: ParsableCommand {
             throw NotebookError.noCheck(lesson: Int(exercise.prefix { $0 != "." }) ?? 0, exercise: found.name)
         }
         let splits = try DataSource.resolve(data)
-        let model = try TrainedModel.obtain(output: FileManager.default.temporaryDirectory.path, splits: splits, epochs: 1,
-                                            retrain: false, weights: weights, progress: { _, _, _ in }, epochDone: { _ in })
+        let model = try TrainedModel.obtain(
+            output: FileManager.default.temporaryDirectory.path, splits: splits, epochs: 1,
+            retrain: false, weights: weights, progress: { _, _, _ in }, epochDone: { _ in })
         let context = try LessonContext(model: model, splits: splits, formats: [.png], scale: 1)
         print("Exercise \(found.number). \(found.question)")
         if solution {

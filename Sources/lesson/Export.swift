@@ -35,24 +35,30 @@ struct Export: ParsableCommand {
             origin = "\(weights); scaling \(net.scaling.rawValue) (\(loaded.scalingSource.description))"
         } else {
             let shipped = ShippedWeights.default(for: variant)
-            guard let path = shipped.path else { throw WeightsError.unreadable("shipped weights \(shipped.rawValue).safetensors") }
+            guard let path = shipped.path else {
+                throw WeightsError.unreadable("shipped weights \(shipped.rawValue).safetensors")
+            }
             let loaded = try Weights.loadWithMetadata(path, variant: variant, scaling: scaling)
             (net, metadata) = (loaded.net, loaded.metadata)
             origin = "shipped \(shipped.rawValue); scaling \(net.scaling.rawValue)"
         }
         var props = ["tool": "lenet5-lessons \(Provenance.toolVersion)", "exported_by": exportCommand]
         if let command = metadata["command"] { props["training_command"] = command }
-        if let errors = metadata["test_errors"].flatMap(Int.init), let count = metadata["test_digits"].flatMap(Int.init), count > 0 {
+        if let errors = metadata["test_errors"].flatMap(Int.init),
+            let count = metadata["test_digits"].flatMap(Int.init), count > 0
+        {
             props["test_error"] = ErrorRate(errors: errors, count: count).described
         }
         if let data = metadata["data"] { props["training_data"] = data }
         try AtomicFile.write(try ONNXExport.model(net, metadata: props), to: onnx)
         print("weights: \(origin)")
-        print("ONNX written: \(onnx)  (opset \(ONNXExport.opset); input \(ONNXExport.inputName) float32 [N, 1, 28, 28] grey levels 0…255; "
-              + "output \(ONNXExport.outputName(net)) [N, 10])")
+        print(
+            "ONNX written: \(onnx)  (opset \(ONNXExport.opset); input \(ONNXExport.inputName) float32 [N, 1, 28, 28] grey levels 0…255; "
+                + "output \(ONNXExport.outputName(net)) [N, 10])")
     }
 
     var exportCommand: String {
-        "lesson export --onnx \(onnx) --variant \(variant.rawValue)" + (weights.map { " --weights \($0)" } ?? "") + (scaling.map { " --scaling \($0.rawValue)" } ?? "")
+        "lesson export --onnx \(onnx) --variant \(variant.rawValue)" + (weights.map { " --weights \($0)" } ?? "")
+            + (scaling.map { " --scaling \($0.rawValue)" } ?? "")
     }
 }

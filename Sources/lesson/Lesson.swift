@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 #if os(Linux)
-import CMalloc
+    import CMalloc
 #endif
 
 @main
@@ -9,21 +9,24 @@ struct Lesson: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lesson",
         abstract: "LeNet-5 (LeCun et al. 1998), one layer at a time.",
-        subcommands: [Run.self, Verify.self, Summary.self, Train.self, Reproduce.self, AblationCommand.self, Eval.self, Export.self, Check.self, Bench.self, DataCommand.self],
+        subcommands: [
+            Run.self, Verify.self, Summary.self, Train.self, Reproduce.self, AblationCommand.self, Eval.self,
+            Export.self, Check.self, Bench.self, DataCommand.self,
+        ],
         defaultSubcommand: Run.self
     )
 
     static func main() {
         #if os(Linux)
-        // Each training step allocates and frees feature maps of a few hundred kilobytes on
-        // every core. Left to itself glibc hands such blocks back to the kernel and faults
-        // fresh zeroed pages in on the next step: a quarter of a 2-core training run was
-        // spent in the kernel (`lesson train --batch 64`: 0.45 s system time of 1.06 s).
-        mallopt(M_MMAP_THRESHOLD, 32 << 20)
-        mallopt(M_TRIM_THRESHOLD, 256 << 20)
-        // One line at a time even into a file or a pipe, so that `tail -f log` follows a run
-        // (C's stdio would hold a piped stdout's lines until the buffer fills or the exit).
-        lenet_line_buffered_stdout()
+            // Each training step allocates and frees feature maps of a few hundred kilobytes on
+            // every core. Left to itself glibc hands such blocks back to the kernel and faults
+            // fresh zeroed pages in on the next step: a quarter of a 2-core training run was
+            // spent in the kernel (`lesson train --batch 64`: 0.45 s system time of 1.06 s).
+            mallopt(M_MMAP_THRESHOLD, 32 << 20)
+            mallopt(M_TRIM_THRESHOLD, 256 << 20)
+            // One line at a time even into a file or a pipe, so that `tail -f log` follows a run
+            // (C's stdio would hold a piped stdout's lines until the buffer fills or the exit).
+            lenet_line_buffered_stdout()
         #endif
         main(nil)
     }

@@ -10,7 +10,10 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Which LeNet-5: paper (1998) or keras (the usual tutorial's).")
     var variant: Variant = .paper
 
-    @Option(help: "A folder with MNIST files (train-/t10k-images-idx3-ubyte[.gz] and labels); default: full MNIST from $LENET5_MNIST or Data/mnist, else the embedded 5,000 digits.")
+    @Option(
+        help:
+            "A folder with MNIST files (train-/t10k-images-idx3-ubyte[.gz] and labels); default: full MNIST from $LENET5_MNIST or Data/mnist, else the embedded 5,000 digits."
+    )
     var data: String?
 
     @Flag(help: "Compute with the reference layers (the oracle) instead of the fast path.")

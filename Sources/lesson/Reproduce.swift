@@ -12,7 +12,9 @@ import LeNetTraining
 /// its claims beside what this run measured.
 struct Reproduce: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train LeNet-5 as the paper did (20 passes over 60,000 digits, SDLM, its rate table) and check its results.")
+        abstract:
+            "Train LeNet-5 as the paper did (20 passes over 60,000 digits, SDLM, its rate table) and check its results."
+    )
 
     @Option(help: "A folder with full MNIST; default: $LENET5_MNIST, else Data/mnist.")
     var data: String?
@@ -47,45 +49,65 @@ struct Reproduce: ParsableCommand {
         let splits = try DataSource.resolve(data)
         print(splits.announcement)
         guard let train = splits.train, let test = splits.test else {
-            throw OptionError("reproduce needs the 60,000 training and 10,000 test digits: 'lesson data download', or --data DIR with both")
+            throw OptionError(
+                "reproduce needs the 60,000 training and 10,000 test digits: 'lesson data download', or --data DIR with both"
+            )
         }
         let weightsPath = "\(output)/\(name).safetensors", resumeFile = "\(output)/\(name).resume.safetensors"
         var trainer = try startingTrainer(splits: splits)
         let c = trainer.config
-        print("reproducing LeNet-5 (III.C): \(Format.count(train.count * (1 + c.distortedCopies))) patterns a pass"
-              + (distortions ? " (\(Format.count(train.count)) digits + \(c.distortedCopies) distorted copies of each)" : "")
-              + ", \(c.passesDescription), seed \(c.seed)")
+        print(
+            "reproducing LeNet-5 (III.C): \(Format.count(train.count * (1 + c.distortedCopies))) patterns a pass"
+                + (distortions
+                    ? " (\(Format.count(train.count)) digits + \(c.distortedCopies) distorted copies of each)" : "")
+                + ", \(c.passesDescription), seed \(c.seed)")
         let start = Date()
-        try runEpochs(&trainer, on: train, data: splits.identity, check: test, unit: "pass", weights: weightsPath, resumeFile: resumeFile,
-                      resumeCommand: "lesson reproduce \(data.map { "--data \($0) " } ?? "")--output \(output)",
-                      save: { try save($0, to: weightsPath, source: splits.source) },
-                      report: { record in
-            let t = ErrorRate(rate: record.validationError ?? 0, count: test.count)
-            let tr = record.trainingSetError.map { ErrorRate(rate: $0, count: train.count) }
-            print(String(format: "pass %2d  η %.0e  loss %.4f  training error %@  test error %@  (%.1f s)", record.epoch,
-                         record.learningRate, record.trainLoss, tr.map { Format.percent($0.rate) } ?? "–", t.described, record.seconds))
-        })
+        try runEpochs(
+            &trainer, on: train, data: splits.identity, check: test, unit: "pass", weights: weightsPath,
+            resumeFile: resumeFile,
+            resumeCommand: "lesson reproduce \(data.map { "--data \($0) " } ?? "")--output \(output)",
+            save: { try save($0, to: weightsPath, source: splits.source) },
+            report: { record in
+                let t = ErrorRate(rate: record.validationError ?? 0, count: test.count)
+                let tr = record.trainingSetError.map { ErrorRate(rate: $0, count: train.count) }
+                print(
+                    String(
+                        format: "pass %2d  η %.0e  loss %.4f  training error %@  test error %@  (%.1f s)", record.epoch,
+                        record.learningRate, record.trainLoss, tr.map { Format.percent($0.rate) } ?? "–", t.described,
+                        record.seconds))
+            })
         let final = Evaluation(net: trainer.net, digits: test)
         let sums = MNISTFile.contentSums(in: try data ?? DataSource.fullMNISTFolder() ?? "")
-        try save(trainer, to: weightsPath, source: splits.source, metadata: Provenance.metadata(
-            command: commandLine, seed: seed, test: final, trainingError: trainer.log.last?.trainingSetError,
-            data: "\(splits.source)" + (sums.isEmpty ? "" : " (content MD5 \(sums))"), log: trainer.log))
+        try save(
+            trainer, to: weightsPath, source: splits.source,
+            metadata: Provenance.metadata(
+                command: commandLine, seed: seed, test: final, trainingError: trainer.log.last?.trainingSetError,
+                data: "\(splits.source)" + (sums.isEmpty ? "" : " (content MD5 \(sums))"), log: trainer.log))
         try? FileManager.default.removeItem(atPath: resumeFile)
 
         let testErrors = trainer.log.map { ErrorRate(rate: $0.validationError ?? 0, count: test.count) }
-        let trainingErrors = trainer.log.compactMap { r in r.trainingSetError.map { ErrorRate(rate: $0, count: train.count) } }
-        let ledger = PaperLedger(testErrors: testErrors, trainingErrors: trainingErrors, distortions: distortions, net: trainer.net)
-        var table = TextTable(headers: ["the paper (III.C)", "paper", "measured", ""], alignments: [.left, .right, .right, .left])
+        let trainingErrors = trainer.log.compactMap { r in
+            r.trainingSetError.map { ErrorRate(rate: $0, count: train.count) }
+        }
+        let ledger = PaperLedger(
+            testErrors: testErrors, trainingErrors: trainingErrors, distortions: distortions, net: trainer.net)
+        var table = TextTable(
+            headers: ["the paper (III.C)", "paper", "measured", ""], alignments: [.left, .right, .right, .left])
         for row in ledger.rows { table.add([row.claim, row.paper, row.measured, Format.mark(row.holds)]) }
         print("\npaper ledger (✓: the paper's figure is matched, or lies within two standard errors of ours)")
         print(table.rendered)
 
         for f in formats {
-            try ReproductionFigures.errorCurves(testErrors: testErrors, trainingErrors: trainingErrors, distortions: distortions)
-                .write(to: "\(output)/figure5-\(name).\(f.rawValue)")
-            try ReproductionFigures.misclassified(final, digits: test).write(to: "\(output)/figure8-\(name).\(f.rawValue)")
+            try ReproductionFigures.errorCurves(
+                testErrors: testErrors, trainingErrors: trainingErrors, distortions: distortions
+            )
+            .write(to: "\(output)/figure5-\(name).\(f.rawValue)")
+            try ReproductionFigures.misclassified(final, digits: test).write(
+                to: "\(output)/figure8-\(name).\(f.rawValue)")
         }
-        print("figures written: \(output)/figure5-\(name).{\(formats.map(\.rawValue).joined(separator: ","))}, \(output)/figure8-\(name).…")
+        print(
+            "figures written: \(output)/figure5-\(name).{\(formats.map(\.rawValue).joined(separator: ","))}, \(output)/figure8-\(name).…"
+        )
         print("weights written: \(weightsPath)  (\(String(format: "%.0f", Date().timeIntervalSince(start))) s)")
         if let json {
             try AtomicFile.write(ledgerJSON(ledger, final: final, trainer: trainer, source: splits.source), to: json)
@@ -97,12 +119,16 @@ struct Reproduce: ParsableCommand {
     func startingTrainer(splits: DataSplits) throws -> Trainer {
         guard let resume else { return Trainer(config: config) }
         guard let data = FileManager.default.contents(atPath: resume) else { throw WeightsError.unreadable(resume) }
-        guard try Checkpoint.isCheckpoint(data, file: resume) else { throw OptionError("\(resume) is not a checkpoint (a .resume.safetensors file)") }
+        guard try Checkpoint.isCheckpoint(data, file: resume) else {
+            throw OptionError("\(resume) is not a checkpoint (a .resume.safetensors file)")
+        }
         let trainer = try Checkpoint.decode(data, file: resume)
         var conflicts = try dataConflict(data, file: resume, splits: splits)
         let c = trainer.config
         if seed != 0 && seed != c.seed { conflicts.append(("--seed", "\(seed)", "\(c.seed)")) }
-        if passes != PaperFacts.passes && passes != c.epochs { conflicts.append(("--passes", "\(passes)", "\(c.epochs)")) }
+        if passes != PaperFacts.passes && passes != c.epochs {
+            conflicts.append(("--passes", "\(passes)", "\(c.epochs)"))
+        }
         if distortions && c.distortedCopies == 0 { conflicts.append(("--distortions", "true", "false")) }
         try refuseConflicts(resume, conflicts)
         return trainer
@@ -110,14 +136,16 @@ struct Reproduce: ParsableCommand {
 
     /// "lesson reproduce --seed 1 --distortions": what made these weights.
     var commandLine: String {
-        "lesson reproduce --seed \(seed)" + (distortions ? " --distortions" : "") + (passes != PaperFacts.passes ? " --passes \(passes)" : "")
+        "lesson reproduce --seed \(seed)" + (distortions ? " --distortions" : "")
+            + (passes != PaperFacts.passes ? " --passes \(passes)" : "")
     }
 
     func save(_ trainer: Trainer, to path: String, source: String, metadata: [String: String] = [:]) throws {
         try Weights.save(trainer.net, to: path, metadata: metadata)
         let base = (path as NSString).deletingPathExtension
         try AtomicFile.write(TrainingReport.csv(trainer.log), to: base + ".csv")
-        try AtomicFile.write(TrainingReport.json(trainer.log, config: trainer.config, source: source), to: base + ".json")
+        try AtomicFile.write(
+            TrainingReport.json(trainer.log, config: trainer.config, source: source), to: base + ".json")
     }
 
     func ledgerJSON(_ ledger: PaperLedger, final: Evaluation, trainer: Trainer, source: String) throws -> String {
@@ -125,13 +153,24 @@ struct Reproduce: ParsableCommand {
         let object: [String: Any] = [
             "test_error": final.errorRate, "test_digits": final.count, "misclassified": final.errors,
             "training_error": train, "passes": trainer.log.count, "distortions": distortions, "seed": seed,
-            "paper": ["test_error": distortions ? PaperFacts.distortedTestError : PaperFacts.testError,
-                      "training_error": PaperFacts.trainingError, "misclassified": distortions ? PaperFacts.distortedMisclassified as Any : NSNull() as Any] as [String: Any],
+            "paper": [
+                "test_error": distortions ? PaperFacts.distortedTestError : PaperFacts.testError,
+                "training_error": PaperFacts.trainingError,
+                "misclassified": distortions ? PaperFacts.distortedMisclassified as Any : NSNull() as Any,
+            ] as [String: Any],
             "seconds": trainer.log.reduce(0) { $0 + $1.seconds }, "data": source,
-            "ledger": ledger.rows.map { ["claim": $0.claim, "paper": $0.paper, "measured": $0.measured, "holds": $0.holds.map { $0 as Any } ?? NSNull()] },
+            "ledger": ledger.rows.map {
+                [
+                    "claim": $0.claim, "paper": $0.paper, "measured": $0.measured,
+                    "holds": $0.holds.map { $0 as Any } ?? NSNull(),
+                ]
+            },
             "log": trainer.log.map { r -> [String: Any] in
-                ["pass": r.epoch, "learning_rate": r.learningRate, "train_loss": r.trainLoss,
-                 "test_error": r.validationError.map { $0 as Any } ?? NSNull(), "training_error": r.trainingSetError.map { $0 as Any } ?? NSNull(), "seconds": r.seconds]
+                [
+                    "pass": r.epoch, "learning_rate": r.learningRate, "train_loss": r.trainLoss,
+                    "test_error": r.validationError.map { $0 as Any } ?? NSNull(),
+                    "training_error": r.trainingSetError.map { $0 as Any } ?? NSNull(), "seconds": r.seconds,
+                ]
             },
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

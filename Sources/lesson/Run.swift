@@ -18,7 +18,10 @@ struct Run: ParsableCommand {
     @Argument(help: "A lesson number, 'all' or 'list'.")
     var lesson: String
 
-    @Option(help: "A folder with MNIST files; default: full MNIST from $LENET5_MNIST or Data/mnist, else the embedded 5,000 digits.")
+    @Option(
+        help:
+            "A folder with MNIST files; default: full MNIST from $LENET5_MNIST or Data/mnist, else the embedded 5,000 digits."
+    )
     var data: String?
     @Option(help: "Where figures, pages and the cached model go.")
     var output: String = "Output"
@@ -63,15 +66,22 @@ struct Run: ParsableCommand {
         let terminal = Terminal()
         terminal.note(splits.announcement)
         let progress = ProgressBar()
-        let model = try TrainedModel.obtain(output: output, splits: splits, epochs: epochs, retrain: retrain, weights: weights,
-                                            progress: { progress.update(label: $0, done: $1, total: $2) },
-                                            epochDone: { progress.finish(); terminal.note(TrainingReport.line($0, checkName: splits.validation == nil ? "test" : "validation")) })
+        let model = try TrainedModel.obtain(
+            output: output, splits: splits, epochs: epochs, retrain: retrain, weights: weights,
+            progress: { progress.update(label: $0, done: $1, total: $2) },
+            epochDone: {
+                progress.finish();
+                terminal.note(TrainingReport.line($0, checkName: splits.validation == nil ? "test" : "validation"))
+            })
         terminal.note("model: LeNet-5 (paper variant), \(model.origin)")
         let context = try LessonContext(model: model, splits: splits, sample: sample, formats: formats, scale: scale)
         if retrain {
             // Lesson 9 trains its rows on the same data and passes, in `lesson ablation`'s folder.
-            context.ablationSource = .retrain(folder: "\(output)/ablation/runs", passes: epochs, seeds: Run.ablationSeeds)
-            context.ablationProgress = { progress.update(label: "\($0) seed \($1) pass \($2)/\(epochs)", done: $3, total: $4) }
+            context.ablationSource = .retrain(
+                folder: "\(output)/ablation/runs", passes: epochs, seeds: Run.ablationSeeds)
+            context.ablationProgress = {
+                progress.update(label: "\($0) seed \($1) pass \($2)/\(epochs)", done: $3, total: $4)
+            }
         }
         let runner = LessonRunner(library: library, context: context, output: output, terminal: terminal, step: step)
         for nb in chosen { try runner.validate(nb) }
@@ -88,6 +98,8 @@ enum OutputFolder {
         } catch {
             throw OptionError("\(path): cannot create the output folder")
         }
-        guard FileManager.default.isWritableFile(atPath: path) else { throw OptionError("\(path): the output folder is not writable") }
+        guard FileManager.default.isWritableFile(atPath: path) else {
+            throw OptionError("\(path): the output folder is not writable")
+        }
     }
 }

@@ -18,7 +18,8 @@ struct Summary: ParsableCommand {
 
     func run() throws {
         let digits = try model.digitsForDisplay()
-        let report = ModelReport(net: LeNet5(variant: model.variant), input: digits.batch([0], scaling: model.variant.inputScaling))
+        let report = ModelReport(
+            net: LeNet5(variant: model.variant), input: digits.batch([0], scaling: model.variant.inputScaling))
         let table = ModelTables.summary(report)
         print("LeNet-5, \(model.variant.rawValue) variant\n")
         print(table.rendered)

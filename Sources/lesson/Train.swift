@@ -23,17 +23,31 @@ struct Train: ParsableCommand {
     var batch: Int?
     @Option(help: "sgd, momentum, nesterov or sdlm (default: sdlm for paper, momentum for keras).")
     var optimizer: OptimizerKind?
-    @Option(parsing: .unconditional, help: "Learning rate; η for SDLM, its first pass's (default: 0.0005 for paper, the table's start; 0.01 for keras).")
+    @Option(
+        parsing: .unconditional,
+        help:
+            "Learning rate; η for SDLM, its first pass's (default: 0.0005 for paper, the table's start; 0.01 for keras)."
+    )
     var lr: Float?
     @Option(parsing: .unconditional, help: "Momentum coefficient for momentum and nesterov.")
     var momentum: Float?
-    @Option(help: "constant, step, cosine or paper (the 1998 table, scaled to --lr; default: paper for paper, constant for keras).")
+    @Option(
+        help:
+            "constant, step, cosine or paper (the 1998 table, scaled to --lr; default: paper for paper, constant for keras)."
+    )
     var schedule: Schedule?
     @Option(parsing: .unconditional, help: "Seed of the initial weights, the shuffles and the distortions.")
     var seed: UInt64?
-    @Option(help: "Initial weights: paper (±√3/√fan-in: sums of unit variance, Appendix A's aim), paper-literal (±2.4/fan-in, as printed), glorot or pytorch (default: paper for paper, glorot for keras).")
+    @Option(
+        help:
+            "Initial weights: paper (±√3/√fan-in: sums of unit variance, Appendix A's aim), paper-literal (±2.4/fan-in, as printed), glorot or pytorch (default: paper for paper, glorot for keras)."
+    )
     var initialization: Initialization?
-    @Option(parsing: .unconditional, help: "SDLM: share of the earlier curvature estimate kept at each pass's re-estimate, 0…1 (default 0.7; 0 is the paper as printed).")
+    @Option(
+        parsing: .unconditional,
+        help:
+            "SDLM: share of the earlier curvature estimate kept at each pass's re-estimate, 0…1 (default 0.7; 0 is the paper as printed)."
+    )
     var curvatureMemory: Float?
     @Flag(help: "Distort each training digit at random (shift, scale, squeeze, shear), as the paper's extra patterns.")
     var augment = false
@@ -48,11 +62,16 @@ struct Train: ParsableCommand {
         if let epochs, epochs <= 0 { throw OptionError("--epochs must be a positive whole number, not \(epochs)") }
         if let batch, batch <= 0 { throw OptionError("--batch must be a positive whole number, not \(batch)") }
         if let lr, !(lr.isFinite && lr > 0) { throw OptionError("--lr must be a positive finite number, not \(lr)") }
-        if let momentum, !(momentum.isFinite && (0..<1).contains(momentum)) { throw OptionError("--momentum must be a number from 0 up to 1 (not 1), not \(momentum)") }
-        guard save.hasSuffix(".safetensors") else {
-            throw OptionError("--save must name a .safetensors file (the log goes beside it as .csv and .json), not \(save)")
+        if let momentum, !(momentum.isFinite && (0..<1).contains(momentum)) {
+            throw OptionError("--momentum must be a number from 0 up to 1 (not 1), not \(momentum)")
         }
-        if let curvatureMemory, !(0...1).contains(curvatureMemory) { throw OptionError("--curvature-memory must be between 0 and 1, not \(curvatureMemory)") }
+        guard save.hasSuffix(".safetensors") else {
+            throw OptionError(
+                "--save must name a .safetensors file (the log goes beside it as .csv and .json), not \(save)")
+        }
+        if let curvatureMemory, !(0...1).contains(curvatureMemory) {
+            throw OptionError("--curvature-memory must be between 0 and 1, not \(curvatureMemory)")
+        }
     }
 
     var config: TrainingConfig {
@@ -73,7 +92,9 @@ struct Train: ParsableCommand {
     func run() throws {
         let splits = try model.splits(validationPerClass: noValidation ? 0 : DataSource.validationPerClass)
         print(splits.announcement)
-        guard let train = splits.train else { throw OptionError("\(splits.source) has no training digits (train-images-idx3-ubyte)") }
+        guard let train = splits.train else {
+            throw OptionError("\(splits.source) has no training digits (train-images-idx3-ubyte)")
+        }
         let check = splits.validation ?? splits.test
         try AtomicFile.checkWritable(save)
         var trainer = try startingTrainer(splits: splits)
@@ -81,19 +102,26 @@ struct Train: ParsableCommand {
         let config = trainer.config
         let resumeFile = (save as NSString).deletingPathExtension + ".resume.safetensors"
         if trainer.epochsDone > 0 || trainer.inProgress != nil {
-            print("resuming after \(trainer.epochsDone) epochs" + (trainer.inProgress.map { " and \($0.position) digits of epoch \($0.epoch + 1)" } ?? ""))
+            print(
+                "resuming after \(trainer.epochsDone) epochs"
+                    + (trainer.inProgress.map { " and \($0.position) digits of epoch \($0.epoch + 1)" } ?? ""))
         }
-        print("training LeNet-5 (\(config.variant.rawValue)) on \(Format.count(train.count)) digits of \(splits.source): \(config.passesDescription), seed \(config.seed)\(config.augment ? ", augmented" : "")")
-        try runEpochs(&trainer, on: train, data: splits.identity, check: check, unit: "epoch", weights: save, resumeFile: resumeFile,
-                      resumeCommand: "lesson train \(model.data.map { "--data \($0) " } ?? "")--save \(save)",
-                      save: { try saveResults($0, source: splits.source) },
-                      report: { print(TrainingReport.line($0, checkName: splits.validation != nil ? "validation" : "test")) })
+        print(
+            "training LeNet-5 (\(config.variant.rawValue)) on \(Format.count(train.count)) digits of \(splits.source): \(config.passesDescription), seed \(config.seed)\(config.augment ? ", augmented" : "")"
+        )
+        try runEpochs(
+            &trainer, on: train, data: splits.identity, check: check, unit: "epoch", weights: save,
+            resumeFile: resumeFile,
+            resumeCommand: "lesson train \(model.data.map { "--data \($0) " } ?? "")--save \(save)",
+            save: { try saveResults($0, source: splits.source) },
+            report: { print(TrainingReport.line($0, checkName: splits.validation != nil ? "validation" : "test")) })
         // The finished weights carry how they were made, and their test error when the test set is here.
         var provenance: [String: String] = [:]
         if let test = splits.test {
-            provenance = Provenance.metadata(command: (["lesson"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
-                                             seed: config.seed, test: Evaluation(net: trainer.net, digits: test),
-                                             trainingError: nil, data: splits.source, log: trainer.log)
+            provenance = Provenance.metadata(
+                command: (["lesson"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
+                seed: config.seed, test: Evaluation(net: trainer.net, digits: test),
+                trainingError: nil, data: splits.source, log: trainer.log)
         }
         try saveResults(trainer, source: splits.source, metadata: provenance)
         try? FileManager.default.removeItem(atPath: resumeFile)
@@ -119,10 +147,13 @@ struct Train: ParsableCommand {
             differs("--momentum", momentum, c.momentum)
             differs("--schedule", schedule?.rawValue, c.schedule.rawValue)
             differs("--seed", seed, c.seed)
-            differs("--initialization", initialization?.rawValue, (c.initialization ?? .default(for: c.variant)).rawValue)
+            differs(
+                "--initialization", initialization?.rawValue, (c.initialization ?? .default(for: c.variant)).rawValue)
             differs("--curvature-memory", curvatureMemory, c.curvatureMemory)
             if augment != c.augment { conflicts.append(("--augment", "\(augment)", "\(c.augment)")) }
-            if c.variant != model.variant { conflicts.append(("--variant", model.variant.rawValue, c.variant.rawValue)) }
+            if c.variant != model.variant {
+                conflicts.append(("--variant", model.variant.rawValue, c.variant.rawValue))
+            }
             try refuseConflicts(resume, conflicts)
             return trainer
         }
@@ -133,7 +164,8 @@ struct Train: ParsableCommand {
         let base = (save as NSString).deletingPathExtension
         try Weights.save(trainer.net, to: save, metadata: metadata)
         try AtomicFile.write(TrainingReport.csv(trainer.log), to: base + ".csv")
-        try AtomicFile.write(TrainingReport.json(trainer.log, config: trainer.config, source: source), to: base + ".json")
+        try AtomicFile.write(
+            TrainingReport.json(trainer.log, config: trainer.config, source: source), to: base + ".json")
     }
 }
 

@@ -17,11 +17,15 @@ struct Verify: ParsableCommand {
         var net = LeNet5(variant: model.variant, seed: seed)
         net.path = model.path
         let report = ModelReport(net: net, input: digits.batch([0], scaling: model.variant.inputScaling))
-        print("LeNet-5, \(model.variant.rawValue) variant: a forward pass on \(digits.name) digit 0 (label \(digits.labels[0]))\n")
+        print(
+            "LeNet-5, \(model.variant.rawValue) variant: a forward pass on \(digits.name) digit 0 (label \(digits.labels[0]))\n"
+        )
         print(ModelTables.verification(report).rendered)
         switch model.variant {
         case .paper:
-            print(report.matchesPaper ? "\nEvery shape and count matches the paper." : "\nSome figures differ from the paper (✗).")
+            print(
+                report.matchesPaper
+                    ? "\nEvery shape and count matches the paper." : "\nSome figures differ from the paper (✗).")
             if !report.matchesPaper { throw ExitCode(1) }
         case .keras:
             let paper = ModelReport(net: LeNet5(variant: .paper), input: digits.batch([0], scaling: .paper))

@@ -38,7 +38,9 @@ final class DataSourceTests: XCTestCase {
     }
 
     func testFolderErrors() throws {
-        XCTAssertThrowsError(try DataSource.folder("/nonexistent")) { XCTAssertEqual($0 as? DataSourceError, .noFolder("/nonexistent")) }
+        XCTAssertThrowsError(try DataSource.folder("/nonexistent")) {
+            XCTAssertEqual($0 as? DataSourceError, .noFolder("/nonexistent"))
+        }
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID())").path
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         XCTAssertThrowsError(try DataSource.folder(empty)) { XCTAssertEqual($0 as? DataSourceError, .noData(empty)) }
@@ -49,11 +51,14 @@ final class DataSourceTests: XCTestCase {
     func testFullMNISTFromTheEnvironment() throws {
         XCTAssertEqual(try DataSource.fullMNISTFolder(environment: ["LENET5_MNIST": sharedData]), sharedData)
         XCTAssertThrowsError(try DataSource.fullMNISTFolder(environment: ["LENET5_MNIST": sharedData + "/nothing"])) {
-            XCTAssertEqual($0 as? DataSourceError, .badEnvironment(variable: "LENET5_MNIST", folder: sharedData + "/nothing"))
+            XCTAssertEqual(
+                $0 as? DataSourceError, .badEnvironment(variable: "LENET5_MNIST", folder: sharedData + "/nothing"))
         }
         let embedded = try DataSource.embedded()
         XCTAssertFalse(embedded.isFullMNIST)
-        XCTAssertTrue(embedded.announcement.hasPrefix("data: the embedded digits (4,500 training + 500 validation)"), embedded.announcement)
+        XCTAssertTrue(
+            embedded.announcement.hasPrefix("data: the embedded digits (4,500 training + 500 validation)"),
+            embedded.announcement)
         let test = try DataSource.folder(sharedData)
         XCTAssertEqual(test.announcement, "data: 10,000 test digits from \(sharedData)")
     }

@@ -13,7 +13,9 @@ final class DownloadTests: XCTestCase {
 
     override func setUpWithError() throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("download-\(UUID())").path
-        for sub in ["good", "bad", "front"] { try FileManager.default.createDirectory(atPath: "\(root)/\(sub)", withIntermediateDirectories: true) }
+        for sub in ["good", "bad", "front"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(sub)", withIntermediateDirectories: true)
+        }
         for f in files {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(sharedData)/\(f.name)")))
             XCTAssertTrue(FileManager.default.createFile(atPath: "\(root)/good/\(f.name)", contents: Data(bytes)))
@@ -67,7 +69,9 @@ final class DownloadTests: XCTestCase {
         let dir = "\(root)/out"
         var reports = 0
         try MNISTDownload.download(files, to: dir, mirrors: [mirror("good")]) { _, _, _ in reports += 1 }
-        for f in files { XCTAssertEqual(MD5.hex([UInt8](FileManager.default.contents(atPath: "\(dir)/\(f.name)")!)), f.md5) }
+        for f in files {
+            XCTAssertEqual(MD5.hex([UInt8](FileManager.default.contents(atPath: "\(dir)/\(f.name)")!)), f.md5)
+        }
         XCTAssertGreaterThan(reports, 0)
         XCTAssertEqual(try DataSource.folder(dir).test?.count, 10_000)
     }
@@ -75,12 +79,15 @@ final class DownloadTests: XCTestCase {
     func testACorruptedCopyIsRejectedAndTheNextMirrorUsed() throws {
         let dir = "\(root)/out"
         try MNISTDownload.download(files, to: dir, mirrors: [mirror("bad"), mirror("good")])
-        for f in files { XCTAssertEqual(MD5.hex([UInt8](FileManager.default.contents(atPath: "\(dir)/\(f.name)")!)), f.md5) }
+        for f in files {
+            XCTAssertEqual(MD5.hex([UInt8](FileManager.default.contents(atPath: "\(dir)/\(f.name)")!)), f.md5)
+        }
     }
 
     func testOnlyCorruptedCopiesIsAnErrorAndLeavesNoFile() {
         let dir = "\(root)/out"
-        XCTAssertThrowsError(try MNISTDownload.download(files, to: dir, mirrors: [mirror("bad")], packageIndex: false)) {
+        XCTAssertThrowsError(try MNISTDownload.download(files, to: dir, mirrors: [mirror("bad")], packageIndex: false))
+        {
             XCTAssertTrue("\($0)".contains("MD5"), "\($0)")
             XCTAssertTrue("\($0)".contains("by hand"), "\($0)")
         }
@@ -101,7 +108,9 @@ final class DownloadTests: XCTestCase {
     }
 
     func testOfflineSaysWhereToPutTheFiles() {
-        XCTAssertThrowsError(try MNISTDownload.download(files, to: "\(root)/out", mirrors: ["http://127.0.0.1:1/"], packageIndex: false)) {
+        XCTAssertThrowsError(
+            try MNISTDownload.download(files, to: "\(root)/out", mirrors: ["http://127.0.0.1:1/"], packageIndex: false)
+        ) {
             XCTAssertTrue("\($0)".contains("in \(root)/out by hand"), "\($0)")
         }
     }

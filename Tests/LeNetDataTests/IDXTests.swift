@@ -28,7 +28,8 @@ final class IDXTests: XCTestCase {
     }
 
     func testReadsLabels() throws {
-        let labels = try IDX.readLabels(at: temporaryFile(IDX.encode(magic: IDX.labelsMagic, dimensions: [3], payload: [7, 0, 9])))
+        let labels = try IDX.readLabels(
+            at: temporaryFile(IDX.encode(magic: IDX.labelsMagic, dimensions: [3], payload: [7, 0, 9])))
         XCTAssertEqual(labels, [7, 0, 9])
     }
 
@@ -40,7 +41,9 @@ final class IDXTests: XCTestCase {
 
     func testEmptyFile() {
         let path = temporaryFile([])
-        XCTAssertThrowsError(try IDX.readImages(at: path)) { XCTAssertEqual($0 as? IDXError, .tooShort(path, bytes: 0)) }
+        XCTAssertThrowsError(try IDX.readImages(at: path)) {
+            XCTAssertEqual($0 as? IDXError, .tooShort(path, bytes: 0))
+        }
     }
 
     func testWrongMagic() {
@@ -60,7 +63,8 @@ final class IDXTests: XCTestCase {
     }
 
     func testHeaderClaimingBillionsOfImages() {
-        let path = temporaryFile(IDX.encode(magic: IDX.imagesMagic, dimensions: [4_000_000_000, 28, 28], payload: [1, 2, 3]))
+        let path = temporaryFile(
+            IDX.encode(magic: IDX.imagesMagic, dimensions: [4_000_000_000, 28, 28], payload: [1, 2, 3]))
         XCTAssertThrowsError(try IDX.readImages(at: path)) {
             guard case .wrongLength(path, _, 19)? = $0 as? IDXError else { return XCTFail("\($0)") }
         }
@@ -77,7 +81,8 @@ final class IDXTests: XCTestCase {
         let images = temporaryFile(twoImages)
         let labels = temporaryFile(IDX.encode(magic: IDX.labelsMagic, dimensions: [3], payload: [1, 2, 3]))
         XCTAssertThrowsError(try Digits(name: "t", images: images, labels: labels)) {
-            XCTAssertEqual($0 as? IDXError, .countMismatch(images: images, imageCount: 2, labels: labels, labelCount: 3))
+            XCTAssertEqual(
+                $0 as? IDXError, .countMismatch(images: images, imageCount: 2, labels: labels, labelCount: 3))
         }
     }
 
@@ -97,16 +102,23 @@ final class IDXTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("degenerate-\(UUID())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         func write(images: Int, rows: Int, columns: Int) throws -> (String, String) {
-            let i = IDX.encode(magic: IDX.imagesMagic, dimensions: [images, rows, columns], payload: [UInt8](repeating: 0, count: images * rows * columns))
-            let l = IDX.encode(magic: IDX.labelsMagic, dimensions: [images], payload: [UInt8](repeating: 0, count: images))
+            let i = IDX.encode(
+                magic: IDX.imagesMagic, dimensions: [images, rows, columns],
+                payload: [UInt8](repeating: 0, count: images * rows * columns))
+            let l = IDX.encode(
+                magic: IDX.labelsMagic, dimensions: [images], payload: [UInt8](repeating: 0, count: images))
             try Data(i).write(to: URL(fileURLWithPath: dir + "/i"))
             try Data(l).write(to: URL(fileURLWithPath: dir + "/l"))
             return (dir + "/i", dir + "/l")
         }
         var (i, l) = try write(images: 0, rows: 28, columns: 28)
-        XCTAssertThrowsError(try Digits(name: "x", images: i, labels: l)) { XCTAssertEqual($0 as? IDXError, .noImages(i)) }
+        XCTAssertThrowsError(try Digits(name: "x", images: i, labels: l)) {
+            XCTAssertEqual($0 as? IDXError, .noImages(i))
+        }
         (i, l) = try write(images: 3, rows: 0, columns: 0)
-        XCTAssertThrowsError(try Digits(name: "x", images: i, labels: l)) { XCTAssertEqual($0 as? IDXError, .emptyImages(i, rows: 0, columns: 0)) }
+        XCTAssertThrowsError(try Digits(name: "x", images: i, labels: l)) {
+            XCTAssertEqual($0 as? IDXError, .emptyImages(i, rows: 0, columns: 0))
+        }
     }
 
     /// A gzip bomb: a header promising 10 digits, then 64 MB of zeros, compressed to about
@@ -114,7 +126,8 @@ final class IDXTests: XCTestCase {
     func testInflationStopsAtTheSizeTheHeaderPromises() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bomb-\(UUID())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let plain = IDX.encode(magic: IDX.imagesMagic, dimensions: [10, 28, 28], payload: [UInt8](repeating: 0, count: 64 << 20))
+        let plain = IDX.encode(
+            magic: IDX.imagesMagic, dimensions: [10, 28, 28], payload: [UInt8](repeating: 0, count: 64 << 20))
         try Data(plain).write(to: URL(fileURLWithPath: dir + "/bomb"))
         let gzip = Process()
         gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")

@@ -13,11 +13,11 @@ final class PreprocessingTests: XCTestCase {
     func testPaperScalingPadsWithBackgroundAndMapsInkTo1175() {
         let t = digits.batch([0], scaling: .paper)
         XCTAssertEqual(t.shape, [1, 1, 32, 32])
-        XCTAssertEqual(t[0, 0, 0, 0], -0.1)          // padding
-        XCTAssertEqual(t[0, 0, 31, 31], -0.1)        // padding
+        XCTAssertEqual(t[0, 0, 0, 0], -0.1)  // padding
+        XCTAssertEqual(t[0, 0, 31, 31], -0.1)  // padding
         XCTAssertEqual(t[0, 0, 2, 2], 1.175, accuracy: 1e-6)  // the digit's (0, 0), shifted by 2
         XCTAssertEqual(t[0, 0, 2, 3], -0.1 + 1.275 * 0.2, accuracy: 1e-6)  // 51/255 = 0.2
-        XCTAssertEqual(t[0, 0, 3, 2], -0.1)          // background inside the digit
+        XCTAssertEqual(t[0, 0, 3, 2], -0.1)  // background inside the digit
     }
 
     func testKerasScalingStandardizesPixelOver255() {

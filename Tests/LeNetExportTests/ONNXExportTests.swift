@@ -12,7 +12,8 @@ final class ONNXExportTests: XCTestCase {
     }
 
     func testPaperGraph() throws {
-        let m = try decode(LeNet5(variant: .paper, seed: 0), metadata: ["training_command": "lesson reproduce --seed 1"])
+        let m = try decode(
+            LeNet5(variant: .paper, seed: 0), metadata: ["training_command": "lesson reproduce --seed 1"])
         XCTAssertEqual(m.opsetImport.map(\.version), [13])
         XCTAssertEqual(m.irVersion, 7)
         let props = Dictionary(uniqueKeysWithValues: m.metadataProps.map { ($0.key, $0.value) })
@@ -27,7 +28,8 @@ final class ONNXExportTests: XCTestCase {
         XCTAssertEqual(ops.filter { $0 == "Conv" }.count, 3, "C1, C3, C5")
         XCTAssertEqual(ops.filter { $0 == "Tanh" }.count, 6, "every unit up to F6 squashes: C1 S2 C3 S4 C5 F6")
         XCTAssertEqual(ops.filter { $0 == "AveragePool" }.count, 2)
-        XCTAssertEqual(Array(ops.suffix(4)), ["Unsqueeze", "Sub", "Mul", "ReduceSum"], "the RBF: squared distances to the codes")
+        XCTAssertEqual(
+            Array(ops.suffix(4)), ["Unsqueeze", "Sub", "Mul", "ReduceSum"], "the RBF: squared distances to the codes")
         XCTAssertEqual(m.graph.node.last?.output, ["rbf_penalties"])
         // Every node's inputs are the graph's input, an initializer or an earlier node's output.
         var known = Set(["grey_levels"] + m.graph.initializer.map(\.name))

@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 import LeNetFigures
 import XCTest
@@ -10,25 +10,38 @@ enum Examples {
     static let ramp = (0..<25).map { Float($0 - 12) / 12 }
 
     static var all: [(name: String, figure: any Figure)] {
-        var kernels = ImageGrid(title: "Kernels", subtitle: "blue negative, red positive",
-                                tiles: (0..<6).map { .init(caption: "C1 map \($0)", values: ramp, rows: 5, columns: 5) }
-                                    + [.init(caption: "none", values: nil, rows: 5, columns: 5)],
-                                columns: 4, scale: .shared(.diverging(maxAbs: 1)), colorBarLabel: "weight")
+        var kernels = ImageGrid(
+            title: "Kernels", subtitle: "blue negative, red positive",
+            tiles: (0..<6).map { .init(caption: "C1 map \($0)", values: ramp, rows: 5, columns: 5) }
+                + [.init(caption: "none", values: nil, rows: 5, columns: 5)],
+            columns: 4, scale: .shared(.diverging(maxAbs: 1)), colorBarLabel: "weight")
         kernels.tileSize = 80
-        var chart = LineChart(title: "Error rate", xLabel: "epoch", yLabel: "error",
-                              series: [.init(name: "train", points: (1...20).map { (Double($0), 0.2 / Double($0)) }),
-                                       .init(name: "validation", points: (1...20).map { (Double($0), 0.25 / Double($0) + 0.01) }, dashed: true)])
+        var chart = LineChart(
+            title: "Error rate", xLabel: "epoch", yLabel: "error",
+            series: [
+                .init(name: "train", points: (1...20).map { (Double($0), 0.2 / Double($0)) }),
+                .init(
+                    name: "validation", points: (1...20).map { (Double($0), 0.25 / Double($0) + 0.01) }, dashed: true),
+            ])
         chart.logY = true
         chart.percentY = true
         chart.reference = .init(value: 0.0095, label: "paper: 0.95%")
-        var bars = BarChart(title: "Output", xLabel: "class", yLabel: "penalty", values: (0..<10).map { Double($0 * $0) }, labels: (0..<10).map(String.init))
+        var bars = BarChart(
+            title: "Output", xLabel: "class", yLabel: "penalty", values: (0..<10).map { Double($0 * $0) },
+            labels: (0..<10).map(String.init))
         bars.highlighted = 0
         bars.highlightNote = "winner"
-        let heat = HeatMap(title: "Confusion", cells: (0..<10).map { r in (0..<10).map { Double(r == $0 ? 90 : $0) } },
-                           rowLabels: (0..<10).map(String.init), columnLabels: (0..<10).map(String.init), rowAxis: "true", columnAxis: "predicted")
-        let arch = ArchitectureDiagram(title: "LeNet-5", stages: [.init(name: "input", shape: [1, 32, 32], note: ""),
-                                                                  .init(name: "C1", shape: [6, 28, 28], note: "conv"),
-                                                                  .init(name: "F6", shape: [84], note: "full")], highlighted: "C1")
+        let heat = HeatMap(
+            title: "Confusion", cells: (0..<10).map { r in (0..<10).map { Double(r == $0 ? 90 : $0) } },
+            rowLabels: (0..<10).map(String.init), columnLabels: (0..<10).map(String.init), rowAxis: "true",
+            columnAxis: "predicted")
+        let arch = ArchitectureDiagram(
+            title: "LeNet-5",
+            stages: [
+                .init(name: "input", shape: [1, 32, 32], note: ""),
+                .init(name: "C1", shape: [6, 28, 28], note: "conv"),
+                .init(name: "F6", shape: [84], note: "full"),
+            ], highlighted: "C1")
         return [("grid", kernels), ("line", chart), ("bar", bars), ("heat", heat), ("arch", arch)]
     }
 }
@@ -70,13 +83,16 @@ final class FigureTests: XCTestCase {
         for (name, figure) in Examples.all {
             try figure.write(to: "\(dir)/a-\(name).svg")
             try figure.write(to: "\(dir)/b-\(name).svg")
-            XCTAssertEqual(FileManager.default.contents(atPath: "\(dir)/a-\(name).svg"),
-                           FileManager.default.contents(atPath: "\(dir)/b-\(name).svg"), name)
+            XCTAssertEqual(
+                FileManager.default.contents(atPath: "\(dir)/a-\(name).svg"),
+                FileManager.default.contents(atPath: "\(dir)/b-\(name).svg"), name)
         }
     }
 
     func testUnknownFormatAndUnwritableFolderAreErrors() {
-        XCTAssertThrowsError(try Examples.all[0].figure.write(to: "\(dir)/x.gif")) { XCTAssertTrue("\($0)".contains("unknown figure format")) }
+        XCTAssertThrowsError(try Examples.all[0].figure.write(to: "\(dir)/x.gif")) {
+            XCTAssertTrue("\($0)".contains("unknown figure format"))
+        }
         XCTAssertThrowsError(try Examples.all[0].figure.write(to: "/proc/nope/x.png"))
     }
 
@@ -85,7 +101,7 @@ final class FigureTests: XCTestCase {
         XCTAssertEqual(d.color(0), .white)
         XCTAssertEqual(d.color(-2), Color(hex: 0x2166ac))
         XCTAssertEqual(d.color(2), Color(hex: 0xb2182b))
-        XCTAssertEqual(d.color(-5), d.color(-2))   // clamped
+        XCTAssertEqual(d.color(-5), d.color(-2))  // clamped
         let g = ColorMap.grayscale(low: -0.1, high: 1.175)
         XCTAssertEqual(g.color(-0.1), .white)
         XCTAssertEqual(g.color(1.175), .black)

@@ -10,7 +10,8 @@ import XCTest
 final class ExerciseTests: XCTestCase {
     func context() throws -> LessonContext {
         let splits = try DataSource.embedded()
-        return try LessonContext(model: try XCTUnwrap(try TrainedModel.shipped()), splits: splits, formats: [.png], scale: 1)
+        return try LessonContext(
+            model: try XCTUnwrap(try TrainedModel.shipped()), splits: splits, formats: [.png], scale: 1)
     }
 
     func wrong(_ answer: Exercise.Answer) -> String {
@@ -27,7 +28,8 @@ final class ExerciseTests: XCTestCase {
         var count = 0
         for notebook in library.notebooks {
             let exercises = notebook.exercises
-            XCTAssertGreaterThanOrEqual(exercises.count, 2, "lesson \(notebook.number) ends with two or three exercises")
+            XCTAssertGreaterThanOrEqual(
+                exercises.count, 2, "lesson \(notebook.number) ends with two or three exercises")
             XCTAssertLessThanOrEqual(exercises.count, 3, "lesson \(notebook.number)")
             for e in exercises {
                 let check = try XCTUnwrap(Exercises.all[e.name], "\(e.number): no check '\(e.name)'")
@@ -38,9 +40,13 @@ final class ExerciseTests: XCTestCase {
                 let bad = try Exercises.check(check, answer: wrong(answer), context: ctx)
                 XCTAssertFalse(bad.right, "\(e.number): \(wrong(answer)) should be wrong")
                 XCTAssertTrue(bad.message.contains(check.hint))
-                if answer.shown.count >= 2 { XCTAssertFalse(check.hint.contains(answer.shown), "\(e.number)'s hint gives the answer away") }
-                XCTAssertTrue(try check.solution(ctx).contains(answer.shown) || answer.shown.count < 2 || { if case .word = answer { return true } else { return false } }(),
-                              "\(e.number)'s solution arrives at its answer")
+                if answer.shown.count >= 2 {
+                    XCTAssertFalse(check.hint.contains(answer.shown), "\(e.number)'s hint gives the answer away")
+                }
+                XCTAssertTrue(
+                    try check.solution(ctx).contains(answer.shown) || answer.shown.count < 2
+                        || { if case .word = answer { return true } else { return false } }(),
+                    "\(e.number)'s solution arrives at its answer")
                 count += 1
             }
         }
@@ -50,7 +56,8 @@ final class ExerciseTests: XCTestCase {
     /// Answers are computed from the model: a network with 8 C1 maps changes C1's count.
     func testAnswersComeFromTheModel() throws {
         let splits = try DataSource.embedded()
-        let eight = TrainedModel(net: LeNet5(variant: .paper, seed: 1, c1Maps: 8), log: [], config: .reproduction(), origin: "test")
+        let eight = TrainedModel(
+            net: LeNet5(variant: .paper, seed: 1, c1Maps: 8), log: [], config: .reproduction(), origin: "test")
         let ctx = try LessonContext(model: eight, splits: splits, formats: [.png], scale: 1)
         XCTAssertEqual(try Exercises.all["c1-parameters"]!.answer(ctx), .whole(8 * 26))
         XCTAssertEqual(try Exercises.all["c1-parameters"]!.answer(try context()), .whole(156))

@@ -16,13 +16,15 @@ final class LessonTests: XCTestCase {
         var config = TrainedModel.lessonConfig(epochs: 1)
         config.epochs = 1
         var trainer = Trainer(config: config)
-        try! trainer.trainEpoch(splits.train!.subset(Array(stride(from: 0, to: 4_500, by: 15))), validation: splits.validation)
+        try! trainer.trainEpoch(
+            splits.train!.subset(Array(stride(from: 0, to: 4_500, by: 15))), validation: splits.validation)
         return TrainedModel(net: trainer.net, log: trainer.log, config: config, origin: "test")
     }()
 
     func runner(model: TrainedModel = LessonTests.model) throws -> LessonRunner {
         let context = try LessonContext(model: model, splits: DataSource.embedded(), formats: [.png, .svg], scale: 1)
-        return LessonRunner(library: try NotebookLibrary(), context: context, output: output, terminal: Terminal(), step: false)
+        return LessonRunner(
+            library: try NotebookLibrary(), context: context, output: output, terminal: Terminal(), step: false)
     }
 
     /// Figures each lesson must write (issue: "at least these figures each").
@@ -47,14 +49,18 @@ final class LessonTests: XCTestCase {
             let dir = runner.directory(notebook)
             for name in expected[notebook.number]! {
                 for ext in ["png", "svg"] {
-                    XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/\(name).\(ext)"), "lesson \(notebook.number): \(name).\(ext)")
+                    XCTAssertTrue(
+                        FileManager.default.fileExists(atPath: "\(dir)/\(name).\(ext)"),
+                        "lesson \(notebook.number): \(name).\(ext)")
                 }
                 XCTAssertTrue(html.contains("src=\"\(name).png\""), "lesson \(notebook.number)'s page shows \(name)")
             }
             // Every image the page shows exists.
             let sources = html.components(separatedBy: "src=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
             for src in sources { XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/\(src)"), "\(src)") }
-            if notebook.number <= 7 { XCTAssertTrue(html.contains("matches the paper"), "lesson \(notebook.number) ends with its check") }
+            if notebook.number <= 7 {
+                XCTAssertTrue(html.contains("matches the paper"), "lesson \(notebook.number) ends with its check")
+            }
         }
         let index = try String(contentsOfFile: try runner.writeIndex(), encoding: .utf8)
         for n in 1...7 { XCTAssertTrue(index.contains("lesson-\(n)/index.html")) }
@@ -66,7 +72,8 @@ final class LessonTests: XCTestCase {
         runner.context.begin(lesson: 8, directory: output + "/lesson-8")
         try FileManager.default.createDirectory(atPath: output + "/lesson-8", withIntermediateDirectories: true)
         let text = try Cells.all["gradient-by-hand"]!(runner.context)
-        let percent = try XCTUnwrap(text.components(separatedBy: "They differ by ").last?.prefix { $0 != "%" }).trimmingCharacters(in: .whitespaces)
+        let percent = try XCTUnwrap(text.components(separatedBy: "They differ by ").last?.prefix { $0 != "%" })
+            .trimmingCharacters(in: .whitespaces)
         XCTAssertLessThan(try XCTUnwrap(Double(percent)), 1, text)
         let loss = try Cells.all["loss-terms"]!(runner.context)
         XCTAssertTrue(loss.contains("Equation 9"), loss)
@@ -120,11 +127,12 @@ final class LessonTests: XCTestCase {
 
     /// The printed numbers come from the model: C1 with 8 maps changes them.
     func testChangingTheModelChangesWhatTheLessonPrints() throws {
-        let changed = TrainedModel(net: LeNet5(variant: .paper, seed: 1, c1Maps: 8), log: [], config: LessonTests.model.config, origin: "test")
+        let changed = TrainedModel(
+            net: LeNet5(variant: .paper, seed: 1, c1Maps: 8), log: [], config: LessonTests.model.config, origin: "test")
         let context = try LessonContext(model: changed, splits: DataSource.embedded(), formats: [.svg], scale: 1)
         let counts = try Cells.all["c1-counts"]!(context)
         XCTAssertTrue(counts.contains("8 maps × (25 weights + 1 bias) = 208"), counts)
-        XCTAssertTrue(counts.contains("163,072"), counts)   // 784 × 208
+        XCTAssertTrue(counts.contains("163,072"), counts)  // 784 × 208
         let check = try Cells.all["check"]!(context)
         XCTAssertTrue(check.contains("✗"), check)
     }
@@ -187,17 +195,27 @@ final class LessonTests: XCTestCase {
         let paper = LeNet5(variant: .paper)
         let c1 = try XCTUnwrap(paper.layer(named: "C1")), f6 = try XCTUnwrap(paper.layer(named: "F6"))
         let positions = paper.shapes[1][1] * paper.shapes[1][2]
-        XCTAssertTrue(try text(8).contains("C1 has \(c1.trainableParameterCount) weights shared over \(positions) positions"))
+        XCTAssertTrue(
+            try text(8).contains("C1 has \(c1.trainableParameterCount) weights shared over \(positions) positions"))
         XCTAssertTrue(try text(8).contains("F6 has \(Format.count(f6.trainableParameterCount)) weights"))
         XCTAssertTrue(try text(8).contains("on \(PaperFacts.curvatureSamples) digits before each pass"))
-        XCTAssertTrue(try text(8).contains(String(format: "from %.4f down to %.5f over %d passes", PaperFacts.rateTable[0].rate, PaperFacts.finalRate, PaperFacts.passes)))
+        XCTAssertTrue(
+            try text(8).contains(
+                String(
+                    format: "from %.4f down to %.5f over %d passes", PaperFacts.rateTable[0].rate, PaperFacts.finalRate,
+                    PaperFacts.passes)))
         XCTAssertTrue(try text(8).contains("\(Format.count(PaperFacts.distortedPatterns)) distorted copies"))
         XCTAssertTrue(try text(8).contains("(\(Format.percent(PaperFacts.distortedTestError, digits: 1)) test error)"))
-        XCTAssertTrue(try text(8).contains("\(PaperFacts.distortedPatterns / PaperFacts.trainingDigits) fixed distorted copies"))
+        XCTAssertTrue(
+            try text(8).contains("\(PaperFacts.distortedPatterns / PaperFacts.trainingDigits) fixed distorted copies"))
         // Lesson 9's recipes are the rows' own.
         let rows = Ablation.rows(.cumulative)
-        let momentum = try XCTUnwrap(rows.first { $0.key == "momentum" }).config, dl4j = try XCTUnwrap(rows.first { $0.key == "dl4j" }).config
-        XCTAssertTrue(try text(9).contains("(learning rate \(momentum.learningRate), momentum \(momentum.momentum), \(momentum.batchSize) digits a step)"))
+        let momentum = try XCTUnwrap(rows.first { $0.key == "momentum" }).config,
+            dl4j = try XCTUnwrap(rows.first { $0.key == "dl4j" }).config
+        XCTAssertTrue(
+            try text(9).contains(
+                "(learning rate \(momentum.learningRate), momentum \(momentum.momentum), \(momentum.batchSize) digits a step)"
+            ))
         XCTAssertTrue(try text(9).contains("Nesterov momentum at learning rate \(dl4j.learningRate)"))
         XCTAssertTrue(try text(9).contains("A = \(Activation.amplitude) and S = 2/3"))
         XCTAssertTrue(try text(9).contains("7×12 bitmaps"))

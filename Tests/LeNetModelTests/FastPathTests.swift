@@ -25,7 +25,9 @@ final class FastPathTests: XCTestCase {
             for (p, q) in zip(slowDx.scalars, fastDx.scalars) { XCTAssertEqual(p, q, accuracy: 1e-4 * max(1, abs(p))) }
             for (a, b) in zip(slowGrads.joined(), fastGrads.joined()) {
                 XCTAssertEqual(a.shape, b.shape)
-                for (p, q) in zip(a.scalars, b.scalars) { XCTAssertEqual(p, q, accuracy: 1e-4 * max(1, abs(p)), "\(variant)") }
+                for (p, q) in zip(a.scalars, b.scalars) {
+                    XCTAssertEqual(p, q, accuracy: 1e-4 * max(1, abs(p)), "\(variant)")
+                }
             }
         }
     }
@@ -51,9 +53,14 @@ final class FastCurvatureTests: XCTestCase {
 final class FastActivationTests: XCTestCase {
     /// The fast path's vector tanh against tanhf, through a 1×1 convolution with weight 1.
     func testVectorTanhMatchesTanhf() {
-        let xs = stride(from: Float(-20), through: 20, by: 0.0137).map { $0 } + [0, -0, 1e-6, -1e-6, 8.99, 9.01, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .infinity, -.infinity]
+        let xs =
+            stride(from: Float(-20), through: 20, by: 0.0137).map { $0 } + [
+                0, -0, 1e-6, -1e-6, 8.99, 9.01, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .infinity,
+                -.infinity,
+            ]
         for activation in [Activation.tanh, .squash] {
-            var conv = Convolution(name: "C", table: .full(inputs: 1, outputs: 1), kernelSize: 1, activation: activation)
+            var conv = Convolution(
+                name: "C", table: .full(inputs: 1, outputs: 1), kernelSize: 1, activation: activation)
             conv.weight.scalars = [1]
             let y = conv.forwardFast(Tensor(shape: [1, 1, 1, xs.count], scalars: xs))
             for (x, v) in zip(xs, y.scalars) {

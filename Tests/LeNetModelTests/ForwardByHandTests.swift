@@ -25,8 +25,9 @@ final class ForwardByHandTests: XCTestCase {
 
     func testPartialConvolutionIgnoresUnconnectedMaps() {
         // Output map 0 reads input map 1 only; input map 0 holds large values that must not leak in.
-        var conv = Convolution(name: "C", table: ConnectionTable(inputs: [[1]], inputMaps: 2), kernelSize: 1, activation: .identity)
-        conv.weight.scalars = [100, 2]   // w[0,0] is outside the table
+        var conv = Convolution(
+            name: "C", table: ConnectionTable(inputs: [[1]], inputMaps: 2), kernelSize: 1, activation: .identity)
+        conv.weight.scalars = [100, 2]  // w[0,0] is outside the table
         let y = conv.forward(Tensor(shape: [1, 2, 1, 2], scalars: [9, 9, 3, 4]))
         XCTAssertEqual(y.scalars, [6, 8])
     }

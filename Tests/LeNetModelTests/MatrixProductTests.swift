@@ -23,19 +23,29 @@ final class MatrixProductTests: XCTestCase {
             for readable in [true, false] {
                 for start in ["zero", "accumulate", "bias"] {
                     var c = [Float](repeating: 0.5, count: m * n)
-                    a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in bias.withUnsafeBufferPointer { biasp in
-                        c.withUnsafeMutableBufferPointer { cp in
-                            let s: Kernels.Start = start == "zero" ? .zero : start == "accumulate" ? .accumulate : .bias(biasp.baseAddress!)
-                            Kernels.withRows(bp.baseAddress!, count: k, stride: ldb) { rows in
-                                Kernels.multiply(m: m, n: n, k: k, .init(base: ap.baseAddress!, rowStride: k, columnStride: 1), rows,
-                                                 readable: readable, into: .init(base: cp.baseAddress!, stride: n), start: s)
+                    a.withUnsafeBufferPointer { ap in
+                        b.withUnsafeBufferPointer { bp in
+                            bias.withUnsafeBufferPointer { biasp in
+                                c.withUnsafeMutableBufferPointer { cp in
+                                    let s: Kernels.Start =
+                                        start == "zero"
+                                        ? .zero : start == "accumulate" ? .accumulate : .bias(biasp.baseAddress!)
+                                    Kernels.withRows(bp.baseAddress!, count: k, stride: ldb) { rows in
+                                        Kernels.multiply(
+                                            m: m, n: n, k: k,
+                                            .init(base: ap.baseAddress!, rowStride: k, columnStride: 1), rows,
+                                            readable: readable, into: .init(base: cp.baseAddress!, stride: n), start: s)
+                                    }
+                                }
                             }
                         }
-                    } } }
+                    }
                     for i in 0..<m {
                         for j in 0..<n {
                             let base: Float = start == "zero" ? 0 : start == "accumulate" ? 0.5 : bias[i]
-                            XCTAssertEqual(c[i * n + j], base + expected[i * n + j], accuracy: 1e-4, "\(m)×\(n)×\(k) \(start) at \(i),\(j)")
+                            XCTAssertEqual(
+                                c[i * n + j], base + expected[i * n + j], accuracy: 1e-4,
+                                "\(m)×\(n)×\(k) \(start) at \(i),\(j)")
                         }
                     }
                 }
@@ -54,14 +64,20 @@ final class MatrixProductTests: XCTestCase {
         var expected = [Float](repeating: 0, count: offsets.last! + n)
         for i in 0..<m { for j in 0..<n { expected[offsets[i] + j] += product[i * n + j] } }
         var c = [Float](repeating: 0, count: expected.count)
-        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in offsets.withUnsafeBufferPointer { op in
-            c.withUnsafeMutableBufferPointer { cp in
-                Kernels.withRows(bp.baseAddress!, count: k, stride: 32) { rows in
-                    Kernels.multiply(m: m, n: n, k: k, .init(base: ap.baseAddress!, rowStride: k, columnStride: 1), rows, readable: true,
-                                     into: .init(base: cp.baseAddress!, offsets: op.baseAddress!), start: .accumulate)
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                offsets.withUnsafeBufferPointer { op in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        Kernels.withRows(bp.baseAddress!, count: k, stride: 32) { rows in
+                            Kernels.multiply(
+                                m: m, n: n, k: k, .init(base: ap.baseAddress!, rowStride: k, columnStride: 1), rows,
+                                readable: true,
+                                into: .init(base: cp.baseAddress!, offsets: op.baseAddress!), start: .accumulate)
+                        }
+                    }
                 }
             }
-        } } }
+        }
         for (p, q) in zip(expected, c) { XCTAssertEqual(p, q, accuracy: 1e-4) }
     }
 
@@ -72,11 +88,17 @@ final class MatrixProductTests: XCTestCase {
             let expected = naive(m, n, k, { a[$0 * k + $1] }, { b[$1 * k + $0] })
             for accumulate in [false, true] {
                 var c = [Float](repeating: 0.5, count: m * n)
-                a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-                    Kernels.withRows(bp.baseAddress!, count: n, stride: k) { rows in
-                        Kernels.multiplyTransposed(m: m, n: n, k: k, ap.baseAddress!, lda: k, rows, into: cp.baseAddress!, ldc: n, accumulate: accumulate)
+                a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            Kernels.withRows(bp.baseAddress!, count: n, stride: k) { rows in
+                                Kernels.multiplyTransposed(
+                                    m: m, n: n, k: k, ap.baseAddress!, lda: k, rows, into: cp.baseAddress!, ldc: n,
+                                    accumulate: accumulate)
+                            }
+                        }
                     }
-                } } }
+                }
                 for q in 0..<m * n {
                     XCTAssertEqual(c[q], (accumulate ? 0.5 : 0) + expected[q], accuracy: 1e-3, "\(m)×\(n)×\(k) at \(q)")
                 }
@@ -96,12 +118,18 @@ final class MatrixProductTests: XCTestCase {
             for q in expected.indices { expected[q] += one[q] }
         }
         var c = [Float](repeating: 0, count: m * n)
-        a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-            Kernels.withRows(bp.baseAddress!, count: n, stride: k) { rows in
-                Kernels.multiplyTransposed(m: m, n: n, k: k, ap.baseAddress!, lda: k, rows, into: cp.baseAddress!, ldc: n, accumulate: false,
-                                           samples: .init(count: count, aStride: aStride, bStride: bStride))
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    Kernels.withRows(bp.baseAddress!, count: n, stride: k) { rows in
+                        Kernels.multiplyTransposed(
+                            m: m, n: n, k: k, ap.baseAddress!, lda: k, rows, into: cp.baseAddress!, ldc: n,
+                            accumulate: false,
+                            samples: .init(count: count, aStride: aStride, bStride: bStride))
+                    }
+                }
             }
-        } } }
+        }
         for (p, q) in zip(expected, c) { XCTAssertEqual(p, q, accuracy: 1e-3) }
     }
 }

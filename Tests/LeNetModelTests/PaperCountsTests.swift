@@ -8,7 +8,9 @@ final class PaperCountsTests: XCTestCase {
     func testEveryShapeAndCountMatchesThePaper() {
         let report = ModelReport(net: LeNet5(variant: .paper, seed: 1), input: input)
         XCTAssertEqual(report.layers.map(\.name), ["C1", "S2", "C3", "S4", "C5", "F6", "Output"])
-        XCTAssertEqual(report.layers.map(\.shape), [[6, 28, 28], [6, 14, 14], [16, 10, 10], [16, 5, 5], [120, 1, 1], [84], [10]])
+        XCTAssertEqual(
+            report.layers.map(\.shape),
+            [[6, 28, 28], [6, 14, 14], [16, 10, 10], [16, 5, 5], [120, 1, 1], [84], [10]])
         XCTAssertEqual(report.layers.map(\.trainableParameters), [156, 12, 1_516, 32, 48_120, 10_164, 0])
         XCTAssertEqual(report.layers.map(\.connections), [122_304, 5_880, 151_600, 2_000, 48_120, 10_164, 840])
         XCTAssertEqual(report.totalTrainableParameters, 60_000)
@@ -50,11 +52,18 @@ final class PaperCountsTests: XCTestCase {
     }
 
     func testNetworkParametersArePyTorchNamed() {
-        XCTAssertEqual(LeNet5(variant: .paper).parameters.map(\.name),
-                       ["c1.weight", "c1.bias", "s2.weight", "s2.bias", "c3.weight", "c3.bias", "s4.weight", "s4.bias",
-                        "c5.weight", "c5.bias", "f6.weight", "f6.bias", "rbf.centers"])
-        XCTAssertEqual(LeNet5(variant: .keras).parameters.map(\.name),
-                       ["c1.weight", "c1.bias", "c3.weight", "c3.bias", "c5.weight", "c5.bias", "f6.weight", "f6.bias", "out.weight", "out.bias"])
+        XCTAssertEqual(
+            LeNet5(variant: .paper).parameters.map(\.name),
+            [
+                "c1.weight", "c1.bias", "s2.weight", "s2.bias", "c3.weight", "c3.bias", "s4.weight", "s4.bias",
+                "c5.weight", "c5.bias", "f6.weight", "f6.bias", "rbf.centers",
+            ])
+        XCTAssertEqual(
+            LeNet5(variant: .keras).parameters.map(\.name),
+            [
+                "c1.weight", "c1.bias", "c3.weight", "c3.bias", "c5.weight", "c5.bias", "f6.weight", "f6.bias",
+                "out.weight", "out.bias",
+            ])
     }
 
     /// The default draws within ±√(3/Fᵢ) (C3 map 0 has 3 inputs: Fᵢ = 75); the printed

@@ -9,7 +9,8 @@ final class AblationTests: XCTestCase {
     /// at one end, the seed's Keras model's 61,706 at the other.
     func testRowsCountsAndChanges() {
         let rows = Ablation.rows(.cumulative)
-        XCTAssertEqual(rows.map(\.key), ["paper", "full-c3", "average-pooling", "tanh", "softmax", "momentum", "keras", "dl4j"])
+        XCTAssertEqual(
+            rows.map(\.key), ["paper", "full-c3", "average-pooling", "tanh", "softmax", "momentum", "keras", "dl4j"])
         XCTAssertEqual(rows[0].parameters, PaperFacts.totalTrainableParameters)
         XCTAssertEqual(rows[0].connections, PaperFacts.totalConnections)
         // Full C3: 16 maps × (6 × 25 + 1) = 2,416 against Table I's 1,516.
@@ -40,8 +41,10 @@ final class AblationTests: XCTestCase {
     func testSinglePathChangesOneThing() {
         let rows = Ablation.rows(.single)
         XCTAssertEqual(rows[1].key, "only-full-c3")
-        XCTAssertEqual(rows[1].architecture, Architecture(c3: .full, pooling: .trainable, squashing: .squash, output: .rbf))
-        XCTAssertEqual(rows[3].architecture, Architecture(c3: .tableI, pooling: .trainable, squashing: .tanh, output: .rbf))
+        XCTAssertEqual(
+            rows[1].architecture, Architecture(c3: .full, pooling: .trainable, squashing: .squash, output: .rbf))
+        XCTAssertEqual(
+            rows[3].architecture, Architecture(c3: .tableI, pooling: .trainable, squashing: .tanh, output: .rbf))
         XCTAssertEqual(rows[5].architecture, .paper)
         XCTAssertEqual(rows[5].config.optimizer, .momentum)
         XCTAssertEqual(rows[5].config.loss, .map(j: Loss.paperJ))
@@ -50,14 +53,17 @@ final class AblationTests: XCTestCase {
     /// A row's network is built as the architecture says: layer by layer.
     func testArchitectureBuildsItsLayers() {
         let net = LeNet5(architecture: .dl4j, scaling: .standard)
-        XCTAssertEqual(net.layers.map(\.activation), [.identity, .identity, .identity, .identity, .tanh, .tanh, .identity])
+        XCTAssertEqual(
+            net.layers.map(\.activation), [.identity, .identity, .identity, .identity, .tanh, .tanh, .identity])
         XCTAssertEqual(net.variant, .keras)
         let paper = LeNet5(variant: .paper)
         XCTAssertEqual(paper.architecture, .paper)
         XCTAssertEqual(paper.scaling, .paper)
         XCTAssertEqual(LeNet5(variant: .keras).scaling, .standard)
         // A paper-output network with plain tanh answers by the smallest penalty, as the paper's.
-        let rbfTanh = LeNet5(architecture: Architecture(c3: .tableI, pooling: .trainable, squashing: .tanh, output: .rbf), scaling: .paper)
+        let rbfTanh = LeNet5(
+            architecture: Architecture(c3: .tableI, pooling: .trainable, squashing: .tanh, output: .rbf),
+            scaling: .paper)
         XCTAssertEqual(rbfTanh.predictions(Tensor(shape: [1, 10], scalars: [5, 4, 3, 2, 1, 0.5, 9, 9, 9, 9])), [5])
     }
 
@@ -65,8 +71,9 @@ final class AblationTests: XCTestCase {
     func testSummaryStatistics() throws {
         let row = Ablation.rows(.cumulative)[0]
         let runs = [0.0098, 0.0078, 0.0077].enumerated().map {
-            Ablation.Run(row: "paper", seed: UInt64($0.offset), passes: 20, testError: $0.element, testDigits: 10_000,
-                         trainingError: 0.002, trainingDigits: 60_000, seconds: 170, data: "d")
+            Ablation.Run(
+                row: "paper", seed: UInt64($0.offset), passes: 20, testError: $0.element, testDigits: 10_000,
+                trainingError: 0.002, trainingDigits: 60_000, seconds: 170, data: "d")
         }
         let s = try XCTUnwrap(Ablation.Summary(row: row, runs: runs))
         XCTAssertEqual(s.testErrorMean, 0.008433333, accuracy: 1e-8)
@@ -81,7 +88,9 @@ final class AblationTests: XCTestCase {
         XCTAssertFalse(report.withinNoise(s, other))
         // The JSON round-trips with the keys the issue names.
         let json = try report.encoded()
-        for key in ["\"name\"", "\"parameters\"", "\"connections\"", "\"test_error_mean\"", "\"test_error_std\"", "\"seeds\""] {
+        for key in [
+            "\"name\"", "\"parameters\"", "\"connections\"", "\"test_error_mean\"", "\"test_error_std\"", "\"seeds\"",
+        ] {
             XCTAssertTrue(json.contains(key), key)
         }
         XCTAssertEqual(try Ablation.Report.decode(Data(json.utf8), file: "f"), report)
@@ -96,7 +105,8 @@ final class AblationTests: XCTestCase {
         let train = try XCTUnwrap(splits.train), test = try XCTUnwrap(splits.validation)
         let small = train.subset(Array(stride(from: 0, to: train.count, by: 6)))  // 750 digits of every class
         for row in Ablation.rows(.cumulative) {
-            let run = try XCTUnwrap(try Ablation.Run.train(row, seed: 0, passes: 1, train: small, test: test, data: "embedded"))
+            let run = try XCTUnwrap(
+                try Ablation.Run.train(row, seed: 0, passes: 1, train: small, test: test, data: "embedded"))
             XCTAssertLessThan(run.testError, 0.6, "\(row.key) did not learn: \(run.testError)")
             XCTAssertEqual(run.testDigits, test.count)
         }

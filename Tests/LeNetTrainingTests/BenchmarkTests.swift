@@ -5,7 +5,9 @@ import XCTest
 /// Medians and ranges of several benchmark runs, worked out by hand.
 final class BenchmarkTests: XCTestCase {
     func result(_ b1: Double, _ b64: Double, _ inference: Double, memory: Double = 40) -> Benchmark.Result {
-        Benchmark.Result(variant: .keras, trainBatch1: b1, trainBatch64: b64, inferBatch1000: inference, forwardMultiplyAdds: 7, peakMemoryMB: memory)
+        Benchmark.Result(
+            variant: .keras, trainBatch1: b1, trainBatch64: b64, inferBatch1000: inference, forwardMultiplyAdds: 7,
+            peakMemoryMB: memory)
     }
 
     func testSummaryTakesEachRatesMedianAndRange() {
@@ -16,6 +18,7 @@ final class BenchmarkTests: XCTestCase {
         XCTAssertEqual(odd.median.peakMemoryMB, 60)
         XCTAssertEqual(odd.runs, 3)
         let even = Benchmark.Summary([result(1, 4, 10), result(2, 3, 40), result(3, 2, 20), result(10, 1, 30)])
-        XCTAssertEqual([even.median.trainBatch1, even.median.trainBatch64, even.median.inferBatch1000], [2.5, 2.5, 25])
+        XCTAssertEqual(
+            [even.median.trainBatch1, even.median.trainBatch64, even.median.inferBatch1000], [2.5, 2.5, 25])
     }
 }

@@ -16,13 +16,19 @@ final class GradientCheckTests: XCTestCase {
         zip(layer.forward(x).scalars, r.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
     }
 
-    func assertClose(_ analytic: Float, _ numeric: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    func assertClose(
+        _ analytic: Float, _ numeric: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
         let tolerance = 2e-3 + 2e-2 * max(abs(Double(analytic)), abs(numeric))
-        XCTAssertLessThanOrEqual(abs(Double(analytic) - numeric), tolerance, "\(what): analytic \(analytic), numeric \(numeric)", file: file, line: line)
+        XCTAssertLessThanOrEqual(
+            abs(Double(analytic) - numeric), tolerance, "\(what): analytic \(analytic), numeric \(numeric)", file: file,
+            line: line)
     }
 
     /// Checks ∂E/∂x and ∂E/∂p of one layer at `checks` random coordinates each.
-    func checkLayer(_ layer: any Layer, input shape: [Int], checks: Int = 20, file: StaticString = #filePath, line: UInt = #line) {
+    func checkLayer(
+        _ layer: any Layer, input shape: [Int], checks: Int = 20, file: StaticString = #filePath, line: UInt = #line
+    ) {
         let x = randomTensor(shape)
         let y = layer.forward(x)
         let r = randomTensor(y.shape)
@@ -33,8 +39,9 @@ final class GradientCheckTests: XCTestCase {
             var plus = x, minus = x
             plus.scalars[k] += eps
             minus.scalars[k] -= eps
-            assertClose(dx.scalars[k], (projection(layer, plus, r) - projection(layer, minus, r)) / Double(2 * eps),
-                        "\(layer.name) input[\(k)]", file: file, line: line)
+            assertClose(
+                dx.scalars[k], (projection(layer, plus, r) - projection(layer, minus, r)) / Double(2 * eps),
+                "\(layer.name) input[\(k)]", file: file, line: line)
         }
         for (p, param) in layer.parameters.enumerated() where param.trainable {
             for _ in 0..<checks {
@@ -45,8 +52,9 @@ final class GradientCheckTests: XCTestCase {
                 mp[p].value.scalars[k] -= eps
                 plus.parameters = pp
                 minus.parameters = mp
-                assertClose(dp[p].scalars[k], (projection(plus, x, r) - projection(minus, x, r)) / Double(2 * eps),
-                            "\(param.name)[\(k)]", file: file, line: line)
+                assertClose(
+                    dp[p].scalars[k], (projection(plus, x, r) - projection(minus, x, r)) / Double(2 * eps),
+                    "\(param.name)[\(k)]", file: file, line: line)
             }
         }
     }
@@ -78,7 +86,8 @@ final class GradientCheckTests: XCTestCase {
         for o in 0..<16 {
             for i in 0..<6 where !ConnectionTable.tableI.connects(output: o, input: i) {
                 XCTAssertEqual(dw.map(0, 0).count, 25)
-                XCTAssertTrue((0..<25).allSatisfy { dw.scalars[(o * 6 + i) * 25 + $0] == 0 }, "C3 map \(o), S2 map \(i)")
+                XCTAssertTrue(
+                    (0..<25).allSatisfy { dw.scalars[(o * 6 + i) * 25 + $0] == 0 }, "C3 map \(o), S2 map \(i)")
             }
         }
     }
@@ -97,14 +106,18 @@ final class GradientCheckTests: XCTestCase {
                     for _ in 0..<5 {
                         // Pick a coordinate that carries a connection (C3 has zeros outside Table I).
                         var k = Int.random(in: 0..<param.value.count, using: &rng)
-                        while param.value.scalars[k] == 0 && param.name == "c3.weight" { k = Int.random(in: 0..<param.value.count, using: &rng) }
+                        while param.value.scalars[k] == 0 && param.name == "c3.weight" {
+                            k = Int.random(in: 0..<param.value.count, using: &rng)
+                        }
                         var plus = net, minus = net
                         var pp = plus.layers[l].parameters, mp = minus.layers[l].parameters
                         pp[p].value.scalars[k] += eps
                         mp[p].value.scalars[k] -= eps
                         plus.layers[l].parameters = pp
                         minus.layers[l].parameters = mp
-                        assertClose(grads[l][p].scalars[k], (lossAt(plus) - lossAt(minus)) / Double(2 * eps), "\(variant) \(loss) \(param.name)[\(k)]")
+                        assertClose(
+                            grads[l][p].scalars[k], (lossAt(plus) - lossAt(minus)) / Double(2 * eps),
+                            "\(variant) \(loss) \(param.name)[\(k)]")
                     }
                 }
             }
@@ -119,7 +132,9 @@ final class GradientCheckTests: XCTestCase {
         let x = randomTensor([1, 2, 6, 6])
         let y = conv.forward(x)
         let d2 = conv.curvature(input: x, output: y, curvature: Tensor(repeating: 1, shape: y.shape)).parameters[0]
-        func energy(_ c: Convolution) -> Double { c.forward(x).scalars.reduce(0) { $0 + 0.5 * Double($1) * Double($1) } }
+        func energy(_ c: Convolution) -> Double {
+            c.forward(x).scalars.reduce(0) { $0 + 0.5 * Double($1) * Double($1) }
+        }
         let eps: Float = 0.05
         for k in [0, 7, 20, 35] {
             var plus = conv, minus = conv
@@ -152,12 +167,16 @@ final class ThreadedBatchTests: XCTestCase {
             XCTAssertEqual(one.loss, two.loss)
             XCTAssertEqual(one.parameters.joined().map(\.scalars), two.parameters.joined().map(\.scalars))
             XCTAssertEqual(whole.loss, two.loss, accuracy: 1e-4 * abs(whole.loss))
-            for (p, q) in zip(trace.last!.scalars, two.output.scalars) { XCTAssertEqual(p, q, accuracy: 1e-5 * max(1, abs(p))) }
+            for (p, q) in zip(trace.last!.scalars, two.output.scalars) {
+                XCTAssertEqual(p, q, accuracy: 1e-5 * max(1, abs(p)))
+            }
             for (a, b) in zip(wholeGrads.joined(), two.parameters.joined()) {
                 for (p, q) in zip(a.scalars, b.scalars) { XCTAssertEqual(p, q, accuracy: 1e-5 * max(1, abs(p))) }
             }
             let forward = net.forward(x)
-            for (p, q) in zip(trace.last!.scalars, forward.scalars) { XCTAssertEqual(p, q, accuracy: 1e-5 * max(1, abs(p))) }
+            for (p, q) in zip(trace.last!.scalars, forward.scalars) {
+                XCTAssertEqual(p, q, accuracy: 1e-5 * max(1, abs(p)))
+            }
         }
     }
 }

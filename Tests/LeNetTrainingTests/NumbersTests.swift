@@ -23,8 +23,10 @@ final class NumbersTests: XCTestCase {
 
     func testPredictionsIgnoreNaNAndNeverTrap() {
         let net = LeNet5(variant: .paper)
-        let out = Tensor(shape: [3, 10], scalars: [Float.nan, 5, 2, .nan, 9, 9, 9, 9, 9, 9]
-                         + [Float](repeating: .nan, count: 10) + [Float](repeating: .infinity, count: 10))
+        let out = Tensor(
+            shape: [3, 10],
+            scalars: [Float.nan, 5, 2, .nan, 9, 9, 9, 9, 9, 9]
+                + [Float](repeating: .nan, count: 10) + [Float](repeating: .infinity, count: 10))
         XCTAssertEqual(net.predictions(out), [2, 0, 0])
         XCTAssertEqual(LeNet5(variant: .keras).predictions(out)[0], 4)
     }
@@ -45,7 +47,10 @@ final class NumbersTests: XCTestCase {
 
     func testCheckpointKeepsALogWithNaN() throws {
         var trainer = Trainer(config: .defaults(for: .keras))
-        trainer.log = [EpochRecord(epoch: 1, learningRate: 0.01, trainLoss: .nan, trainError: 0.5, validationError: nil, seconds: 1)]
+        trainer.log = [
+            EpochRecord(
+                epoch: 1, learningRate: 0.01, trainLoss: .nan, trainError: 0.5, validationError: nil, seconds: 1)
+        ]
         let back = try Checkpoint.decode(Checkpoint.encode(trainer), file: "c")
         XCTAssertTrue(back.log[0].trainLoss.isNaN)
     }

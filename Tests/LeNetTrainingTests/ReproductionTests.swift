@@ -17,7 +17,9 @@ enum FullMNIST {
     }
 
     static func splits(file: StaticString = #filePath, line: UInt = #line) throws -> DataSplits {
-        let folder = try XCTUnwrap(folder, "full MNIST is missing: set $LENET5_MNIST or run 'bash scripts/test.sh', which fetches it", file: file, line: line)
+        let folder = try XCTUnwrap(
+            folder, "full MNIST is missing: set $LENET5_MNIST or run 'bash scripts/test.sh', which fetches it",
+            file: file, line: line)
         return try DataSource.folder(folder)
     }
 }
@@ -66,7 +68,8 @@ final class ReproductionTests: XCTestCase {
         let trainer = Trainer(config: .reproduction(passes: 1, seed: 5, distortions: true))
         XCTAssertEqual(trainer.config.distortedCopies, 9)
         XCTAssertEqual(trainer.fixedDistortion(70_000, digits: 60_000), trainer.fixedDistortion(70_000, digits: 60_000))
-        XCTAssertNotEqual(trainer.fixedDistortion(70_000, digits: 60_000), trainer.fixedDistortion(70_001, digits: 60_000))
+        XCTAssertNotEqual(
+            trainer.fixedDistortion(70_000, digits: 60_000), trainer.fixedDistortion(70_001, digits: 60_000))
         XCTAssertEqual(trainer.fixedDistortion(59_999, digits: 60_000), Distortion())
     }
 }
@@ -100,9 +103,14 @@ final class PaperLedgerTests: XCTestCase {
     func testLedgerRowsForThePaperVariant() {
         let test = [200, 120, 100, 95].map { ErrorRate(errors: $0, count: 10_000) }
         let training = [900, 400, 300, 210].map { ErrorRate(errors: $0, count: 60_000) }
-        let ledger = PaperLedger(testErrors: test, trainingErrors: training, distortions: false, net: LeNet5(variant: .paper, seed: 0))
-        XCTAssertEqual(ledger.rows.map(\.claim), ["test error after 4 passes", "misclassified test digits", "training error after 4 passes",
-                                                  "pass after which the test error settles", "trainable parameters", "connections"])
+        let ledger = PaperLedger(
+            testErrors: test, trainingErrors: training, distortions: false, net: LeNet5(variant: .paper, seed: 0))
+        XCTAssertEqual(
+            ledger.rows.map(\.claim),
+            [
+                "test error after 4 passes", "misclassified test digits", "training error after 4 passes",
+                "pass after which the test error settles", "trainable parameters", "connections",
+            ])
         XCTAssertEqual(ledger.rows[0].holds, true)
         XCTAssertEqual(ledger.rows[1].measured, "95 of 10,000")
         XCTAssertEqual(ledger.rows[2].holds, true, "210/60,000 = 0.35%")

@@ -59,8 +59,12 @@ final class TrainingTests: XCTestCase {
 
     func testPaperScheduleFollowsTheTable() {
         let rates = (0..<14).map { Schedule.paper.rate(base: 0.0005, epoch: $0, epochs: 20) }
-        XCTAssertEqual(rates, [0.0005, 0.0005, 0.0002, 0.0002, 0.0002, 0.0001, 0.0001, 0.0001,
-                               0.00005, 0.00005, 0.00005, 0.00005, 0.00001, 0.00001])
+        XCTAssertEqual(
+            rates,
+            [
+                0.0005, 0.0005, 0.0002, 0.0002, 0.0002, 0.0001, 0.0001, 0.0001,
+                0.00005, 0.00005, 0.00005, 0.00005, 0.00001, 0.00001,
+            ])
         XCTAssertEqual(Schedule.cosine.rate(base: 1, epoch: 0, epochs: 10), 1)
         XCTAssertEqual(Schedule.cosine.rate(base: 1, epoch: 5, epochs: 10), 0.5, accuracy: 1e-6)
     }
@@ -69,9 +73,11 @@ final class TrainingTests: XCTestCase {
         let out = Tensor(shape: [1, 3], scalars: [2, 0, 5])
         XCTAssertEqual(Loss.mse.evaluate(out, labels: [0]).loss, 2)
         // eq. 9 with j = 1: 2 + log(e^−1 + e^−2 + e^0 + e^−5)
-        XCTAssertEqual(Loss.map(j: 1).evaluate(out, labels: [0]).loss, 2 + log(exp(-1) + exp(-2) + 1 + exp(-5)), accuracy: 1e-5)
+        XCTAssertEqual(
+            Loss.map(j: 1).evaluate(out, labels: [0]).loss, 2 + log(exp(-1) + exp(-2) + 1 + exp(-5)), accuracy: 1e-5)
         // cross-entropy: −log softmax
-        XCTAssertEqual(Loss.crossEntropy.evaluate(out, labels: [2]).loss, -log(exp(5) / (exp(2) + 1 + exp(5))), accuracy: 1e-5)
+        XCTAssertEqual(
+            Loss.crossEntropy.evaluate(out, labels: [2]).loss, -log(exp(5) / (exp(2) + 1 + exp(5))), accuracy: 1e-5)
     }
 
     func testIdentityDistortionReproducesThePlainBatch() {
@@ -99,7 +105,12 @@ final class ResumeTests: XCTestCase {
 
             var interrupted = Trainer(config: config)
             var steps = 0
-            XCTAssertNil(try interrupted.trainEpoch(train, shouldStop: { steps += 1; return steps == 7 }))
+            XCTAssertNil(
+                try interrupted.trainEpoch(
+                    train,
+                    shouldStop: {
+                        steps += 1; return steps == 7
+                    }))
             XCTAssertEqual(interrupted.inProgress?.position, 56)
             var resumed = try Checkpoint.decode(Checkpoint.encode(interrupted), file: "checkpoint")
             XCTAssertEqual(resumed.inProgress, interrupted.inProgress)
@@ -108,13 +119,16 @@ final class ResumeTests: XCTestCase {
 
             XCTAssertEqual(resumed.net.parameters.map(\.value), straight.net.parameters.map(\.value), "\(variant)")
             XCTAssertEqual(resumed.log.map(\.trainLoss), straight.log.map(\.trainLoss))
-            XCTAssertEqual(resumed.optimizer.state.joined().map(\.scalars), straight.optimizer.state.joined().map(\.scalars))
+            XCTAssertEqual(
+                resumed.optimizer.state.joined().map(\.scalars), straight.optimizer.state.joined().map(\.scalars))
         }
     }
 
     func testPlainWeightsAreNotACheckpoint() throws {
         let data = Weights.encode(LeNet5(variant: .paper, seed: 1))
         XCTAssertFalse(try Checkpoint.isCheckpoint(data, file: "w"))
-        XCTAssertThrowsError(try Checkpoint.decode(data, file: "w")) { XCTAssertTrue("\($0)".contains("not a training checkpoint")) }
+        XCTAssertThrowsError(try Checkpoint.decode(data, file: "w")) {
+            XCTAssertTrue("\($0)".contains("not a training checkpoint"))
+        }
     }
 }

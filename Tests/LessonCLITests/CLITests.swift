@@ -7,13 +7,16 @@ struct LessonCLI {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())").path
 
     func prepare() throws {
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary), "lesson is not built beside the tests: \(binary)")
+        XCTAssertTrue(
+            FileManager.default.isExecutableFile(atPath: binary), "lesson is not built beside the tests: \(binary)")
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
     }
 
     /// Runs `lesson` with these arguments; `environment` is added to this process's, from
     /// which $LENET5_MNIST is removed so that a run sees full MNIST only when told to.
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = arguments
@@ -29,8 +32,10 @@ struct LessonCLI {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
-    func assertOneLineError(_ arguments: [String], environment: [String: String] = [:], contains text: String,
-                            file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertOneLineError(
+        _ arguments: [String], environment: [String: String] = [:], contains text: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let r = try run(arguments, environment: environment)
         XCTAssertNotEqual(r.status, 0, "\(arguments)", file: file, line: line)
         let lines = r.stderr.split(separator: "\n")
@@ -48,12 +53,16 @@ final class CLITests: XCTestCase {
     let sharedData = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/mnist-t10k").path
 
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
         try cli.run(arguments, environment: environment)
     }
 
-    func assertOneLineError(_ arguments: [String], environment: [String: String] = [:], contains text: String,
-                            file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertOneLineError(
+        _ arguments: [String], environment: [String: String] = [:], contains text: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         try cli.assertOneLineError(arguments, environment: environment, contains: text, file: file, line: line)
     }
 
@@ -68,12 +77,17 @@ final class CLITests: XCTestCase {
         try assertOneLineError(["1", "--output", "/proc/no/such"], contains: "cannot create the output folder")
         try assertOneLineError(["1", "--format", "gif"], contains: "unknown format 'gif'")
         try assertOneLineError(["bench", "--runs", "0"], contains: "--runs must be a positive whole number")
-        try assertOneLineError(["train", "--save", scratch + "/w.csv"], contains: "--save must name a .safetensors file")
-        try assertOneLineError(["train", "--save", "/proc/no/w.safetensors"], contains: "cannot write (folder not writable)")
-        try assertOneLineError(["train", "--epochs", "-1"], contains: "--epochs must be a positive whole number, not -1")
+        try assertOneLineError(
+            ["train", "--save", scratch + "/w.csv"], contains: "--save must name a .safetensors file")
+        try assertOneLineError(
+            ["train", "--save", "/proc/no/w.safetensors"], contains: "cannot write (folder not writable)")
+        try assertOneLineError(
+            ["train", "--epochs", "-1"], contains: "--epochs must be a positive whole number, not -1")
         try assertOneLineError(["train", "--momentum", "nan"], contains: "--momentum must be a number from 0 up to 1")
-        try assertOneLineError(["train", "--curvature-memory", "1.5"], contains: "--curvature-memory must be between 0 and 1")
-        try assertOneLineError(["data", "download", "--dir", "/etc/hostname", "--no-package-index"], contains: "is a file, not a folder")
+        try assertOneLineError(
+            ["train", "--curvature-memory", "1.5"], contains: "--curvature-memory must be between 0 and 1")
+        try assertOneLineError(
+            ["data", "download", "--dir", "/etc/hostname", "--no-package-index"], contains: "is a file, not a folder")
     }
 
     /// `lesson bench --json` prints one JSON line per variant with the fields issue 6 names;
@@ -84,30 +98,41 @@ final class CLITests: XCTestCase {
         let lines = r.stdout.split(separator: "\n")
         XCTAssertEqual(lines.count, 2, r.stdout)
         for (line, variant) in zip(lines, ["paper", "keras"]) {
-            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line))
+            let object = try XCTUnwrap(
+                JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line))
             XCTAssertEqual(object["variant"] as? String, variant)
-            for key in ["train_batch1", "train_batch64", "infer_batch1000", "train_gflops", "infer_gflops", "share_of_peak"] {
+            for key in [
+                "train_batch1", "train_batch64", "infer_batch1000", "train_gflops", "infer_gflops", "share_of_peak",
+            ] {
                 XCTAssertGreaterThan(try XCTUnwrap(object[key] as? Double, key), 0, key)
             }
         }
         let table = try run(["bench", "--variant", "keras", "--layers", "--seconds", "0"])
         XCTAssertEqual(table.status, 0, table.stderr)
         for layer in ["C1", "S2", "C3", "S4", "C5", "F6", "Output", "total"] {
-            XCTAssertTrue(table.stdout.split(separator: "\n").contains { $0.hasPrefix(layer + " ") }, "\(layer) in \(table.stdout)")
+            XCTAssertTrue(
+                table.stdout.split(separator: "\n").contains { $0.hasPrefix(layer + " ") },
+                "\(layer) in \(table.stdout)")
         }
     }
 
     func testBadFiles() throws {
         let bad = scratch + "/data"
         try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
-        XCTAssertTrue(FileManager.default.createFile(atPath: bad + "/t10k-images-idx3-ubyte", contents: Data([0, 0, 8, 3, 0, 0])))
+        XCTAssertTrue(
+            FileManager.default.createFile(atPath: bad + "/t10k-images-idx3-ubyte", contents: Data([0, 0, 8, 3, 0, 0])))
         try assertOneLineError(["verify", "--data", bad], contains: "t10k-images-idx3-ubyte")
         try assertOneLineError(["verify", "--data", scratch + "/none"], contains: "no such folder")
-        try assertOneLineError(["1", "--data", sharedData, "--retrain", "--output", scratch + "/out"], contains: "has no training digits")
-        try assertOneLineError(["verify"], environment: ["LENET5_MNIST": scratch + "/none"], contains: "$LENET5_MNIST names")
-        try assertOneLineError(["reproduce", "--data", sharedData, "--output", scratch + "/rep"], contains: "reproduce needs the 60,000 training and 10,000 test digits")
+        try assertOneLineError(
+            ["1", "--data", sharedData, "--retrain", "--output", scratch + "/out"], contains: "has no training digits")
+        try assertOneLineError(
+            ["verify"], environment: ["LENET5_MNIST": scratch + "/none"], contains: "$LENET5_MNIST names")
+        try assertOneLineError(
+            ["reproduce", "--data", sharedData, "--output", scratch + "/rep"],
+            contains: "reproduce needs the 60,000 training and 10,000 test digits")
         try assertOneLineError(["reproduce", "--passes", "0"], contains: "--passes must be a positive whole number")
-        XCTAssertTrue(FileManager.default.createFile(atPath: scratch + "/w.safetensors", contents: Data("garbage!".utf8)))
+        XCTAssertTrue(
+            FileManager.default.createFile(atPath: scratch + "/w.safetensors", contents: Data("garbage!".utf8)))
         try assertOneLineError(["eval", "--weights", scratch + "/w.safetensors"], contains: "w.safetensors")
         try assertOneLineError(["eval", "--weights", scratch + "/missing.safetensors"], contains: "cannot be read")
     }
@@ -123,14 +148,20 @@ final class CLITests: XCTestCase {
     func testReproduceWritesLedgerFiguresAndWeights() throws {
         let data = scratch + "/small"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let test = try IDXFiles.read(sharedData + "/t10k-images-idx3-ubyte.gz", sharedData + "/t10k-labels-idx1-ubyte.gz")
+        let test = try IDXFiles.read(
+            sharedData + "/t10k-images-idx3-ubyte.gz", sharedData + "/t10k-labels-idx1-ubyte.gz")
         try IDXFiles.write(test, range: 0..<600, to: data, prefix: "train")
         try IDXFiles.write(test, range: 600..<800, to: data, prefix: "t10k")
-        let r = try run(["reproduce", "--data", data, "--passes", "2", "--output", scratch + "/rep", "--json", scratch + "/ledger.json"])
+        let r = try run([
+            "reproduce", "--data", data, "--passes", "2", "--output", scratch + "/rep", "--json",
+            scratch + "/ledger.json",
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.hasPrefix("data: 600 training + 200 test digits from \(data)"), r.stdout)
         XCTAssertTrue(r.stdout.contains("paper ledger"), r.stdout)
-        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch + "/ledger.json"))) as? [String: Any])
+        let json = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch + "/ledger.json")))
+                as? [String: Any])
         XCTAssertEqual(json["passes"] as? Int, 2)
         let testError = try XCTUnwrap(json["test_error"] as? Double)
         let misclassified = try XCTUnwrap(json["misclassified"] as? Int)
@@ -145,7 +176,9 @@ final class CLITests: XCTestCase {
                 XCTAssertGreaterThan(size, 1000, path)
             }
         }
-        let header = try String(decoding: Data(contentsOf: URL(fileURLWithPath: scratch + "/rep/paper-seed0.safetensors")).prefix(4096), as: UTF8.self)
+        let header = try String(
+            decoding: Data(contentsOf: URL(fileURLWithPath: scratch + "/rep/paper-seed0.safetensors")).prefix(4096),
+            as: UTF8.self)
         XCTAssertTrue(header.contains("lesson reproduce --seed 0 --passes 2"), header)
         XCTAssertTrue(header.contains("\"test_errors\":\"\(misclassified)\""), header)
     }
@@ -154,16 +187,22 @@ final class CLITests: XCTestCase {
         try assertOneLineError(["ablation", "--rows", "nope"], contains: "no row 'nope' in the cumulative path")
         try assertOneLineError(["ablation", "--seeds", "0"], contains: "--seeds must be between 1 and 100")
         let out = scratch + "/ablation"
-        let first = try run(["ablation", "--passes", "1", "--seeds", "1", "--rows", "paper,keras", "--output", out, "--format", "png"])
+        let first = try run([
+            "ablation", "--passes", "1", "--seeds", "1", "--rows", "paper,keras", "--output", out, "--format", "png",
+        ])
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertTrue(first.stdout.contains("errors on 500 held-out digits (no test set)"), first.stdout)
         XCTAssertTrue(first.stdout.contains("not yet run with 1 seeds: full-c3"), first.stdout)
-        let json = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: out + "/ablation.json"))) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: out + "/ablation.json")))
+            as! [String: Any]
         let rows = json["rows"] as! [[String: Any]]
         XCTAssertEqual(rows.map { $0["key"] as! String }, ["paper", "keras"])
         XCTAssertEqual(rows[0]["parameters"] as? Int, 60_000)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/ablation.png"))
-        let second = try run(["ablation", "--passes", "1", "--seeds", "1", "--rows", "paper", "--output", out, "--format", "png"])
+        let second = try run([
+            "ablation", "--passes", "1", "--seeds", "1", "--rows", "paper", "--output", out, "--format", "png",
+        ])
         XCTAssertTrue(second.stdout.contains("paper, seed 0: kept from an earlier run"), second.stdout)
     }
 
@@ -198,9 +237,12 @@ final class CLITests: XCTestCase {
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 130)
         XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint))
-        try assertOneLineError(["train", "--resume", checkpoint, "--save", save, "--lr", "0.01", "--epochs", "5"],
-                               contains: "these options differ from it: --epochs 5 (checkpoint: 50), --lr 0.01 (checkpoint: 0.0005)")
-        try assertOneLineError(["train", "--resume", checkpoint, "--save", save, "--variant", "keras"], contains: "--variant keras (checkpoint: paper)")
+        try assertOneLineError(
+            ["train", "--resume", checkpoint, "--save", save, "--lr", "0.01", "--epochs", "5"],
+            contains: "these options differ from it: --epochs 5 (checkpoint: 50), --lr 0.01 (checkpoint: 0.0005)")
+        try assertOneLineError(
+            ["train", "--resume", checkpoint, "--save", save, "--variant", "keras"],
+            contains: "--variant keras (checkpoint: paper)")
     }
 
     /// Piped output arrives line by line while a run goes on, not at its exit.
@@ -243,9 +285,13 @@ enum IDXFiles {
     }
 
     static func write(_ set: Set, range: Range<Int>, to folder: String, prefix: String) throws {
-        func be(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
+        func be(_ v: Int) -> [UInt8] {
+            [UInt8(v >> 24 & 255), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)]
+        }
         let size = set.rows * set.columns
-        let images = [0, 0, 8, 3] + be(range.count) + be(set.rows) + be(set.columns) + Array(set.images[range.lowerBound * size..<range.upperBound * size])
+        let images =
+            [0, 0, 8, 3] + be(range.count) + be(set.rows) + be(set.columns)
+            + Array(set.images[range.lowerBound * size..<range.upperBound * size])
         let labels = [0, 0, 8, 1] + be(range.count) + Array(set.labels[range])
         try Data(images).write(to: URL(fileURLWithPath: "\(folder)/\(prefix)-images-idx3-ubyte"))
         try Data(labels).write(to: URL(fileURLWithPath: "\(folder)/\(prefix)-labels-idx1-ubyte"))

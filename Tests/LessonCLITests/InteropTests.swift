@@ -5,19 +5,26 @@ import XCTest
 /// Runtime (a real engine, from the test environment's venv) on the 10,000 test digits.
 final class InteropTests: XCTestCase {
     let cli = LessonCLI()
-    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// Full MNIST, as scripts/test.sh exports it: the test fails, never skips, without it.
     func fullMNIST() throws -> String {
-        let folder = try XCTUnwrap(ProcessInfo.processInfo.environment["LENET5_MNIST"], "LENET5_MNIST is not set: run the tests with scripts/test.sh")
+        let folder = try XCTUnwrap(
+            ProcessInfo.processInfo.environment["LENET5_MNIST"],
+            "LENET5_MNIST is not set: run the tests with scripts/test.sh")
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/t10k-images-idx3-ubyte.gz"), folder)
         return folder
     }
 
     /// The venv scripts/test.sh makes, with onnx and onnxruntime (scripts/requirements-test.txt).
     func python() throws -> String {
-        let path = ProcessInfo.processInfo.environment["LENET5_PYTHON"] ?? repository.appendingPathComponent(".venv/bin/python").path
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: path), "no Python with onnxruntime at \(path): run the tests with scripts/test.sh")
+        let path =
+            ProcessInfo.processInfo.environment["LENET5_PYTHON"]
+            ?? repository.appendingPathComponent(".venv/bin/python").path
+        XCTAssertTrue(
+            FileManager.default.isExecutableFile(atPath: path),
+            "no Python with onnxruntime at \(path): run the tests with scripts/test.sh")
         return path
     }
 
@@ -45,7 +52,10 @@ final class InteropTests: XCTestCase {
             XCTAssertTrue(export.stdout.contains("ONNX written"), export.stdout)
             let eval = try cli.run(["eval", "--variant", variant, "--data", mnist, "--dump-logits", outputs])
             XCTAssertEqual(eval.status, 0, eval.stderr)
-            let check = try runPython([repository.appendingPathComponent("scripts/check-onnx.py").path, model, outputs, mnist + "/t10k-images-idx3-ubyte.gz"])
+            let check = try runPython([
+                repository.appendingPathComponent("scripts/check-onnx.py").path, model, outputs,
+                mnist + "/t10k-images-idx3-ubyte.gz",
+            ])
             XCTAssertEqual(check.status, 0, check.output)
             XCTAssertTrue(check.output.contains("on 10000 images"), check.output)
             XCTAssertTrue(check.output.contains("0 different answers"), check.output)
@@ -64,15 +74,22 @@ final class InteropTests: XCTestCase {
         first[3] += 1
         rows[0] = first.map { "\($0)" }.joined(separator: ",")
         try (rows.joined(separator: "\n") + "\n").write(toFile: outputs, atomically: true, encoding: .utf8)
-        let check = try runPython([repository.appendingPathComponent("scripts/check-onnx.py").path, model, outputs, mnist + "/t10k-images-idx3-ubyte.gz"])
+        let check = try runPython([
+            repository.appendingPathComponent("scripts/check-onnx.py").path, model, outputs,
+            mnist + "/t10k-images-idx3-ubyte.gz",
+        ])
         XCTAssertEqual(check.status, 1, check.output)
     }
 
     func testExportRefusesBadArguments() throws {
-        try cli.assertOneLineError(["export", "--onnx", cli.scratch + "/m.txt"], contains: "--onnx must name a .onnx file")
+        try cli.assertOneLineError(
+            ["export", "--onnx", cli.scratch + "/m.txt"], contains: "--onnx must name a .onnx file")
         try cli.assertOneLineError(["export", "--onnx", "/proc/no/m.onnx"], contains: "cannot write")
         // The shipped weights record their scaling: another one is a one-line error.
-        try cli.assertOneLineError(["export", "--onnx", cli.scratch + "/m.onnx", "--scaling", "unit"], contains: "were trained on 'paper' inputs")
-        try cli.assertOneLineError(["eval", "--variant", "keras", "--scaling", "paper"], contains: "were trained on 'standard' inputs")
+        try cli.assertOneLineError(
+            ["export", "--onnx", cli.scratch + "/m.onnx", "--scaling", "unit"],
+            contains: "were trained on 'paper' inputs")
+        try cli.assertOneLineError(
+            ["eval", "--variant", "keras", "--scaling", "paper"], contains: "were trained on 'standard' inputs")
     }
 }

@@ -24,30 +24,42 @@ public enum Cells {
     static let common: [String: Cell] = [
         "architecture": { ctx in
             let layer = ctx.lessonLayer
-            try ctx.save(ArchitectureDiagram(title: "LeNet-5: this lesson is about \(layer)", stages: ctx.stages, highlighted: layer),
-                         as: "architecture")
-            return "LeNet-5 as the model computes it: " + ctx.stages.map { "\($0.name) \(Format.shape($0.shape))" }.joined(separator: " → ")
+            try ctx.save(
+                ArchitectureDiagram(
+                    title: "LeNet-5: this lesson is about \(layer)", stages: ctx.stages, highlighted: layer),
+                as: "architecture")
+            return "LeNet-5 as the model computes it: "
+                + ctx.stages.map { "\($0.name) \(Format.shape($0.shape))" }.joined(separator: " → ")
         },
         "check": { ctx in
             let row = ctx.report.layers.first { $0.name == ctx.lessonLayer }!
             let ok = [row.shapeMatches, row.parametersMatch, row.connectionsMatch].allSatisfy { $0 != false }
-            return "Check of \(row.name) against the paper (II.B):\n" + ctx.check(row.name) + "\n" + (ok ? "\(row.name) matches the paper." : "\(row.name) differs from the paper (✗).")
+            return "Check of \(row.name) against the paper (II.B):\n" + ctx.check(row.name) + "\n"
+                + (ok ? "\(row.name) matches the paper." : "\(row.name) differs from the paper (✗).")
         },
     ]
 
     /// A layer's maps for the sample digit, as a figure named "<layer>-maps".
-    static func featureMaps(_ ctx: LessonContext, layer: String, title: String, subtitle: String, columns: Int, tileSize: Double) throws -> String {
+    static func featureMaps(
+        _ ctx: LessonContext, layer: String, title: String, subtitle: String, columns: Int, tileSize: Double
+    ) throws -> String {
         let maps = ctx.output(of: layer)
         let shape = Array(maps.shape.dropFirst())
-        try ctx.save(ImageGrid(title: "\(layer): the \(shape[0]) \(title) of digit \(ctx.sample), \(shape[1])×\(shape[2]) each", subtitle: subtitle,
-                               tiles: mapTiles(maps, name: layer), columns: columns, scale: .shared(activationScale),
-                               colorBarLabel: "activation", tileSize: tileSize), as: "\(layer.lowercased())-maps")
-        return "\(layer) output: \(Format.shape(shape)), values \(value(maps.scalars.min()!)) … \(value(maps.scalars.max()!))"
+        try ctx.save(
+            ImageGrid(
+                title: "\(layer): the \(shape[0]) \(title) of digit \(ctx.sample), \(shape[1])×\(shape[2]) each",
+                subtitle: subtitle,
+                tiles: mapTiles(maps, name: layer), columns: columns, scale: .shared(activationScale),
+                colorBarLabel: "activation", tileSize: tileSize), as: "\(layer.lowercased())-maps")
+        return
+            "\(layer) output: \(Format.shape(shape)), values \(value(maps.scalars.min()!)) … \(value(maps.scalars.max()!))"
     }
 
     /// Tiles for the maps of a (1, C, H, W) tensor.
     static func mapTiles(_ t: Tensor, name: String) -> [ImageGrid.Tile] {
-        (0..<t.shape[1]).map { .init(caption: "\(name) map \($0)", values: t.map(0, $0), rows: t.shape[2], columns: t.shape[3]) }
+        (0..<t.shape[1]).map {
+            .init(caption: "\(name) map \($0)", values: t.map(0, $0), rows: t.shape[2], columns: t.shape[3])
+        }
     }
 
     /// The shared grey scale for squashed activations: −A … A.

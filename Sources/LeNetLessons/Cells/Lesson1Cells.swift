@@ -9,11 +9,19 @@ extension Cells {
         "input-digit": { ctx in
             let stored = ctx.digits.image(ctx.sample).map { Float($0) }
             let fed = ctx.input.map(0, 0)
-            try ctx.save(ImageGrid(title: "Digit \(ctx.sample) (label \(ctx.sampleLabel)): stored and fed",
-                                   subtitle: "each tile on its own grey scale: white = background, black = ink",
-                                   tiles: [.init(caption: "stored: \(ctx.digits.rows)×\(ctx.digits.columns), 0…255", values: stored, rows: ctx.digits.rows, columns: ctx.digits.columns),
-                                           .init(caption: "fed: 32×32, \(Cells.value(fed.min()!, 3))…\(Cells.value(fed.max()!, 3))", values: fed, rows: 32, columns: 32)],
-                                   columns: 2, scale: .perTile, tileSize: 224), as: "input")
+            try ctx.save(
+                ImageGrid(
+                    title: "Digit \(ctx.sample) (label \(ctx.sampleLabel)): stored and fed",
+                    subtitle: "each tile on its own grey scale: white = background, black = ink",
+                    tiles: [
+                        .init(
+                            caption: "stored: \(ctx.digits.rows)×\(ctx.digits.columns), 0…255", values: stored,
+                            rows: ctx.digits.rows, columns: ctx.digits.columns),
+                        .init(
+                            caption: "fed: 32×32, \(Cells.value(fed.min()!, 3))…\(Cells.value(fed.max()!, 3))",
+                            values: fed, rows: 32, columns: 32),
+                    ],
+                    columns: 2, scale: .perTile, tileSize: 224), as: "input")
             let scaling = ctx.net.scaling
             return """
                 Digit \(ctx.sample) of \(ctx.digits.name) (\(ctx.splits.source)), label \(ctx.sampleLabel).
@@ -28,7 +36,9 @@ extension Cells {
             let mean = t.scalars.reduce(0, +) / Float(t.count)
             let variance = t.scalars.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Float(t.count)
             // The share of the 32×32 field a digit inks (grey level/255), which sets the variance.
-            let ink = (0..<count).reduce(0.0) { sum, i in sum + train.image(i).reduce(0.0) { $0 + Double($1) / 255 } } / Double(count * 32 * 32)
+            let ink =
+                (0..<count).reduce(0.0) { sum, i in sum + train.image(i).reduce(0.0) { $0 + Double($1) / 255 } }
+                / Double(count * 32 * 32)
             return """
                 Over the first \(Format.count(count)) training digits, fed as 32×32: mean \(Cells.value(mean)), variance \(Cells.value(variance)).
                 The paper says −0.1 and 1.175 give a mean of roughly 0 and a variance of roughly 1. The mean holds; the variance does not, by a factor of \(Cells.value(1 / variance, 0)).
@@ -38,16 +48,24 @@ extension Cells {
         "c1-kernels": { ctx in
             let c1 = ctx.layer("C1", as: Convolution.self)
             let tiles = (0..<c1.table.outputMaps).map { o in
-                ImageGrid.Tile(caption: "C1 kernel \(o)", values: Array(c1.weight.scalars[o * 25..<(o + 1) * 25]), rows: 5, columns: 5)
+                ImageGrid.Tile(
+                    caption: "C1 kernel \(o)", values: Array(c1.weight.scalars[o * 25..<(o + 1) * 25]), rows: 5,
+                    columns: 5)
             }
-            try ctx.save(ImageGrid(title: "C1: the \(tiles.count) trained 5×5 kernels", subtitle: "red: positive weight, blue: negative",
-                                   tiles: tiles, columns: 6, scale: .shared(.diverging(maxAbs: c1.weight.maxAbs)), colorBarLabel: "weight", tileSize: 100),
-                         as: "c1-kernels")
-            return "C1's kernels after training; biases: " + c1.bias.scalars.map { Cells.value($0) }.joined(separator: ", ")
+            try ctx.save(
+                ImageGrid(
+                    title: "C1: the \(tiles.count) trained 5×5 kernels",
+                    subtitle: "red: positive weight, blue: negative",
+                    tiles: tiles, columns: 6, scale: .shared(.diverging(maxAbs: c1.weight.maxAbs)),
+                    colorBarLabel: "weight", tileSize: 100),
+                as: "c1-kernels")
+            return "C1's kernels after training; biases: "
+                + c1.bias.scalars.map { Cells.value($0) }.joined(separator: ", ")
         },
         "c1-maps": { ctx in
-            try Cells.featureMaps(ctx, layer: "C1", title: "feature maps", subtitle: "squashed outputs, white = −1.7159, black = +1.7159",
-                                  columns: 6, tileSize: 110)
+            try Cells.featureMaps(
+                ctx, layer: "C1", title: "feature maps", subtitle: "squashed outputs, white = −1.7159, black = +1.7159",
+                columns: 6, tileSize: 110)
         },
         "c1-receptive-field": { ctx in
             let c1 = ctx.layer("C1", as: Convolution.self)
@@ -58,11 +76,17 @@ extension Cells {
             let (r, c) = (strongest / maps.shape[3], strongest % maps.shape[3])
             var a = c1.bias.scalars[0]
             for u in 0..<5 { for v in 0..<5 { a += c1.weight[0, 0, u, v] * ctx.input[0, 0, r + u, c + v] } }
-            try ctx.save(ImageGrid(title: "The receptive field of C1 map 0, unit (\(r), \(c))",
-                                   subtitle: "the 5×5 input pixels this one unit sees; every unit of the map uses the same 25 weights",
-                                   tiles: [.init(caption: "input, 32×32", values: ctx.input.map(0, 0), rows: 32, columns: 32, box: (r, c, 5)),
-                                           .init(caption: "C1 map 0, 28×28", values: maps.map(0, 0), rows: 28, columns: 28, box: (r, c, 1))],
-                                   columns: 2, scale: .perTile, tileSize: 224), as: "c1-receptive-field")
+            try ctx.save(
+                ImageGrid(
+                    title: "The receptive field of C1 map 0, unit (\(r), \(c))",
+                    subtitle: "the 5×5 input pixels this one unit sees; every unit of the map uses the same 25 weights",
+                    tiles: [
+                        .init(
+                            caption: "input, 32×32", values: ctx.input.map(0, 0), rows: 32, columns: 32, box: (r, c, 5)),
+                        .init(
+                            caption: "C1 map 0, 28×28", values: maps.map(0, 0), rows: 28, columns: 28, box: (r, c, 1)),
+                    ],
+                    columns: 2, scale: .perTile, tileSize: 224), as: "c1-receptive-field")
             return """
                 Unit (\(r), \(c)) of C1 map 0, by hand: a = b + Σ w·x over its 5×5 field = \(Cells.value(a, 4)); \
                 f(a) = 1.7159·tanh(2a/3) = \(Cells.value(Activation.squash(a), 4)).

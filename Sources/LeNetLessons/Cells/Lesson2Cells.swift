@@ -23,13 +23,17 @@ public struct SquashingFacts {
 extension Cells {
     static let lesson2: [String: Cell] = [
         "s2-maps": { ctx in
-            try Cells.featureMaps(ctx, layer: "S2", title: "subsampled maps", subtitle: "half the resolution of C1: each unit summarizes a 2×2 block",
-                                  columns: 6, tileSize: 110)
+            try Cells.featureMaps(
+                ctx, layer: "S2", title: "subsampled maps",
+                subtitle: "half the resolution of C1: each unit summarizes a 2×2 block",
+                columns: 6, tileSize: 110)
         },
         "s2-parameters": { ctx in
             let s2 = ctx.layer("S2", as: Subsampling.self)
             var t = TextTable(headers: ["S2 map", "coefficient β", "bias b"], alignments: [.left, .right, .right])
-            for c in 0..<s2.maps { t.add(["\(c)", Cells.value(s2.coefficient.scalars[c], 4), Cells.value(s2.bias.scalars[c], 4)]) }
+            for c in 0..<s2.maps {
+                t.add(["\(c)", Cells.value(s2.coefficient.scalars[c], 4), Cells.value(s2.bias.scalars[c], 4)])
+            }
             return "Each S2 map has one trainable coefficient and one bias (trained values):\n" + t.rendered
         },
         "s2-pooling-compare": { ctx in
@@ -37,30 +41,48 @@ extension Cells {
             let maps = c1.shape[1], side = c1.shape[2] / 2
             func pooled(_ combine: ([Float]) -> Float) -> Tensor {
                 var t = Tensor(zeros: [1, maps, side, side])
-                for m in 0..<maps { for r in 0..<side { for q in 0..<side {
-                    t[0, m, r, q] = combine([c1[0, m, 2 * r, 2 * q], c1[0, m, 2 * r, 2 * q + 1], c1[0, m, 2 * r + 1, 2 * q], c1[0, m, 2 * r + 1, 2 * q + 1]])
-                } } }
+                for m in 0..<maps {
+                    for r in 0..<side {
+                        for q in 0..<side {
+                            t[0, m, r, q] = combine([
+                                c1[0, m, 2 * r, 2 * q], c1[0, m, 2 * r, 2 * q + 1], c1[0, m, 2 * r + 1, 2 * q],
+                                c1[0, m, 2 * r + 1, 2 * q + 1],
+                            ])
+                        }
+                    }
+                }
                 return t
             }
             let average = pooled { $0.reduce(0, +) / 4 }, maximum = pooled { $0.max()! }
             let rows: [(String, Tensor)] = [("trainable", s2), ("average", average), ("max", maximum)]
-            let tiles = rows.flatMap { name, t in (0..<maps).map { ImageGrid.Tile(caption: "\(name) \($0)", values: t.map(0, $0), rows: side, columns: side) } }
-            try ctx.save(ImageGrid(title: "Three ways to halve C1's maps", subtitle: "rows: the paper's trainable subsampling (then squashed), plain average, max pooling",
-                                   tiles: tiles, columns: maps, scale: .shared(Cells.activationScale), colorBarLabel: "activation", tileSize: 100),
-                         as: "s2-pooling-compare")
+            let tiles = rows.flatMap { name, t in
+                (0..<maps).map {
+                    ImageGrid.Tile(caption: "\(name) \($0)", values: t.map(0, $0), rows: side, columns: side)
+                }
+            }
+            try ctx.save(
+                ImageGrid(
+                    title: "Three ways to halve C1's maps",
+                    subtitle: "rows: the paper's trainable subsampling (then squashed), plain average, max pooling",
+                    tiles: tiles, columns: maps, scale: .shared(Cells.activationScale), colorBarLabel: "activation",
+                    tileSize: 100),
+                as: "s2-pooling-compare")
             let s2Layer = ctx.layer("S2", as: Subsampling.self)
             let flipped = s2Layer.coefficient.scalars.filter { $0 < 0 }.count
-            return "Trainable subsampling can scale, shift and even invert a map (\(flipped) of \(maps) coefficients are negative here); average and max pooling can only summarize it."
+            return
+                "Trainable subsampling can scale, shift and even invert a map (\(flipped) of \(maps) coefficients are negative here); average and max pooling can only summarize it."
         },
         "squashing": { ctx in
             let a = stride(from: -4.0, through: 4.0, by: 0.05)
             let A = Double(Activation.amplitude), S = Double(Activation.slope)
-            var plot = LineChart(title: "The squashing function f(a) = 1.7159·tanh(2a/3)", xLabel: "weighted sum a", yLabel: "output", series: [
-                .init(name: "f(a), the paper's", points: a.map { ($0, Double(Activation.squash(Float($0)))) }),
-                .init(name: "tanh(a)", points: a.map { ($0, tanh($0)) }, dashed: true),
-                .init(name: "logistic 1/(1+e⁻ᵃ)", points: a.map { ($0, 1 / (1 + exp(-$0))) }, dashed: true),
-                .init(name: "f′(a)", points: a.map { ($0, A * S * (1 - pow(tanh(S * $0), 2))) }),
-            ])
+            var plot = LineChart(
+                title: "The squashing function f(a) = 1.7159·tanh(2a/3)", xLabel: "weighted sum a", yLabel: "output",
+                series: [
+                    .init(name: "f(a), the paper's", points: a.map { ($0, Double(Activation.squash(Float($0)))) }),
+                    .init(name: "tanh(a)", points: a.map { ($0, tanh($0)) }, dashed: true),
+                    .init(name: "logistic 1/(1+e⁻ᵃ)", points: a.map { ($0, 1 / (1 + exp(-$0))) }, dashed: true),
+                    .init(name: "f′(a)", points: a.map { ($0, A * S * (1 - pow(tanh(S * $0), 2))) }),
+                ])
             let curvature = SquashingFacts()
             plot.subtitle = "f(±1) = ±1; |f″| is largest at a = ±\(Cells.value(Float(curvature.maxCurvatureAt), 2))"
             try ctx.save(plot, as: "squashing")

@@ -6,12 +6,16 @@ import LeNetModel
 extension Cells {
     static let lesson4: [String: Cell] = [
         "s4-maps": { ctx in
-            try Cells.featureMaps(ctx, layer: "S4", title: "maps", subtitle: "the last maps with a spatial layout", columns: 8, tileSize: 90)
+            try Cells.featureMaps(
+                ctx, layer: "S4", title: "maps", subtitle: "the last maps with a spatial layout", columns: 8,
+                tileSize: 90)
         },
         "receptive-fields": { ctx in
             // A unit's field on the input grows by (k − 1)·jump through a k×k layer, and the
             // distance between neighbouring units (jump) multiplies by the stride.
-            var t = TextTable(headers: ["layer", "unit sees (input pixels)", "neighbours are apart by"], alignments: [.left, .right, .right])
+            var t = TextTable(
+                headers: ["layer", "unit sees (input pixels)", "neighbours are apart by"],
+                alignments: [.left, .right, .right])
             var field = 1, jump = 1
             for layer in ctx.net.layers {
                 switch layer {

@@ -8,11 +8,13 @@ extension Cells {
         "c5-health": { ctx in
             let h = ctx.health
             let shares = h.c5SaturatedShare.sorted(by: >)
-            var chart = BarChart(title: "C5: how often each unit is saturated", xLabel: "C5 units, most saturated first",
-                                 yLabel: "share of digits with |f(a)| ≥ \(Cells.value(UnitHealth.saturationLevel, 2))·A", values: shares,
-                                 labels: shares.indices.map { "\($0 + 1)" })
+            var chart = BarChart(
+                title: "C5: how often each unit is saturated", xLabel: "C5 units, most saturated first",
+                yLabel: "share of digits with |f(a)| ≥ \(Cells.value(UnitHealth.saturationLevel, 2))·A", values: shares,
+                labels: shares.indices.map { "\($0 + 1)" })
             chart.labelEvery = 10
-            chart.subtitle = "\(h.saturatedC5.count) of \(shares.count) units saturated on ≥ \(Int(100 * UnitHealth.saturatedShare))% of \(Format.count(h.digits)) digits"
+            chart.subtitle =
+                "\(h.saturatedC5.count) of \(shares.count) units saturated on ≥ \(Int(100 * UnitHealth.saturatedShare))% of \(Format.count(h.digits)) digits"
             try ctx.save(chart, as: "c5-health")
             let halfOrMore = shares.filter { $0 >= 0.5 }.count
             return """
@@ -23,13 +25,15 @@ extension Cells {
         },
         "c5-activations": { ctx in
             let c5 = ctx.output(of: "C5").scalars
-            var chart = BarChart(title: "C5: the 120 units for digit \(ctx.sample)", xLabel: "C5 unit", yLabel: "activation",
-                                 values: c5.map(Double.init), labels: c5.indices.map(String.init))
+            var chart = BarChart(
+                title: "C5: the 120 units for digit \(ctx.sample)", xLabel: "C5 unit", yLabel: "activation",
+                values: c5.map(Double.init), labels: c5.indices.map(String.init))
             chart.labelEvery = 10
             chart.subtitle = "each unit is a 1×1 map: a 5×5 kernel over all 16 S4 maps"
             try ctx.save(chart, as: "c5-activations")
             let saturated = c5.filter { abs($0) > 0.9 * Activation.amplitude }.count
-            return "C5 output: \(Format.shape(Array(ctx.output(of: "C5").shape.dropFirst()))); \(saturated) of \(c5.count) units are near saturation (|y| > 90% of 1.7159)."
+            return
+                "C5 output: \(Format.shape(Array(ctx.output(of: "C5").shape.dropFirst()))); \(saturated) of \(c5.count) units are near saturation (|y| > 90% of 1.7159)."
         },
         "c5-larger-input": { ctx in
             // The same layers on the digit padded to 40×40: C5's maps are no longer 1×1.

@@ -45,34 +45,57 @@ extension Convolution {
     public func forwardFast(_ x: Tensor) -> Tensor {
         let n = x.shape[0], g = Grid(self, input: x.shape), outMaps = table.outputMaps, positions = g.outH * g.outW
         // C5 on 32×32 input: each kernel covers its whole input, so the layer is dense.
-        if positions == 1 { return Dense.forward(x, weight: weight, bias: bias, activation: activation, shape: [n, outMaps, 1, 1]) }
+        if positions == 1 {
+            return Dense.forward(x, weight: weight, bias: bias, activation: activation, shape: [n, outMaps, 1, 1])
+        }
         var y = Tensor(unfilled: [n, outMaps, g.outH, g.outW])
         var input = [Float](repeating: 0, count: g.bufferSize)
         var sums = [Float](repeating: 0, count: outMaps * g.wide)
-        x.withPointer { xp in weight.withPointer { wp in bias.withPointer { bp in y.withMutablePointer { yp in
-        input.withUnsafeMutableBufferPointer { ib in sums.withUnsafeMutableBufferPointer { sb in g.offsets.withUnsafeBufferPointer { ob in
-            let inp = ib.baseAddress!, sump = sb.baseAddress!, unrolled = Kernels.Rows(base: inp, offsets: ob.baseAddress!)
-            for s in 0..<n {
-                inp.update(from: xp + s * g.sampleSize, count: g.sampleSize)
-                // a = b + w · unrolled: (maps × rows) · (rows × wide positions)
-                Kernels.multiply(m: outMaps, n: g.wide, k: g.rows, .init(base: wp, rowStride: g.rows, columnStride: 1), unrolled, readable: true,
-                                 into: .init(base: sump, stride: g.wide), start: .bias(bp))
-                // Keep the outW real columns of each row, then y = f(a).
-                let out = yp + s * outMaps * positions
-                for o in 0..<outMaps {
-                    for r in 0..<g.outH { Kernels.copy(g.outW, sump + o * g.wide + r * g.inW, to: out + (o * g.outH + r) * g.outW) }
+        x.withPointer { xp in
+            weight.withPointer { wp in
+                bias.withPointer { bp in
+                    y.withMutablePointer { yp in
+                        input.withUnsafeMutableBufferPointer { ib in
+                            sums.withUnsafeMutableBufferPointer { sb in
+                                g.offsets.withUnsafeBufferPointer { ob in
+                                    let inp = ib.baseAddress!, sump = sb.baseAddress!,
+                                        unrolled = Kernels.Rows(base: inp, offsets: ob.baseAddress!)
+                                    for s in 0..<n {
+                                        inp.update(from: xp + s * g.sampleSize, count: g.sampleSize)
+                                        // a = b + w · unrolled: (maps × rows) · (rows × wide positions)
+                                        Kernels.multiply(
+                                            m: outMaps, n: g.wide, k: g.rows,
+                                            .init(base: wp, rowStride: g.rows, columnStride: 1), unrolled,
+                                            readable: true,
+                                            into: .init(base: sump, stride: g.wide), start: .bias(bp))
+                                        // Keep the outW real columns of each row, then y = f(a).
+                                        let out = yp + s * outMaps * positions
+                                        for o in 0..<outMaps {
+                                            for r in 0..<g.outH {
+                                                Kernels.copy(
+                                                    g.outW, sump + o * g.wide + r * g.inW,
+                                                    to: out + (o * g.outH + r) * g.outW)
+                                            }
+                                        }
+                                        Kernels.activate(activation, outMaps * positions, out)
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
-                Kernels.activate(activation, outMaps * positions, out)
             }
-        } } }
-        } } } }
+        }
         return y
     }
 
-    public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (input: Tensor, parameters: [Tensor]) {
+    public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (
+        input: Tensor, parameters: [Tensor]
+    ) {
         let n = x.shape[0], g = Grid(self, input: x.shape), outMaps = table.outputMaps, positions = g.outH * g.outW
         if positions == 1 {
-            var (dx, dw, db) = Dense.backward(input: x, output: y, gradient: dy, weight: weight, activation: activation, inputGradient: inputGradient)
+            var (dx, dw, db) = Dense.backward(
+                input: x, output: y, gradient: dy, weight: weight, activation: activation, inputGradient: inputGradient)
             keepTable(&dw)
             return (dx, [dw, db])
         }
@@ -87,42 +110,73 @@ extension Convolution {
         var dInput = [Float](repeating: 0, count: inputGradient ? g.bufferSize : 0)
         let storeOrder = g.storeOrder
         let perSample = outMaps * g.padded
-        x.withPointer { xp in y.withPointer { yp in dy.withPointer { dyp in weight.withPointer { wp in
-        dx.withMutablePointer { dxp in dw.withMutablePointer { dwp in db.withMutablePointer { dbp in
-        inputs.withUnsafeMutableBufferPointer { ib in da.withUnsafeMutableBufferPointer { dab in g.offsets.withUnsafeBufferPointer { ob in
-        dInput.withUnsafeMutableBufferPointer { dib in storeOrder.withUnsafeBufferPointer { sob in
-            let inp = ib.baseAddress!, dap = dab.baseAddress!, offsets = ob.baseAddress!, order = sob.baseAddress!
-            for s in 0..<n {
-                // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid.
-                for o in 0..<outMaps {
-                    var sum: Float = 0
-                    for r in 0..<g.outH {
-                        let at = ((s * outMaps + o) * g.outH + r) * g.outW
-                        sum += Kernels.slope(activation, g.outW, dyp + at, yp + at, dap + s * perSample + o * g.padded + r * g.inW)
+        x.withPointer { xp in
+            y.withPointer { yp in
+                dy.withPointer { dyp in
+                    weight.withPointer { wp in
+                        dx.withMutablePointer { dxp in
+                            dw.withMutablePointer { dwp in
+                                db.withMutablePointer { dbp in
+                                    inputs.withUnsafeMutableBufferPointer { ib in
+                                        da.withUnsafeMutableBufferPointer { dab in
+                                            g.offsets.withUnsafeBufferPointer { ob in
+                                                dInput.withUnsafeMutableBufferPointer { dib in
+                                                    storeOrder.withUnsafeBufferPointer { sob in
+                                                        let inp = ib.baseAddress!, dap = dab.baseAddress!,
+                                                            offsets = ob.baseAddress!, order = sob.baseAddress!
+                                                        for s in 0..<n {
+                                                            // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid.
+                                                            for o in 0..<outMaps {
+                                                                var sum: Float = 0
+                                                                for r in 0..<g.outH {
+                                                                    let at = ((s * outMaps + o) * g.outH + r) * g.outW
+                                                                    sum += Kernels.slope(
+                                                                        activation, g.outW, dyp + at, yp + at,
+                                                                        dap + s * perSample + o * g.padded + r * g.inW)
+                                                                }
+                                                                dbp[o] += sum
+                                                            }
+                                                            (inp + s * g.bufferSize).update(
+                                                                from: xp + s * g.sampleSize, count: g.sampleSize)
+                                                        }
+                                                        // ∂E/∂w = Σ over samples of ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows),
+                                                        // the whole batch in one pass.
+                                                        Kernels.multiplyTransposed(
+                                                            m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded,
+                                                            Kernels.Rows(base: inp, offsets: offsets),
+                                                            into: dwp, ldc: g.rows, accumulate: false,
+                                                            samples: .init(
+                                                                count: n, aStride: perSample, bStride: g.bufferSize))
+                                                        guard inputGradient, let dip = dib.baseAddress else { return }
+                                                        Kernels.withRows(dap, count: outMaps, stride: g.padded) { dA in
+                                                            for s in 0..<n {
+                                                                // ∂E/∂unrolled = wᵀ · ∂E/∂a: (rows × maps) · (maps × positions), each row added
+                                                                // straight onto the stretch of input it was read from.
+                                                                dip.update(repeating: 0, count: g.bufferSize)
+                                                                Kernels.multiply(
+                                                                    m: g.rows, n: g.wide, k: outMaps,
+                                                                    .init(base: wp, rowStride: 1, columnStride: g.rows),
+                                                                    Kernels.Rows(
+                                                                        base: dA.base + s * perSample,
+                                                                        offsets: dA.offsets), readable: true,
+                                                                    into: .init(base: dip, offsets: offsets),
+                                                                    start: .accumulate, order: order)
+                                                                (dxp + s * g.sampleSize).update(
+                                                                    from: dip, count: g.sampleSize)
+                                                            }
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
-                    dbp[o] += sum
-                }
-                (inp + s * g.bufferSize).update(from: xp + s * g.sampleSize, count: g.sampleSize)
-            }
-            // ∂E/∂w = Σ over samples of ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows),
-            // the whole batch in one pass.
-            Kernels.multiplyTransposed(m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded, Kernels.Rows(base: inp, offsets: offsets),
-                                       into: dwp, ldc: g.rows, accumulate: false,
-                                       samples: .init(count: n, aStride: perSample, bStride: g.bufferSize))
-            guard inputGradient, let dip = dib.baseAddress else { return }
-            Kernels.withRows(dap, count: outMaps, stride: g.padded) { dA in
-                for s in 0..<n {
-                    // ∂E/∂unrolled = wᵀ · ∂E/∂a: (rows × maps) · (maps × positions), each row added
-                    // straight onto the stretch of input it was read from.
-                    dip.update(repeating: 0, count: g.bufferSize)
-                    Kernels.multiply(m: g.rows, n: g.wide, k: outMaps, .init(base: wp, rowStride: 1, columnStride: g.rows),
-                                     Kernels.Rows(base: dA.base + s * perSample, offsets: dA.offsets), readable: true,
-                                     into: .init(base: dip, offsets: offsets), start: .accumulate, order: order)
-                    (dxp + s * g.sampleSize).update(from: dip, count: g.sampleSize)
                 }
             }
-        } }
-        } } } } } } } } } }
+        }
         keepTable(&dw)
         return (dx, [dw, db])
     }

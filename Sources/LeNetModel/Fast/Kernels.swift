@@ -12,15 +12,21 @@ enum Kernels {
         let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
         var q = 0
         while q + 8 <= n {
-            d.storeBytes(of: s.loadUnaligned(fromByteOffset: 4 * q, as: SIMD8<Float>.self), toByteOffset: 4 * q, as: SIMD8<Float>.self)
+            d.storeBytes(
+                of: s.loadUnaligned(fromByteOffset: 4 * q, as: SIMD8<Float>.self), toByteOffset: 4 * q,
+                as: SIMD8<Float>.self)
             q += 8
         }
         if q + 4 <= n {
-            d.storeBytes(of: s.loadUnaligned(fromByteOffset: 4 * q, as: SIMD4<Float>.self), toByteOffset: 4 * q, as: SIMD4<Float>.self)
+            d.storeBytes(
+                of: s.loadUnaligned(fromByteOffset: 4 * q, as: SIMD4<Float>.self), toByteOffset: 4 * q,
+                as: SIMD4<Float>.self)
             q += 4
         }
         if q + 2 <= n {
-            d.storeBytes(of: s.loadUnaligned(fromByteOffset: 4 * q, as: SIMD2<Float>.self), toByteOffset: 4 * q, as: SIMD2<Float>.self)
+            d.storeBytes(
+                of: s.loadUnaligned(fromByteOffset: 4 * q, as: SIMD2<Float>.self), toByteOffset: 4 * q,
+                as: SIMD2<Float>.self)
             q += 2
         }
         if q < n { dst[q] = src[q] }
@@ -66,7 +72,8 @@ enum Kernels {
         // e^{2a} = 2^k·e^r: k = round(2a/ln2), r = 2a − k·ln2 with ln2 split in two so each
         // product is exact.
         let k = (a * 2.885_390_08).rounded(.toNearestOrEven)
-        let r = (a + a).addingProduct(-k, SIMD8(repeating: 0.693_145_751_953_125)).addingProduct(-k, SIMD8(repeating: 1.428_606_765_330_187e-6))
+        let r = (a + a).addingProduct(-k, SIMD8(repeating: 0.693_145_751_953_125)).addingProduct(
+            -k, SIMD8(repeating: 1.428_606_765_330_187e-6))
         // e^r by Horner's rule with fused multiply-adds.
         var p = SIMD8<Float>(repeating: 1.0 / 720).addingProduct(r, SIMD8(repeating: 1.0 / 5040))
         p = SIMD8(repeating: 1.0 / 120).addingProduct(p, r)
@@ -86,7 +93,10 @@ enum Kernels {
 
     /// da[k] = dy[k] · f′(y[k]) for k < n, eight at a time; returns Σ da (a bias's gradient).
     @inline(__always) @discardableResult
-    static func slope(_ f: Activation, _ n: Int, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ da: UnsafeMutablePointer<Float>) -> Float {
+    static func slope(
+        _ f: Activation, _ n: Int, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+        _ da: UnsafeMutablePointer<Float>
+    ) -> Float {
         let (constant, square) = f.derivativeCoefficients
         let c = SIMD8<Float>(repeating: constant), sq = SIMD8<Float>(repeating: square)
         var sums = SIMD8<Float>()

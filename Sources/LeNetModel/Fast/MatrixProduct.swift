@@ -63,8 +63,10 @@ extension Kernels {
     /// registers: per k, two loads of B and six broadcasts of A feed twelve multiply-adds.
     /// `order`, when given, is the order the rows of A and C are taken in, six at a time (see
     /// `Convolution.Grid.storeOrder`).
-    static func multiply(m: Int, n: Int, k: Int, _ a: Strided, _ b: Rows, readable: Bool,
-                         into c: Destination, start: Start, order: UnsafePointer<Int>? = nil) {
+    static func multiply(
+        m: Int, n: Int, k: Int, _ a: Strided, _ b: Rows, readable: Bool,
+        into c: Destination, start: Start, order: UnsafePointer<Int>? = nil
+    ) {
         let whole = n / 16 * 16, tail = n - whole
         let copyTail = tail > 0 && !readable
         withUnsafeTemporaryAllocation(of: Float.self, capacity: copyTail ? k * 16 : 0) { panel in
@@ -78,15 +80,26 @@ extension Kernels {
                 let columns = Columns(whole: whole, tail: tail, last: last)
                 var i = 0
                 while i + 6 <= m {
-                    rowBlock(InlineArray<6, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
+                    rowBlock(
+                        InlineArray<6, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
                     i += 6
                 }
                 switch m - i {
-                case 1: rowBlock(InlineArray<1, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
-                case 2: rowBlock(InlineArray<2, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
-                case 3: rowBlock(InlineArray<3, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
-                case 4: rowBlock(InlineArray<4, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
-                case 5: rowBlock(InlineArray<5, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
+                case 1:
+                    rowBlock(
+                        InlineArray<1, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
+                case 2:
+                    rowBlock(
+                        InlineArray<2, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
+                case 3:
+                    rowBlock(
+                        InlineArray<3, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
+                case 4:
+                    rowBlock(
+                        InlineArray<4, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
+                case 5:
+                    rowBlock(
+                        InlineArray<5, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
                 default: break
                 }
             }
@@ -103,8 +116,10 @@ extension Kernels {
     /// Rows `rows` of C = A · B, sixteen columns at a time. Not inlined: inside the callers'
     /// loops and closures the compiler kept the accumulators in memory.
     @inline(never)
-    static func rowBlock<let R: Int>(_ rows: InlineArray<R, Int>, _ columns: Columns, k: Int, _ a: Strided, _ b: Rows,
-                                     into c: Destination, start: Start) {
+    static func rowBlock<let R: Int>(
+        _ rows: InlineArray<R, Int>, _ columns: Columns, k: Int, _ a: Strided, _ b: Rows,
+        into c: Destination, start: Start
+    ) {
         let aRows = InlineArray<R, UnsafePointer<Float>> { a.row(rows[$0]) }
         let cRows = InlineArray<R, UnsafeMutablePointer<Float>> { c.row(rows[$0]) }
         var initial = InlineArray<R, Float>(repeating: 0)
@@ -114,27 +129,32 @@ extension Kernels {
         let add: Bool
         if case .accumulate = start { add = true } else { add = false }
         for j in stride(from: 0, to: columns.whole, by: 16) {
-            block(aRows, columnStride: a.columnStride, k: k, Rows(base: b.base + j, offsets: b.offsets), initial: initial,
-                  width: 16, into: cRows, at: j, accumulate: add)
+            block(
+                aRows, columnStride: a.columnStride, k: k, Rows(base: b.base + j, offsets: b.offsets), initial: initial,
+                width: 16, into: cRows, at: j, accumulate: add)
         }
         if columns.tail > 0 {
-            block(aRows, columnStride: a.columnStride, k: k, columns.last, initial: initial,
-                  width: columns.tail, into: cRows, at: columns.whole, accumulate: add)
+            block(
+                aRows, columnStride: a.columnStride, k: k, columns.last, initial: initial,
+                width: columns.tail, into: cRows, at: columns.whole, accumulate: add)
         }
     }
 
     /// R rows × sixteen columns of C = A · B, summed in registers, then stored from column `at`.
     @inline(__always)
-    static func block<let R: Int>(_ aRows: InlineArray<R, UnsafePointer<Float>>, columnStride: Int, k: Int, _ b: Rows,
-                                  initial: InlineArray<R, Float>, width: Int,
-                                  into cRows: InlineArray<R, UnsafeMutablePointer<Float>>, at j: Int, accumulate: Bool) {
+    static func block<let R: Int>(
+        _ aRows: InlineArray<R, UnsafePointer<Float>>, columnStride: Int, k: Int, _ b: Rows,
+        initial: InlineArray<R, Float>, width: Int,
+        into cRows: InlineArray<R, UnsafeMutablePointer<Float>>, at j: Int, accumulate: Bool
+    ) {
         var low = InlineArray<R, SIMD8<Float>>(repeating: .zero)
         for r in 0..<R { low[r] = SIMD8(repeating: initial[r]) }
         var high = low
         var at = 0
         for kk in 0..<k {
             let row = UnsafeRawPointer(b[kk])
-            let b0 = row.loadUnaligned(as: SIMD8<Float>.self), b1 = row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+            let b0 = row.loadUnaligned(as: SIMD8<Float>.self),
+                b1 = row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
             for r in 0..<R {
                 let w = SIMD8<Float>(repeating: aRows[r][at])
                 low[r].addProduct(w, b0)
@@ -147,7 +167,9 @@ extension Kernels {
 
     /// Writes (or adds) the first `width` of sixteen sums to c.
     @inline(__always)
-    static func store(_ low: SIMD8<Float>, _ high: SIMD8<Float>, width: Int, to c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+    static func store(
+        _ low: SIMD8<Float>, _ high: SIMD8<Float>, width: Int, to c: UnsafeMutablePointer<Float>, accumulate: Bool
+    ) {
         guard width == 16 else {
             for q in 0..<width {
                 let v = q < 8 ? low[q] : high[q - 8]
@@ -170,21 +192,25 @@ extension Kernels {
     /// k. Blocks of 2 × 4 entries are summed in eight eight-wide registers (six loads per
     /// eight multiply-adds; with 3 × 4 the sixteen registers no longer hold everything) and
     /// reduced at the end.
-    static func multiplyTransposed(m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int, _ b: Rows,
-                                   into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, samples: Samples = .one) {
+    static func multiplyTransposed(
+        m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int, _ b: Rows,
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, samples: Samples = .one
+    ) {
         for j in stride(from: 0, to: n, by: 4) {
             // Columns past the end repeat the last one; their sums are not stored.
             let columns = min(4, n - j)
             let y = InlineArray<4, UnsafePointer<Float>> { b[j + min($0, columns - 1)] }
             var i = 0
             while i + 2 <= m {
-                dotBlock(InlineArray<2, Int> { i + $0 }, y, columns: columns, k: k, a, lda: lda, samples: samples,
-                         into: c + j, ldc: ldc, accumulate: accumulate)
+                dotBlock(
+                    InlineArray<2, Int> { i + $0 }, y, columns: columns, k: k, a, lda: lda, samples: samples,
+                    into: c + j, ldc: ldc, accumulate: accumulate)
                 i += 2
             }
             if i < m {
-                dotBlock(InlineArray<1, Int> { i + $0 }, y, columns: columns, k: k, a, lda: lda, samples: samples,
-                         into: c + j, ldc: ldc, accumulate: accumulate)
+                dotBlock(
+                    InlineArray<1, Int> { i + $0 }, y, columns: columns, k: k, a, lda: lda, samples: samples,
+                    into: c + j, ldc: ldc, accumulate: accumulate)
             }
         }
     }
@@ -198,9 +224,11 @@ extension Kernels {
 
     /// Rows `rows` × four columns of C = A · Bᵀ, the four rows of B at y (not inlined, as `rowBlock`).
     @inline(never)
-    static func dotBlock<let R: Int>(_ rows: InlineArray<R, Int>, _ y: InlineArray<4, UnsafePointer<Float>>, columns: Int, k: Int,
-                                     _ a: UnsafePointer<Float>, lda: Int, samples: Samples,
-                                     into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+    static func dotBlock<let R: Int>(
+        _ rows: InlineArray<R, Int>, _ y: InlineArray<4, UnsafePointer<Float>>, columns: Int, k: Int,
+        _ a: UnsafePointer<Float>, lda: Int, samples: Samples,
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+    ) {
         var s0 = InlineArray<R, SIMD8<Float>>(repeating: .zero)
         var s1 = s0, s2 = s0, s3 = s0
         // The last k mod 8 terms of each sample, one at a time.

@@ -5,11 +5,15 @@ extension RBFOutput {
     public func forwardFast(_ x: Tensor) -> Tensor {
         let n = x.shape[0]
         var y = Tensor(unfilled: [n, classes])
-        x.withPointer { xp in centers.withPointer { wp in y.withMutablePointer { yp in
-            for s in 0..<n {
-                for i in 0..<classes { yp[s * classes + i] = squaredDistance(xp + s * inputs, wp + i * inputs) }
+        x.withPointer { xp in
+            centers.withPointer { wp in
+                y.withMutablePointer { yp in
+                    for s in 0..<n {
+                        for i in 0..<classes { yp[s * classes + i] = squaredDistance(xp + s * inputs, wp + i * inputs) }
+                    }
+                }
             }
-        } } }
+        }
         return y
     }
 
@@ -19,7 +23,9 @@ extension RBFOutput {
         var sums = SIMD8<Float>()
         var j = 0
         while j + 8 <= inputs {
-            let d = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self) - UnsafeRawPointer(w + j).loadUnaligned(as: SIMD8<Float>.self)
+            let d =
+                UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+                - UnsafeRawPointer(w + j).loadUnaligned(as: SIMD8<Float>.self)
             sums.addProduct(d, d)
             j += 8
         }
@@ -29,22 +35,30 @@ extension RBFOutput {
     }
 
     /// ∂E/∂x[j] = Σ_i ∂E/∂y[i] · 2(x[j] − w[i,j]) = 2(x[j]·Σ_i ∂E/∂y[i] − Σ_i ∂E/∂y[i]·w[i,j]).
-    public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (input: Tensor, parameters: [Tensor]) {
+    public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (
+        input: Tensor, parameters: [Tensor]
+    ) {
         let n = x.shape[0]
         var dx = Tensor(unfilled: x.shape)
-        x.withPointer { xp in centers.withPointer { wp in dy.withPointer { dyp in dx.withMutablePointer { dxp in
-            for s in 0..<n {
-                let g = dyp + s * classes, out = dxp + s * inputs, input = xp + s * inputs
-                var total: Float = 0
-                for i in 0..<classes { total += g[i] }
-                for j in 0..<inputs { out[j] = total * input[j] }
-                for i in 0..<classes {
-                    let gi = g[i], row = wp + i * inputs
-                    for j in 0..<inputs { out[j] -= gi * row[j] }
+        x.withPointer { xp in
+            centers.withPointer { wp in
+                dy.withPointer { dyp in
+                    dx.withMutablePointer { dxp in
+                        for s in 0..<n {
+                            let g = dyp + s * classes, out = dxp + s * inputs, input = xp + s * inputs
+                            var total: Float = 0
+                            for i in 0..<classes { total += g[i] }
+                            for j in 0..<inputs { out[j] = total * input[j] }
+                            for i in 0..<classes {
+                                let gi = g[i], row = wp + i * inputs
+                                for j in 0..<inputs { out[j] -= gi * row[j] }
+                            }
+                            for j in 0..<inputs { out[j] *= 2 }
+                        }
+                    }
                 }
-                for j in 0..<inputs { out[j] *= 2 }
             }
-        } } } }
+        }
         return (dx, [Tensor(zeros: centers.shape)])
     }
 }

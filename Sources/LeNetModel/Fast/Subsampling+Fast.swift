@@ -7,7 +7,9 @@ extension Subsampling {
     /// The 2×2 sums of four units from eight columns of two rows.
     @inline(__always)
     static func sums4(_ top: UnsafePointer<Float>, _ bottom: UnsafePointer<Float>) -> SIMD4<Float> {
-        let v = UnsafeRawPointer(top).loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(bottom).loadUnaligned(as: SIMD8<Float>.self)
+        let v =
+            UnsafeRawPointer(top).loadUnaligned(as: SIMD8<Float>.self)
+            + UnsafeRawPointer(bottom).loadUnaligned(as: SIMD8<Float>.self)
         return v.evenHalf + v.oddHalf
     }
 
@@ -45,50 +47,61 @@ extension Subsampling {
         return y
     }
 
-    public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (input: Tensor, parameters: [Tensor]) {
+    public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (
+        input: Tensor, parameters: [Tensor]
+    ) {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], outH = y.shape[2], outW = y.shape[3]
         // Every input is written when the maps have even sides; an odd last row or column,
         // which no unit reads, keeps ∂E/∂x = 0.
         var dx = inH % 2 == 0 && inW % 2 == 0 ? Tensor(unfilled: x.shape) : Tensor(zeros: x.shape)
         var dβ = Tensor(zeros: [maps]), db = Tensor(zeros: [maps])
         var da = [Float](repeating: 0, count: outH * outW)
-        x.withPointer { xp in y.withPointer { yp in dy.withPointer { dyp in dx.withMutablePointer { dxp in
-            da.withUnsafeMutableBufferPointer { dab in
-                let dap = dab.baseAddress!
-                for s in 0..<n {
-                    for c in 0..<maps {
-                        let base = (s * maps + c) * outH * outW
-                        db.scalars[c] += Kernels.slope(activation, outH * outW, dyp + base, yp + base, dap)
-                        let input = xp + (s * maps + c) * inH * inW
-                        let dInput = dxp + (s * maps + c) * inH * inW
-                        let β = coefficient.scalars[c]
-                        var gβ = SIMD4<Float>(), gβTail: Float = 0
-                        for r in 0..<outH {
-                            let top = input + 2 * r * inW, bottom = top + inW
-                            let dTop = dInput + 2 * r * inW, dBottom = dTop + inW, g = dap + r * outW
-                            var q = 0
-                            while q + 4 <= outW {
-                                let gv = UnsafeRawPointer(g + q).loadUnaligned(as: SIMD4<Float>.self)
-                                gβ.addProduct(gv, Subsampling.sums4(top + 2 * q, bottom + 2 * q))
-                                // Each unit's ∂E/∂a·β goes to all four of its inputs.
-                                let d = β * gv
-                                let spread = SIMD8(d[0], d[0], d[1], d[1], d[2], d[2], d[3], d[3])
-                                UnsafeMutableRawPointer(dTop + 2 * q).storeBytes(of: spread, as: SIMD8<Float>.self)
-                                UnsafeMutableRawPointer(dBottom + 2 * q).storeBytes(of: spread, as: SIMD8<Float>.self)
-                                q += 4
-                            }
-                            while q < outW {
-                                gβTail += g[q] * Subsampling.sum1(top + 2 * q, bottom + 2 * q)
-                                let d = g[q] * β
-                                dTop[2 * q] = d; dTop[2 * q + 1] = d; dBottom[2 * q] = d; dBottom[2 * q + 1] = d
-                                q += 1
+        x.withPointer { xp in
+            y.withPointer { yp in
+                dy.withPointer { dyp in
+                    dx.withMutablePointer { dxp in
+                        da.withUnsafeMutableBufferPointer { dab in
+                            let dap = dab.baseAddress!
+                            for s in 0..<n {
+                                for c in 0..<maps {
+                                    let base = (s * maps + c) * outH * outW
+                                    db.scalars[c] += Kernels.slope(activation, outH * outW, dyp + base, yp + base, dap)
+                                    let input = xp + (s * maps + c) * inH * inW
+                                    let dInput = dxp + (s * maps + c) * inH * inW
+                                    let β = coefficient.scalars[c]
+                                    var gβ = SIMD4<Float>(), gβTail: Float = 0
+                                    for r in 0..<outH {
+                                        let top = input + 2 * r * inW, bottom = top + inW
+                                        let dTop = dInput + 2 * r * inW, dBottom = dTop + inW, g = dap + r * outW
+                                        var q = 0
+                                        while q + 4 <= outW {
+                                            let gv = UnsafeRawPointer(g + q).loadUnaligned(as: SIMD4<Float>.self)
+                                            gβ.addProduct(gv, Subsampling.sums4(top + 2 * q, bottom + 2 * q))
+                                            // Each unit's ∂E/∂a·β goes to all four of its inputs.
+                                            let d = β * gv
+                                            let spread = SIMD8(d[0], d[0], d[1], d[1], d[2], d[2], d[3], d[3])
+                                            UnsafeMutableRawPointer(dTop + 2 * q).storeBytes(
+                                                of: spread, as: SIMD8<Float>.self)
+                                            UnsafeMutableRawPointer(dBottom + 2 * q).storeBytes(
+                                                of: spread, as: SIMD8<Float>.self)
+                                            q += 4
+                                        }
+                                        while q < outW {
+                                            gβTail += g[q] * Subsampling.sum1(top + 2 * q, bottom + 2 * q)
+                                            let d = g[q] * β
+                                            dTop[2 * q] = d; dTop[2 * q + 1] = d; dBottom[2 * q] = d;
+                                            dBottom[2 * q + 1] = d
+                                            q += 1
+                                        }
+                                    }
+                                    dβ.scalars[c] += gβ.sum() + gβTail
+                                }
                             }
                         }
-                        dβ.scalars[c] += gβ.sum() + gβTail
                     }
                 }
             }
-        } } } }
+        }
         return (dx, trainable ? [dβ, db] : [])
     }
 }
