@@ -34,6 +34,18 @@ public struct DataSplits: Sendable {
             : source
     }
 
+    // Which digits serve which purpose, decided here and nowhere else.
+
+    /// What training checks itself on after each epoch: the validation digits held out of
+    /// the training set when there are any, else the test digits.
+    public var checkDigits: Digits? { validation ?? test }
+    /// "validation" or "test": the name of `checkDigits`.
+    public var checkName: String { validation != nil ? "validation" : "test" }
+    /// What results are measured on: the test digits, else the held-out validation digits.
+    public var heldOut: Digits? { test ?? validation }
+    /// What the lessons show and `eval` measures: the held-out digits, else the training digits.
+    public var shownDigits: Digits? { heldOut ?? train }
+
     public var isFullMNIST: Bool { train?.count == 60_000 && test?.count == 10_000 }
 
     /// What a command says first about its data: which set, how many digits, from where.

@@ -27,7 +27,7 @@ public final class LessonContext {
     {
         self.model = model
         self.splits = splits
-        guard let digits = splits.test ?? splits.validation ?? splits.train, digits.count > 0 else {
+        guard let digits = splits.shownDigits, digits.count > 0 else {
             throw DataSourceError.noData(splits.source)
         }
         self.digits = digits
@@ -60,7 +60,7 @@ public final class LessonContext {
             }
             return report
         case .retrain(let folder, let passes, let seeds):
-            guard let train = splits.train, let test = splits.test ?? splits.validation else {
+            guard let train = splits.train, let test = splits.heldOut else {
                 throw DataSourceError.noData(splits.source)
             }
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -84,13 +84,13 @@ public struct TrainedModel: Sendable {
             return TrainedModel(
                 net: try Weights.load(paths.weights, variant: .paper), log: log, config: config,
                 origin: "cached in \(paths.weights)",
-                checkName: splits.validation == nil && splits.test != nil ? "test" : "validation")
+                checkName: splits.checkName)
         }
         guard let train = splits.train else { throw DataSourceError.noTrainingDigits(splits.source) }
         var trainer = Trainer(config: config)
         for epoch in 1...config.epochs {
             if let record = try trainer.trainEpoch(
-                train, validation: splits.validation ?? splits.test,
+                train, validation: splits.checkDigits,
                 progress: { done, total in
                     progress("training epoch \(epoch)/\(config.epochs)", done, total)
                 })
@@ -103,7 +103,7 @@ public struct TrainedModel: Sendable {
         try AtomicFile.write(TrainingReport.csv(trainer.log), to: paths.csv)
         return TrainedModel(
             net: trainer.net, log: trainer.log, config: config, origin: "trained now, cached in \(paths.weights)",
-            checkName: splits.validation == nil && splits.test != nil ? "test" : "validation")
+            checkName: splits.checkName)
     }
 }
 

@@ -72,7 +72,7 @@ struct AblationCommand: ParsableCommand {
         try OutputFolder.ensureWritable(runsFolder)
         let splits = try DataSource.resolve(data)
         print(splits.announcement)
-        guard let train = splits.train, let test = splits.test ?? splits.validation, train.count > 0, test.count > 0
+        guard let train = splits.train, let test = splits.heldOut, train.count > 0, test.count > 0
         else {
             throw OptionError("the ablation needs training digits and test (or held-out) digits: \(splits.source)")
         }

@@ -45,7 +45,7 @@ struct Eval: ParsableCommand {
         net.path = model.path
         let splits = try model.splits()
         print(splits.announcement)
-        guard let digits = splits.test ?? splits.validation ?? splits.train, digits.count > 0 else {
+        guard let digits = splits.shownDigits, digits.count > 0 else {
             throw OptionError("\(splits.source) has no digits to evaluate on")
         }
         let result = Evaluation(net: net, digits: digits)

@@ -28,10 +28,10 @@ struct ModelOptions: ParsableArguments {
 }
 
 extension ModelOptions {
-    /// Digits to show: validation if any, else test, else train.
+    /// Digits to show (`DataSplits.shownDigits`).
     func digitsForDisplay() throws -> Digits {
         let s = try splits()
-        guard let d = s.validation ?? s.test ?? s.train, d.count > 0 else { throw DataSourceError.noData(s.source) }
+        guard let d = s.shownDigits, d.count > 0 else { throw DataSourceError.noData(s.source) }
         return d
     }
 }

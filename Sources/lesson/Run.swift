@@ -71,7 +71,7 @@ struct Run: ParsableCommand {
             progress: { progress.update(label: $0, done: $1, total: $2) },
             epochDone: {
                 progress.finish();
-                terminal.note(TrainingReport.line($0, checkName: splits.validation == nil ? "test" : "validation"))
+                terminal.note(TrainingReport.line($0, checkName: splits.checkName))
             })
         terminal.note("model: LeNet-5 (paper variant), \(model.origin)")
         let context = try LessonContext(model: model, splits: splits, sample: sample, formats: formats, scale: scale)

@@ -95,7 +95,7 @@ struct Train: ParsableCommand {
         guard let train = splits.train else {
             throw OptionError("\(splits.source) has no training digits (train-images-idx3-ubyte)")
         }
-        let check = splits.validation ?? splits.test
+        let check = splits.checkDigits
         try AtomicFile.checkWritable(save)
         var trainer = try startingTrainer(splits: splits)
         trainer.net.path = model.path
@@ -114,7 +114,7 @@ struct Train: ParsableCommand {
             resumeFile: resumeFile,
             resumeCommand: "lesson train \(model.data.map { "--data \($0) " } ?? "")--save \(save)",
             save: { try saveResults($0, source: splits.source) },
-            report: { print(TrainingReport.line($0, checkName: splits.validation != nil ? "validation" : "test")) })
+            report: { print(TrainingReport.line($0, checkName: splits.checkName)) })
         // The finished weights carry how they were made, and their test error when the test set is here.
         var provenance: [String: String] = [:]
         if let test = splits.test {

@@ -76,4 +76,23 @@ final class DataSourceTests: XCTestCase {
         damaged[100] ^= 1
         XCTAssertEqual(file.match(damaged), .mismatch)
     }
+
+    /// Which digits serve which purpose is decided in one place (DataSplits).
+    func testEachPurposeHasItsDigits() throws {
+        let embedded = try DataSource.embedded()
+        XCTAssertEqual(embedded.checkName, "validation")
+        XCTAssertEqual(embedded.checkDigits?.count, 500)
+        XCTAssertEqual(embedded.heldOut?.count, 500)
+        XCTAssertEqual(embedded.shownDigits?.count, 500)
+        let folder = try XCTUnwrap(
+            ProcessInfo.processInfo.environment["LENET5_MNIST"], "run the tests with scripts/test.sh")
+        let full = try DataSource.folder(folder)
+        XCTAssertEqual(full.checkName, "test")
+        XCTAssertEqual(full.checkDigits?.count, 10_000)
+        XCTAssertEqual(full.heldOut?.name, "test")
+        XCTAssertEqual(full.shownDigits?.name, "test")
+        let trainOnly = DataSplits(train: embedded.train, validation: nil, test: nil, source: "s")
+        XCTAssertNil(trainOnly.heldOut)
+        XCTAssertEqual(trainOnly.shownDigits?.count, embedded.train?.count)
+    }
 }
