@@ -66,11 +66,10 @@ public final class LessonContext {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let store = Ablation.Store(folder: folder, passes: passes, data: splits.identity)
             for row in Ablation.rows(.cumulative) {
-                for seed in 0..<seeds where store.run(row, seed: seed) == nil {
-                    let run = try Ablation.Run.train(
-                        row, seed: UInt64(seed), passes: passes, train: train, test: test, data: splits.identity,
+                for seed in 0..<seeds {
+                    _ = try store.obtain(
+                        row, seed: seed, train: train, test: test,
                         progress: { [ablationProgress] in ablationProgress(row.key, seed, $0, $1, $2) })
-                    if let run { try store.keep(run, row: row) }
                 }
             }
             return store.report(

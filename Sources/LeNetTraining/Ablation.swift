@@ -306,6 +306,23 @@ public enum Ablation {
                 String(decoding: try encoder.encode(run), as: UTF8.self) + "\n", to: file(row, seed: Int(run.seed)))
         }
 
+        /// The run of this row and seed: the kept one (unless `again`), else trained now and
+        /// kept; nil when `shouldStop` interrupts the training.
+        public func obtain(
+            _ row: Row, seed: Int, again: Bool = false, train: Digits, test: Digits, shouldStop: () -> Bool = { false },
+            progress: (Int, Int, Int) -> Void = { _, _, _ in }
+        ) throws -> (run: Run, kept: Bool)? {
+            if !again, let kept = run(row, seed: seed) { return (kept, true) }
+            guard
+                let run = try Run.train(
+                    row, seed: UInt64(seed), passes: passes, train: train, test: test, data: data,
+                    shouldStop: shouldStop,
+                    progress: progress)
+            else { return nil }
+            try keep(run, row: row)
+            return (run, false)
+        }
+
         /// The table of every row of `path` whose `seeds` runs are all kept.
         public func report(_ path: Path, seeds: Int, command: String, description: String) -> Report {
             let rows = Ablation.rows(path).compactMap { row in

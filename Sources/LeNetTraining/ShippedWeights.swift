@@ -1,4 +1,5 @@
 import Foundation
+import LeNetData
 import LeNetModel
 
 /// Weights trained on full MNIST that ship with the tool, so that every lesson shows a
@@ -29,6 +30,39 @@ public enum ShippedWeights: String, CaseIterable, Sendable {
         let (net, metadata, _) = try Weights.loadWithMetadata(path, variant: variant)
         return (net, Provenance(metadata))
     }
+}
+
+/// The weights a command was told to use (`--weights`), else the variant's shipped ones.
+public struct ChosenWeights {
+    public var net: LeNet5
+    public var metadata: [String: String]
+    public var scalingSource: Weights.ScalingSource
+    /// "Output/w.safetensors", or "shipped paper-mnist (lesson reproduce --seed 1, seed 1)".
+    public var origin: String
+
+    public init(_ weights: String?, variant: Variant, scaling: InputScaling?) throws {
+        let path: String
+        if let weights {
+            path = weights
+        } else {
+            let shipped = ShippedWeights.default(for: variant)
+            guard let shippedPath = shipped.path else {
+                throw WeightsError.unreadable("shipped weights \(shipped.rawValue).safetensors")
+            }
+            path = shippedPath
+        }
+        (net, metadata, scalingSource) = try Weights.loadWithMetadata(path, variant: variant, scaling: scaling)
+        if let weights {
+            origin = weights
+        } else {
+            let p = Provenance(metadata)
+            origin =
+                "shipped \(ShippedWeights.default(for: variant).rawValue) (\(p.command ?? "?"), seed \(p.seed.map(String.init) ?? "?"))"
+        }
+    }
+
+    /// "input scaling: paper (recorded in the file)".
+    public var scalingLine: String { "input scaling: \(net.scaling.rawValue) (\(scalingSource.description))" }
 }
 
 /// How a weights file was made, as its header records it.

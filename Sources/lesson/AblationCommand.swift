@@ -89,26 +89,24 @@ struct AblationCommand: ParsableCommand {
         let progress = ProgressBar()
         for row in chosen {
             for seed in 0..<seeds {
-                if !rerun, let done = store.run(row, seed: seed) {
-                    print(
-                        "\(row.key), seed \(seed): kept from an earlier run, test error \(Format.percent(done.testError))"
-                    )
-                    continue
-                }
-                let run = try Ablation.Run.train(
-                    row, seed: UInt64(seed), passes: passes, train: train, test: test, data: splits.identity,
-                    shouldStop: { interrupt.requested },
+                let obtained = try store.obtain(
+                    row, seed: seed, again: rerun, train: train, test: test, shouldStop: { interrupt.requested },
                     progress: {
                         progress.update(label: "\(row.key) seed \(seed) pass \($0)/\(passes)", done: $1, total: $2)
                     })
                 progress.finish()
-                guard let run else {
+                guard let (run, kept) = obtained else {
                     print(
                         "interrupted during \(row.key), seed \(seed); finished runs are kept in \(runsFolder): run the same command to go on"
                     )
                     throw ExitCode(130)
                 }
-                try store.keep(run, row: row)
+                if kept {
+                    print(
+                        "\(row.key), seed \(seed): kept from an earlier run, test error \(Format.percent(run.testError))"
+                    )
+                    continue
+                }
                 print(
                     "\(row.key), seed \(seed): test error \(ErrorRate(rate: run.testError, count: run.testDigits).described), "
                         + "training error \(Format.percent(run.trainingError)), \(String(format: "%.0f", run.seconds)) s"

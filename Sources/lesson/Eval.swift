@@ -25,23 +25,10 @@ struct Eval: ParsableCommand {
     var dumpLogits: String?
 
     func run() throws {
-        var net: LeNet5
-        if let weights {
-            let loaded = try Weights.loadWithMetadata(weights, variant: model.variant, scaling: scaling)
-            net = loaded.net
-            print("weights: \(weights)")
-            print("input scaling: \(net.scaling.rawValue) (\(loaded.scalingSource.description))")
-        } else {
-            let shipped = ShippedWeights.default(for: model.variant)
-            guard let path = shipped.path else {
-                throw WeightsError.unreadable("shipped weights \(shipped.rawValue).safetensors")
-            }
-            let loaded = try Weights.loadWithMetadata(path, variant: model.variant, scaling: scaling)
-            net = loaded.net
-            let p = Provenance(loaded.metadata)
-            print("weights: shipped \(shipped.rawValue) (\(p.command ?? "?"), seed \(p.seed.map(String.init) ?? "?"))")
-            print("input scaling: \(net.scaling.rawValue) (\(loaded.scalingSource.description))")
-        }
+        let chosen = try ChosenWeights(weights, variant: model.variant, scaling: scaling)
+        var net = chosen.net
+        print("weights: \(chosen.origin)")
+        print(chosen.scalingLine)
         net.path = model.path
         let splits = try model.splits()
         print(splits.announcement)

@@ -28,20 +28,8 @@ struct Export: ParsableCommand {
 
     func run() throws {
         try AtomicFile.checkWritable(onnx)
-        let net: LeNet5, metadata: [String: String], origin: String
-        if let weights {
-            let loaded = try Weights.loadWithMetadata(weights, variant: variant, scaling: scaling)
-            (net, metadata) = (loaded.net, loaded.metadata)
-            origin = "\(weights); scaling \(net.scaling.rawValue) (\(loaded.scalingSource.description))"
-        } else {
-            let shipped = ShippedWeights.default(for: variant)
-            guard let path = shipped.path else {
-                throw WeightsError.unreadable("shipped weights \(shipped.rawValue).safetensors")
-            }
-            let loaded = try Weights.loadWithMetadata(path, variant: variant, scaling: scaling)
-            (net, metadata) = (loaded.net, loaded.metadata)
-            origin = "shipped \(shipped.rawValue); scaling \(net.scaling.rawValue)"
-        }
+        let chosen = try ChosenWeights(weights, variant: variant, scaling: scaling)
+        let (net, metadata) = (chosen.net, chosen.metadata)
         var props = ["tool": "lenet5-lessons \(Provenance.toolVersion)", "exported_by": exportCommand]
         if let command = metadata["command"] { props["training_command"] = command }
         if let errors = metadata["test_errors"].flatMap(Int.init),
@@ -51,7 +39,8 @@ struct Export: ParsableCommand {
         }
         if let data = metadata["data"] { props["training_data"] = data }
         try AtomicFile.write(try ONNXExport.model(net, metadata: props), to: onnx)
-        print("weights: \(origin)")
+        print("weights: \(chosen.origin)")
+        print(chosen.scalingLine)
         print(
             "ONNX written: \(onnx)  (opset \(ONNXExport.opset); input \(ONNXExport.inputName) float32 [N, 1, 28, 28] grey levels 0…255; "
                 + "output \(ONNXExport.outputName(net)) [N, 10])")

@@ -14,19 +14,28 @@ struct LessonCLI {
 
     /// Runs `lesson` with these arguments; `environment` is added to this process's, from
     /// which $LENET5_MNIST is removed so that a run sees full MNIST only when told to.
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (
-        status: Int32, stdout: String, stderr: String
-    ) {
+    /// Starts `lesson` with these arguments, its stdout on a pipe and its stderr on `stderr`.
+    func start(_ arguments: [String], environment: [String: String] = [:], stderr: Any = FileHandle.nullDevice) throws
+        -> (process: Process, stdout: Pipe)
+    {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["LENET5_MNIST"] = nil
         p.environment = env.merging(environment) { _, new in new }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
         p.standardOutput = out
-        p.standardError = err
+        p.standardError = stderr
         try p.run()
+        return (p, out)
+    }
+
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
+        let err = Pipe()
+        let (p, out) = try start(arguments, environment: environment, stderr: err)
         let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
@@ -221,16 +230,7 @@ final class CLITests: XCTestCase {
     /// A checkpoint continues its own run: options that would change it are refused in one line.
     func testResumeRefusesConflictingOptions() throws {
         let save = scratch + "/w.safetensors", checkpoint = scratch + "/w.resume.safetensors"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["train", "--epochs", "50", "--save", save]
-        var env = ProcessInfo.processInfo.environment
-        env["LENET5_MNIST"] = nil
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let (p, out) = try cli.start(["train", "--epochs", "50", "--save", save])
         _ = out.fileHandleForReading.availableData  // the run has started
         Thread.sleep(forTimeInterval: 1)
         p.interrupt()
@@ -247,16 +247,7 @@ final class CLITests: XCTestCase {
 
     /// Piped output arrives line by line while a run goes on, not at its exit.
     func testPipedOutputIsWrittenLineByLine() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["train", "--epochs", "200", "--save", scratch + "/w.safetensors"]
-        var env = ProcessInfo.processInfo.environment
-        env["LENET5_MNIST"] = nil
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let (p, out) = try cli.start(["train", "--epochs", "200", "--save", scratch + "/w.safetensors"])
         defer { p.terminate(); p.waitUntilExit() }
         let first = out.fileHandleForReading.availableData  // blocks until the first write
         XCTAssertTrue(String(decoding: first, as: UTF8.self).hasPrefix("data:"), String(decoding: first, as: UTF8.self))
