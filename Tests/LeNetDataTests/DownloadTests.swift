@@ -27,9 +27,24 @@ final class DownloadTests: XCTestCase {
             XCTAssertTrue(FileManager.default.createFile(atPath: "\(root)/front/\(f.name)", contents: Data(front)))
         }
         let script = """
-            import http.server, os, re, sys
+            import http.server, os, re, sys, time
             class Handler(http.server.SimpleHTTPRequestHandler):
                 def do_GET(self):
+                    if self.path.startswith('/silent/'):
+                        time.sleep(60); return
+                    if self.path.startswith('/trickle/'):
+                        self.send_response(200); self.send_header('Content-Length', '4542'); self.end_headers()
+                        for _ in range(120):
+                            self.wfile.write(b'x'); self.wfile.flush(); time.sleep(0.5)
+                        return
+                    if self.path.startswith('/endless/'):
+                        self.send_response(200); self.end_headers()
+                        try:
+                            while True: self.wfile.write(bytes(65536))
+                        except OSError: return
+                    if self.path.startswith('/oversized/'):
+                        self.send_response(200); self.send_header('Content-Length', str(1 << 30)); self.end_headers()
+                        return
                     path = self.translate_path(self.path)
                     if not os.path.isfile(path):
                         self.send_error(404); return
@@ -105,6 +120,71 @@ final class DownloadTests: XCTestCase {
         XCTAssertTrue(FileManager.default.createFile(atPath: "\(dir)/\(name).part", contents: good.prefix(1_000)))
         try MNISTDownload.download([files[1]], to: dir, mirrors: [mirror("front")])
         XCTAssertEqual(FileManager.default.contents(atPath: "\(dir)/\(name)"), good)
+    }
+
+    /// A mirror that accepts the connection and never answers is given up after the idle
+    /// timeout, in words, and the next mirror serves the file.
+    func testASilentMirrorTimesOutAndTheNextServes() throws {
+        let dir = "\(root)/out"
+        let started = Date()
+        let served = try MNISTDownload.download(
+            [files[1]], to: dir, mirrors: [mirror("silent"), mirror("good")], packageIndex: false,
+            limits: DownloadLimits(idle: 1, total: 30))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 15)
+        XCTAssertEqual(served.first?.source, mirror("good") + files[1].name)
+    }
+
+    func testASilentMirrorAloneSaysItTimedOut() {
+        XCTAssertThrowsError(
+            try MNISTDownload.download(
+                [files[1]], to: "\(root)/out", mirrors: [mirror("silent")], packageIndex: false,
+                limits: DownloadLimits(idle: 1, total: 30))
+        ) {
+            XCTAssertTrue("\($0)".contains("no data for 1 s"), "\($0)")
+            XCTAssertFalse("\($0)".contains("NSURLErrorDomain"), "\($0)")
+        }
+    }
+
+    /// A byte every half second never trips the idle timeout: the deadline ends it.
+    func testATricklingMirrorMeetsTheDeadline() {
+        let started = Date()
+        XCTAssertThrowsError(
+            try MNISTDownload.download(
+                [files[1]], to: "\(root)/out", mirrors: [mirror("trickle")], packageIndex: false,
+                limits: DownloadLimits(idle: 2, total: 3))
+        ) {
+            XCTAssertTrue("\($0)".contains("not finished after 3 s"), "\($0)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 15)
+    }
+
+    /// An endless body is cut off at the published size, and nothing of it is kept.
+    func testAnEndlessBodyStopsAtThePublishedSize() {
+        let dir = "\(root)/out"
+        XCTAssertThrowsError(
+            try MNISTDownload.download([files[0]], to: dir, mirrors: [mirror("endless")], packageIndex: false)
+        ) {
+            XCTAssertTrue("\($0)".contains("more than the published \(self.files[0].size) bytes"), "\($0)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/\(files[0].name).part"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/\(files[0].name)"))
+    }
+
+    func testAnOversizedOfferIsRefusedBeforeItsBody() {
+        XCTAssertThrowsError(
+            try MNISTDownload.download(
+                [files[0]], to: "\(root)/out", mirrors: [mirror("oversized")], packageIndex: false)
+        ) {
+            XCTAssertTrue("\($0)".contains("offers 1073741824 bytes"), "\($0)")
+        }
+    }
+
+    /// The published sizes are the shared files' sizes.
+    func testPublishedSizes() throws {
+        for f in files {
+            let size = try FileManager.default.attributesOfItem(atPath: "\(sharedData)/\(f.name)")[.size] as? Int
+            XCTAssertEqual(size.map(Int64.init), f.size, f.name)
+        }
     }
 
     func testOfflineSaysWhereToPutTheFiles() {
