@@ -19,9 +19,12 @@ let package = Package(
         .executable(name: "lesson", targets: ["lesson"]),
         // The readers of untrusted files, for the fuzz targets in Fuzz/.
         .library(name: "LeNetReaders", targets: ["LeNetData", "LeNetModel", "LeNetTraining"]),
+        // The figure kit, for the fuzz target that draws arbitrary numbers.
+        .library(name: "LeNetFigureKit", targets: ["LeNetFigures"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
@@ -78,5 +81,12 @@ let package = Package(
             name: "LeNetLessonsTests",
             dependencies: ["LeNetLessons", "LeNetReports", "LeNetTraining", "LeNetModel", "LeNetData", "LeNetFigures"]),
         .testTarget(name: "LeNetTrainingTests", dependencies: ["LeNetTraining", "LeNetModel", "LeNetData"]),
+        // Property-based tests of the readers and the figure kit (Swift Testing).
+        .testTarget(
+            name: "PropertyTests",
+            dependencies: [
+                "LeNetCore", "LeNetData", "LeNetFigures", "LeNetModel", "LeNetTraining",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]),
     ]
 )

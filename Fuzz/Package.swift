@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// libFuzzer targets for the readers of untrusted files. Built and run by scripts/fuzz.sh
+// libFuzzer targets for the readers of untrusted files and for the figure kit. Built and run by scripts/fuzz.sh
 // with -sanitize=fuzzer,address; not part of the main build.
 import PackageDescription
 
@@ -13,5 +13,8 @@ let package = Package(
         .executableTarget(
             name: "FuzzSafetensors",
             dependencies: ["FuzzSupport", .product(name: "LeNetReaders", package: "lenet5-lessons")]),
+        .executableTarget(
+            name: "FuzzFigures",
+            dependencies: ["FuzzSupport", .product(name: "LeNetFigureKit", package: "lenet5-lessons")]),
     ]
 )

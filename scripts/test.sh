@@ -26,7 +26,8 @@ export LENET5_PYTHON="$PWD/.venv/bin/python"
 # The toolchain's formatter, with the project's .swift-format: any finding fails the run.
 swift format lint --strict --recursive Sources Tests Fuzz Package.swift
 mkdir -p .build
-swift test -c release --disable-swift-testing "$@" 2>&1 | tee .build/test.log
+# XCTest and Swift Testing (the property-based tests) both run.
+swift test -c release "$@" 2>&1 | tee .build/test.log
 # The build has no warnings of its own, and keeps it so (the packages' are theirs).
 if grep -E "^$PWD/(Sources|Tests)/.*: warning:" .build/test.log; then
     echo "the build has warnings (above): fix them" >&2

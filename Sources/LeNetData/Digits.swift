@@ -72,6 +72,17 @@ public struct Digits: Sendable {
 
     public var count: Int { labels.count }
 
+    /// A 64-bit FNV-1a hash of the size, labels and grey levels, in hex: what a cache of
+    /// weights trained on these digits is keyed on (not for security).
+    public var fingerprint: String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ byte: UInt8) { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        for v in [count, rows, columns] { withUnsafeBytes(of: UInt64(v).littleEndian) { $0.forEach(mix) } }
+        labels.forEach(mix)
+        pixels.withUnsafeBufferPointer { $0.forEach(mix) }
+        return String(h, radix: 16)
+    }
+
     /// The digit as stored: rows × columns grey levels.
     public func image(_ index: Int) -> ArraySlice<UInt8> {
         let size = rows * columns

@@ -19,3 +19,23 @@ public enum MD5 {
 
     static func hex(_ digest: Insecure.MD5Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 }
+
+extension Digits {
+    /// Whether these digits are exactly one of MNIST's files, by the MD5 of the IDX content
+    /// they would be written as (header, then bytes).
+    public func isContent(images: MNISTFile, labels: MNISTFile) -> Bool {
+        guard rows * columns * count + 16 == images.contentSize, count + 8 == labels.contentSize else { return false }
+        func header(_ magic: UInt8, _ sizes: [Int]) -> [UInt8] {
+            [0, 0, 8, magic]
+                + sizes.flatMap { v in (0..<4).reversed().map { UInt8(truncatingIfNeeded: v >> ($0 * 8)) } }
+        }
+        var l = Insecure.MD5()
+        l.update(data: header(1, [count]))
+        l.update(data: self.labels)
+        guard MD5.hex(l.finalize()) == labels.contentMD5 else { return false }
+        var i = Insecure.MD5()
+        i.update(data: header(3, [count, rows, columns]))
+        i.update(data: pixels)
+        return MD5.hex(i.finalize()) == images.contentMD5
+    }
+}

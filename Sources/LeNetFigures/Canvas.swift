@@ -173,60 +173,61 @@ public protocol Figure {
 
 extension Figure {
     /// Renders to PNG, SVG or PDF, as the extension says; `scale` multiplies PNG pixels
-    /// (2 gives hi-DPI). Written to a temporary file, then renamed into place.
+    /// (2 gives hi-DPI). Drawn in memory, checked (Cairo's status, and every byte written),
+    /// then written whole with `AtomicFile`: a full disk never leaves a truncated figure in
+    /// place of a good one.
     public func write(to path: String, scale: Double = 1) throws {
-        let format = try FigureFormat(path: path)
-        let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(
-            ".\(url.lastPathComponent).\(getpid()).tmp"
-        ).path
-        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        try AtomicFile.write(try rendered(format: try FigureFormat(path: path), scale: scale, path: path), to: path)
+    }
+
+    /// The figure's bytes in `format`; `path` only names it in errors.
+    public func rendered(format: FigureFormat, scale: Double = 1, path: String = "figure") throws -> Data {
         let (w, h) = size
+        guard w.isFinite, h.isFinite, w >= 1, h >= 1, w * scale <= 20_000, h * scale <= 20_000 else {
+            throw FigureError.cairo(path, status: "a figure of \(w)×\(h) points at scale \(scale) cannot be drawn")
+        }
+        let sink = ByteSink()
+        let closure = Unmanaged.passUnretained(sink).toOpaque()
         let surface: OpaquePointer
         switch format {
         case .png:
             surface = cairo_image_surface_create(
                 CAIRO_FORMAT_ARGB32, Int32((w * scale).rounded(.up)), Int32((h * scale).rounded(.up)))
         case .svg:
-            surface = cairo_svg_surface_create(temporary, w, h)
+            surface = cairo_svg_surface_create_for_stream(ByteSink.write, closure, w, h)
             cairo_svg_surface_restrict_to_version(surface, CAIRO_SVG_VERSION_1_2)
-        case .pdf: surface = cairo_pdf_surface_create(temporary, w, h)
+        case .pdf: surface = cairo_pdf_surface_create_for_stream(ByteSink.write, closure, w, h)
         }
         let cr = cairo_create(surface)!
         if format == .png { cairo_scale(cr, scale, scale) }
         let canvas = Canvas(cr: cr, width: w, height: h)
         canvas.fillRect(0, 0, w, h, .white)
         draw(canvas)
-        let status = cairo_status(cr)
+        var status = cairo_status(cr)
         cairo_destroy(cr)
-        if format == .png { cairo_surface_write_to_png(surface, temporary) }
+        if format == .png, status == CAIRO_STATUS_SUCCESS {
+            status = cairo_surface_write_to_png_stream(surface, ByteSink.write, closure)
+        }
         cairo_surface_finish(surface)
-        let surfaceStatus = cairo_surface_status(surface)
+        if status == CAIRO_STATUS_SUCCESS { status = cairo_surface_status(surface) }
         cairo_surface_destroy(surface)
-        guard status == CAIRO_STATUS_SUCCESS, surfaceStatus == CAIRO_STATUS_SUCCESS,
-            FileManager.default.fileExists(atPath: temporary)
-        else {
-            throw FigureError.cairo(
-                path,
-                status: String(cString: cairo_status_to_string(status != CAIRO_STATUS_SUCCESS ? status : surfaceStatus))
-            )
+        withExtendedLifetime(sink) {}
+        guard status == CAIRO_STATUS_SUCCESS, !sink.data.isEmpty else {
+            throw FigureError.cairo(path, status: String(cString: cairo_status_to_string(status)))
         }
-        if format == .svg { try finishSVG(temporary) }
-        guard rename(temporary, path) == 0 else {
-            throw WriteError(path: path, reason: String(cString: strerror(errno)))
-        }
+        return format == .svg ? Data(finishedSVG(String(decoding: sink.data, as: UTF8.self)).utf8) : sink.data
     }
 
     /// Two fixes to Cairo's SVG: a <title>, since Cairo draws text as glyph outlines and the
     /// figure's words would not be searchable; and ids numbered per file, since Cairo
     /// numbers surfaces and images per process, so the same figure gives the same bytes.
-    private func finishSVG(_ path: String) throws {
-        var svg = try String(contentsOfFile: path, encoding: .utf8)
-        guard let open = svg.range(of: "<svg"), let end = svg[open.upperBound...].range(of: ">") else { return }
+    private func finishedSVG(_ text: String) -> String {
+        var svg = text
+        guard let open = svg.range(of: "<svg"), let end = svg[open.upperBound...].range(of: ">") else { return svg }
         let escaped = title.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
         svg.insert(contentsOf: "\n<title>\(escaped)</title>", at: end.upperBound)
-        let pattern = try NSRegularExpression(pattern: "(?<=id=\"|#)(surface|image|source|pattern)[0-9]+")
+        guard let pattern = try? NSRegularExpression(pattern: "(?<=id=\"|#)(surface|image|source|pattern)[0-9]+")
+        else { return svg }
         var numbers: [String: Int] = [:]
         var renumbered = ""
         var last = svg.startIndex
@@ -239,6 +240,17 @@ extension Figure {
             last = range.upperBound
         }
         renumbered += svg[last...]
-        try renumbered.write(toFile: path, atomically: false, encoding: .utf8)
+        return renumbered
+    }
+}
+
+/// Collects what Cairo writes to a stream.
+final class ByteSink {
+    var data = Data()
+
+    static let write: cairo_write_func_t = { closure, bytes, length in
+        guard let closure, let bytes else { return CAIRO_STATUS_WRITE_ERROR }
+        Unmanaged<ByteSink>.fromOpaque(closure).takeUnretainedValue().data.append(bytes, count: Int(length))
+        return CAIRO_STATUS_SUCCESS
     }
 }

@@ -29,9 +29,12 @@ public struct ColorMap: Sendable {
         Color.white, Color(hex: 0xc6dbef), Color(hex: 0x6baed6), Color(hex: 0x2171b5), Color(hex: 0x08306b),
     ]
 
-    /// Position of v in 0…1, clamped.
+    /// Position of v in 0…1, clamped; a value with no position (NaN, or ∞ on an infinite
+    /// range) takes the middle, so that every number has a colour.
     public func fraction(_ v: Float) -> Double {
-        Double(min(max((v - low) / (high - low), 0), 1))
+        let t = (Double(v) - Double(low)) / (Double(high) - Double(low))
+        guard !t.isNaN else { return 0.5 }
+        return min(max(t, 0), 1)
     }
 
     public func color(_ v: Float) -> Color {

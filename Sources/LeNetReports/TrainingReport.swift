@@ -1,8 +1,22 @@
 import Foundation
+import LeNetCore
 import LeNetTraining
 
 /// Training logs and results as text, CSV and JSON.
 public enum TrainingReport {
+    /// A run's weights at `path` and its log beside them (.csv, .json), written as a set
+    /// (`AtomicFile.writeSet`): never the weights of one run beside the log of another.
+    public static func save(
+        _ trainer: Trainer, to path: String, source: String, metadata: [String: String] = [:]
+    ) throws {
+        let base = (path as NSString).deletingPathExtension
+        try AtomicFile.writeSet([
+            (Weights.encode(trainer.net, metadata: metadata), path),
+            (Data(csv(trainer.log).utf8), base + ".csv"),
+            (Data(json(trainer.log, config: trainer.config, source: source).utf8), base + ".json"),
+        ])
+    }
+
     public static func line(_ r: EpochRecord, checkName: String) -> String {
         var s = String(
             format: "epoch %2d  lr %.2g  loss %.4f  train error %@", r.epoch, r.learningRate, r.trainLoss,

@@ -134,8 +134,16 @@ public struct Benchmark: Sendable {
         return net.layers.indices.map { (net.layers[$0].name, forward[$0] * perSample, backward[$0] * perSample) }
     }
 
-    /// The process's peak resident memory.
+    /// The process's peak resident memory: Linux's VmHWM, which starts afresh at exec
+    /// (getrusage's ru_maxrss keeps the high-water mark of the parent that forked us, so a
+    /// command started by a large process would report that process's size).
     public static func peakMemoryMB() -> Double {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kB = Double(line.split(separator: " ").dropFirst().first ?? "")
+        {
+            return kB / 1024
+        }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_maxrss) / 1024

@@ -34,6 +34,40 @@ extension LeNet5 {
         return (total, grads, .concatenating(results.map(\.output)))
     }
 
+    /// `gradients` of a batch given as `samples`, whose inputs `inputs` makes a part at a
+    /// time: at most `partSize` samples are in memory at once. A batch of one part is
+    /// exactly `gradients`; a larger one is the parts' results weighted by their sizes.
+    public func gradients<S>(
+        of samples: ArraySlice<S>, labels: [Int], partSize: Int, inputs: (ArraySlice<S>) -> Tensor, loss: Loss
+    ) -> (loss: Float, parameters: [[Tensor]], output: Tensor) {
+        guard samples.count > partSize else { return gradients(inputs(samples), labels: labels, loss: loss) }
+        let n = Float(samples.count)
+        var total: Float = 0
+        var grads: [[Tensor]] = []
+        var outputs: [Tensor] = []
+        for start in stride(from: 0, to: samples.count, by: partSize) {
+            let range = start..<min(start + partSize, samples.count)
+            let base = samples.startIndex
+            let r = gradients(
+                inputs(samples[(base + range.lowerBound)..<(base + range.upperBound)]), labels: Array(labels[range]),
+                loss: loss)
+            let w = Float(range.count) / n
+            total += w * r.loss
+            if grads.isEmpty { grads = r.parameters.map { $0.map { Tensor(zeros: $0.shape) } } }
+            for l in grads.indices {
+                for p in grads[l].indices {
+                    grads[l][p].scalars.withUnsafeMutableBufferPointer { sum in
+                        r.parameters[l][p].scalars.withUnsafeBufferPointer { g in
+                            for j in 0..<sum.count { sum[j] += w * g[j] }
+                        }
+                    }
+                }
+            }
+            outputs.append(r.output)
+        }
+        return (total, grads, .concatenating(outputs))
+    }
+
     /// `gradients` of one slice, on one core.
     func sliceGradients(_ x: Tensor, labels: [Int], loss: Loss) -> (loss: Float, parameters: [[Tensor]], output: Tensor)
     {

@@ -137,6 +137,10 @@ public struct EpochProgress: Sendable, Equatable {
 
 /// Trains a LeNet-5 epoch by epoch; an epoch can stop after any step and continue later.
 public struct Trainer: Sendable {
+    /// The most samples whose inputs and activations are held at once: a larger batch is
+    /// worked through in parts of this size and their gradients averaged, so `--batch 100000`
+    /// costs the memory of `--batch 1024`.
+    public static let largestPart = 1024
     public let config: TrainingConfig
     public var net: LeNet5
     public var optimizer: Optimizer
@@ -207,27 +211,30 @@ public struct Trainer: Sendable {
         let lastGood = net
         for batchStart in stride(from: state.position, to: order.count, by: config.batchSize) {
             let chosen = order[batchStart..<min(batchStart + config.batchSize, order.count)]
-            let indices = chosen.map { $0 % train.count }
-            let labels = indices.map { Int(train.labels[$0]) }
-            let x: Tensor
-            if config.augment {
-                x = train.batch(
-                    indices, scaling: scaling, distortions: indices.map { _ in Distortion.random(using: &distorter) })
-            } else if chosen.contains(where: { $0 >= train.count }) {
-                x = train.batch(
-                    indices, scaling: scaling, distortions: chosen.map { fixedDistortion($0, digits: train.count) })
-            } else {
-                x = train.batch(indices, scaling: scaling)
+            let labels = chosen.map { Int(train.labels[$0 % train.count]) }
+            // The inputs of `part` of the batch: distorted at random, distorted copies, or as they are.
+            func inputs(_ part: ArraySlice<Int>) -> Tensor {
+                let indices = part.map { $0 % train.count }
+                if config.augment {
+                    return train.batch(
+                        indices, scaling: scaling,
+                        distortions: indices.map { _ in Distortion.random(using: &distorter) })
+                } else if part.contains(where: { $0 >= train.count }) {
+                    return train.batch(
+                        indices, scaling: scaling, distortions: part.map { fixedDistortion($0, digits: train.count) })
+                }
+                return train.batch(indices, scaling: scaling)
             }
-            let (loss, grads, output) = net.gradients(x, labels: labels, loss: config.loss)
+            let (loss, grads, output) = net.gradients(
+                of: chosen, labels: labels, partSize: Trainer.largestPart, inputs: inputs, loss: config.loss)
             guard loss.isFinite else {
                 net = lastGood
                 throw TrainingError.diverged(epoch: epoch + 1, learningRate: rate)
             }
-            state.lossSum += Double(loss) * Double(indices.count)
+            state.lossSum += Double(loss) * Double(chosen.count)
             state.errors += zip(net.predictions(output), labels).filter { $0 != $1 }.count
             optimizer.step(&net, gradients: grads, rate: rate)
-            state.position = batchStart + indices.count
+            state.position = batchStart + chosen.count
             progress(state.position, order.count)
             if shouldStop() && state.position < order.count {
                 state.distorter = distorter.state

@@ -25,6 +25,10 @@ struct Eval: ParsableCommand {
     var dumpLogits: String?
 
     func run() throws {
+        if let dumpLogits {
+            try OutputPaths.check(
+                outputs: [("--dump-logits", dumpLogits)], inputs: weights.map { [("--weights", $0)] } ?? [])
+        }
         let chosen = try ChosenWeights(weights, variant: model.variant, scaling: scaling)
         var net = chosen.net
         print("weights: \(chosen.origin)")

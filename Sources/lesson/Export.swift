@@ -27,7 +27,7 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        try AtomicFile.checkWritable(onnx)
+        try OutputPaths.check(outputs: [("--onnx", onnx)], inputs: weights.map { [("--weights", $0)] } ?? [])
         let chosen = try ChosenWeights(weights, variant: variant, scaling: scaling)
         let (net, metadata) = (chosen.net, chosen.metadata)
         var props = ["tool": "lenet5-lessons \(Provenance.toolVersion)", "exported_by": exportCommand]

@@ -28,6 +28,9 @@ struct Lesson: ParsableCommand {
             // (C's stdio would hold a piped stdout's lines until the buffer fills or the exit).
             lenet_line_buffered_stdout()
         #endif
+        // A file that cannot grow (a size limit, `ulimit -f`) fails its write with an error that
+        // we report, instead of killing the process half-way through a figure.
+        signal(SIGXFSZ, SIG_IGN)
         main(nil)
     }
 }

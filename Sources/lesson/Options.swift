@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import LeNetCore
 import LeNetFigures
 import LeNetData
 import LeNetModel
@@ -55,4 +57,28 @@ extension FigureFormat {
 struct OptionError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Output files checked before any work: none may name the same file as another output or
+/// as an input (the weights read, the data), and each must be writable.
+enum OutputPaths {
+    /// A path with its folder's links resolved, so `a/../w.csv` and `w.csv` compare equal.
+    static func canonical(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let folder = url.deletingLastPathComponent().resolvingSymlinksInPath()
+        return folder.appendingPathComponent(url.lastPathComponent).resolvingSymlinksInPath().path
+    }
+
+    /// `outputs` and `inputs` are (option, path) pairs, e.g. ("--dump-logits", "w.csv").
+    static func check(outputs: [(String, String)], inputs: [(String, String)] = []) throws {
+        var seen: [String: String] = [:]
+        for (option, path) in inputs { seen[canonical(path)] = option }
+        for (option, path) in outputs {
+            if let other = seen[canonical(path)] {
+                throw OptionError("\(option) \(path) is the same file as \(other): give it another name")
+            }
+            seen[canonical(path)] = option
+        }
+        for (_, path) in outputs { try AtomicFile.checkWritable(path) }
+    }
 }

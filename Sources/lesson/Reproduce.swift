@@ -46,6 +46,13 @@ struct Reproduce: ParsableCommand {
     func run() throws {
         let formats = try FigureFormat.list(format)
         try OutputFolder.ensureWritable(output)
+        if let json {
+            // The run's own files in the output folder: its weights, checkpoint and log.
+            let own = ["safetensors", "resume.safetensors", "json", "csv"].map {
+                ("the run's", "\(output)/\(name).\($0)")
+            }
+            try OutputPaths.check(outputs: [("--json", json)], inputs: own)
+        }
         let splits = try DataSource.resolve(data)
         print(splits.announcement)
         guard let train = splits.train, let test = splits.test else {
@@ -141,11 +148,7 @@ struct Reproduce: ParsableCommand {
     }
 
     func save(_ trainer: Trainer, to path: String, source: String, metadata: [String: String] = [:]) throws {
-        try Weights.save(trainer.net, to: path, metadata: metadata)
-        let base = (path as NSString).deletingPathExtension
-        try AtomicFile.write(TrainingReport.csv(trainer.log), to: base + ".csv")
-        try AtomicFile.write(
-            TrainingReport.json(trainer.log, config: trainer.config, source: source), to: base + ".json")
+        try TrainingReport.save(trainer, to: path, source: source, metadata: metadata)
     }
 
     func ledgerJSON(_ ledger: PaperLedger, final: Evaluation, trainer: Trainer, source: String) throws -> String {

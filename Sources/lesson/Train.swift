@@ -127,6 +127,7 @@ struct Train: ParsableCommand {
         try? FileManager.default.removeItem(atPath: resumeFile)
         let base = (save as NSString).deletingPathExtension
         print("weights written: \(save)\nlog written: \(base).csv, \(base).json")
+        print(String(format: "peak memory %.0f MB", Benchmark.peakMemoryMB()))
     }
 
     /// A checkpoint continues its run exactly; plain weights start a new run from them.
@@ -161,11 +162,7 @@ struct Train: ParsableCommand {
     }
 
     func saveResults(_ trainer: Trainer, source: String, metadata: [String: String] = [:]) throws {
-        let base = (save as NSString).deletingPathExtension
-        try Weights.save(trainer.net, to: save, metadata: metadata)
-        try AtomicFile.write(TrainingReport.csv(trainer.log), to: base + ".csv")
-        try AtomicFile.write(
-            TrainingReport.json(trainer.log, config: trainer.config, source: source), to: base + ".json")
+        try TrainingReport.save(trainer, to: save, source: source, metadata: metadata)
     }
 }
 

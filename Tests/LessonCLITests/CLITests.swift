@@ -6,6 +6,15 @@ struct LessonCLI {
     let binary = Bundle(for: CLITests.self).bundleURL.appendingPathComponent("lesson").path
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())").path
 
+    /// Full MNIST, as scripts/test.sh exports it: a test that needs it fails, never skips, without it.
+    static func fullMNIST() throws -> String {
+        let folder = try XCTUnwrap(
+            ProcessInfo.processInfo.environment["LENET5_MNIST"],
+            "LENET5_MNIST is not set: run the tests with scripts/test.sh")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/t10k-images-idx3-ubyte.gz"), folder)
+        return folder
+    }
+
     func prepare() throws {
         XCTAssertTrue(
             FileManager.default.isExecutableFile(atPath: binary), "lesson is not built beside the tests: \(binary)")

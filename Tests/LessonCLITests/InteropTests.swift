@@ -8,14 +8,7 @@ final class InteropTests: XCTestCase {
     let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// Full MNIST, as scripts/test.sh exports it: the test fails, never skips, without it.
-    func fullMNIST() throws -> String {
-        let folder = try XCTUnwrap(
-            ProcessInfo.processInfo.environment["LENET5_MNIST"],
-            "LENET5_MNIST is not set: run the tests with scripts/test.sh")
-        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/t10k-images-idx3-ubyte.gz"), folder)
-        return folder
-    }
+    func fullMNIST() throws -> String { try LessonCLI.fullMNIST() }
 
     /// The venv scripts/test.sh makes, with onnx and onnxruntime (scripts/requirements-test.txt).
     func python() throws -> String {
