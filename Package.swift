@@ -64,7 +64,9 @@ let package = Package(
             dependencies: [
                 "LeNetData", "LeNetModel", "LeNetTraining", "LeNetFigures", "LeNetReports",
                 .product(name: "Ink", package: "Ink"),
-            ]),
+            ],
+            // The explorer page's script and style, copied beside the page it writes.
+            resources: [.copy("Resources/explorer.js"), .copy("Resources/explorer.css")]),
         .executableTarget(
             name: "lesson",
             dependencies: [

@@ -8,6 +8,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The browser tests' Chromium and its WebDriver (the lessons themselves need neither).
+browser=()
+command -v chromium >/dev/null || browser+=(chromium)
+command -v chromedriver >/dev/null || browser+=(chromium-driver)
+if [ ${#browser[@]} -gt 0 ]; then
+    echo "installing: ${browser[*]}"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${browser[@]}" >/dev/null
+fi
 if [ -z "${LENET5_MNIST:-}" ]; then
     if [ -d ../shared/data/mnist ]; then
         LENET5_MNIST="$(cd ../shared/data/mnist && pwd)"
@@ -19,7 +29,7 @@ if [ -z "${LENET5_MNIST:-}" ]; then
 fi
 export LENET5_MNIST
 echo "full MNIST: $LENET5_MNIST"
-# ONNX Runtime and onnx (the interop tests' real engine) in a venv of the project's own.
+# ONNX Runtime and onnx (the interop tests' real engine) and Selenium (the browser tests') in a venv of the project's own.
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
 export LENET5_PYTHON="$PWD/.venv/bin/python"

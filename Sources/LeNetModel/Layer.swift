@@ -46,6 +46,10 @@ public protocol Layer: Sendable {
     /// The layer as standard operations, for exporters (`Primitive`).
     var primitives: [Primitive] { get }
 
+    /// For each output map, the input maps it reads (Table I for C3); nil for a layer whose
+    /// outputs are not maps read from maps (C5 onwards read everything).
+    var mapInputs: [[Int]]? { get }
+
     /// The fast path: the same results as `forward` and `backward` (tests hold them to 1e-5
     /// and 1e-4), computed as register-blocked matrix products and vector loops over raw
     /// buffers (Fast/).
@@ -66,6 +70,7 @@ public protocol Layer: Sendable {
 
 extension Layer {
     public func multiplyAdds(input: [Int]) -> Int { connections(input: input) }
+    public var mapInputs: [[Int]]? { nil }
 }
 
 /// Which code computes the network: the plain reference loops (the oracle) or the fast path.

@@ -37,7 +37,14 @@ extension Convolution {
     }
 }
 
+extension Convolution {
+    public var mapInputs: [[Int]]? { table.inputs }
+}
+
 extension Subsampling {
+    /// Each map reads its own input map.
+    public var mapInputs: [[Int]]? { (0..<maps).map { [$0] } }
+
     public var primitives: [Primitive] {
         (trainable ? [.scaledSum2x2(coefficient: coefficient, bias: bias)] : [.average2x2]) + activationPrimitives
     }

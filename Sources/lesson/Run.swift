@@ -86,6 +86,13 @@ struct Run: ParsableCommand {
         let runner = LessonRunner(library: library, context: context, output: output, terminal: terminal, step: step)
         for nb in chosen { try runner.validate(nb) }
         for nb in chosen { try runner.run(nb) }
+        // The explorer: the same network and digits, in the browser.
+        if let digits = splits.shownDigits, digits.count > sample {
+            let shown = digits.subset(Explorer.choose(from: digits, first: sample), name: digits.name)
+            let page = try Explorer.write(
+                net: model.net, digits: shown, origin: model.origin, to: "\(output)/explorer")
+            terminal.note("explorer written: \(page)")
+        }
         if lesson == "all" { terminal.note("index written: \(try runner.writeIndex())") }
     }
 }

@@ -1,23 +1,22 @@
 import Foundation
 import XCTest
 
-/// Weights that travel: `lesson export --onnx` checked by onnx.checker and run by ONNX
-/// Runtime (a real engine, from the test environment's venv) on the 10,000 test digits.
-final class InteropTests: XCTestCase {
-    let cli = LessonCLI()
+/// The test venv's Python and the repository's scripts, for the tests that check the tool
+/// against real engines (ONNX Runtime, Chromium).
+struct ScriptRunner {
     let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
     func fullMNIST() throws -> String { try LessonCLI.fullMNIST() }
 
-    /// The venv scripts/test.sh makes, with onnx and onnxruntime (scripts/requirements-test.txt).
+    /// The venv scripts/test.sh makes (scripts/requirements-test.txt).
     func python() throws -> String {
         let path =
             ProcessInfo.processInfo.environment["LENET5_PYTHON"]
             ?? repository.appendingPathComponent(".venv/bin/python").path
         XCTAssertTrue(
             FileManager.default.isExecutableFile(atPath: path),
-            "no Python with onnxruntime at \(path): run the tests with scripts/test.sh")
+            "no Python with the test packages at \(path): run the tests with scripts/test.sh")
         return path
     }
 
@@ -32,6 +31,18 @@ final class InteropTests: XCTestCase {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Weights that travel: `lesson export --onnx` checked by onnx.checker and run by ONNX
+/// Runtime (a real engine, from the test environment's venv) on the 10,000 test digits.
+final class InteropTests: XCTestCase {
+    let cli = LessonCLI()
+    let scripts = ScriptRunner()
+    var repository: URL { scripts.repository }
+    func fullMNIST() throws -> String { try scripts.fullMNIST() }
+    func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        try scripts.runPython(arguments)
     }
 
     override func setUpWithError() throws { try cli.prepare() }
@@ -84,5 +95,41 @@ final class InteropTests: XCTestCase {
             contains: "were trained on 'paper' inputs")
         try cli.assertOneLineError(
             ["eval", "--variant", "keras", "--scaling", "paper"], contains: "were trained on 'standard' inputs")
+    }
+}
+
+/// The pages in a real browser (scripts/check-pages.py: Chromium through chromedriver and
+/// Selenium): pages load clean and offline, the explorer's forward pass in JavaScript gives the
+/// tool's outputs, hovering shows lesson 1's numbers and Table I, and the pad answers.
+/// Screenshots of every page land in .build/page-screenshots for a reviewer.
+final class BrowserTests: XCTestCase {
+    let cli = LessonCLI()
+    let interop = ScriptRunner()
+
+    override func setUpWithError() throws { try cli.prepare() }
+
+    func testPagesAndExplorerInChromium() throws {
+        let mnist = try interop.fullMNIST()
+        let out = cli.scratch + "/out"
+        let lessons = try cli.run(["all", "--output", out, "--format", "png,svg"])
+        XCTAssertEqual(lessons.status, 0, lessons.stderr)
+        XCTAssertTrue(lessons.stdout.contains("explorer written: \(out)/explorer/index.html"), lessons.stdout)
+        let lesson1 = cli.scratch + "/lesson1.txt"
+        try lessons.stdout.write(toFile: lesson1, atomically: true, encoding: .utf8)
+        let logits = cli.scratch + "/logits.csv"
+        let eval = try cli.run(["eval", "--data", mnist, "--dump-logits", logits])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let check = try interop.runPython([
+            interop.repository.appendingPathComponent("scripts/check-pages.py").path, out, logits,
+            mnist + "/t10k-images-idx3-ubyte.gz", lesson1,
+            interop.repository.appendingPathComponent(".build/page-screenshots").path,
+        ])
+        XCTAssertEqual(check.status, 0, check.output)
+        for line in [
+            "matches lesson eval --dump-logits on 20 test digits", "as lesson 1 prints", "exactly its Table I inputs",
+            "became a 28×28 digit", "explorer/index.html loads", "lesson-9/index.html loads", "out/index.html loads",
+        ] {
+            XCTAssertTrue(check.output.contains(line), "\(line) in \(check.output)")
+        }
     }
 }
