@@ -12,7 +12,7 @@ public struct ArchitectureDiagram: Figure {
     public var title: String
     public var stages: [Stage]
     public var highlighted: String?
-    public var size: (width: Double, height: Double) = (1240, 360)
+    public var size: (width: Double, height: Double) = (1240, 380)
 
     public init(title: String, stages: [Stage], highlighted: String? = nil) {
         self.title = title
@@ -66,10 +66,11 @@ public struct ArchitectureDiagram: Figure {
             let label =
                 stage.shape.count == 3 ? "\(stage.shape[0])@\(stage.shape[1])×\(stage.shape[2])" : "\(stage.shape[0])"
             canvas.text(
-                stage.name, centre, baseline + 26, size: 16, anchor: .middle, bold: true,
+                stage.name, centre, baseline + 28, size: 19, anchor: .middle, bold: true,
                 color: isHighlighted ? .highlight : .text)
-            canvas.text(label, centre, baseline + 46, size: Frame.tickSize, anchor: .middle)
-            canvas.text(stage.note, centre, baseline + 64, size: 12, anchor: .middle, color: .axis)
+            // Sized to stay legible when a page shows the diagram at two thirds of its width.
+            canvas.text(label, centre, baseline + 52, size: 17, anchor: .middle)
+            canvas.text(stage.note, centre, baseline + 74, size: 16, anchor: .middle, color: .axis)
         }
     }
 }

@@ -2,23 +2,42 @@ import Foundation
 
 /// Tick positions at "nice" steps (1, 2 or 5 × 10ⁿ) covering a range.
 public enum Ticks {
+    /// At most `limit` ticks: a range too narrow for its magnitude (1e20 to 1e20 + 1, where
+    /// adding a step leaves the number unchanged) gets its two ends.
     public static func nice(_ low: Double, _ high: Double, count: Int = 5) -> [Double] {
+        guard low.isFinite, high.isFinite else { return [0] }
         guard high > low else { return [low] }
         let raw = (high - low) / Double(max(count, 1))
         let magnitude = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        guard step.isFinite, step > 0 else { return [low, high] }
         var ticks: [Double] = []
         var t = ceil(low / step - 1e-9) * step
-        while t <= high + step * 1e-9 {
+        while t <= high + step * 1e-9, ticks.count < limit {
             // Printed to 12 significant digits and read back: 0.6000000000000001 becomes 0.6.
-            ticks.append(abs(t) < step * 1e-9 ? 0 : Double(String(format: "%.12g", t))!)
+            ticks.append(abs(t) < step * 1e-9 ? 0 : Double(String(format: "%.12g", t)) ?? t)
+            guard t + step > t else { return [low, high] }
             t += step
         }
-        return ticks
+        return ticks.isEmpty ? [low, high] : ticks
+    }
+
+    static let limit = 50
+
+    /// A range a chart can scale to: finite, and wide enough for its magnitude (a single
+    /// value, or 9e15 and 9e15 + 1, gets room around it; an overflowing span is capped).
+    public static func widened(_ low: Double, _ high: Double) -> (low: Double, high: Double) {
+        guard low.isFinite, high.isFinite, low <= high else { return (0, 1) }
+        let magnitude = max(abs(low), abs(high))
+        if (high - low).isFinite, high - low > magnitude * 1e-9 { return (low, high) }
+        let room = max(1, magnitude * 1e-3)
+        let (l, h) = (low - room, high + room)
+        return l.isFinite && h.isFinite && (h - l).isFinite ? (l, h) : (-1e300, 1e300)
     }
 
     /// Powers of ten, and 2× and 5× them when there are few decades.
     public static func logarithmic(_ low: Double, _ high: Double) -> [Double] {
+        guard low > 0, low.isFinite, high.isFinite, high >= low else { return [] }
         let first = Int(floor(log10(low))), last = Int(ceil(log10(high)))
         let multipliers: [Double] = last - first <= 2 ? [1, 2, 5] : [1]
         return (first...last).flatMap { e in multipliers.map { $0 * pow(10, Double(e)) } }.filter {

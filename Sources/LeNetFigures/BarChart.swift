@@ -13,6 +13,8 @@ public struct BarChart: Figure {
     public var highlightNote: String? = nil
     /// ± whiskers over the bars (a spread over seeds), when given.
     public var whiskers: [Double]? = nil
+    /// Thin dashed horizontal guides with their labels at the right (the squashing limits ±A).
+    public var guides: [(value: Double, label: String)] = []
     /// A dashed horizontal reference line with its label (a published figure).
     public var reference: (value: Double, label: String)? = nil
     public var height: Double = 420
@@ -34,8 +36,10 @@ public struct BarChart: Figure {
         let plot = (x: 86.0, y: top + 10, w: canvas.width - 86 - 28, h: canvas.height - top - 10 - 64)
         let spread = values.indices.map { i in whiskers.map { i < $0.count ? $0[i] : 0 } ?? 0 }
         let tops = zip(values, spread).map { $0 + $1 }
-        let low = min(0, values.min() ?? 0), high = max(0, tops.max() ?? 1, reference?.value ?? 0)
-        let ticks = Ticks.nice(low, high == low ? low + 1 : high, count: 5)
+        // The scale is set by the finite values; a bar without one is not drawn.
+        let finite = (values + tops + guides.map(\.value) + [reference?.value ?? 0]).filter(\.isFinite)
+        let (low, high) = Ticks.widened(min(0, finite.min() ?? 0), max(0, finite.max() ?? 1))
+        let ticks = Ticks.nice(low, high, count: 5)
         let y0 = min(low, ticks.first ?? low), y1 = max(high, ticks.last ?? high)
         func py(_ v: Double) -> Double { plot.y + plot.h * (1 - (v - y0) / (y1 - y0 == 0 ? 1 : y1 - y0)) }
         for t in ticks {
@@ -44,10 +48,12 @@ public struct BarChart: Figure {
         }
         let slot = plot.w / Double(max(values.count, 1))
         let barWidth = max(slot * 0.75, 1)
-        for (i, v) in values.enumerated() {
+        for (i, v) in values.enumerated() where v.isFinite {
             let x = plot.x + Double(i) * slot + (slot - barWidth) / 2
             let color = i == highlighted ? Color.highlight : Color.series[0]
-            canvas.fillRect(x, min(py(v), py(0)), barWidth, abs(py(v) - py(0)), color)
+            // The highlighted bar stays visible however small its value (the winning RBF penalty).
+            let height = abs(py(v) - py(0)), shown = i == highlighted ? max(height, 3) : height
+            canvas.fillRect(x, v >= 0 ? py(0) - shown : py(0), barWidth, shown, color)
             if i < labels.count, i % labelEvery == 0 {
                 canvas.text(labels[i], x + barWidth / 2, plot.y + plot.h + 20, size: Frame.tickSize, anchor: .middle)
             }
@@ -63,6 +69,13 @@ public struct BarChart: Figure {
                     note, x + barWidth / 2, above ? py(v) - 8 : py(v) + 18, size: Frame.tickSize, anchor: .middle,
                     bold: true, color: .highlight)
             }
+        }
+        for g in guides where g.value.isFinite {
+            canvas.line([(plot.x, py(g.value)), (plot.x + plot.w, py(g.value))], .axis, width: 1, dashed: true)
+            let w = canvas.textWidth(g.label, size: Frame.tickSize)
+            let y = g.value >= 0 ? py(g.value) - 5 : py(g.value) + 14
+            canvas.fillRect(plot.x + plot.w - w - 6, y - 11, w + 4, 14, .white)
+            canvas.text(g.label, plot.x + plot.w - w - 4, y, size: Frame.tickSize, color: .axis)
         }
         if let reference {
             canvas.line(

@@ -135,18 +135,24 @@ public final class Canvas {
         _ values: [Float], rows: Int, columns: Int, x: Double, y: Double, w: Double, h: Double,
         colorOf: (Float) -> Color
     ) {
-        let image = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(columns), Int32(rows))!
+        // Values that do not fill the grid (or a grid Cairo cannot hold) draw as an empty frame.
+        guard rows > 0, columns > 0, rows <= 4096, columns <= 4096, values.count >= rows * columns,
+            let image = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(columns), Int32(rows))
+        else {
+            fillRect(x, y, w, h, Color(hex: 0xeeeeee))
+            return
+        }
         defer { cairo_surface_destroy(image) }
         cairo_surface_flush(image)
         let stride = Int(cairo_image_surface_get_stride(image))
-        let data = cairo_image_surface_get_data(image)!
+        guard let data = cairo_image_surface_get_data(image) else { return }
+        /// A colour component as a byte, whatever the colour function returned.
+        func byte(_ v: Double) -> UInt32 { v.isNaN ? 0 : UInt32((min(max(v, 0), 1) * 255).rounded()) }
         for r in 0..<rows {
             let row = (data + r * stride).withMemoryRebound(to: UInt32.self, capacity: columns) { $0 }
             for c in 0..<columns {
                 let col = colorOf(values[r * columns + c])
-                row[c] =
-                    UInt32((col.r * 255).rounded()) << 16 | UInt32((col.g * 255).rounded()) << 8
-                    | UInt32((col.b * 255).rounded())
+                row[c] = byte(col.r) << 16 | byte(col.g) << 8 | byte(col.b)
             }
         }
         cairo_surface_mark_dirty(image)

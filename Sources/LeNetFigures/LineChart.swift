@@ -15,6 +15,18 @@ public struct LineChart: Figure {
         }
     }
 
+    /// A point marked and labelled on the plot (f(1) = 1 on the squashing curve).
+    public struct Mark: Sendable {
+        public var x: Double, y: Double
+        public var label: String
+        public init(x: Double, y: Double, label: String) {
+            self.x = x
+            self.y = y
+            self.label = label
+        }
+    }
+    public var marks: [Mark] = []
+
     public struct Reference: Sendable {
         public var value: Double
         public var label: String
@@ -51,10 +63,10 @@ public struct LineChart: Figure {
         let plot = (
             x: 86.0, y: top + legendHeight, w: canvas.width - 86 - 28, h: canvas.height - top - legendHeight - 64
         )
-        let xs = series.flatMap { $0.points.map(\.x) }
+        let xs = series.flatMap { $0.points.map(\.x) }.filter(\.isFinite)
         var ys = series.flatMap { $0.points.map(\.y) }.filter { $0.isFinite && (!logY || $0 > 0) }
         if let r = reference { ys.append(r.value) }
-        guard let xMin = xs.min(), let xMax = xs.max(), var yMin = ys.min(), var yMax = ys.max() else { return }
+        guard let xLow = xs.min(), let xHigh = xs.max(), var yMin = ys.min(), var yMax = ys.max() else { return }
         if logY {
             yMin = pow(10, floor(log10(yMin)))
             yMax = pow(10, ceil(log10(yMax)))
@@ -63,6 +75,8 @@ public struct LineChart: Figure {
             yMin = yMin >= 0 && yMin - pad < 0 ? 0 : yMin - pad
             yMax += pad == 0 ? 1 : pad
         }
+        if !logY { (yMin, yMax) = Ticks.widened(yMin, yMax) }
+        let (xMin, xMax) = Ticks.widened(xLow, xHigh)
         let xTicks = Ticks.nice(xMin, xMax, count: 8)
         let yTicks = logY ? Ticks.logarithmic(yMin, yMax) : Ticks.nice(yMin, yMax, count: 6)
         let x0 = min(xMin, xTicks.first ?? xMin), x1 = max(xMax, xTicks.last ?? xMax)
@@ -90,11 +104,20 @@ public struct LineChart: Figure {
         // Curves.
         for (k, s) in series.enumerated() {
             let color = Color.series[k % Color.series.count]
-            let points = s.points.filter { $0.y.isFinite && (!logY || $0.y > 0) }.map {
+            let points = s.points.filter { $0.x.isFinite && $0.y.isFinite && (!logY || $0.y > 0) }.map {
                 (px($0.x), py(min(max($0.y, yMin), yMax)))
             }
             canvas.line(points, color, width: 2.2, dashed: s.dashed)
             if s.markers { for p in points { canvas.circle(p.0, p.1, 3, color) } }
+        }
+        for m in marks where m.x.isFinite && m.y.isFinite {
+            let (x, y) = (px(m.x), py(min(max(m.y, yMin), yMax)))
+            canvas.circle(x, y, 5, .highlight)
+            let w = canvas.textWidth(m.label, size: Frame.tickSize)
+            // Left of the point when it is right of centre, so the label stays inside the plot.
+            let left = x > plot.x + plot.w / 2 ? x - w - 10 : x + 10
+            canvas.fillRect(left - 2, y - 20, w + 4, 15, .white)
+            canvas.text(m.label, left, y - 8, size: Frame.tickSize, color: .highlight)
         }
         if let r = reference {
             // The label sits on a white patch at the right, above the curves drawn under it.

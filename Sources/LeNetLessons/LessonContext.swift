@@ -18,7 +18,7 @@ public final class LessonContext {
     public let formats: [FigureFormat]
     public let scale: Double
     /// Figures of the cell running now, as file names relative to `directory`.
-    var written: [String] = []
+    var written: [WrittenFigure] = []
     public private(set) var directory: String = ""
     /// The lesson running now (1–7).
     public private(set) var lesson = 1
@@ -114,10 +114,10 @@ public final class LessonContext {
         for format in formats {
             try figure.write(to: "\(directory)/\(name).\(format.rawValue)", scale: scale)
         }
-        written.append("\(name).\(formats[0].rawValue)")
+        written.append(WrittenFigure(name: name, formats: formats, title: figure.title))
     }
 
-    func takeWritten() -> [String] {
+    func takeWritten() -> [WrittenFigure] {
         defer { written = [] }
         return written
     }
@@ -142,4 +142,14 @@ public final class LessonContext {
     public func check(_ name: String) -> String {
         ModelTables.verification(report, only: name).rendered
     }
+}
+
+/// A figure a cell wrote: its file name without extension, the formats written, its title.
+public struct WrittenFigure: Sendable {
+    public var name: String
+    public var formats: [FigureFormat]
+    public var title: String
+
+    /// The file the terminal names: the first format's.
+    public var file: String { "\(name).\(formats[0].rawValue)" }
 }

@@ -16,6 +16,21 @@ public struct Notebook: Sendable {
     public let title: String
     public let blocks: [Block]
 
+    /// The first sentence of the lesson's prose (after its title), for the front page.
+    public var firstSentence: String {
+        for case .markdown(let text) in blocks {
+            let prose = text.split(separator: "\n").filter {
+                !$0.hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty
+            }
+            .joined(separator: " ")
+            guard !prose.isEmpty else { continue }
+            let plain = prose.replacingOccurrences(of: "*", with: "").replacingOccurrences(of: "`", with: "")
+            if let end = plain.range(of: ". ") { return String(plain[..<end.lowerBound]) + "." }
+            return plain
+        }
+        return ""
+    }
+
     public var cellNames: [String] { blocks.compactMap { if case .cell(let n) = $0 { return n } else { return nil } } }
 
     /// The exercises in order: exercise K of lesson N is "N.K".

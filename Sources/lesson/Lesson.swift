@@ -11,7 +11,7 @@ struct Lesson: ParsableCommand {
         abstract: "LeNet-5 (LeCun et al. 1998), one layer at a time.",
         subcommands: [
             Run.self, Verify.self, Summary.self, Train.self, Reproduce.self, AblationCommand.self, Eval.self,
-            Export.self, Check.self, Bench.self, DataCommand.self,
+            Export.self, Check.self, Classify.self, Bench.self, DataCommand.self,
         ],
         defaultSubcommand: Run.self
     )

@@ -43,6 +43,9 @@ struct Reproduce: ParsableCommand {
 
     var name: String { distortions ? "paper-distorted-seed\(seed)" : "paper-seed\(seed)" }
 
+    /// The ledger of the last reproduction, as text, in the output folder.
+    static let ledgerFile = "ledger.txt"
+
     func run() throws {
         let formats = try FigureFormat.list(format)
         try OutputFolder.ensureWritable(output)
@@ -101,8 +104,13 @@ struct Reproduce: ParsableCommand {
         var table = TextTable(
             headers: ["the paper (III.C)", "paper", "measured", ""], alignments: [.left, .right, .right, .left])
         for row in ledger.rows { table.add([row.claim, row.paper, row.measured, Format.mark(row.holds)]) }
-        print("\npaper ledger (✓: the paper's figure is matched, or lies within two standard errors of ours)")
+        let heading = "paper ledger (✓: the paper's figure is matched, or lies within two standard errors of ours)"
+        print("\n" + heading)
         print(table.rendered)
+        // Kept beside the run for the lessons' front page (`lesson all`).
+        try AtomicFile.write(
+            "\(commandLine), \(splits.source)\n\(heading)\n\(table.rendered)\n", to: "\(output)/\(Reproduce.ledgerFile)"
+        )
 
         for f in formats {
             try ReproductionFigures.errorCurves(

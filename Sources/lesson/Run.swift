@@ -87,13 +87,21 @@ struct Run: ParsableCommand {
         for nb in chosen { try runner.validate(nb) }
         for nb in chosen { try runner.run(nb) }
         // The explorer: the same network and digits, in the browser.
+        var explorer = false
         if let digits = splits.shownDigits, digits.count > sample {
             let shown = digits.subset(Explorer.choose(from: digits, first: sample), name: digits.name)
             let page = try Explorer.write(
                 net: model.net, digits: shown, origin: model.origin, to: "\(output)/explorer")
             terminal.note("explorer written: \(page)")
+            explorer = true
         }
-        if lesson == "all" { terminal.note("index written: \(try runner.writeIndex())") }
+        if lesson == "all" {
+            let ledger = try? String(
+                contentsOfFile: "\(output)/reproduce/\(Reproduce.ledgerFile)", encoding: .utf8)
+            let made =
+                "Made by “lesson all”. \(splits.announcement.prefix(1).uppercased() + splits.announcement.dropFirst()). Model: LeNet-5 (paper variant), \(model.origin)."
+            terminal.note("index written: \(try runner.writeIndex(explorer: explorer, made: made, ledger: ledger))")
+        }
     }
 }
 

@@ -118,3 +118,60 @@ final class FigureTests: XCTestCase {
         d[d.startIndex + at..<d.startIndex + at + 4].reduce(0) { $0 << 8 | Int($1) }
     }
 }
+
+/// Pictures of digits prepared as MNIST's were: ink bright on dark, in a 20×20 box centred by
+/// mass in 28×28, whatever the paper, the polarity and the size.
+final class DigitPictureTests: XCTestCase {
+    /// A 300×200 picture of a bar (a "1") 30 pixels wide and 150 tall, dark on shaded paper.
+    func bar(inkOnPaper: Bool = true) -> [Double] {
+        (0..<(200 * 300)).map { i in
+            let (y, x) = (i / 300, i % 300)
+            let ink = (25..<175).contains(y) && (200..<230).contains(x)
+            let paper = 0.9 - Double(x) / 3000  // uneven light
+            return inkOnPaper ? (ink ? 0.15 : paper) : (ink ? 0.85 : 1 - paper)
+        }
+    }
+
+    func centreOfMass(_ p: [UInt8]) -> (y: Double, x: Double) {
+        var m = 0.0, my = 0.0, mx = 0.0
+        for (i, v) in p.enumerated() {
+            m += Double(v)
+            my += Double(v) * Double(i / 28)
+            mx += Double(v) * Double(i % 28)
+        }
+        return (my / m, mx / m)
+    }
+
+    func testABarBecomesAnMNISTOne() throws {
+        let d = try DigitPicture(brightness: bar(), width: 300, height: 200, name: "bar")
+        let inkRows = (0..<28).filter { r in (0..<28).contains { d.pixels[r * 28 + $0] > 0 } }
+        let inkColumns = (0..<28).filter { c in (0..<28).contains { d.pixels[$0 * 28 + c] > 0 } }
+        XCTAssertEqual(inkRows.count, 20, "the long side fills the 20-pixel box")
+        XCTAssertEqual(inkColumns.count, 4, "150:30 kept as 20:4")
+        let (y, x) = centreOfMass(d.pixels)
+        XCTAssertEqual(y, 13.5, accuracy: 0.5)
+        XCTAssertEqual(x, 13.5, accuracy: 0.5)
+        XCTAssertEqual(d.pixels.max(), 255, "ink stretched to the full range")
+        XCTAssertEqual(d.pixels.filter { $0 > 0 }.count, 80, "the paper's shade is gone")
+        XCTAssertTrue(d.steps.contains { $0.hasPrefix("inverted") }, "\(d.steps)")
+    }
+
+    func testLightInkOnDarkGivesTheSameDigit() throws {
+        let dark = try DigitPicture(brightness: bar(), width: 300, height: 200, name: "dark")
+        let light = try DigitPicture(brightness: bar(inkOnPaper: false), width: 300, height: 200, name: "light")
+        XCTAssertEqual(dark.pixels, light.pixels)
+        XCTAssertTrue(light.steps.contains { $0.hasPrefix("kept") }, "\(light.steps)")
+    }
+
+    func testBlankAndUnreadablePicturesAreRefused() throws {
+        XCTAssertThrowsError(
+            try DigitPicture(brightness: [Double](repeating: 0.8, count: 100), width: 10, height: 10, name: "flat")
+        ) { XCTAssertEqual($0 as? DigitPictureError, .blank("flat")) }
+        let notPNG = FileManager.default.temporaryDirectory.appendingPathComponent("not-\(UUID()).png").path
+        try Data("not a png".utf8).write(to: URL(fileURLWithPath: notPNG))
+        XCTAssertThrowsError(try DigitPicture(png: notPNG)) {
+            XCTAssertTrue("\($0)".hasPrefix("\(notPNG): cannot read as a PNG picture"), "\($0)")
+        }
+        XCTAssertThrowsError(try DigitPicture(png: "/no/such.png")) { XCTAssertTrue("\($0)".contains("no such file")) }
+    }
+}

@@ -56,14 +56,27 @@ final class LessonTests: XCTestCase {
                 XCTAssertTrue(html.contains("src=\"\(name).png\""), "lesson \(notebook.number)'s page shows \(name)")
             }
             // Every image the page shows exists.
-            let sources = html.components(separatedBy: "src=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+            let sources =
+                html.components(separatedBy: "src=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+                + html.components(separatedBy: "srcset=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+            XCTAssertTrue(html.contains("srcset=\""), "the SVGs are shown, the PNGs their fallback")
+            XCTAssertTrue(html.contains("<figcaption>"), "figures have captions")
             for src in sources { XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/\(src)"), "\(src)") }
             if notebook.number <= 7 {
                 XCTAssertTrue(html.contains("matches the paper"), "lesson \(notebook.number) ends with its check")
             }
         }
-        let index = try String(contentsOfFile: try runner.writeIndex(), encoding: .utf8)
-        for n in 1...7 { XCTAssertTrue(index.contains("lesson-\(n)/index.html")) }
+        let index = try String(
+            contentsOfFile: try runner.writeIndex(explorer: false, made: "made by the test", ledger: nil),
+            encoding: .utf8)
+        for n in 1...9 {
+            XCTAssertTrue(index.contains("<a class=\"card\" href=\"lesson-\(n)/index.html\"><img src=\"lesson-\(n)/"))
+        }
+        // The network's layers link to their lessons: C3 to lesson 3, the output to lesson 7.
+        XCTAssertTrue(index.contains("<a class=\"stage\" href=\"lesson-3/index.html\"><span class=\"stage-name\">C3<"))
+        XCTAssertTrue(
+            index.contains("<a class=\"stage\" href=\"lesson-7/index.html\"><span class=\"stage-name\">Output<"))
+        XCTAssertTrue(index.contains("made by the test"))
     }
 
     /// Lesson 8's hand check of back-propagation really agrees with the finite difference.

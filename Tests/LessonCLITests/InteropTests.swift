@@ -133,3 +133,42 @@ final class BrowserTests: XCTestCase {
         }
     }
 }
+
+/// `lesson classify` on pictures a student might take: 20 test digits drawn dark on uneven
+/// paper, 8 times larger and off centre (scripts/make-digit-pictures.py).
+final class ClassifyTests: XCTestCase {
+    let cli = LessonCLI()
+    let scripts = ScriptRunner()
+
+    override func setUpWithError() throws { try cli.prepare() }
+
+    func testPicturesOfTestDigitsAreClassified() throws {
+        let mnist = try scripts.fullMNIST()
+        let folder = cli.scratch + "/pictures"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let made = try scripts.runPython([
+            scripts.repository.appendingPathComponent("scripts/make-digit-pictures.py").path,
+            mnist + "/t10k-images-idx3-ubyte.gz", mnist + "/t10k-labels-idx1-ubyte.gz", "20", folder,
+        ])
+        XCTAssertEqual(made.status, 0, made.output)
+        let truth = made.output.split(separator: "\n").map { $0.split(separator: " ") }
+        XCTAssertEqual(truth.count, 20, made.output)
+        let r = try cli.run(["classify", "--output", cli.scratch + "/out"] + truth.map { String($0[0]) })
+        XCTAssertEqual(r.status, 0, r.stderr)
+        var right = 0
+        for t in truth {
+            let line = try XCTUnwrap(
+                r.stdout.split(separator: "\n").first { $0.hasPrefix(t[0] + ": ") }, "\(t[0]) in \(r.stdout)")
+            if line.dropFirst(t[0].count + 2).prefix(1) == t[1] { right += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(right, 19, r.stdout)
+        XCTAssertTrue(r.stdout.contains("centred by its centre of mass in 28×28"), r.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: cli.scratch + "/out/digit-0.png"))
+    }
+
+    func testAPictureThatIsNotAPNGIsOneLine() throws {
+        let bad = cli.scratch + "/bad.png"
+        try Data("not a picture".utf8).write(to: URL(fileURLWithPath: bad))
+        try cli.assertOneLineError(["classify", bad], contains: "\(bad): cannot read as a PNG picture")
+    }
+}

@@ -15,18 +15,19 @@ extension Cells {
                     subtitle: "each tile on its own grey scale: white = background, black = ink",
                     tiles: [
                         .init(
-                            caption: "stored: \(ctx.digits.rows)×\(ctx.digits.columns), 0…255", values: stored,
+                            caption: "stored: \(ctx.digits.rows)×\(ctx.digits.columns)", values: stored,
                             rows: ctx.digits.rows, columns: ctx.digits.columns),
                         .init(
-                            caption: "fed: 32×32, \(Cells.value(fed.min()!, 3))…\(Cells.value(fed.max()!, 3))",
-                            values: fed, rows: 32, columns: 32),
+                            caption: "fed: 32×32 (box: the 28×28)",
+                            values: fed, rows: 32, columns: 32,
+                            box: ((32 - ctx.digits.rows) / 2, (32 - ctx.digits.columns) / 2, ctx.digits.rows)),
                     ],
                     columns: 2, scale: .perTile, tileSize: 224), as: "input")
             let scaling = ctx.net.scaling
             return """
                 Digit \(ctx.sample) of \(ctx.digits.name) (\(ctx.splits.source)), label \(ctx.sampleLabel).
-                Stored as \(ctx.digits.rows)×\(ctx.digits.columns) grey levels 0…255; fed as \(Format.shape(Array(ctx.input.shape.dropFirst()))), \
-                background \(Cells.value(scaling.background, 4)), ink \(Cells.value(scaling.foreground, 4)), padded by \((32 - ctx.digits.rows) / 2) pixels on each side.
+                Stored as \(ctx.digits.rows)×\(ctx.digits.columns) grey levels 0…255; fed as \(Format.shape(Array(ctx.input.shape.dropFirst()))) \
+                with values \(Cells.value(fed.min()!, 3))…\(Cells.value(fed.max()!, 3)) (background \(Cells.value(scaling.background, 4)), ink \(Cells.value(scaling.foreground, 4))), padded by \((32 - ctx.digits.rows) / 2) pixels on each side.
                 """
         },
         "input-statistics": { ctx in

@@ -83,6 +83,10 @@ extension Cells {
                     .init(name: "logistic 1/(1+e⁻ᵃ)", points: a.map { ($0, 1 / (1 + exp(-$0))) }, dashed: true),
                     .init(name: "f′(a)", points: a.map { ($0, A * S * (1 - pow(tanh(S * $0), 2))) }),
                 ])
+            // f(±1) = ±1, where |f″| is largest: the two points the paper chose A and S for.
+            plot.marks = [
+                .init(x: -1, y: -1, label: "f(−1) = −1, max |f″|"), .init(x: 1, y: 1, label: "f(1) = 1, max |f″|"),
+            ]
             let curvature = SquashingFacts()
             plot.subtitle = "f(±1) = ±1; |f″| is largest at a = ±\(Cells.value(Float(curvature.maxCurvatureAt), 2))"
             try ctx.save(plot, as: "squashing")

@@ -30,6 +30,8 @@ extension Cells {
                 values: c5.map(Double.init), labels: c5.indices.map(String.init))
             chart.labelEvery = 10
             chart.subtitle = "each unit is a 1×1 map: a 5×5 kernel over all 16 S4 maps"
+            let A = Double(Activation.amplitude)
+            chart.guides = [(A, "+A = \(Cells.value(Activation.amplitude, 4)), the limit of f"), (-A, "−A")]
             try ctx.save(chart, as: "c5-activations")
             let saturated = c5.filter { abs($0) > 0.9 * Activation.amplitude }.count
             return
