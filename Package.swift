@@ -78,7 +78,8 @@ let package = Package(
         .testTarget(name: "LeNetModelTests", dependencies: ["LeNetModel", "LeNetData"]),
         .testTarget(name: "LeNetFiguresTests", dependencies: ["LeNetFigures"]),
         .testTarget(name: "LeNetExportTests", dependencies: ["LeNetExport", "LeNetModel", "LeNetData", "LeNetCore"]),
-        .testTarget(name: "LessonCLITests", dependencies: ["lesson"]),
+        // Fixtures/ holds files the tests read from the repository (PyTorch-trained weights).
+        .testTarget(name: "LessonCLITests", dependencies: ["lesson"], exclude: ["Fixtures"]),
         .testTarget(
             name: "LeNetLessonsTests",
             dependencies: ["LeNetLessons", "LeNetReports", "LeNetTraining", "LeNetModel", "LeNetData", "LeNetFigures"]),

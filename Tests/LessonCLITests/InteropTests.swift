@@ -67,6 +67,48 @@ final class InteropTests: XCTestCase {
         }
     }
 
+    /// Issue 14's bar: keras-variant weights trained in PyTorch 2.15 on pixel/255 inputs
+    /// (scripts/train-pytorch-keras.py; the file carries no metadata, as PyTorch writes it),
+    /// evaluated with `--scaling unit`, give PyTorch's logits within 1e-4 and the same answer
+    /// on every one of the 10,000 test digits. With the variant's default scaling they do not,
+    /// and eval says which scaling it used.
+    func testPyTorchWeightsGivePyTorchsLogits() throws {
+        let mnist = try fullMNIST()
+        let fixtures = repository.appendingPathComponent("Tests/LessonCLITests/Fixtures").path
+        let reference = try Data(contentsOf: URL(fileURLWithPath: fixtures + "/pytorch-keras-logits.f32"))
+        let torch = reference.withUnsafeBytes { raw in
+            (0..<(raw.count / 4)).map {
+                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+            }
+        }
+        XCTAssertEqual(torch.count, 100_000)
+        func answers(_ logits: [Float]) -> [Int] {
+            stride(from: 0, to: logits.count, by: 10).map { s in (0..<10).max { logits[s + $0] < logits[s + $1] }! }
+        }
+        func evaluate(_ extra: [String]) throws -> (stdout: String, logits: [Float]) {
+            let csv = cli.scratch + "/torch-\(extra.count).csv"
+            let r = try cli.run(
+                [
+                    "eval", "--variant", "keras", "--weights", fixtures + "/pytorch-keras.safetensors", "--data", mnist,
+                    "--dump-logits", csv,
+                ] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let text = try String(contentsOfFile: csv, encoding: .utf8)
+            return (r.stdout, text.split(whereSeparator: { $0 == "," || $0 == "\n" }).compactMap { Float($0) })
+        }
+        let unit = try evaluate(["--scaling", "unit"])
+        XCTAssertTrue(unit.stdout.contains("input scaling: unit (from --scaling; the file records none)"), unit.stdout)
+        XCTAssertEqual(unit.logits.count, 100_000)
+        let worst = zip(unit.logits, torch).map { abs($0 - $1) }.max()!
+        XCTAssertLessThanOrEqual(worst, 1e-4, "largest difference from PyTorch's logits")
+        XCTAssertEqual(answers(unit.logits), answers(torch), "the same answer on every test digit")
+        XCTAssertTrue(unit.stdout.contains("441/10000"), unit.stdout)
+        // The variant's default (standardized inputs) is not what these weights were trained on.
+        let standard = try evaluate([])
+        XCTAssertTrue(standard.stdout.contains("input scaling: standard"), standard.stdout)
+        XCTAssertNotEqual(answers(standard.logits), answers(torch))
+    }
+
     /// The checker is not a rubber stamp: outputs that differ by more than the tolerance fail.
     func testTheCheckFailsOnDifferentOutputs() throws {
         let mnist = try fullMNIST()
