@@ -136,7 +136,7 @@ public struct TrainedModel: Sendable {
                 if cached != key {
                     rebuilt += " (the cache held \(key.difference(from: cached)))"
                 } else if let net = read(paths.weights, { try Weights.load(paths.weights, variant: .paper) }),
-                    let log = read(paths.log, { try TrainingLogFile.read(paths.log) })
+                    let log = read(paths.log, { try TrainingLog.read(paths.log).log })
                 {
                     return TrainedModel(
                         net: net, log: log, config: config, origin: "cached in \(paths.weights)",
@@ -167,29 +167,5 @@ public struct TrainedModel: Sendable {
             net: trainer.net, log: trainer.log, config: config,
             origin: "trained now\(rebuilt), cached in \(paths.weights)",
             checkName: splits.checkName)
-    }
-}
-
-/// Reads back the JSON log that `TrainingReport.json` writes.
-enum TrainingLogFile {
-    struct File: Decodable {
-        struct Entry: Decodable {
-            var epoch: Int
-            var learning_rate: Float
-            var train_loss: Float
-            var train_error: Double
-            var validation_error: Double?
-            var seconds: Double
-        }
-        var log: [Entry]
-    }
-
-    static func read(_ path: String) throws -> [EpochRecord] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        return try JSONDecoder().decode(File.self, from: data).log.map {
-            EpochRecord(
-                epoch: $0.epoch, learningRate: $0.learning_rate, trainLoss: $0.train_loss, trainError: $0.train_error,
-                validationError: $0.validation_error, seconds: $0.seconds)
-        }
     }
 }

@@ -38,27 +38,10 @@ public enum TrainingReport {
         return table.csv
     }
 
+    /// The run's log as JSON: its recipe and one record per epoch (`TrainingLog`).
     public static func json(_ log: [EpochRecord], config: TrainingConfig, source: String) -> String {
-        let object: [String: Any] = [
-            "variant": config.variant.rawValue, "optimizer": config.optimizer.rawValue,
-            "learning_rate": config.learningRate,
-            "schedule": config.schedule.rawValue, "batch": config.batchSize, "epochs": config.epochs,
-            "seed": config.seed,
-            "augment": config.augment, "data": source,
-            "log": log.map { r -> [String: Any] in
-                // JSON has no NaN: a number that is not finite is written as null.
-                func number(_ v: Double) -> Any { v.isFinite ? v : NSNull() }
-                var e: [String: Any] = [
-                    "epoch": r.epoch, "learning_rate": r.learningRate, "train_loss": number(Double(r.trainLoss)),
-                    "train_error": number(r.trainError), "seconds": r.seconds,
-                ]
-                if let v = r.validationError { e["validation_error"] = number(v) }
-                if let v = r.trainingSetError { e["training_set_error"] = number(v) }
-                return e
-            },
-        ]
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        else { return "{}\n" }
+        let file = TrainingLog(config: config, source: source, log: log)
+        guard let data = try? TrainingLog.encoder.encode(file) else { return "{}\n" }
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
@@ -68,5 +51,57 @@ public enum TrainingReport {
             alignments: [.left] + Array(repeating: .right, count: 10))
         for (d, row) in m.enumerated() { t.add(["\(d)"] + row.map(String.init)) }
         return t
+    }
+}
+
+/// The JSON log file a run writes beside its weights, and reads back (the lessons' cache):
+/// one Codable type for both directions, its epochs the trainer's own `EpochRecord`s, with
+/// snake_case keys. A number that is not finite is written as the string "nan", "inf" or
+/// "-inf" (JSON has no such numbers).
+public struct TrainingLog: Codable, Equatable {
+    public var variant: String
+    public var optimizer: String
+    public var learningRate: Float
+    public var schedule: String
+    public var batch: Int
+    public var epochs: Int
+    public var seed: UInt64
+    public var augment: Bool
+    public var data: String
+    public var log: [EpochRecord]
+
+    public init(config: TrainingConfig, source: String, log: [EpochRecord]) {
+        variant = config.variant.rawValue
+        optimizer = config.optimizer.rawValue
+        learningRate = config.learningRate
+        schedule = config.schedule.rawValue
+        batch = config.batchSize
+        epochs = config.epochs
+        seed = config.seed
+        augment = config.augment
+        data = source
+        self.log = log
+    }
+
+    static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        e.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }
+
+    static var decoder: JSONDecoder {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        d.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }
+
+    /// Reads a log file `TrainingReport.json` wrote.
+    public static func read(_ path: String) throws -> TrainingLog {
+        try decoder.decode(TrainingLog.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     }
 }

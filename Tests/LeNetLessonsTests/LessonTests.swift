@@ -235,3 +235,31 @@ final class LessonTests: XCTestCase {
         XCTAssertEqual(RBFCodes.width * RBFCodes.height, 84)
     }
 }
+
+/// The training log file: one Codable type writes it and reads it back, NaN included.
+final class TrainingLogTests: XCTestCase {
+    func testTheLogFileRoundTrips() throws {
+        var records = [
+            EpochRecord(
+                epoch: 1, learningRate: 0.0005, trainLoss: 19.3, trainError: 0.15, validationError: 0.07, seconds: 1),
+            EpochRecord(
+                epoch: 2, learningRate: 0.0002, trainLoss: .nan, trainError: 0.1, validationError: nil, seconds: 2),
+        ]
+        records[1].trainingSetError = .infinity
+        let config = TrainingConfig.defaults(for: .paper)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID()).json").path
+        let text = TrainingReport.json(records, config: config, source: "a/b")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertTrue(text.contains("\"train_loss\" : \"nan\""), text)
+        XCTAssertTrue(text.contains("\"data\" : \"a/b\""), text)
+        let back = try TrainingLog.read(path)
+        XCTAssertEqual(back.log.count, 2)
+        XCTAssertEqual(back.log[0], records[0])
+        XCTAssertTrue(back.log[1].trainLoss.isNaN)
+        XCTAssertEqual(back.log[1].trainingSetError, .infinity)
+        XCTAssertEqual(back.variant, "paper")
+        XCTAssertEqual(back.batch, config.batchSize)
+        // What other tools read: valid JSON.
+        XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(text.utf8)))
+    }
+}
