@@ -84,21 +84,12 @@ public struct TrainingLog: Codable, Equatable {
     }
 
     static var encoder: JSONEncoder {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        e.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let e = EpochRecord.jsonEncoder
+        e.outputFormatting.insert(.prettyPrinted)
         return e
     }
 
-    static var decoder: JSONDecoder {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        d.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return d
-    }
+    static var decoder: JSONDecoder { EpochRecord.jsonDecoder }
 
     /// Reads a log file `TrainingReport.json` wrote.
     public static func read(_ path: String) throws -> TrainingLog {

@@ -9,20 +9,10 @@ import LeNetModel
 public enum Checkpoint {
     static let optimizerPrefix = "optimizer."
 
-    /// The log as JSON, a loss that is not a number included ("nan"), so that a checkpoint
-    /// of a diverging run can still be written.
-    static var logEncoder: JSONEncoder {
-        let e = JSONEncoder()
-        e.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return e
-    }
-    static var logDecoder: JSONDecoder {
-        let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return d
-    }
+    /// The log as JSON in the log file's own style (`EpochRecord.jsonEncoder`), a loss that is
+    /// not a number included ("nan"), so that a checkpoint of a diverging run can be written.
+    static var logEncoder: JSONEncoder { EpochRecord.jsonEncoder }
+    static var logDecoder: JSONDecoder { EpochRecord.jsonDecoder }
 
     /// `data`: which digits the run trains on (`DataSplits.identity`), so that a resumed run
     /// can refuse other ones.

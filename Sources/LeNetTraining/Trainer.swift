@@ -105,6 +105,27 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     }
 }
 
+extension EpochRecord {
+    /// The one JSON style of training records, in log files and checkpoints alike: snake_case
+    /// keys, and numbers that are not finite as the strings "nan", "inf", "-inf".
+    public static var jsonEncoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }
+
+    public static var jsonDecoder: JSONDecoder {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        d.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return d
+    }
+}
+
 public enum TrainingError: Error, CustomStringConvertible {
     case diverged(epoch: Int, learningRate: Float)
     public var description: String {
