@@ -120,7 +120,10 @@ try:
                      driver.find_elements(By.CSS_SELECTOR, 'canvas.map.reads[data-layer="S2"]'))
         if lit != row:
             fail(f"hovering C3 map {k} lights S2 maps {lit}; Table I says {row}")
-    print("ok: hovering each of C3's 16 maps lights exactly its Table I inputs in S2")
+        field = driver.find_element(By.ID, "explain").get_attribute("data-field")
+        if field != "14x14":
+            fail(f"a C3 unit's receptive field in the input is shown as {field}, not 14×14")
+    print("ok: hovering each of C3's 16 maps lights exactly its Table I inputs in S2, and a 14×14 field in the input")
 
     # Draw a digit on the pad: a vertical stroke.
     pad = driver.find_element(By.ID, "pad")

@@ -124,7 +124,7 @@ public struct LessonRunner {
             // The lesson's own first figure: most lessons open with the architecture diagram.
             let figures = pages[nb.number]?.figures ?? []
             let thumbnail = (figures.first { !$0.name.hasPrefix("architecture") } ?? figures.first).map {
-                "<img src=\"lesson-\(nb.number)/\(HTMLPage.escape($0.file))\" alt=\"\(HTMLPage.escape($0.title))\" loading=\"lazy\">"
+                "<img src=\"lesson-\(nb.number)/\(HTMLPage.escape($0.file))\" alt=\"\(HTMLPage.escape($0.title))\">"
             }
             return """
                 <a class="card" href="lesson-\(nb.number)/index.html">\(thumbnail ?? "")
@@ -172,7 +172,7 @@ enum HTMLPage {
         let images = figures.map { f -> String in
             let title = escape(f.title)
             let raster = f.formats.first { $0 == .png }.map { "\(f.name).\($0.rawValue)" } ?? f.file
-            let img = "<img src=\"\(escape(raster))\" alt=\"\(title)\" loading=\"lazy\">"
+            let img = "<img src=\"\(escape(raster))\" alt=\"\(title)\">"
             let picture =
                 f.formats.contains(.svg) && f.formats.contains(.png)
                 ? "<picture><source srcset=\"\(escape(f.name)).svg\" type=\"image/svg+xml\">\(img)</picture>" : img

@@ -124,8 +124,8 @@
     }
     g.putImageData(img, 0, 0);
     if (box) {
-      g.fillStyle = "rgba(217, 95, 2, 0.45)";
-      g.fillRect(box.x, box.y, box.size, box.size);
+      g.fillStyle = "rgba(217, 95, 2, 0.35)";
+      g.fillRect(box.x, box.y, box.w || box.size, box.h || box.size);
     }
   }
 
@@ -188,6 +188,8 @@
       let box = null;
       if (highlight && highlight.step === step && (highlight.maps === null || highlight.maps.includes(map)))
         box = highlight.box;
+      // The unit's receptive field in the input, however deep the unit.
+      if (highlight && step === 0 && highlight.input) box = highlight.input;
       c.classList.toggle("reads", !!(highlight && highlight.step === step && highlight.maps && highlight.maps.includes(map)));
       c.classList.toggle("dim", !!(highlight && highlight.step === step && highlight.maps && !highlight.maps.includes(map)));
       c.classList.toggle("unit", !!(highlight && highlight.self && highlight.self.step === step && highlight.self.map === map));
@@ -302,7 +304,30 @@
     panel.dataset.layer = layer.name; panel.dataset.map = map; panel.dataset.row = r; panel.dataset.column = c;
     panel.dataset.a = a; panel.dataset.fa = fa;
     explained = [step, map, r, c];
+    highlight.input = inputField(step, r, c);
+    if (highlight.input) {
+      const f = highlight.input;
+      html += `<p class="field">Its receptive field in the input: ${f.h}×${f.w} pixels, rows ${f.y}–${f.y + f.h - 1}, columns ${f.x}–${f.x + f.w - 1}.</p>`;
+      panel.innerHTML = html;
+      panel.dataset.field = `${f.h}x${f.w}`;
+    }
     render(highlight);
+  }
+
+  // The input pixels unit (r, c) of the layer at `step` depends on: each convolution widens
+  // the window by its kernel less one, each subsampling doubles it; a dense layer reads all.
+  function inputField(step, r, c) {
+    const shape = trace[step].output.shape;
+    if (shape.length !== 3 || shape[1] * shape[2] === 1 && step > 0 && trace[step].layer.ops.some((o) => o.op === "dense")) return null;
+    let y0 = shape[1] > 1 ? r : 0, y1 = y0, x0 = shape[2] > 1 ? c : 0, x1 = x0;
+    for (let s = step; s >= 1; s--) {
+      const ops = trace[s].layer.ops;
+      if (ops.some((o) => o.op === "dense")) return null;
+      const conv = ops.find((o) => o.op === "convolution");
+      if (conv) { y1 += conv.kernel - 1; x1 += conv.kernel - 1; }
+      if (ops.some((o) => o.op === "scaledSum2x2" || o.op === "average2x2")) { y0 *= 2; x0 *= 2; y1 = 2 * y1 + 1; x1 = 2 * x1 + 1; }
+    }
+    return { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 };
   }
 
   function hover(canvas, fx, fy) {
