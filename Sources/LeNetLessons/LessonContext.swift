@@ -23,15 +23,37 @@ public final class LessonContext {
     /// The lesson running now (1–7).
     public private(set) var lesson = 1
 
-    public init(model: TrainedModel, splits: DataSplits, sample: Int = 0, formats: [FigureFormat], scale: Double) throws
-    {
+    /// Set when the lessons follow a picture (`lesson N --image`) rather than a data set's digit.
+    public let picture: Picture?
+
+    /// A picture the lessons follow: its digit (28×28, prepared as MNIST's), whether its label
+    /// was given, and where it came from.
+    public struct Picture: Sendable {
+        public var digit: Digits
+        public var labelKnown: Bool
+        public var file: String
+        /// What was done to make it an MNIST digit.
+        public var preparation: [String]
+        public init(digit: Digits, labelKnown: Bool, file: String, preparation: [String]) {
+            self.digit = digit
+            self.labelKnown = labelKnown
+            self.file = file
+            self.preparation = preparation
+        }
+    }
+
+    public init(
+        model: TrainedModel, splits: DataSplits, sample: Int = 0, picture: Picture? = nil, formats: [FigureFormat],
+        scale: Double
+    ) throws {
         self.model = model
         self.splits = splits
-        guard let digits = splits.shownDigits, digits.count > 0 else {
+        self.picture = picture
+        guard let digits = picture?.digit ?? splits.shownDigits, digits.count > 0 else {
             throw DataSourceError.noData(splits.source)
         }
         self.digits = digits
-        self.sample = min(sample, digits.count - 1)
+        self.sample = min(picture == nil ? sample : 0, digits.count - 1)
         self.formats = formats
         self.scale = scale
     }
@@ -91,6 +113,19 @@ public final class LessonContext {
         net: net, inputs: digits.batch(Array(0..<min(500, digits.count)), scaling: net.scaling))
 
     public var sampleLabel: Int { Int(digits.labels[sample]) }
+
+    /// "digit 3", or "your picture (photo.png)": what the lessons call the digit they follow.
+    public var sampleName: String {
+        picture.map { "your picture (\(($0.file as NSString).lastPathComponent))" } ?? "digit \(sample)"
+    }
+
+    /// `sampleName` with a capital letter, to start a sentence or a title.
+    public var SampleName: String { sampleName.prefix(1).uppercased() + sampleName.dropFirst() }
+
+    /// "label 3", or, for a picture whose digit was not given, "read as 3, label not given".
+    public var labelText: String {
+        picture?.labelKnown == false ? "read as \(sampleLabel), label not given" : "label \(sampleLabel)"
+    }
 
     /// The output of the layer with this name for the sample digit.
     public func output(of layer: String) -> Tensor {

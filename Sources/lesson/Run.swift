@@ -39,6 +39,10 @@ struct Run: ParsableCommand {
     var epochs: Int = 12
     @Option(parsing: .unconditional, help: "The digit to follow through the network (index into the shown digits).")
     var sample: Int = 0
+    @Option(help: "Follow this picture of a digit (PNG) through the lessons, prepared as MNIST's digits were.")
+    var image: String?
+    @Option(help: "The digit the --image picture shows, when you know it (else the network's answer stands in).")
+    var label: Int?
     @Option(help: "The folder of lesson notebooks.")
     var lessons: String = NotebookLibrary.defaultFolder
 
@@ -46,6 +50,8 @@ struct Run: ParsableCommand {
         guard epochs > 0 else { throw OptionError("--epochs must be a positive whole number, not \(epochs)") }
         guard scale > 0, scale <= 8 else { throw OptionError("--scale must be between 0 and 8, not \(scale)") }
         guard sample >= 0 else { throw OptionError("--sample must not be negative") }
+        if let label, !(0...9).contains(label) { throw OptionError("--label must be a digit 0…9, not \(label)") }
+        if label != nil, image == nil { throw OptionError("--label goes with --image") }
     }
 
     /// Seeds per row when lesson 9 retrains the ablation.
@@ -74,7 +80,18 @@ struct Run: ParsableCommand {
                 terminal.note(TrainingReport.line($0, checkName: splits.checkName))
             })
         terminal.note("model: LeNet-5 (paper variant), \(model.origin)")
-        let context = try LessonContext(model: model, splits: splits, sample: sample, formats: formats, scale: scale)
+        var picture: LessonContext.Picture?
+        if let image {
+            let prepared = try DigitPicture(png: image)
+            var digit = Digits(
+                name: image, rows: DigitPicture.side, columns: DigitPicture.side, pixels: prepared.pixels, labels: [0])
+            let answer = model.net.predictions(model.net.forward(digit.batch([0], scaling: model.net.scaling)))[0]
+            digit.labels = [UInt8(label ?? answer)]
+            picture = .init(digit: digit, labelKnown: label != nil, file: image, preparation: prepared.steps)
+            terminal.note("following \(image): \(prepared.steps.joined(separator: "; ")); the network reads \(answer)")
+        }
+        let context = try LessonContext(
+            model: model, splits: splits, sample: sample, picture: picture, formats: formats, scale: scale)
         if retrain {
             // Lesson 9 trains its rows on the same data and passes, in `lesson ablation`'s folder.
             context.ablationSource = .retrain(
@@ -89,7 +106,13 @@ struct Run: ParsableCommand {
         // The explorer: the same network and digits, in the browser.
         var explorer = false
         if let digits = splits.shownDigits, digits.count > sample {
-            let shown = digits.subset(Explorer.choose(from: digits, first: sample), name: digits.name)
+            var shown = digits.subset(Explorer.choose(from: digits, first: sample), name: digits.name)
+            if let picture {
+                shown = Digits(
+                    name: digits.name, rows: shown.rows, columns: shown.columns,
+                    pixels: picture.digit.pixels + shown.pixels.dropLast(shown.rows * shown.columns),
+                    labels: picture.digit.labels + shown.labels.dropLast())
+            }
             let page = try Explorer.write(
                 net: model.net, digits: shown, origin: model.origin, to: "\(output)/explorer")
             terminal.note("explorer written: \(page)")

@@ -206,6 +206,19 @@ final class ClassifyTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(right, 19, r.stdout)
         XCTAssertTrue(r.stdout.contains("centred by its centre of mass in 28×28"), r.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: cli.scratch + "/out/digit-0.png"))
+        // The lessons follow a picture: digit-0.png shows a 7.
+        XCTAssertEqual(truth[0][1], "7")
+        let lesson = try cli.run(["1", "--image", String(truth[0][0]), "--output", cli.scratch + "/lessons"])
+        XCTAssertEqual(lesson.status, 0, lesson.stderr)
+        XCTAssertTrue(lesson.stdout.contains("the network reads 7"), lesson.stdout)
+        XCTAssertTrue(lesson.stdout.contains("Your picture (digit-0.png), read as 7, label not given"), lesson.stdout)
+        let labelled = try cli.run(
+            ["8", "--image", String(truth[0][0]), "--label", "7", "--output", cli.scratch + "/lessons"])
+        XCTAssertEqual(labelled.status, 0, labelled.stderr)
+        XCTAssertTrue(labelled.stdout.contains("Your picture (digit-0.png), a 7."), labelled.stdout)
+        try cli.assertOneLineError(
+            ["1", "--image", String(truth[0][0]), "--label", "12"], contains: "--label must be a digit")
+        try cli.assertOneLineError(["1", "--label", "3"], contains: "--label goes with --image")
     }
 
     func testAPictureThatIsNotAPNGIsOneLine() throws {

@@ -47,7 +47,7 @@ public enum Cells {
         let shape = Array(maps.shape.dropFirst())
         try ctx.save(
             ImageGrid(
-                title: "\(layer): the \(shape[0]) \(title) of digit \(ctx.sample), \(shape[1])×\(shape[2]) each",
+                title: "\(layer): the \(shape[0]) \(title) of \(ctx.sampleName), \(shape[1])×\(shape[2]) each",
                 subtitle: subtitle,
                 tiles: mapTiles(maps, name: layer), columns: columns, scale: .shared(activationScale),
                 colorBarLabel: "activation", tileSize: tileSize), as: "\(layer.lowercased())-maps")

@@ -11,7 +11,7 @@ extension Cells {
             let fed = ctx.input.map(0, 0)
             try ctx.save(
                 ImageGrid(
-                    title: "Digit \(ctx.sample) (label \(ctx.sampleLabel)): stored and fed",
+                    title: "\(ctx.SampleName) (\(ctx.labelText)): stored and fed",
                     subtitle: "each tile on its own grey scale: white = background, black = ink",
                     tiles: [
                         .init(
@@ -25,7 +25,7 @@ extension Cells {
                     columns: 2, scale: .perTile, tileSize: 224), as: "input")
             let scaling = ctx.net.scaling
             return """
-                Digit \(ctx.sample) of \(ctx.digits.name) (\(ctx.splits.source)), label \(ctx.sampleLabel).
+                \(ctx.picture.map { "\(ctx.SampleName), \(ctx.labelText); prepared as MNIST's digits were: \($0.preparation.joined(separator: "; "))." } ?? "\(ctx.SampleName) of \(ctx.digits.name) (\(ctx.splits.source)), label \(ctx.sampleLabel).")
                 Stored as \(ctx.digits.rows)×\(ctx.digits.columns) grey levels 0…255; fed as \(Format.shape(Array(ctx.input.shape.dropFirst()))) \
                 with values \(Cells.value(fed.min()!, 3))…\(Cells.value(fed.max()!, 3)) (background \(Cells.value(scaling.background, 4)), ink \(Cells.value(scaling.foreground, 4))), padded by \((32 - ctx.digits.rows) / 2) pixels on each side.
                 """

@@ -26,7 +26,7 @@ extension Cells {
         "c5-activations": { ctx in
             let c5 = ctx.output(of: "C5").scalars
             var chart = BarChart(
-                title: "C5: the 120 units for digit \(ctx.sample)", xLabel: "C5 unit", yLabel: "activation",
+                title: "C5: the 120 units for \(ctx.sampleName)", xLabel: "C5 unit", yLabel: "activation",
                 values: c5.map(Double.init), labels: c5.indices.map(String.init))
             chart.labelEvery = 10
             chart.subtitle = "each unit is a 1×1 map: a 5×5 kernel over all 16 S4 maps"

@@ -27,7 +27,7 @@ extension Cells {
                     tiles: tiles, columns: 11, scale: .shared(.diverging(maxAbs: Activation.amplitude)),
                     colorBarLabel: "value", tileSize: 64), as: "f6-vs-codes")
             return
-                "For digit \(ctx.sample) (label \(ctx.sampleLabel)), F6's output is nearest the code of \(nearest) (squared distance \(Cells.value(distances[nearest], 2)))."
+                "For \(ctx.sampleName) (\(ctx.labelText)), F6's output is nearest the code of \(nearest) (squared distance \(Cells.value(distances[nearest], 2)))."
         },
         "f6-counts": { ctx in
             let f6 = ctx.layer("F6", as: FullyConnected.self)

@@ -11,7 +11,7 @@ extension Cells {
             let y = ctx.trace.last!.scalars
             let winner = ctx.net.predictions(ctx.trace.last!)[0]
             var chart = BarChart(
-                title: "The 10 RBF penalties for digit \(ctx.sample) (label \(ctx.sampleLabel))", xLabel: "class",
+                title: "The 10 RBF penalties for \(ctx.sampleName) (\(ctx.labelText))", xLabel: "class",
                 yLabel: "penalty yᵢ = Σⱼ (xⱼ − wᵢⱼ)²", values: y.map(Double.init), labels: (0..<10).map(String.init))
             chart.highlighted = winner
             chart.highlightNote = "smallest"

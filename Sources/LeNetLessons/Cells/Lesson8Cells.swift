@@ -15,7 +15,7 @@ extension Cells {
             let competition = log(exp(-j) + penalties.map { exp(-$0) }.reduce(0, +))
             let map = Loss.map(j: j).evaluate(y, labels: [d]).loss
             return """
-                Digit \(ctx.sample), a \(d). Its RBF penalties: \(penalties.enumerated().map { "\($0.offset): \(value($0.element, 2))" }.joined(separator: "  "))
+                \(ctx.SampleName), \(ctx.picture?.labelKnown == false ? "read as a \(d) (its label not given: the network's answer stands in)" : "a \(d)"). Its RBF penalties: \(penalties.enumerated().map { "\($0.offset): \(value($0.element, 2))" }.joined(separator: "  "))
                 Equation 8 (the correct class's penalty): E = y_\(d) = \(value(penalties[d], 4))
                 Equation 9 adds log(e^−j + Σᵢ e^−yᵢ) with j = \(value(j, 0)): \(value(competition, 4)), so E = \(value(penalties[d] + competition, 4)) (the loss code gives \(value(map, 4))).
                 The second term is large when some class has a small penalty: lowering it pushes every penalty up, the wrong ones most.
@@ -118,7 +118,7 @@ extension Cells {
             let s = ctx.net.scaling
             try ctx.save(
                 ImageGrid(
-                    title: "Digit \(ctx.sample) and 7 random distortions (translation, scaling, squeezing, shear)",
+                    title: "\(ctx.SampleName) and 7 random distortions (translation, scaling, squeezing, shear)",
                     subtitle: "the paper trained on 9 such copies of every digit besides the 60,000 originals",
                     tiles: tiles, columns: 4, scale: .shared(.grayscale(low: s.background, high: s.foreground)),
                     colorBarLabel: "input value", tileSize: 120), as: "distortions")
