@@ -30,6 +30,6 @@ for target in FuzzIDX FuzzSafetensors FuzzFigures; do
         # fontconfig keeps its caches for the life of the process: not leaks of ours.
         *) corpus=.build-fuzz/corpus-figures; leaks=0 ;; esac
     echo "== $target for ${seconds}s"
-    "$bin/$target" -max_total_time="$seconds" -detect_leaks=$leaks -max_len=65536 -artifact_prefix=Fuzz/crashes/$target- "$corpus" 2>&1 | tail -n 4 || status=1
+    ASAN_OPTIONS=detect_leaks=$leaks "$bin/$target" -max_total_time="$seconds" -detect_leaks=$leaks -max_len=65536 -artifact_prefix=Fuzz/crashes/$target- "$corpus" 2>&1 | tail -n 4 || status=1
 done
 exit $status
