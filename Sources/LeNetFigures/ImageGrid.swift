@@ -9,6 +9,8 @@ public struct ImageGrid: Figure {
         public var highlighted = false
         /// A square of pixels outlined on the tile: a unit's receptive field.
         public var box: (row: Int, column: Int, size: Int)? = nil
+        /// A second square, drawn dashed in the series blue (C3's receptive-field centres).
+        public var dashedBox: (row: Int, column: Int, size: Int)? = nil
 
         public init(
             caption: String, values: [Float]?, rows: Int, columns: Int, highlighted: Bool = false,
@@ -106,6 +108,13 @@ public struct ImageGrid: Figure {
                 canvas.strokeRect(
                     x + Double(b.column) * px, y + Double(b.row) * py, Double(b.size) * px, Double(b.size) * py,
                     .highlight, width: 2.5)
+            }
+            if let b = tile.dashedBox {
+                let px = tileSize / Double(tile.columns), py = tileHeight / Double(tile.rows)
+                let (x0, y0) = (x + Double(b.column) * px, y + Double(b.row) * py)
+                let (x1, y1) = (x0 + Double(b.size) * px, y0 + Double(b.size) * py)
+                canvas.line(
+                    [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)], Color.series[0], width: 2, dashed: true)
             }
             if tile.highlighted { canvas.strokeRect(x - 2, y - 2, tileSize + 4, tileHeight + 4, .highlight, width: 3) }
             if !tile.caption.isEmpty {

@@ -57,3 +57,28 @@ extension FullyConnected {
 extension RBFOutput {
     public var primitives: [Primitive] { [.squaredDistance(centers: centers)] }
 }
+
+extension LeNet5 {
+    /// The input pixels unit (row, column) of the named layer depends on, from the layers'
+    /// primitives: each convolution widens the window by its kernel less one, each 2×2
+    /// subsampling doubles it. Nil for a layer that reads everything (a dense layer) or is unknown.
+    public func inputField(of name: String, row: Int, column: Int) -> (row: Int, column: Int, height: Int, width: Int)?
+    {
+        guard let last = layers.firstIndex(where: { $0.name == name }) else { return nil }
+        var (y0, y1, x0, x1) = (row, row, column, column)
+        for layer in layers[...last].reversed() {
+            for p in layer.primitives.reversed() {
+                switch p {
+                case .convolution(let w, _):
+                    y1 += w.shape[2] - 1
+                    x1 += w.shape[3] - 1
+                case .scaledSum2x2, .average2x2:
+                    (y0, x0, y1, x1) = (2 * y0, 2 * x0, 2 * y1 + 1, 2 * x1 + 1)
+                case .dense, .squaredDistance: return nil
+                case .flatten, .activation: break
+                }
+            }
+        }
+        return (y0, x0, y1 - y0 + 1, x1 - x0 + 1)
+    }
+}

@@ -6,6 +6,25 @@ import LeNetModel
 /// What exporters write is what the model computes: a plain interpreter of each layer's
 /// `primitives` gives the network's outputs (1e-5) for every architecture of the ablation.
 final class PrimitiveTests: XCTestCase {
+    /// Receptive fields in the input, worked by hand: C1 sees 5×5; an S2 unit two C1 units,
+    /// 6×6; a C3 unit 5×5 S2 units, 2·(5 − 1) + 6 = 14; an S4 unit 16; C5 all 32×32. C3's
+    /// last unit (9, 9) starts at row 18, so the centres run from 6.5 to 24.5: the 20×20 box
+    /// lesson 1 draws.
+    func testReceptiveFieldsInTheInput() {
+        let net = LeNet5(variant: .paper)
+        func field(_ name: String, _ r: Int, _ c: Int) -> [Int]? {
+            net.inputField(of: name, row: r, column: c).map { [$0.row, $0.column, $0.height, $0.width] }
+        }
+        XCTAssertEqual(field("C1", 3, 4), [3, 4, 5, 5])
+        XCTAssertEqual(field("S2", 1, 2), [2, 4, 6, 6])
+        XCTAssertEqual(field("C3", 0, 0), [0, 0, 14, 14])
+        XCTAssertEqual(field("C3", 9, 9), [18, 18, 14, 14])
+        XCTAssertEqual(field("S4", 4, 4), [16, 16, 16, 16])
+        XCTAssertEqual(field("C5", 0, 0), [0, 0, 32, 32])
+        XCTAssertNil(field("F6", 0, 0))
+        XCTAssertNil(field("no such layer", 0, 0))
+    }
+
     /// Runs primitives on (N, C, H, W) or (N, F) tensors, as ONNX's operators define them.
     func interpret(_ p: Primitive, _ x: Tensor) -> Tensor {
         switch p {

@@ -9,18 +9,34 @@ extension Cells {
         "input-digit": { ctx in
             let stored = ctx.digits.image(ctx.sample).map { Float($0) }
             let fed = ctx.input.map(0, 0)
+            // Where the centres of C3's receptive fields fall in the input, from the model.
+            let c3 = ctx.output(of: "C3").shape
+            let first = ctx.net.inputField(of: "C3", row: 0, column: 0)
+            let last = ctx.net.inputField(of: "C3", row: c3[2] - 1, column: c3[3] - 1)
+            let centres = first.flatMap { f in
+                last.map { l -> (row: Int, column: Int, size: Int) in
+                    // Centres at row + (height − 1)/2; the box is the pixels they fall on.
+                    let low = f.row + (f.height - 1) / 2, high = l.row + f.height / 2
+                    return (low, low, high - low + 1)
+                }
+            }
             try ctx.save(
                 ImageGrid(
                     title: "\(ctx.SampleName) (\(ctx.labelText)): stored and fed",
-                    subtitle: "each tile on its own grey scale: white = background, black = ink",
+                    subtitle:
+                        "white = background, black = ink; orange: the digit's 28×28, dashed: where C3's fields are centred",
                     tiles: [
                         .init(
                             caption: "stored: \(ctx.digits.rows)×\(ctx.digits.columns)", values: stored,
                             rows: ctx.digits.rows, columns: ctx.digits.columns),
-                        .init(
-                            caption: "fed: 32×32 (box: the 28×28)",
-                            values: fed, rows: 32, columns: 32,
-                            box: ((32 - ctx.digits.rows) / 2, (32 - ctx.digits.columns) / 2, ctx.digits.rows)),
+                        {
+                            var t = ImageGrid.Tile(
+                                caption: "fed: 32×32",
+                                values: fed, rows: 32, columns: 32,
+                                box: ((32 - ctx.digits.rows) / 2, (32 - ctx.digits.columns) / 2, ctx.digits.rows))
+                            t.dashedBox = centres
+                            return t
+                        }(),
                     ],
                     columns: 2, scale: .perTile, tileSize: 224), as: "input")
             let scaling = ctx.net.scaling
@@ -28,6 +44,7 @@ extension Cells {
                 \(ctx.picture.map { "\(ctx.SampleName), \(ctx.labelText); prepared as MNIST's digits were: \($0.preparation.joined(separator: "; "))." } ?? "\(ctx.SampleName) of \(ctx.digits.name) (\(ctx.splits.source)), label \(ctx.sampleLabel).")
                 Stored as \(ctx.digits.rows)×\(ctx.digits.columns) grey levels 0…255; fed as \(Format.shape(Array(ctx.input.shape.dropFirst()))) \
                 with values \(Cells.value(fed.min()!, 3))…\(Cells.value(fed.max()!, 3)) (background \(Cells.value(scaling.background, 4)), ink \(Cells.value(scaling.foreground, 4))), padded by \((32 - ctx.digits.rows) / 2) pixels on each side.
+                \(centres.map { c in "The dashed square: the centres of C3's receptive fields (each \(first!.height)×\(first!.width) input pixels) fall on its \(c.size)×\(c.size) pixels, rows and columns \(c.row)–\(c.row + c.size - 1); so a stroke end anywhere there can sit at the centre of some C3 unit's field." } ?? "")
                 """
         },
         "input-statistics": { ctx in
