@@ -52,17 +52,21 @@ public struct LessonRunner {
         let parser = MarkdownParser()
         var exercises = notebook.exercises.makeIterator()
         var shown: [WrittenFigure] = []
+        // The lesson's own words that introduce a cell: they caption its figures.
+        var introduction = ""
         for block in notebook.blocks {
             switch block {
             case .markdown(let text):
                 terminal.markdown(text)
                 html.append(parser.html(from: text))
+                introduction = Notebook.firstSentence(of: text)
             case .cell(let name):
                 if step { terminal.waitForEnter() }
                 let text = try Cells.all[name]!(context)
                 let figures = context.takeWritten()
                 terminal.cell(text, figures: figures.map { "\(dir)/\($0.file)" })
-                html.append(HTMLPage.cell(name: name, text: text, figures: figures))
+                html.append(HTMLPage.cell(name: name, text: text, figures: figures, caption: introduction))
+                introduction = ""
                 shown += figures
             case .exercise:
                 let e = exercises.next()!
@@ -168,7 +172,7 @@ enum HTMLPage {
 
     /// A cell: its text, then its figures, each with its title as caption and alt text; an
     /// SVG, when written, is what the browser shows, with the PNG as fallback.
-    static func cell(name: String, text: String, figures: [WrittenFigure]) -> String {
+    static func cell(name: String, text: String, figures: [WrittenFigure], caption: String = "") -> String {
         let images = figures.map { f -> String in
             let title = escape(f.title)
             let raster = f.formats.first { $0 == .png }.map { "\(f.name).\($0.rawValue)" } ?? f.file
@@ -176,7 +180,8 @@ enum HTMLPage {
             let picture =
                 f.formats.contains(.svg) && f.formats.contains(.png)
                 ? "<picture><source srcset=\"\(escape(f.name)).svg\" type=\"image/svg+xml\">\(img)</picture>" : img
-            return "<figure>\(picture)<figcaption>\(title)</figcaption></figure>"
+            let words = caption.isEmpty ? "" : " " + escape(caption)
+            return "<figure>\(picture)<figcaption><strong>\(title).</strong>\(words)</figcaption></figure>"
         }.joined(separator: "\n")
         return
             "<section class=\"cell\" id=\"\(escape(name))\">\n<pre>\(escape(text))</pre>\n\(images)</section>"

@@ -19,16 +19,20 @@ public struct Notebook: Sendable {
     /// The first sentence of the lesson's prose (after its title), for the front page.
     public var firstSentence: String {
         for case .markdown(let text) in blocks {
-            let prose = text.split(separator: "\n").filter {
-                !$0.hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty
-            }
-            .joined(separator: " ")
-            guard !prose.isEmpty else { continue }
-            let plain = prose.replacingOccurrences(of: "*", with: "").replacingOccurrences(of: "`", with: "")
-            if let end = plain.range(of: ". ") { return String(plain[..<end.lowerBound]) + "." }
-            return plain
+            let sentence = Notebook.firstSentence(of: text)
+            if !sentence.isEmpty { return sentence }
         }
         return ""
+    }
+
+    /// The first sentence of a Markdown block's prose (headings left out), as plain text.
+    public static func firstSentence(of text: String) -> String {
+        let prose = text.split(separator: "\n").filter {
+            !$0.hasPrefix("#") && !$0.trimmingCharacters(in: .whitespaces).isEmpty
+        }.joined(separator: " ")
+        let plain = prose.replacingOccurrences(of: "*", with: "").replacingOccurrences(of: "`", with: "")
+        if let end = plain.range(of: ". ") { return String(plain[..<end.lowerBound]) + "." }
+        return plain
     }
 
     public var cellNames: [String] { blocks.compactMap { if case .cell(let n) = $0 { return n } else { return nil } } }

@@ -61,6 +61,21 @@ final class LessonTests: XCTestCase {
                 + html.components(separatedBy: "srcset=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
             XCTAssertTrue(html.contains("srcset=\""), "the SVGs are shown, the PNGs their fallback")
             XCTAssertTrue(html.contains("<figcaption>"), "figures have captions")
+            // Captions carry the lesson's own words that introduce the figure (lesson 9's one
+            // figure follows its table, with no words between).
+            let introduced = notebook.blocks.indices.compactMap { i -> String? in
+                guard i > 0, case .cell = notebook.blocks[i], case .markdown(let text) = notebook.blocks[i - 1] else {
+                    return nil
+                }
+                let sentence = Notebook.firstSentence(of: text)
+                return sentence.isEmpty ? nil : sentence
+            }
+            XCTAssertTrue(
+                notebook.number == 9
+                    || introduced.contains {
+                        html.contains("</strong> " + $0.replacingOccurrences(of: "&", with: "&amp;"))
+                    },
+                "lesson \(notebook.number): a caption quotes the lesson's Markdown")
             for src in sources { XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/\(src)"), "\(src)") }
             if notebook.number <= 7 {
                 XCTAssertTrue(html.contains("matches the paper"), "lesson \(notebook.number) ends with its check")

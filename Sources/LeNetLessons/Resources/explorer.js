@@ -210,6 +210,18 @@
     const codes = net.layers[net.layers.length - 1].ops.find((o) => o.op === "squaredDistance");
     const max = Math.max(...out);
     box.innerHTML = "";
+    if (codes) {
+      // F6's output drawn as the codes are, 7×12, above the ten codes it is compared with.
+      const f6 = trace[trace.length - 2].output.values, head = document.createElement("div");
+      head.className = "output f6";
+      const c = document.createElement("canvas");
+      c.className = "code f6-picture";
+      drawMap(c, f6, 0, 7, 12, [-A, A]);
+      const label = document.createElement("span");
+      label.textContent = "F6's 84 outputs as a 7×12 picture; each code below, and its squared distance from it:";
+      head.append(c, label);
+      box.appendChild(head);
+    }
     out.forEach((v, k) => {
       const row = document.createElement("div");
       row.className = "output" + (k === best ? " best" : "");
