@@ -32,7 +32,7 @@ final class LessonTests: XCTestCase {
         1: ["architecture", "input", "c1-kernels", "c1-maps", "c1-receptive-field"],
         2: ["architecture", "s2-maps", "s2-pooling-compare", "squashing"],
         3: ["architecture", "table-i", "c3-kernels", "c3-maps", "c3-health"],
-        4: ["architecture", "s4-maps"],
+        4: ["architecture", "s4-maps", "receptive-fields"],
         5: ["architecture", "c5-activations", "c5-health"],
         6: ["architecture", "f6-vs-codes"],
         7: ["architecture", "rbf-scores", "loss-curve", "error-curves", "confusion", "misclassified"],

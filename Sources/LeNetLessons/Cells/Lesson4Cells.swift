@@ -11,20 +11,36 @@ extension Cells {
                 tileSize: 90)
         },
         "receptive-fields": { ctx in
-            // A unit's field on the input grows by (k − 1)·jump through a k×k layer, and the
-            // distance between neighbouring units (jump) multiplies by the stride.
+            // Each layer is asked which input pixels one of its units depends on
+            // (`LeNet5.inputField`, from the layers' primitives); neighbours' fields are
+            // `jump` pixels apart.
             var t = TextTable(
                 headers: ["layer", "unit sees (input pixels)", "neighbours are apart by"],
                 alignments: [.left, .right, .right])
-            var field = 1, jump = 1
+            var tiles: [ImageGrid.Tile] = []
+            let input = ctx.input.map(0, 0)
             for layer in ctx.net.layers {
-                switch layer {
-                case let c as Convolution: field += (c.kernelSize - 1) * jump
-                case is Subsampling: field += (Subsampling.window - 1) * jump; jump *= Subsampling.window
-                default: continue
+                let shape = ctx.output(of: layer.name).shape
+                guard shape.count == 4, let first = ctx.net.inputField(of: layer.name, row: 0, column: 0) else {
+                    continue
                 }
-                t.add([layer.name, "\(field)×\(field)", "\(jump)"])
+                let jump = shape[2] > 1 ? (ctx.net.inputField(of: layer.name, row: 1, column: 0)?.row ?? 0) : 0
+                t.add([layer.name, "\(first.height)×\(first.width)", shape[2] > 1 ? "\(jump)" : "–"])
+                // The unit at the middle of the layer's map, and its field on the digit.
+                let (r, c) = (shape[2] / 2, shape[3] / 2)
+                if let f = ctx.net.inputField(of: layer.name, row: r, column: c), shape[2] > 1 {
+                    tiles.append(
+                        .init(
+                            caption: "\(layer.name) unit (\(r), \(c)): \(f.height)×\(f.width)", values: input, rows: 32,
+                            columns: 32, box: (f.row, f.column, f.height)))
+                }
             }
+            try ctx.save(
+                ImageGrid(
+                    title: "What one unit sees, layer by layer",
+                    subtitle: "the input pixels a unit in the middle of each layer's map depends on (orange box)",
+                    tiles: tiles, columns: tiles.count, scale: .perTile, tileSize: 180),
+                as: "receptive-fields")
             return "How much of the 32×32 input one unit sees, computed from the layers:\n" + t.rendered
         },
         "s4-counts": { ctx in
