@@ -56,6 +56,11 @@ public enum Explorer {
                 "\"input\": \(input)", "\"shape\": \(shape)", "\"ops\": [\(ops.joined(separator: ", "))]",
             ]
             if let reads = layer.mapInputs { fields.append("\"reads\": \(reads)") }
+            // The unit (r, c)'s field in the input is `size` pixels square at (r·jump, c·jump).
+            if let first = net.inputField(of: layer.name, row: 0, column: 0) {
+                let jump = net.inputField(of: layer.name, row: 1, column: 0).map { $0.row - first.row } ?? 0
+                fields.append("\"field\": {\"size\": \(first.height), \"jump\": \(jump)}")
+            }
             return "{" + fields.joined(separator: ", ") + "}"
         }
         let count = min(digitCount, digits.count)
@@ -104,17 +109,8 @@ public enum Explorer {
     static func numbers(_ t: Tensor) -> String { "[" + t.scalars.map(number).joined(separator: ",") + "]" }
 
     static func quoted(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "<": out += "\\u003c"
-            case _ where c.value < 0x20: out += String(format: "\\u%04x", c.value)
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out + "\""
+        (try? JSONSerialization.data(withJSONObject: s, options: [.fragmentsAllowed, .withoutEscapingSlashes]))
+            .map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
     }
 
     static let html = """

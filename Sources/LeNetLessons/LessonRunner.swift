@@ -14,10 +14,6 @@ public struct LessonRunner {
     /// The pages written so far, for the front page's cards.
     final class Pages: @unchecked Sendable {
         var byNumber: [Int: LessonPage] = [:]
-        subscript(n: Int) -> LessonPage? {
-            get { byNumber[n] }
-            set { byNumber[n] = newValue }
-        }
     }
     let pages = Pages()
 
@@ -86,7 +82,7 @@ public struct LessonRunner {
                 title: notebook.title, body: html.joined(separator: "\n"),
                 navigation: navigation(notebook)), to: page)
         terminal.note("page written: \(page)")
-        pages[notebook.number] = LessonPage(notebook: notebook, figures: shown)
+        pages.byNumber[notebook.number] = LessonPage(notebook: notebook, figures: shown)
         return page
     }
 
@@ -126,7 +122,7 @@ public struct LessonRunner {
         }
         let cards = notebooks.map { nb -> String in
             // The lesson's own first figure: most lessons open with the architecture diagram.
-            let figures = pages[nb.number]?.figures ?? []
+            let figures = pages.byNumber[nb.number]?.figures ?? []
             let thumbnail = (figures.first { !$0.name.hasPrefix("architecture") } ?? figures.first).map {
                 "<img src=\"lesson-\(nb.number)/\(HTMLPage.escape($0.file))\" alt=\"\(HTMLPage.escape($0.title))\">"
             }

@@ -16,22 +16,29 @@ extension LeNet5 {
             one.sliceGradients(x.samples(parts[k]), labels: Array(labels[parts[k]]), loss: loss)
         }
         let n = Float(x.shape[0])
-        var grads = results[0].parameters.map { $0.map { Tensor(zeros: $0.shape) } }
+        var grads: [[Tensor]] = []
         var total: Float = 0
         for (part, r) in zip(parts, results) {
             let w = Float(part.count) / n
             total += w * r.loss
-            for l in grads.indices {
-                for p in grads[l].indices {
-                    grads[l][p].scalars.withUnsafeMutableBufferPointer { sum in
-                        r.parameters[l][p].scalars.withUnsafeBufferPointer { g in
-                            for j in 0..<sum.count { sum[j] += w * g[j] }
-                        }
+            LeNet5.accumulate(r.parameters, weight: w, into: &grads)
+        }
+        return (total, grads, .concatenating(results.map(\.output)))
+    }
+
+    /// sum += weight · gradients, parameter by parameter (zeros first when `sum` is empty):
+    /// how the gradients of a batch's parts become the batch's, in a fixed order.
+    static func accumulate(_ gradients: [[Tensor]], weight w: Float, into sum: inout [[Tensor]]) {
+        if sum.isEmpty { sum = gradients.map { $0.map { Tensor(zeros: $0.shape) } } }
+        for l in sum.indices {
+            for p in sum[l].indices {
+                sum[l][p].scalars.withUnsafeMutableBufferPointer { s in
+                    gradients[l][p].scalars.withUnsafeBufferPointer { g in
+                        for j in 0..<s.count { s[j] += w * g[j] }
                     }
                 }
             }
         }
-        return (total, grads, .concatenating(results.map(\.output)))
     }
 
     /// `gradients` of a batch given as `samples`, whose inputs `inputs` makes a part at a
@@ -53,16 +60,7 @@ extension LeNet5 {
                 loss: loss)
             let w = Float(range.count) / n
             total += w * r.loss
-            if grads.isEmpty { grads = r.parameters.map { $0.map { Tensor(zeros: $0.shape) } } }
-            for l in grads.indices {
-                for p in grads[l].indices {
-                    grads[l][p].scalars.withUnsafeMutableBufferPointer { sum in
-                        r.parameters[l][p].scalars.withUnsafeBufferPointer { g in
-                            for j in 0..<sum.count { sum[j] += w * g[j] }
-                        }
-                    }
-                }
-            }
+            LeNet5.accumulate(r.parameters, weight: w, into: &grads)
             outputs.append(r.output)
         }
         return (total, grads, .concatenating(outputs))

@@ -73,10 +73,7 @@ final class AdversarialTests: XCTestCase {
     /// ../shared's test digits, for making small data folders.
     var t10k: IDXFiles.Set {
         get throws {
-            let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
-                    "shared/data/mnist-t10k"
-                ).path
+            let shared = LessonCLI.sharedTestDigits
             return try IDXFiles.read(
                 shared + "/t10k-images-idx3-ubyte.gz", shared + "/t10k-labels-idx1-ubyte.gz")
         }

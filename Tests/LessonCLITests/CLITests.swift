@@ -6,6 +6,11 @@ struct LessonCLI {
     let binary = Bundle(for: CLITests.self).bundleURL.appendingPathComponent("lesson").path
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())").path
 
+    /// ../shared/data/mnist-t10k beside the checkout: MNIST's test digits alone.
+    static let sharedTestDigits = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("shared/data/mnist-t10k").path
+
     /// Full MNIST, as scripts/test.sh exports it: a test that needs it fails, never skips, without it.
     static func fullMNIST() throws -> String {
         let folder = try XCTUnwrap(
@@ -68,8 +73,7 @@ final class CLITests: XCTestCase {
     var binary: String { cli.binary }
     var scratch: String { cli.scratch }
     /// ../shared beside the checkout: test digits only.
-    let sharedData = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/mnist-t10k").path
+    let sharedData = LessonCLI.sharedTestDigits
 
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (
         status: Int32, stdout: String, stderr: String

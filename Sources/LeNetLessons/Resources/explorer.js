@@ -326,20 +326,13 @@
     render(highlight);
   }
 
-  // The input pixels unit (r, c) of the layer at `step` depends on: each convolution widens
-  // the window by its kernel less one, each subsampling doubles it; a dense layer reads all.
+  // The input pixels unit (r, c) of the layer at `step` depends on, as network.js gives
+  // them (the tool computes each layer's field from its primitives); null for dense layers.
   function inputField(step, r, c) {
-    const shape = trace[step].output.shape;
-    if (shape.length !== 3 || shape[1] * shape[2] === 1 && step > 0 && trace[step].layer.ops.some((o) => o.op === "dense")) return null;
-    let y0 = shape[1] > 1 ? r : 0, y1 = y0, x0 = shape[2] > 1 ? c : 0, x1 = x0;
-    for (let s = step; s >= 1; s--) {
-      const ops = trace[s].layer.ops;
-      if (ops.some((o) => o.op === "dense")) return null;
-      const conv = ops.find((o) => o.op === "convolution");
-      if (conv) { y1 += conv.kernel - 1; x1 += conv.kernel - 1; }
-      if (ops.some((o) => o.op === "scaledSum2x2" || o.op === "average2x2")) { y0 *= 2; x0 *= 2; y1 = 2 * y1 + 1; x1 = 2 * x1 + 1; }
-    }
-    return { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 };
+    const f = trace[step].layer.field, shape = trace[step].output.shape;
+    if (!f || shape.length !== 3) return null;
+    const y = shape[1] > 1 ? r * f.jump : 0, x = shape[2] > 1 ? c * f.jump : 0;
+    return { x: x, y: y, w: f.size, h: f.size };
   }
 
   function hover(canvas, fx, fy) {
