@@ -106,6 +106,9 @@ public final class LessonContext {
     public lazy var input: Tensor = digits.batch([sample], scaling: net.scaling)
     /// The input and every layer's output for the sample digit.
     public lazy var trace: [Tensor] = net.trace(input)
+    /// The sample digit forward through the reference layers and back, for the lessons'
+    /// hand-computed derivatives.
+    public lazy var backwardTrip = BackwardTrip(net: net, input: input, label: sampleLabel)
     public lazy var evaluation: Evaluation = Evaluation(net: net, digits: digits)
     public lazy var report: ModelReport = ModelReport(net: net, input: input)
     /// Dead C3 maps and saturated C5 units, measured on up to 500 of the shown digits.

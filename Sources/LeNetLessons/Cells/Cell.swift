@@ -10,7 +10,9 @@ public enum Cells {
     /// Every cell, by the name notebooks use.
     public static let all: [String: Cell] = groups.reduce(into: [:]) { $0.merge($1) { first, _ in first } }
 
-    static let groups = [lesson1, lesson2, lesson3, lesson4, lesson5, lesson6, lesson7, lesson8, lesson9, common]
+    static let groups = [
+        lesson1, lesson2, lesson3, lesson4, lesson5, lesson6, lesson7, lesson8, lesson9, gradients, common,
+    ]
 
     /// Names that more than one lesson's cells define: an error (`LessonRunner.validate`),
     /// never a silent choice of one of them.

@@ -24,30 +24,19 @@ extension Cells {
         "gradient-by-hand": { ctx in
             // The C1 weight with the largest derivative, for a digit the network gets wrong (a
             // large loss, large gradients), by back-propagation and by finite differences.
-            var net = ctx.net
-            net.path = .reference
             let digit = ctx.evaluation.misclassified.first ?? ctx.sample
-            let x = ctx.digits.batch([digit], scaling: net.scaling), labels = [Int(ctx.digits.labels[digit])],
-                loss = Loss.map(j: Loss.paperJ)
-            let (e, grads, _) = net.gradients(x, labels: labels, loss: loss)
-            let g = grads[0][0].scalars
-            let index = g.indices.max { abs(g[$0]) < abs(g[$1]) }!
+            let trip = BackwardTrip(
+                net: ctx.net, input: ctx.digits.batch([digit], scaling: ctx.net.scaling),
+                label: Int(ctx.digits.labels[digit]))
+            let index = BackwardTrip.largest(trip.parameterGradient[0][0])
             let (o, u, v) = (index / 25, index % 25 / 5, index % 5)
-            let backprop = g[index]
-            let h: Float = 1e-2
-            func lossWith(_ delta: Float) -> Float {
-                var changed = net
-                var p = changed.layers[0].parameters
-                p[0].value.scalars[index] += delta
-                changed.layers[0].parameters = p
-                return loss.evaluate(changed.forward(x), labels: labels).loss
-            }
-            let numeric = (lossWith(h) - lossWith(-h)) / (2 * h)
+            let backprop = trip.parameterGradient[0][0].scalars[index]
+            let numeric = trip.finiteDifference(layer: 0, parameter: 0, index: index)
             return """
-                Digit \(digit), a \(labels[0]) that the network gets wrong: loss \(value(e, 3)). The weight with the largest derivative:
-                w = C1 kernel \(o), row \(u), column \(v) = \(value(net.layers[0].parameters[0].value.scalars[index], 4)).
+                Digit \(digit), a \(trip.label) that the network gets wrong: loss \(value(trip.error, 3)). The weight with the largest derivative:
+                w = C1 kernel \(o), row \(u), column \(v) = \(value(trip.net.layers[0].parameters[0].value.scalars[index], 4)).
                 Back-propagation (the chain rule, layer by layer from the loss down to C1): ∂E/∂w = \(String(format: "%.6f", backprop))
-                Finite difference (E(w + h) − E(w − h)) / 2h with h = \(h): \(String(format: "%.6f", numeric))
+                Finite difference (E(w + h) − E(w − h)) / 2h with h = \(BackwardTrip.step): \(String(format: "%.6f", numeric))
                 They differ by \(String(format: "%.3f%%", 100 * abs(backprop - numeric) / abs(numeric))) (float32 arithmetic): back-propagation computes, in one backward pass, what nudging each of the \
                 \(Format.count(ctx.net.trainableParameterCount)) weights one at a time would measure.
                 """
