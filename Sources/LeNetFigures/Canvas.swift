@@ -88,6 +88,16 @@ public final class Canvas {
         cairo_set_dash(cr, nil, 0, 0)
     }
 
+    /// A filled polygon, see-through by `alpha` (an uncertainty band under a curve).
+    public func fillPolygon(_ points: [(Double, Double)], _ c: Color, alpha: Double = 1) {
+        guard let first = points.first else { return }
+        color(c, alpha: alpha)
+        cairo_move_to(cr, first.0, first.1)
+        for p in points.dropFirst() { cairo_line_to(cr, p.0, p.1) }
+        cairo_close_path(cr)
+        cairo_fill(cr)
+    }
+
     public func circle(_ x: Double, _ y: Double, _ r: Double, _ c: Color) {
         color(c)
         cairo_arc(cr, x, y, r, 0, 2 * .pi)

@@ -7,6 +7,8 @@ public struct LineChart: Figure {
         public var points: [(x: Double, y: Double)]
         public var dashed = false
         public var markers = false
+        /// A shaded band around the curve, (low, high) for each point: its uncertainty.
+        public var band: [(low: Double, high: Double)]? = nil
         public init(name: String, points: [(x: Double, y: Double)], dashed: Bool = false, markers: Bool = false) {
             self.name = name
             self.points = points
@@ -64,7 +66,9 @@ public struct LineChart: Figure {
             x: 86.0, y: top + legendHeight, w: canvas.width - 86 - 28, h: canvas.height - top - legendHeight - 64
         )
         let xs = series.flatMap { $0.points.map(\.x) }.filter(\.isFinite)
-        var ys = series.flatMap { $0.points.map(\.y) }.filter { $0.isFinite && (!logY || $0 > 0) }
+        var ys = series.flatMap { s in s.points.map(\.y) + (s.band ?? []).flatMap { [$0.low, $0.high] } }.filter {
+            $0.isFinite && (!logY || $0 > 0)
+        }
         if let r = reference { ys.append(r.value) }
         guard let xLow = xs.min(), let xHigh = xs.max(), var yMin = ys.min(), var yMax = ys.max() else { return }
         if logY {
@@ -100,6 +104,16 @@ public struct LineChart: Figure {
         canvas.text(yLabel, 22, plot.y + plot.h / 2, size: Frame.labelSize, anchor: .middle, rotated: true)
         if let r = reference {
             canvas.line([(plot.x, py(r.value)), (plot.x + plot.w, py(r.value))], .axis, width: 1.2, dashed: true)
+        }
+        // Bands under the curves.
+        for (k, s) in series.enumerated() {
+            guard let band = s.band, band.count == s.points.count else { continue }
+            let kept = zip(s.points, band).filter { p, b in
+                p.x.isFinite && b.low.isFinite && b.high.isFinite && (!logY || b.low > 0)
+            }
+            let upper = kept.map { (px($0.0.x), py(min(max($0.1.high, yMin), yMax))) }
+            let lower = kept.reversed().map { (px($0.0.x), py(min(max($0.1.low, yMin), yMax))) }
+            canvas.fillPolygon(upper + lower, Color.series[k % Color.series.count], alpha: 0.18)
         }
         // Curves.
         for (k, s) in series.enumerated() {

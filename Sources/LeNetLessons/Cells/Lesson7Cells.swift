@@ -34,21 +34,36 @@ extension Cells {
                 loss.logY = true
                 try ctx.save(loss, as: "loss-curve")
             }
-            var series = [
-                LineChart.Series(
-                    name: "training error",
-                    points: log.map { (Double($0.epoch), $0.trainingSetError ?? $0.trainError) }
-                        .filter { $0.1.isFinite }, markers: true)
+            // Each rate with ±1 standard error for the number of digits it was measured on.
+            let trainCount = ctx.model.provenance != nil ? PaperFacts.trainingDigits : ctx.splits.train?.count
+            let checkCount = ctx.model.provenance?.testDigits ?? ctx.splits.checkDigits?.count
+            func series(_ name: String, _ rates: [(Double, Double)], count: Int?, dashed: Bool) -> LineChart.Series {
+                let points = rates.filter { $0.1.isFinite }
+                var s = LineChart.Series(
+                    name: name + (count.map { " (\(Format.count($0)) digits, ±1 s.e.)" } ?? ""), points: points,
+                    dashed: dashed, markers: true)
+                s.band = count.map { n in
+                    points.map { p in
+                        let e = ErrorRate(rate: p.1, count: n).standardError
+                        return (p.1 - e, p.1 + e)
+                    }
+                }
+                return s
+            }
+            var curves = [
+                series(
+                    "training error", log.map { (Double($0.epoch), $0.trainingSetError ?? $0.trainError) },
+                    count: trainCount, dashed: false)
             ]
             let check = ctx.model.checkName
             if log.allSatisfy({ $0.validationError != nil }) {
-                series.append(
-                    .init(
-                        name: "\(check) error", points: log.map { (Double($0.epoch), $0.validationError!) },
-                        dashed: true, markers: true))
+                curves.append(
+                    series(
+                        "\(check) error", log.map { (Double($0.epoch), $0.validationError!) }, count: checkCount,
+                        dashed: true))
             }
             var errors = LineChart(
-                title: "Error rate per pass", xLabel: "pass (epoch)", yLabel: "error rate", series: series)
+                title: "Error rate per pass", xLabel: "pass (epoch)", yLabel: "error rate", series: curves)
             errors.logY = true
             errors.percentY = true
             errors.reference = .init(
