@@ -15,6 +15,7 @@ public struct Color: Equatable, Sendable {
     /// A palette for series, distinguishable in colour and in grey.
     public static let series = [
         Color(hex: 0x1b6ca8), Color(hex: 0xd95f02), Color(hex: 0x1b9e77), Color(hex: 0x7570b3), Color(hex: 0xe7298a),
+        Color(hex: 0x66a61e), Color(hex: 0xa6761d),
     ]
 
     func mixed(with other: Color, _ t: Double) -> Color {

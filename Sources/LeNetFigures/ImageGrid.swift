@@ -63,7 +63,8 @@ public struct ImageGrid: Figure {
     var captionHeight: Double { tiles.contains { !$0.caption.isEmpty } ? 22 : 6 }
     var gap: Double { 12 }
     var headerHeight: Double { Frame.margin + Frame.titleSize + 18 + (subtitle == nil ? 0 : Frame.subtitleSize + 8) }
-    var leftHeaderWidth: Double { rowHeaders == nil ? 0 : 70 }
+    /// Room for the row headers: at least 70 points, more for long ones (about 7 points a character).
+    var leftHeaderWidth: Double { rowHeaders.map { max(70, 7.2 * Double($0.map(\.count).max() ?? 0) + 12) } ?? 0 }
     var topHeaderHeight: Double { columnHeaders == nil ? 0 : 24 }
     var colorBarRoom: Double { if case .shared = scale { return ColorBar.footprint + 10 } else { return 0 } }
 

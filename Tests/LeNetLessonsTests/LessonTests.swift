@@ -36,7 +36,10 @@ final class LessonTests: XCTestCase {
         5: ["architecture", "c5-activations", "c5-health"],
         6: ["architecture", "f6-vs-codes"],
         7: ["architecture", "rbf-scores", "loss-curve", "error-curves", "confusion", "misclassified"],
-        8: ["gradient-sizes", "sdlm-steps", "distortions"],
+        8: [
+            "gradient-sizes", "sdlm-steps", "curvature-histograms", "rate-table", "distortions", "flip-book-c1",
+            "flip-book-f6",
+        ],
         9: ["ablation"],
     ]
 

@@ -1,6 +1,7 @@
 import LeNetReports
 import LeNetFigures
 import LeNetModel
+import LeNetCore
 
 /// A named piece of Swift that a notebook runs: it computes from the model and the data,
 /// writes figures through the context, and returns the text to show.
@@ -66,6 +67,21 @@ public enum Cells {
 
     /// The shared grey scale for squashed activations: −A … A.
     static let activationScale = ColorMap.grayscale(low: -Activation.amplitude, high: Activation.amplitude)
+
+    /// The values of `tensors` (one per parameter of `layer`: its curvature, gradient, …) that
+    /// belong to weights the layer really uses: trainable parameters, and of a kernel only the
+    /// connections its map table makes (Table I leaves 36 of C3's 96 pairs out).
+    static func usedValues(of layer: any Layer, _ tensors: [Tensor]) -> [Float] {
+        zip(layer.parameters, tensors).enumerated().flatMap { p, pair -> [Float] in
+            let (parameter, t) = pair
+            guard parameter.trainable else { return [] }
+            guard p == 0, let table = layer.mapInputs, t.shape.count == 4 else { return t.scalars }
+            let (inputs, block) = (t.shape[1], t.shape[2] * t.shape[3])
+            return table.enumerated().flatMap { o, reads in
+                reads.flatMap { i in t.scalars[((o * inputs + i) * block)..<((o * inputs + i + 1) * block)] }
+            }
+        }
+    }
 
     static func value(_ v: Float, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", v) }
 }

@@ -71,8 +71,7 @@ extension Cells {
                 alignments: [.left, .right, .right, .right])
             var medians: [Double] = [], names: [String] = []
             for (l, layer) in ctx.net.layers.enumerated() where layer.trainableParameterCount > 0 {
-                let h = zip(layer.parameters, optimizer.state[l]).filter { $0.0.trainable }.flatMap(\.1.scalars)
-                    .sorted()
+                let h = Cells.usedValues(of: layer, optimizer.state[l]).sorted()
                 let steps = h.map { eta / (mu + $0) }.sorted()
                 table.add([
                     layer.name, String(format: "%.3g", h[h.count / 2]), String(format: "%.2e", steps[steps.count / 2]),
@@ -87,7 +86,162 @@ extension Cells {
             chart.subtitle =
                 "h: Gauss–Newton curvature on \(n) digits; flat directions (small h) get up to 1/μ = \(Int(1 / mu)) × η"
             try ctx.save(chart, as: "sdlm-steps")
+            // The distribution of h per layer, on a log scale, with μ marked: left of μ the step
+            // is close to its largest, η/μ; right of it, the curvature sets the step.
+            let floor: Float = 1e-12
+            let logs = names.indices.map { k in
+                let l = ctx.net.layers.firstIndex { $0.name == names[k] }!
+                return Cells.usedValues(of: ctx.net.layers[l], optimizer.state[l]).map { Double(log10(max($0, floor))) }
+            }
+            let all = logs.flatMap { $0 }
+            let low = (all.min() ?? -6).rounded(.down), high = max((all.max() ?? 0).rounded(.up), low + 1)
+            let bins = 40, width = (high - low) / Double(bins)
+            var histogram = LineChart(
+                title: "SDLM's curvature estimates h, layer by layer", xLabel: "log₁₀ h (Gauss–Newton, \(n) digits)",
+                yLabel: "share of the layer's parameters",
+                series: names.indices.map { k in
+                    var counts = [Double](repeating: 0, count: bins)
+                    for v in logs[k] { counts[min(bins - 1, max(0, Int((v - low) / width)))] += 1 }
+                    return .init(
+                        name: names[k],
+                        points: counts.indices.map {
+                            (low + (Double($0) + 0.5) * width, counts[$0] / Double(logs[k].count))
+                        })
+                })
+            histogram.marks = [.init(x: Double(log10(mu)), y: 0, label: "μ = \(mu)")]
+            histogram.subtitle =
+                "left of μ a weight's step is almost the largest, η/μ; to the right, the curvature shrinks it"
+            try ctx.save(histogram, as: "curvature-histograms")
+            let belowMu = names.indices.map { k in
+                "\(names[k]) \(Int((100 * Double(logs[k].filter { $0 < Double(log10(mu)) }.count) / Double(logs[k].count)).rounded()))%"
+            }
             return "Curvature estimated on \(n) digits, as the paper does before each pass:\n" + table.rendered
+                + "\nShare of each layer's parameters whose h is below μ = \(mu) (their step is within a factor 2 of η/μ): "
+                + belowMu.joined(separator: ", ")
+        },
+        "rate-table": { ctx in
+            let config = TrainingConfig.reproduction()
+            let rates = (0..<config.epochs).map {
+                Double(config.schedule.rate(base: config.learningRate, epoch: $0, epochs: config.epochs))
+            }
+            let mu = Double(PaperFacts.sdlmMu)
+            var chart = LineChart(
+                title: "The paper's rate table: η per pass, and the largest step it allows", xLabel: "pass",
+                yLabel: "step size (multiple of ∂E/∂w)",
+                series: [
+                    .init(
+                        name: "η (Appendix C's table)", points: rates.enumerated().map { (Double($0 + 1), $1) },
+                        markers: true),
+                    .init(
+                        name: "η/μ: a weight with h ≈ 0", points: rates.enumerated().map { (Double($0 + 1), $1 / mu) },
+                        dashed: true, markers: true),
+                ])
+            chart.logY = true
+            chart.subtitle = "μ = \(PaperFacts.sdlmMu) keeps the step finite where the curvature estimate h is near 0"
+            try ctx.save(chart, as: "rate-table")
+            var runs: [String] = []
+            var start = 0
+            for k in 1...rates.count where k == rates.count || rates[k] != rates[start] {
+                runs.append("passes \(start + 1)–\(k): η = \(Float(rates[start]))")
+                start = k
+            }
+            return runs.joined(separator: "; ") + ".\n"
+                + "Without μ, a weight whose estimated curvature is 0 would get step η/0: μ = \(PaperFacts.sdlmMu) caps every step at η/μ = \(String(format: "%g", rates[0] / mu)) in the first passes."
+        },
+        "keras-loss": { ctx in
+            guard ShippedWeights.keras.path != nil else { return "This build carries no Keras-style weights." }
+            let keras = try ShippedWeights.keras.load().net
+            let logits = keras.forward(ctx.digits.batch([ctx.sample], scaling: keras.scaling)).scalars
+            let d = ctx.sampleLabel
+            let m = logits.max()!
+            let z = logits.reduce(Float(0)) { $0 + exp($1 - m) }
+            let p = logits.map { exp($0 - m) / z }
+            let loss = Loss.crossEntropy.evaluate(Tensor(shape: [1, logits.count], scalars: logits), labels: [d]).loss
+            return """
+                The Keras-style network (dense output, shipped trained on the 60,000 digits) gives \(ctx.sampleName) ten logits:
+                  \(logits.enumerated().map { "\($0.offset): \(value($0.element, 2))" }.joined(separator: "  "))
+                Softmax turns them into probabilities pᵢ = e^zᵢ / Σₖ e^zₖ: p_\(d) = \(Cells.number(p[d], 4)); the largest wrong one is \(Cells.number(p.enumerated().filter { $0.offset != d }.map(\.element).max()!, 3)).
+                Cross-entropy is −log p_\(d) = \(Cells.number(-log(p[d]), 3)) (the loss code gives \(Cells.number(loss, 3))). Its derivative with respect to each logit is pᵢ − [i = D]: as eq. 9, it pulls the correct class up and pushes the others down, but no fixed code sits between the features and the answer.
+                """
+        },
+        "flip-book": { ctx in
+            guard let train = ctx.splits.train, train.count > 0 else { return "No training digits loaded." }
+            // The start of the run that made the shown weights: the same recipe and seed, so on
+            // full MNIST these are that run's first updates exactly.
+            let seed = ctx.model.provenance?.seed ?? ctx.model.config.seed
+            var config = ctx.model.provenance != nil ? TrainingConfig.reproduction(seed: seed) : ctx.model.config
+            config.evaluateTrainingSet = false
+            var trainer = Trainer(config: config)
+            let stops = [0, 60, 200, 600, 2_000, 6_000].filter { $0 <= train.count }
+            var frames: [(label: String, net: LeNet5)] = [("start", trainer.net)]
+            var position = 0
+            for stop in stops.dropFirst() {
+                let finished = try trainer.trainEpoch(
+                    train, shouldStop: { position >= stop }, progress: { done, _ in position = done })
+                frames.append(("\(Format.count(position)) digits", trainer.net))
+                if finished != nil { break }
+            }
+            let passes = ctx.model.provenance?.passes.count ?? ctx.model.log.count
+            frames.append(("\(passes) passes", ctx.net))
+            let x = ctx.input, d = ctx.sampleLabel
+            // Each row scaled to its own largest weight: the kernels grow many times over, and
+            // one shared scale would leave the early rows blank.
+            let largest = frames.map { $0.net.layers[0].parameters[0].value.maxAbs }
+            var kernels = ImageGrid(
+                title: "C1's six kernels as training goes on",
+                subtitle:
+                    "after this many training digits (one update each), then the shown weights; each row scaled to its largest |w|",
+                tiles: zip(frames, largest).flatMap { f, m in
+                    let w = f.net.layers[0].parameters[0].value
+                    return (0..<6).map {
+                        ImageGrid.Tile(
+                            caption: "", values: w.scalars[($0 * 25)..<($0 * 25 + 25)].map { $0 / max(m, 1e-30) },
+                            rows: 5, columns: 5)
+                    }
+                }, columns: 6, scale: .shared(.diverging(maxAbs: 1)), colorBarLabel: "weight ÷ its row's largest |w|",
+                tileSize: 56)
+            kernels.rowHeaders = zip(frames, largest).map { "\($0.label), |w| ≤ \(value($1, 2))" }
+            kernels.columnHeaders = (0..<6).map { "map \($0)" }
+            try ctx.save(kernels, as: "flip-book-c1")
+            let f6 = frames.map { f -> [Float] in
+                var net = f.net
+                net.path = .reference
+                return net.trace(x)[net.layers.count - 1].scalars
+            }
+            let code = Array(RBFCodes.matrix.scalars[(d * 84)..<(d * 84 + 84)])
+            let distances = f6.map { zip($0, code).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } }
+            var flip = ImageGrid(
+                title: "F6's output for \(ctx.sampleName) as training goes on, and the code of \(d)",
+                subtitle:
+                    "above: training digits seen; below: the squared distance to the code of \(d), the penalty y\(d)",
+                tiles: frames.indices.map { k in
+                    ImageGrid.Tile(
+                        caption: "y\(d) = \(value(distances[k], 1))", values: f6[k], rows: RBFCodes.height,
+                        columns: RBFCodes.width)
+                } + [
+                    ImageGrid.Tile(
+                        caption: "target", values: code, rows: RBFCodes.height, columns: RBFCodes.width,
+                        highlighted: true)
+                ], columns: frames.count + 1, scale: .shared(.diverging(maxAbs: Activation.amplitude)),
+                colorBarLabel: "value", tileSize: 72)
+            flip.columnHeaders =
+                frames.map { $0.label.replacingOccurrences(of: " digits", with: "") } + ["code of \(d)"]
+            try ctx.save(
+                flip,
+                as: "flip-book-f6")
+            let answers = frames.map { f -> Int in
+                var net = f.net
+                net.path = .reference
+                return net.predictions(net.forward(x))[0]
+            }
+            let source =
+                ctx.model.provenance != nil && ctx.splits.isFullMNIST
+                ? "the first updates of the run that made the shown weights (same recipe, same seed, same digits)"
+                : "a run with the shown weights' recipe and seed on these \(Format.count(train.count)) training digits"
+            return "Frames from \(source):\n"
+                + zip(frames, zip(distances, answers)).map {
+                    "  \($0.0.label): penalty of \(d) = \(value($0.1.0, 2)), answer \($0.1.1)"
+                }.joined(separator: "\n")
         },
         "distortions": { ctx in
             var rng = SeededGenerator(seed: UInt64(ctx.sample) &+ 8)
