@@ -95,24 +95,12 @@ public enum Ablation {
                     label: path == .single ? "only \(change.label)" : "+ \(change.label)",
                     architecture: architecture, config: config))
         }
-        var keras = TrainingConfig.defaults(for: .keras)
-        keras.architecture = .keras
-        keras.scaling = .standard
-        keras.initialization = .glorot
-        rows.append(
-            Row(
-                key: "keras", change: "the seed's Keras model (+ MNIST-standardized inputs, Glorot initialization)",
-                label: "Keras",
-                architecture: .keras, config: keras))
-        var dl4j = keras
-        dl4j.architecture = .dl4j
-        dl4j.optimizer = .nesterov
-        dl4j.learningRate = 0.006
-        dl4j.momentum = 0.9
-        rows.append(
-            Row(
-                key: "dl4j", change: "the seed's DL4J model (linear C1 and C3, Nesterov, lr 0.006)", label: "DL4J",
-                architecture: .dl4j, config: dl4j))
+        for example in SeedExample.allCases {
+            rows.append(
+                Row(
+                    key: example.rawValue, change: example.change, label: example.label,
+                    architecture: example.config.architecture!, config: example.config))
+        }
         return rows
     }
 

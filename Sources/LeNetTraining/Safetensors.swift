@@ -138,10 +138,30 @@ public enum Weights {
     public static func encode(_ net: LeNet5, metadata: [String: String] = [:]) -> Data {
         Safetensors.encode(
             net.parameters.map { .init(name: $0.name, shape: savedShape($0), scalars: $0.value.scalars) },
-            metadata: metadata.merging([
-                "variant": net.variant.rawValue, "model": "LeNet-5",
-                "scaling": net.scaling.rawValue,
-            ]) { _, fixed in fixed })
+            metadata: metadata.merging(
+                [
+                    "variant": net.variant.rawValue, "model": "LeNet-5",
+                    "scaling": net.scaling.rawValue,
+                ].merging(net.architecture.linearConvolutions ? [Weights.convolutionsKey: "linear"] : [:]) { a, _ in a }
+            ) { _, fixed in fixed })
+    }
+
+    /// Recorded only for networks whose C1 and C3 have no squashing function (the seed's
+    /// DL4J example), so every other file stays byte for byte as before.
+    static let convolutionsKey = "convolutions"
+
+    /// The network with the layers its file records: linear C1 and C3 when it says so.
+    static func recordedArchitecture(_ net: LeNet5, _ metadata: [String: String], file: String) throws -> LeNet5 {
+        guard let text = metadata[convolutionsKey] else { return net }
+        guard text == "linear" else {
+            throw WeightsError.badEntry(
+                file, tensor: "__metadata__", reason: "unknown convolutions '\(text)' (only 'linear' is recorded)")
+        }
+        var architecture = net.architecture
+        architecture.linearConvolutions = true
+        var linear = LeNet5(architecture: architecture, scaling: net.scaling)
+        for l in linear.layers.indices { linear.layers[l].parameters = net.layers[l].parameters }
+        return linear
     }
 
     public static func save(_ net: LeNet5, to path: String, metadata: [String: String] = [:]) throws {
@@ -190,7 +210,7 @@ public enum Weights {
             net.scaling = scaling ?? variant.inputScaling
             source = scaling == nil ? .variantDefault : .given
         }
-        return (net, metadata, source)
+        return (try recordedArchitecture(net, metadata, file: path), metadata, source)
     }
 
     public static func load(_ path: String, variant: Variant, scaling: InputScaling? = nil) throws -> LeNet5 {
@@ -199,7 +219,8 @@ public enum Weights {
 
     /// Checks every tensor's name, dtype and shape against the variant's network.
     public static func decode(_ data: Data, file: String, variant: Variant) throws -> LeNet5 {
-        try network(from: Safetensors.decode(data, file: file), file: file, variant: variant)
+        let (entries, metadata) = try Safetensors.decodeWithMetadata(data, file: file)
+        return try recordedArchitecture(network(from: entries, file: file, variant: variant), metadata, file: file)
     }
 
     /// The network whose parameters these entries hold; any other entry is an error.

@@ -56,6 +56,40 @@ public struct TrainingConfig: Sendable, Equatable {
     }
 }
 
+/// The two examples of the article this project started from, as it gives them: one place
+/// for their recipes, which `lesson train --seed-example` and the ablation's last rows use.
+public enum SeedExample: String, CaseIterable, Sendable {
+    /// The Keras model: full C3, average pooling, tanh, a dense softmax output (61,706
+    /// parameters), with MNIST-standardized inputs and Glorot initialization.
+    case keras
+    /// The DL4J configuration: as Keras, but C1 and C3 linear, Nesterov momentum, lr 0.006,
+    /// momentum 0.9.
+    case dl4j
+
+    public var config: TrainingConfig {
+        var c = TrainingConfig.defaults(for: .keras)
+        c.architecture = .keras
+        c.scaling = .standard
+        c.initialization = .glorot
+        if self == .dl4j {
+            c.architecture = .dl4j
+            c.optimizer = .nesterov
+            c.learningRate = 0.006
+            c.momentum = 0.9
+        }
+        return c
+    }
+
+    public var change: String {
+        switch self {
+        case .keras: "the seed's Keras model (+ MNIST-standardized inputs, Glorot initialization)"
+        case .dl4j: "the seed's DL4J model (linear C1 and C3, Nesterov, lr 0.006)"
+        }
+    }
+
+    public var label: String { self == .keras ? "Keras" : "DL4J" }
+}
+
 extension TrainingConfig {
     /// The paper's experiment (III.C): the paper variant's recipe with its rate table, for
     /// `passes` passes; with distortions, 9 fixed distorted copies of every digit join it.

@@ -10,6 +10,7 @@ import LeNetTraining
 extension OptimizerKind: ExpressibleByArgument {}
 extension Schedule: ExpressibleByArgument {}
 extension Initialization: ExpressibleByArgument {}
+extension SeedExample: ExpressibleByArgument {}
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,6 +54,12 @@ struct Train: ParsableCommand {
     var augment = false
     @Flag(help: "On the embedded digits: train on all 5,000, with no validation split.")
     var noValidation = false
+    @Option(
+        help:
+            "Train one of the seed article's examples as it gives it: keras (tanh, average pooling, softmax) or dl4j (linear C1 and C3, Nesterov momentum, lr 0.006, momentum 0.9); the keras variant's weights."
+    )
+    var seedExample: SeedExample?
+
     @Option(help: "Where to save the weights; the log goes beside them (.csv, .json).")
     var save: String = "Output/weights.safetensors"
     @Option(help: "Start from these weights instead of a fresh initialization.")
@@ -75,7 +82,7 @@ struct Train: ParsableCommand {
     }
 
     var config: TrainingConfig {
-        var c = TrainingConfig.defaults(for: model.variant)
+        var c = seedExample?.config ?? TrainingConfig.defaults(for: model.variant)
         c.epochs = epochs ?? c.epochs
         c.batchSize = batch ?? c.batchSize
         c.optimizer = optimizer ?? c.optimizer
@@ -84,7 +91,7 @@ struct Train: ParsableCommand {
         c.schedule = schedule ?? c.schedule
         c.seed = seed ?? 0
         c.augment = augment
-        c.initialization = initialization
+        c.initialization = initialization ?? c.initialization
         c.curvatureMemory = curvatureMemory ?? c.curvatureMemory
         return c
     }
@@ -107,7 +114,7 @@ struct Train: ParsableCommand {
                     + (trainer.inProgress.map { " and \($0.position) digits of epoch \($0.epoch + 1)" } ?? ""))
         }
         print(
-            "training LeNet-5 (\(config.variant.rawValue)) on \(Format.count(train.count)) digits of \(splits.source): \(config.passesDescription), seed \(config.seed)\(config.augment ? ", augmented" : "")"
+            "training LeNet-5 (\(config.variant.rawValue)\(seedExample.map { ", the seed's \($0.label) example" } ?? "")) on \(Format.count(train.count)) digits of \(splits.source): \(config.passesDescription), seed \(config.seed)\(config.augment ? ", augmented" : "")"
         )
         try runEpochs(
             &trainer, on: train, data: splits.identity, check: check, unit: "epoch", weights: save,
@@ -152,8 +159,8 @@ struct Train: ParsableCommand {
                 "--initialization", initialization?.rawValue, (c.initialization ?? .default(for: c.variant)).rawValue)
             differs("--curvature-memory", curvatureMemory, c.curvatureMemory)
             if augment != c.augment { conflicts.append(("--augment", "\(augment)", "\(c.augment)")) }
-            if c.variant != model.variant {
-                conflicts.append(("--variant", model.variant.rawValue, c.variant.rawValue))
+            if c.variant != config.variant {
+                conflicts.append(("--variant", config.variant.rawValue, c.variant.rawValue))
             }
             try refuseConflicts(resume, conflicts)
             return trainer

@@ -258,6 +258,30 @@ final class CLITests: XCTestCase {
             contains: "--variant keras (checkpoint: paper)")
     }
 
+    /// The seed's DL4J example in one command; its weights remember that C1 and C3 are linear,
+    /// so `eval` computes the network that was trained (the same validation error).
+    func testSeedExampleDL4JTrainsAndItsWeightsKeepTheirLinearConvolutions() throws {
+        let save = scratch + "/dl4j.safetensors"
+        let trained = try run(["train", "--seed-example", "dl4j", "--epochs", "1", "--save", save])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertTrue(trained.stdout.contains("the seed's DL4J example"), trained.stdout)
+        XCTAssertTrue(trained.stdout.contains("nesterov, η 0.006"), trained.stdout)
+        let logged = try XCTUnwrap(
+            trained.stdout.components(separatedBy: "validation error ").last?.prefix { $0 != "%" })
+        let evaluated = try run(["eval", "--variant", "keras", "--weights", save])
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+        XCTAssertTrue(evaluated.stdout.contains("= \(logged)% ±"), "trained: \(logged)%; eval: \(evaluated.stdout)")
+        // A value the reader does not know is refused, not guessed.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: save))
+        let key = Data("\"convolutions\":\"linear\"".utf8)
+        let at = try XCTUnwrap(bytes.range(of: key), "the file records its linear convolutions")
+        bytes.replaceSubrange(at, with: Data("\"convolutions\":\"LINEAR\"".utf8))
+        try bytes.write(to: URL(fileURLWithPath: scratch + "/bad.safetensors"))
+        try assertOneLineError(
+            ["eval", "--variant", "keras", "--weights", scratch + "/bad.safetensors"],
+            contains: "unknown convolutions 'LINEAR'")
+    }
+
     /// Piped output arrives line by line while a run goes on, not at its exit.
     func testPipedOutputIsWrittenLineByLine() throws {
         let (p, out) = try cli.start(["train", "--epochs", "200", "--save", scratch + "/w.safetensors"])

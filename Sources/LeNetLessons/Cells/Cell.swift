@@ -83,6 +83,19 @@ public enum Cells {
         }
     }
 
+    /// A primitive in a few words: "conv 5×5", "2×2 sum × β + b", "tanh".
+    static func primitiveName(_ p: Primitive) -> String {
+        switch p {
+        case .convolution(let w, _): "convolution \(w.shape[2])×\(w.shape[3])"
+        case .scaledSum2x2: "2×2 sum × β + b"
+        case .average2x2: "2×2 mean"
+        case .flatten: "flatten"
+        case .dense(let w, _): "W·x + b (\(w.shape[0])×\(w.shape[1]))"
+        case .squaredDistance(let c): "Σⱼ (xⱼ − cᵢⱼ)² to \(c.shape[0]) codes"
+        case .activation(let a): a == .squash ? "A·tanh(S·a)" : "\(a)"
+        }
+    }
+
     static func value(_ v: Float, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", v) }
 }
 

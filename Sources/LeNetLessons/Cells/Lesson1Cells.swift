@@ -47,6 +47,40 @@ extension Cells {
                 \(centres.map { c in "The dashed square: the centres of C3's receptive fields (each \(first!.height)×\(first!.width) input pixels) fall on its \(c.size)×\(c.size) pixels, rows and columns \(c.row)–\(c.row + c.size - 1); so a stroke end anywhere there can sit at the centre of some C3 unit's field." } ?? "")
                 """
         },
+        "seed-classes": { ctx in
+            // Each layer is asked what it computes (its primitives, as the exporters use them);
+            // that decides which of the seed's classes it plays.
+            var table = TextTable(
+                headers: ["layer", "type here", "seed's class", "stored tensors", "forward computes"],
+                alignments: [.left, .left, .left, .left, .left])
+            for layer in ctx.net.layers {
+                let steps = layer.primitives.map(Cells.primitiveName)
+                let role =
+                    layer.primitives.contains { if case .convolution = $0 { true } else { false } }
+                    ? "ConvLayer"
+                    : layer.primitives.contains {
+                        switch $0 {
+                        case .scaledSum2x2, .average2x2: true
+                        default: false
+                        }
+                    }
+                        ? "PoolLayer"
+                        : layer.primitives.contains { if case .squaredDistance = $0 { true } else { false } }
+                            ? "OutputLayer"
+                            : "FullyConnectedLayer"
+                table.add([
+                    layer.name, String(describing: type(of: layer)), role,
+                    layer.parameters.map { "\($0.name) \(Format.shape($0.value.shape))" }.joined(separator: ", "),
+                    steps.joined(separator: " → "),
+                ])
+            }
+            return """
+                The seed's LeNet5 holds lists of ConvLayer, PoolLayer and FullyConnectedLayer plus an OutputLayer, each with forward(input). Here LeNet5 holds one list of \(ctx.net.layers.count) layers, all of one protocol, Layer:
+                \(table.rendered)
+                Layer asks more of each layer than forward: backward (each lesson's derivative by hand), its curvature for SDLM, its parameter and connection counts (checked against the paper at the end of each lesson), and its primitives, the list above, from which the ONNX export and the explorer are built.
+                Two differences from the diagram: the paper's pooling layers have a coefficient and a bias to learn, where the seed's PoolLayer has none, and its output layer is a layer of RBF units whose codes are fixed here, not a weighted layer.
+                """
+        },
         "input-statistics": { ctx in
             guard let train = ctx.splits.train else { return "No training digits loaded." }
             let count = min(train.count, 2_000)
