@@ -76,11 +76,18 @@ public struct Digits: Sendable {
     /// weights trained on these digits is keyed on (not for security).
     public var fingerprint: String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ byte: UInt8) { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        for v in [count, rows, columns] { withUnsafeBytes(of: UInt64(v).littleEndian) { $0.forEach(mix) } }
-        labels.forEach(mix)
-        pixels.withUnsafeBufferPointer { $0.forEach(mix) }
+        for v in [count, rows, columns] { h = withUnsafeBytes(of: UInt64(v).littleEndian) { Digits.fnv1a(h, $0) } }
+        h = labels.withUnsafeBytes { Digits.fnv1a(h, $0) }
+        h = pixels.withUnsafeBytes { Digits.fnv1a(h, $0) }
         return String(h, radix: 16)
+    }
+
+    /// FNV-1a over `bytes`, continuing from `h`: a plain loop over a buffer, with no captured
+    /// state for the runtime to check at every byte.
+    static func fnv1a(_ h: UInt64, _ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h = h
+        for byte in bytes { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return h
     }
 
     /// The digit as stored: rows × columns grey levels.

@@ -108,6 +108,8 @@ public final class LessonContext {
     public lazy var trace: [Tensor] = net.trace(input)
     /// The sample digit forward through the reference layers and back, for the lessons'
     /// hand-computed derivatives.
+    /// What the replayable cells read, for `CellReplay`.
+    lazy var replayKey: String = computeReplayKey()
     public lazy var backwardTrip = BackwardTrip(net: net, input: input, label: sampleLabel)
     public lazy var evaluation: Evaluation = Evaluation(net: net, digits: digits)
     public lazy var report: ModelReport = ModelReport(net: net, input: input)

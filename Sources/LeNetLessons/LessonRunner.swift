@@ -50,6 +50,7 @@ public struct LessonRunner {
         var shown: [WrittenFigure] = []
         // The lesson's own words that introduce a cell: they caption its figures.
         var introduction = ""
+        var replay = CellReplay.load(output: output, lesson: notebook.number, key: context.replayKey)
         for block in notebook.blocks {
             switch block {
             case .markdown(let text):
@@ -58,8 +59,14 @@ public struct LessonRunner {
                 introduction = Notebook.firstSentence(of: text)
             case .cell(let name):
                 if step { terminal.waitForEnter() }
-                let text = try Cells.all[name]!(context)
-                let figures = context.takeWritten()
+                let text: String, figures: [WrittenFigure]
+                if let stored = replay.entry(name, directory: dir) {
+                    (text, figures) = stored
+                } else {
+                    text = try Cells.all[name]!(context)
+                    figures = context.takeWritten()
+                    replay.store(name, text: text, figures: figures)
+                }
                 terminal.cell(text, figures: figures.map { "\(dir)/\($0.file)" })
                 html.append(HTMLPage.cell(name: name, text: text, figures: figures, caption: introduction))
                 introduction = ""
@@ -76,6 +83,7 @@ public struct LessonRunner {
                         + "\n<p class=\"check\"><code>lesson check \(e.number) ANSWER</code></p></section>")
             }
         }
+        try replay.save(output: output, lesson: notebook.number)
         let page = "\(dir)/index.html"
         try AtomicFile.write(
             HTMLPage.document(

@@ -39,4 +39,11 @@ final class PreprocessingTests: XCTestCase {
         XCTAssertEqual(mean, 0, accuracy: 0.1)
         XCTAssertEqual(variance, 0.15, accuracy: 0.05)
     }
+
+    /// The fingerprint caches are keyed on is 64-bit FNV-1a over the sizes (UInt64, little
+    /// endian), the labels and the pixels: the value worked out independently (Python).
+    func testFingerprintIsFNV1aOfSizesLabelsAndPixels() {
+        let d = Digits(name: "two pixels", rows: 1, columns: 2, pixels: [0, 255], labels: [3])
+        XCTAssertEqual(d.fingerprint, "19b0a783aa04de41")
+    }
 }

@@ -156,6 +156,34 @@ final class LessonTests: XCTestCase {
         }
     }
 
+    /// A lesson run again with nothing changed replays its cells; a changed network, or a
+    /// figure gone from disk, makes them run again.
+    func testCellsReplayOnlyWhenNothingTheyReadChanged() throws {
+        let lesson2 = try NotebookLibrary().notebook("2")
+        let cache = output + "/cache/cells-lesson-2.json"
+        _ = try runner().run(lesson2)
+        // Mark every stored text, so that a replay shows on the page.
+        var stored = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cache))) as? [String: Any])
+        var cells = try XCTUnwrap(stored["cells"] as? [String: [String: Any]])
+        XCTAssertFalse(cells.isEmpty)
+        for name in cells.keys { cells[name]!["text"] = "REPLAYED \(name)" }
+        stored["cells"] = cells
+        try JSONSerialization.data(withJSONObject: stored).write(to: URL(fileURLWithPath: cache))
+        func page(_ model: TrainedModel = LessonTests.model) throws -> String {
+            try String(contentsOfFile: try runner(model: model).run(lesson2), encoding: .utf8)
+        }
+        XCTAssertTrue(try page().contains("REPLAYED s2-counts"), "the same model and data: replayed")
+        try FileManager.default.removeItem(atPath: output + "/lesson-2/s2-maps.png")
+        let again = try page()
+        XCTAssertFalse(again.contains("REPLAYED s2-maps"), "its figure was gone: the cell ran")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: output + "/lesson-2/s2-maps.png"))
+        XCTAssertTrue(again.contains("REPLAYED s2-counts"), "the other cells still replay")
+        var other = LessonTests.model
+        other.net.layers[1].parameters[0].value.scalars[0] += 0.5
+        XCTAssertFalse(try page(other).contains("REPLAYED"), "other weights: every cell ran")
+    }
+
     /// The printed numbers come from the model: C1 with 8 maps changes them.
     func testChangingTheModelChangesWhatTheLessonPrints() throws {
         let changed = TrainedModel(
