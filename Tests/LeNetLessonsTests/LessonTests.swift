@@ -33,7 +33,7 @@ final class LessonTests: XCTestCase {
         2: ["architecture", "s2-maps", "s2-pooling-compare", "squashing"],
         3: ["architecture", "table-i", "c3-kernels", "c3-maps", "c3-health"],
         4: ["architecture", "s4-maps", "receptive-fields"],
-        5: ["architecture", "c5-activations", "c5-health"],
+        5: ["architecture", "c5-activations", "c5-health", "saturation-before-after"],
         6: ["architecture", "f6-vs-codes"],
         7: ["architecture", "rbf-scores", "loss-curve", "error-curves", "confusion", "misclassified"],
         8: [
@@ -182,6 +182,22 @@ final class LessonTests: XCTestCase {
         var other = LessonTests.model
         other.net.layers[1].parameters[0].value.scalars[0] += 0.5
         XCTAssertFalse(try page(other).contains("REPLAYED"), "other weights: every cell ran")
+    }
+
+    /// Lesson 5's before and after: the initialization as printed saturates more C5 units
+    /// than the default after the same updates (on the embedded digits).
+    func testAppendixAsPrintedSaturatesMoreOfC5ThanTheDefault() throws {
+        let runner = try runner()
+        runner.context.begin(lesson: 5, directory: output + "/lesson-5")
+        try FileManager.default.createDirectory(atPath: output + "/lesson-5", withIntermediateDirectories: true)
+        let text = try Cells.all["saturation-before-after"]!(runner.context)
+        func saturated(_ row: String) throws -> Int {
+            let line = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix(row) }, text)
+            let counts = line.components(separatedBy: " of ")
+            return try XCTUnwrap(Int(try XCTUnwrap(counts[1].split(separator: " ").last)), String(line))
+        }
+        let printed = try saturated("±2.4/Fᵢ as printed"), reading = try saturated("±√3/√Fᵢ (default)")
+        XCTAssertGreaterThan(printed, reading + 50, text)
     }
 
     /// The printed numbers come from the model: C1 with 8 maps changes them.

@@ -2,6 +2,7 @@ import LeNetReports
 import LeNetCore
 import LeNetFigures
 import LeNetModel
+import LeNetTraining
 
 extension Cells {
     static let lesson5: [String: Cell] = [
@@ -22,6 +23,74 @@ extension Cells {
                 Stuck at the same sign on at least \(Int(100 * UnitHealth.saturatedShare))% of them: \(h.stuckC5.count).
                 A saturated unit has f′ ≈ 0, so almost no gradient flows back through it: it has stopped learning. One that saturates at +A for some digits and −A for others still tells digits apart, as a yes/no feature; one stuck at the same sign carries no information at all.
                 """
+        },
+        "saturation-before-after": { ctx in
+            guard let train = ctx.splits.train, train.count > 0 else { return "No training digits loaded." }
+            // The start of the paper's recipe twice, with Appendix A's initialization as printed
+            // and as this tool reads it (everything else alike, the same seed and digits), beside
+            // the shown network. Within the first pass only the initialization differs: the
+            // curvature memory acts from the second pass on.
+            let updates = min(2_000, train.count)
+            func started(_ initialization: Initialization) throws -> LeNet5 {
+                var config = TrainingConfig.defaults(for: .paper)
+                config.seed = ctx.model.provenance?.seed ?? ctx.model.config.seed
+                config.initialization = initialization
+                var trainer = Trainer(config: config)
+                var position = 0
+                try trainer.trainEpoch(
+                    train, shouldStop: { position >= updates }, progress: { done, _ in position = done })
+                return trainer.net
+            }
+            let passes = ctx.model.provenance?.passes.count ?? ctx.model.log.count
+            let nets: [(name: String, label: String, net: LeNet5)] = [
+                (
+                    "±2.4/Fᵢ as printed, \(Format.count(updates)) digits", "as printed, ±2.4/Fᵢ",
+                    try started(.paperLiteral)
+                ),
+                ("±√3/√Fᵢ (default), \(Format.count(updates)) digits", "default, ±√3/√Fᵢ", try started(.paper)),
+                ("shown network, \(passes) passes", "shown, \(passes) passes", ctx.net),
+            ]
+            let shown = min(500, ctx.digits.count)
+            let inputs = ctx.digits.batch(Array(0..<shown), scaling: ctx.net.scaling)
+            let check = ctx.digits.subset(Array(0..<min(2_000, ctx.digits.count)))
+            var table = TextTable(
+                headers: ["network", "dead C3 maps", "C5 units saturated", "stuck at one sign", "error"],
+                alignments: [.left, .right, .right, .right, .right])
+            var series: [LineChart.Series] = []
+            let bins = 34
+            for (name, label, net) in nets {
+                let health = UnitHealth(net: net, inputs: inputs)
+                let e = Evaluation(net: net, digits: check)
+                table.add([
+                    name, "\(health.deadMaps.count) of \(health.c3.count)",
+                    "\(health.saturatedC5.count) of \(health.c5SaturatedShare.count)", "\(health.stuckC5.count)",
+                    ErrorRate(errors: e.errors, count: e.count).described,
+                ])
+                // C5's outputs over the digits, as a share per bin of y/A from −1 to 1.
+                let c5 = net.trace(inputs)[net.layers.firstIndex { $0.name == "C5" }! + 1].scalars
+                var counts = [Double](repeating: 0, count: bins)
+                for y in c5 {
+                    let t = (Double(y / Activation.amplitude) + 1) / 2
+                    counts[min(bins - 1, max(0, Int(t * Double(bins))))] += 1
+                }
+                series.append(
+                    .init(
+                        name: label,
+                        points: counts.indices.map {
+                            (-1 + (2 * Double($0) + 1) / Double(bins), counts[$0] / Double(c5.count))
+                        },
+                        dashed: series.count == 1))
+            }
+            var chart = LineChart(
+                title: "C5's outputs: the recipe as printed against this tool's reading",
+                xLabel: "C5 output y ÷ A (±1: the flat tails of the squashing function)",
+                yLabel: "share of C5 outputs", series: series)
+            chart.subtitle =
+                "all 120 units on \(shown) digits; the first two after the same \(Format.count(updates)) training digits, from one seed"
+            chart.logY = true
+            try ctx.save(chart, as: "saturation-before-after")
+            return table.rendered
+                + "\nSaturated: on ≥ \(Int(100 * UnitHealth.saturatedShare))% of \(shown) digits |y| ≥ \(Cells.value(UnitHealth.saturationLevel, 2))·A. Errors on the first \(Format.count(check.count)) of the \(ctx.digits.name) digits."
         },
         "c5-activations": { ctx in
             let c5 = ctx.output(of: "C5").scalars
