@@ -3,6 +3,7 @@ import Foundation
 import LeNetReports
 import LeNetCore
 import LeNetData
+import LeNetExport
 import LeNetModel
 import LeNetTraining
 
@@ -26,6 +27,13 @@ struct Bench: ParsableCommand {
     var layers = false
     @Option(help: "Runs of each measurement; the median is printed (and the range, in the table).")
     var runs = 1
+    @Flag(
+        help:
+            "Also measure PyTorch and ONNX Runtime on the keras variant, run by run in turn with ours, when they are installed, and print the ratios."
+    )
+    var compare = false
+    @Option(help: "The Python for --compare (default: $LENET5_PYTHON, else .venv/bin/python, else python3).")
+    var python: String?
 
     func validate() throws {
         guard threads > 0 else { throw OptionError("--threads must be a positive whole number, not \(threads)") }
@@ -36,21 +44,33 @@ struct Bench: ParsableCommand {
         guard let digits = try DataSource.embedded().train else { throw DataSourceError.embeddedMissing }
         let bench = Benchmark(digits: digits, seconds: seconds)
         for v in variant.map({ [$0] }) ?? Variant.allCases {
-            let summary = Benchmark.Summary(
-                (0..<runs).map { _ in bench.run(v, path: reference ? .reference : .fast, threads: threads) })
+            // With --compare, the frameworks run after each of our runs: the same minutes.
+            var ours: [Benchmark.Result] = [], theirs: [Frameworks] = []
+            for _ in 0..<runs {
+                ours.append(bench.run(v, path: reference ? .reference : .fast, threads: threads))
+                if compare && v == .keras { theirs.append(try Frameworks.measure(bench, self)) }
+            }
+            let summary = Benchmark.Summary(ours)
             let r = summary.median
+            let others = theirs.isEmpty ? nil : Frameworks.median(theirs)
             if json {
-                print(
-                    String(
-                        format:
-                            #"{"variant": "%@", "path": "%@", "threads": %d, "runs": %d, "train_batch1": %.0f, "train_batch64": %.0f, "infer_batch1000": %.0f, "train_gflops": %.2f, "infer_gflops": %.2f, "share_of_peak": %.4f, "peak_memory_mb": %.1f}"#,
-                        v.rawValue, reference ? "reference" : "fast", threads, runs, r.trainBatch1, r.trainBatch64,
-                        r.inferBatch1000, r.trainGFLOPs, r.inferGFLOPs, r.inferGFLOPs / peak, r.peakMemoryMB))
+                var line = String(
+                    format:
+                        #"{"variant": "%@", "path": "%@", "threads": %d, "runs": %d, "train_batch1": %.0f, "train_batch64": %.0f, "infer_batch1000": %.0f, "train_gflops": %.2f, "infer_gflops": %.2f, "share_of_peak": %.4f, "peak_memory_mb": %.1f"#,
+                    v.rawValue, reference ? "reference" : "fast", threads, runs, r.trainBatch1, r.trainBatch64,
+                    r.inferBatch1000, r.trainGFLOPs, r.inferGFLOPs, r.inferGFLOPs / peak, r.peakMemoryMB)
+                if let others { line += ", " + others.jsonFields(against: r) }
+                print(line + "}")
             } else {
                 print(table(summary, v).rendered)
                 print(
                     "forward multiply-adds per sample: \(Format.count(r.forwardMultiplyAdds)); peak memory \(String(format: "%.0f", r.peakMemoryMB)) MB\n"
                 )
+                if let others { print(others.table(against: r, runs: runs).rendered + "\n") }
+            }
+            if compare && v != .keras && variant == .paper {
+                print(
+                    "--compare measures the frameworks on the keras variant only (they have no RBF output or Table I).")
             }
             if layers { print(layerTable(bench, v).rendered + "\n") }
         }
@@ -96,5 +116,125 @@ struct Bench: ParsableCommand {
             String(format: "%.2f", times.reduce(0) { $0 + $1.backward }), "",
         ])
         return t
+    }
+}
+
+/// PyTorch and ONNX Runtime on the keras variant, measured by scripts/bench-frameworks.py.
+struct Frameworks {
+    var torch: String?
+    var torchTrainBatch1: Double?, torchTrainBatch64: Double?, torchInferBatch1000: Double?
+    var onnxruntime: String?
+    var ortInferBatch1000: Double?
+
+    /// The script, from the source tree this binary was built from.
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/bench-frameworks.py").path
+
+    static func python(_ given: String?) -> String {
+        if let given { return given }
+        if let env = ProcessInfo.processInfo.environment["LENET5_PYTHON"], !env.isEmpty { return env }
+        let venv = FileManager.default.currentDirectoryPath + "/.venv/bin/python"
+        return FileManager.default.isExecutableFile(atPath: venv) ? venv : "/usr/bin/python3"
+    }
+
+    /// One run of the script, on this tool's ONNX export of the keras network.
+    static func measure(_ bench: Benchmark, _ options: Bench) throws -> Frameworks {
+        guard FileManager.default.fileExists(atPath: script) else {
+            throw OptionError("--compare needs \(script) (the source tree this tool was built from)")
+        }
+        let python = python(options.python)
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw OptionError("--compare: no Python at \(python) (give one with --python)")
+        }
+        let onnx = FileManager.default.temporaryDirectory.appendingPathComponent("lenet5-bench-\(UUID()).onnx").path
+        defer { try? FileManager.default.removeItem(atPath: onnx) }
+        try AtomicFile.write(try ONNXExport.model(LeNet5(variant: .keras, seed: 1), metadata: [:]), to: onnx)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [
+            script, "--onnx", onnx, "--seconds", String(options.seconds), "--threads", String(options.threads),
+        ]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let problem = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let last = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        guard p.terminationStatus == 0,
+            let object = try? JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any]
+        else {
+            let reason = problem.split(separator: "\n").last.map(String.init) ?? "exit \(p.terminationStatus)"
+            throw OptionError("--compare: \(script) failed: \(reason)")
+        }
+        return Frameworks(
+            torch: object["torch"] as? String, torchTrainBatch1: object["torch_train_batch1"] as? Double,
+            torchTrainBatch64: object["torch_train_batch64"] as? Double,
+            torchInferBatch1000: object["torch_infer_batch1000"] as? Double,
+            onnxruntime: object["onnxruntime"] as? String, ortInferBatch1000: object["ort_infer_batch1000"] as? Double)
+    }
+
+    /// Each rate's median over the runs (nil when a framework was missing).
+    static func median(_ runs: [Frameworks]) -> Frameworks {
+        func med(_ key: KeyPath<Frameworks, Double?>) -> Double? {
+            let v = runs.compactMap { $0[keyPath: key] }.sorted()
+            return v.isEmpty ? nil : (v[(v.count - 1) / 2] + v[v.count / 2]) / 2
+        }
+        return Frameworks(
+            torch: runs[0].torch, torchTrainBatch1: med(\.torchTrainBatch1),
+            torchTrainBatch64: med(\.torchTrainBatch64),
+            torchInferBatch1000: med(\.torchInferBatch1000), onnxruntime: runs[0].onnxruntime,
+            ortInferBatch1000: med(\.ortInferBatch1000))
+    }
+
+    /// Ours, theirs and the ratio, measurement by measurement.
+    var rows: [(name: String, ours: KeyPath<Benchmark.Result, Double>, framework: String, theirs: Double?)] {
+        [
+            ("train, batch 1", \.trainBatch1, "PyTorch \(torch ?? "")", torchTrainBatch1),
+            ("train, batch 64", \.trainBatch64, "PyTorch \(torch ?? "")", torchTrainBatch64),
+            ("inference, batch 1000", \.inferBatch1000, "PyTorch \(torch ?? "")", torchInferBatch1000),
+            ("inference, batch 1000", \.inferBatch1000, "ONNX Runtime \(onnxruntime ?? "")", ortInferBatch1000),
+        ]
+    }
+
+    func table(against r: Benchmark.Result, runs: Int) -> TextTable {
+        var t = TextTable(
+            headers: [
+                "keras, same minutes\(runs > 1 ? " (medians of \(runs))" : "")", "framework", "theirs/s", "ours/s",
+                "ours ÷ theirs",
+            ],
+            alignments: [.left, .left, .right, .right, .right])
+        for row in rows {
+            guard let theirs = row.theirs else {
+                t.add([
+                    row.name, row.framework.hasPrefix("PyTorch") ? "PyTorch" : "ONNX Runtime", "not installed", "", "",
+                ])
+                continue
+            }
+            t.add([
+                row.name, row.framework, Format.count(Int(theirs)), Format.count(Int(r[keyPath: row.ours])),
+                String(format: "%.1f×", r[keyPath: row.ours] / theirs),
+            ])
+        }
+        return t
+    }
+
+    func jsonFields(against r: Benchmark.Result) -> String {
+        func quoted(_ s: String?) -> String { s.map { "\"\($0)\"" } ?? "null" }
+        func number(_ v: Double?) -> String { v.map { String(format: "%.0f", $0) } ?? "null" }
+        func ratio(_ ours: Double, _ theirs: Double?) -> String {
+            theirs.map { String(format: "%.3f", ours / $0) } ?? "null"
+        }
+        return [
+            "\"torch\": \(quoted(torch))", "\"torch_train_batch1\": \(number(torchTrainBatch1))",
+            "\"torch_train_batch64\": \(number(torchTrainBatch64))",
+            "\"torch_infer_batch1000\": \(number(torchInferBatch1000))",
+            "\"onnxruntime\": \(quoted(onnxruntime))", "\"ort_infer_batch1000\": \(number(ortInferBatch1000))",
+            "\"vs_torch_train_batch1\": \(ratio(r.trainBatch1, torchTrainBatch1))",
+            "\"vs_torch_train_batch64\": \(ratio(r.trainBatch64, torchTrainBatch64))",
+            "\"vs_torch_infer_batch1000\": \(ratio(r.inferBatch1000, torchInferBatch1000))",
+            "\"vs_ort_infer_batch1000\": \(ratio(r.inferBatch1000, ortInferBatch1000))",
+        ].joined(separator: ", ")
     }
 }

@@ -47,6 +47,29 @@ final class InteropTests: XCTestCase {
 
     override func setUpWithError() throws { try cli.prepare() }
 
+    /// `bench --compare` runs ONNX Runtime (in the test venv) on the same network beside ours
+    /// and reports both rates and their ratio; PyTorch, not a test package, is reported as
+    /// not installed (null) rather than failing.
+    func testBenchCompareMeasuresONNXRuntimeBesideUs() throws {
+        let python = try scripts.python()
+        let r = try cli.run([
+            "bench", "--variant", "keras", "--compare", "--seconds", "0.2", "--json", "--python", python,
+        ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let line = try XCTUnwrap(r.stdout.split(separator: "\n").last, r.stdout)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], r.stdout)
+        let ours = try XCTUnwrap(object["infer_batch1000"] as? Double)
+        let theirs = try XCTUnwrap(object["ort_infer_batch1000"] as? Double, "\(object)")
+        XCTAssertNotNil(object["onnxruntime"] as? String)
+        XCTAssertGreaterThan(theirs, 0)
+        XCTAssertEqual(
+            try XCTUnwrap(object["vs_ort_infer_batch1000"] as? Double), ours / theirs, accuracy: 0.01 * ours / theirs)
+        XCTAssertTrue(object.keys.contains("torch"), "PyTorch's fields are present, null when it is missing")
+        try cli.assertOneLineError(
+            ["bench", "--variant", "keras", "--compare", "--seconds", "0.1", "--python", cli.scratch + "/no-python"],
+            contains: "--compare: no Python at")
+    }
+
     func testONNXRuntimeGivesTheSameOutputsForBothVariants() throws {
         let mnist = try fullMNIST()
         for variant in ["paper", "keras"] {
