@@ -90,7 +90,7 @@ public enum Cells {
         case .scaledSum2x2: "2×2 sum × β + b"
         case .average2x2: "2×2 mean"
         case .flatten: "flatten"
-        case .dense(let w, _): "W·x + b (\(w.shape[0])×\(w.shape[1]))"
+        case .dense: "W·x + b"
         case .squaredDistance(let c): "Σⱼ (xⱼ − cᵢⱼ)² to \(c.shape[0]) codes"
         case .activation(let a): a == .squash ? "A·tanh(S·a)" : "\(a)"
         }

@@ -54,7 +54,9 @@ extension Cells {
             let inputs = ctx.digits.batch(Array(0..<shown), scaling: ctx.net.scaling)
             let check = ctx.digits.subset(Array(0..<min(2_000, ctx.digits.count)))
             var table = TextTable(
-                headers: ["network", "dead C3 maps", "C5 units saturated", "stuck at one sign", "error"],
+                headers: [
+                    "network", "dead C3 maps", "C5 saturated", "stuck", "error (\(Format.count(check.count)) digits)",
+                ],
                 alignments: [.left, .right, .right, .right, .right])
             var series: [LineChart.Series] = []
             let bins = 34
@@ -64,7 +66,10 @@ extension Cells {
                 table.add([
                     name, "\(health.deadMaps.count) of \(health.c3.count)",
                     "\(health.saturatedC5.count) of \(health.c5SaturatedShare.count)", "\(health.stuckC5.count)",
-                    ErrorRate(errors: e.errors, count: e.count).described,
+                    {
+                        let r = ErrorRate(errors: e.errors, count: e.count)
+                        return String(format: "%.2f%% ± %.2f%%", 100 * r.rate, 100 * r.standardError)
+                    }(),
                 ])
                 // C5's outputs over the digits, as a share per bin of y/A from −1 to 1.
                 let c5 = net.trace(inputs)[net.layers.firstIndex { $0.name == "C5" }! + 1].scalars
@@ -90,7 +95,7 @@ extension Cells {
             chart.logY = true
             try ctx.save(chart, as: "saturation-before-after")
             return table.rendered
-                + "\nSaturated: on ≥ \(Int(100 * UnitHealth.saturatedShare))% of \(shown) digits |y| ≥ \(Cells.value(UnitHealth.saturationLevel, 2))·A. Errors on the first \(Format.count(check.count)) of the \(ctx.digits.name) digits."
+                + "\nSaturated: on ≥ \(Int(100 * UnitHealth.saturatedShare))% of \(shown) digits |y| ≥ \(Cells.value(UnitHealth.saturationLevel, 2))·A; stuck: saturated at the same sign on as many. Errors on the first \(Format.count(check.count)) of the \(ctx.digits.name) digits, ± one standard error."
         },
         "c5-activations": { ctx in
             let c5 = ctx.output(of: "C5").scalars
