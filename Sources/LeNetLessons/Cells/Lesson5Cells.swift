@@ -60,8 +60,9 @@ extension Cells {
                 alignments: [.left, .right, .right, .right, .right])
             var series: [LineChart.Series] = []
             let bins = 34
-            for (name, label, net) in nets {
-                let health = UnitHealth(net: net, inputs: inputs)
+            for (k, (name, label, net)) in nets.enumerated() {
+                // The shown network's health is the lessons' own, on the same first digits.
+                let health = k == nets.count - 1 ? ctx.health : UnitHealth(net: net, inputs: inputs)
                 let e = Evaluation(net: net, digits: check)
                 table.add([
                     name, "\(health.deadMaps.count) of \(health.c3.count)",
@@ -94,7 +95,9 @@ extension Cells {
                 "all 120 units on \(shown) digits; the first two after the same \(Format.count(updates)) training digits, from one seed"
             chart.logY = true
             try ctx.save(chart, as: "saturation-before-after")
+            let both = ctx.health.saturatedC5.count - ctx.health.stuckC5.count
             return table.rendered
+                + "\nOf the shown network's \(ctx.health.saturatedC5.count) saturated C5 units, \(both) saturate to one sign for some digits and to the other for the rest: yes/no features."
                 + "\nSaturated: on ≥ \(Int(100 * UnitHealth.saturatedShare))% of \(shown) digits |y| ≥ \(Cells.value(UnitHealth.saturationLevel, 2))·A; stuck: saturated at the same sign on as many. Errors on the first \(Format.count(check.count)) of the \(ctx.digits.name) digits, ± one standard error."
         },
         "c5-activations": { ctx in
