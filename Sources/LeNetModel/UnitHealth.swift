@@ -29,6 +29,8 @@ public struct UnitHealth: Sendable {
     /// sign for nearly every digit carries no information as well as no gradient.
     public var c5StuckShare: [Double]
     public var digits: Int
+    /// C5's outputs for every digit, (digits × units) row by row: what the shares are counted from.
+    public var c5Outputs: [Float]
 
     public var deadMaps: [Int] { c3.filter(\.dead).map(\.index) }
     public var saturatedC5: [Int] {
@@ -41,7 +43,7 @@ public struct UnitHealth: Sendable {
         guard let c3 = net.layer(named: "C3") as? Convolution,
             let c5Index = net.layers.firstIndex(where: { $0.name == "C5" })
         else {
-            self.c3 = []; c5SaturatedShare = []; c5StuckShare = []; digits = 0; return
+            self.c3 = []; c5SaturatedShare = []; c5StuckShare = []; digits = 0; c5Outputs = []; return
         }
         let s4 = net.layer(named: "S4") as? Subsampling
         let area = c3.kernelSize * c3.kernelSize
@@ -67,6 +69,7 @@ public struct UnitHealth: Sendable {
         let n = y.shape[0], units = y.count / max(n, 1)
         let limit = UnitHealth.saturationLevel * (net.variant == .paper ? Activation.amplitude : 1)
         digits = n
+        c5Outputs = y.scalars
         let shares = (0..<units).map { u -> (Double, Double) in
             let high = (0..<n).filter { y.scalars[$0 * units + u] >= limit }.count
             let low = (0..<n).filter { y.scalars[$0 * units + u] <= -limit }.count

@@ -1,6 +1,8 @@
 import LeNetReports
 import LeNetFigures
 import LeNetModel
+import LeNetTraining
+import LeNetData
 import LeNetCore
 
 /// A named piece of Swift that a notebook runs: it computes from the model and the data,
@@ -94,6 +96,35 @@ public enum Cells {
         case .squaredDistance(let c): "Σⱼ (xⱼ − cᵢⱼ)² to \(c.shape[0]) codes"
         case .activation(let a): a == .squash ? "A·tanh(S·a)" : "\(a)"
         }
+    }
+
+    /// The share of `values` in each of `bins` equal bins from `low` to `high` (values outside
+    /// fall in the end bins), as (bin centre, share) points for a line chart.
+    static func histogram(_ values: [Double], from low: Double, to high: Double, bins: Int) -> [(x: Double, y: Double)]
+    {
+        let width = (high - low) / Double(bins)
+        var counts = [Double](repeating: 0, count: bins)
+        for v in values { counts[min(bins - 1, max(0, Int((v - low) / width)))] += 1 }
+        return counts.indices.map { (low + (Double($0) + 0.5) * width, counts[$0] / Double(max(values.count, 1))) }
+    }
+
+    /// The start of a training run with `config` on `train`: the network at the start and
+    /// after each number of training digits in `stops` (one update each), paused and resumed
+    /// through `trainEpoch(shouldStop:)` so the run is exactly the one `config` makes. Ends
+    /// early, at the end of the first pass, when the digits run out.
+    static func runStart(_ config: TrainingConfig, on train: Digits, stops: [Int]) throws -> [(
+        seen: Int, net: LeNet5
+    )] {
+        var trainer = Trainer(config: config)
+        var frames = [(seen: 0, net: trainer.net)]
+        var position = 0
+        for stop in stops where stop > 0 {
+            let finished = try trainer.trainEpoch(
+                train, shouldStop: { position >= stop }, progress: { done, _ in position = done })
+            frames.append((position, trainer.net))
+            if finished != nil { break }
+        }
+        return frames
     }
 
     static func value(_ v: Float, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", v) }

@@ -100,8 +100,7 @@ extension Cells {
         let order = terms.indices.sorted { abs(terms[$0]) > abs(terms[$1]) }
         let top =
             order.prefix(10).reduce(Float(0)) { $0 + abs(terms[$1]) } / max(terms.reduce(0) { $0 + abs($1) }, 1e-30)
-        let below = t.net.layers[l - 1 >= 0 ? l - 1 : l].name
-        let source = l == 0 ? "input pixel" : "\(below) map \(i) value"
+        let source = l == 0 ? "input pixel" : "\(t.net.layers[l - 1].name) map \(i) value"
         let rule =
             terms.count == 1
             ? """

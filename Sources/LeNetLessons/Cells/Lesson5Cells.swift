@@ -35,11 +35,7 @@ extension Cells {
                 var config = TrainingConfig.defaults(for: .paper)
                 config.seed = ctx.model.provenance?.seed ?? ctx.model.config.seed
                 config.initialization = initialization
-                var trainer = Trainer(config: config)
-                var position = 0
-                try trainer.trainEpoch(
-                    train, shouldStop: { position >= updates }, progress: { done, _ in position = done })
-                return trainer.net
+                return try Cells.runStart(config, on: train, stops: [updates]).last!.net
             }
             let passes = ctx.model.provenance?.passes.count ?? ctx.model.log.count
             let nets: [(name: String, label: String, net: LeNet5)] = [
@@ -59,7 +55,6 @@ extension Cells {
                 ],
                 alignments: [.left, .right, .right, .right, .right])
             var series: [LineChart.Series] = []
-            let bins = 34
             for (k, (name, label, net)) in nets.enumerated() {
                 // The shown network's health is the lessons' own, on the same first digits.
                 let health = k == nets.count - 1 ? ctx.health : UnitHealth(net: net, inputs: inputs)
@@ -73,18 +68,10 @@ extension Cells {
                     }(),
                 ])
                 // C5's outputs over the digits, as a share per bin of y/A from −1 to 1.
-                let c5 = net.trace(inputs)[net.layers.firstIndex { $0.name == "C5" }! + 1].scalars
-                var counts = [Double](repeating: 0, count: bins)
-                for y in c5 {
-                    let t = (Double(y / Activation.amplitude) + 1) / 2
-                    counts[min(bins - 1, max(0, Int(t * Double(bins))))] += 1
-                }
+                let c5 = health.c5Outputs.map { Double($0 / Activation.amplitude) }
                 series.append(
                     .init(
-                        name: label,
-                        points: counts.indices.map {
-                            (-1 + (2 * Double($0) + 1) / Double(bins), counts[$0] / Double(c5.count))
-                        },
+                        name: label, points: Cells.histogram(c5, from: -1, to: 1, bins: 34),
                         dashed: series.count == 1))
             }
             var chart = LineChart(

@@ -69,9 +69,10 @@ extension Cells {
             var table = TextTable(
                 headers: ["layer", "median h", "median step η/(μ + h)", "step range"],
                 alignments: [.left, .right, .right, .right])
-            var medians: [Double] = [], names: [String] = []
+            var medians: [Double] = [], names: [String] = [], used: [[Float]] = []
             for (l, layer) in ctx.net.layers.enumerated() where layer.trainableParameterCount > 0 {
                 let h = Cells.usedValues(of: layer, optimizer.state[l]).sorted()
+                used.append(h)
                 let steps = h.map { eta / (mu + $0) }.sorted()
                 table.add([
                     layer.name, String(format: "%.3g", h[h.count / 2]), String(format: "%.2e", steps[steps.count / 2]),
@@ -89,24 +90,14 @@ extension Cells {
             // The distribution of h per layer, on a log scale, with μ marked: left of μ the step
             // is close to its largest, η/μ; right of it, the curvature sets the step.
             let floor: Float = 1e-12
-            let logs = names.indices.map { k in
-                let l = ctx.net.layers.firstIndex { $0.name == names[k] }!
-                return Cells.usedValues(of: ctx.net.layers[l], optimizer.state[l]).map { Double(log10(max($0, floor))) }
-            }
+            let logs = used.map { $0.map { Double(log10(max($0, floor))) } }
             let all = logs.flatMap { $0 }
             let low = (all.min() ?? -6).rounded(.down), high = max((all.max() ?? 0).rounded(.up), low + 1)
-            let bins = 40, width = (high - low) / Double(bins)
             var histogram = LineChart(
                 title: "SDLM's curvature estimates h, layer by layer", xLabel: "log₁₀ h (Gauss–Newton, \(n) digits)",
                 yLabel: "share of the layer's parameters",
-                series: names.indices.map { k in
-                    var counts = [Double](repeating: 0, count: bins)
-                    for v in logs[k] { counts[min(bins - 1, max(0, Int((v - low) / width)))] += 1 }
-                    return .init(
-                        name: names[k],
-                        points: counts.indices.map {
-                            (low + (Double($0) + 0.5) * width, counts[$0] / Double(logs[k].count))
-                        })
+                series: names.indices.map {
+                    .init(name: names[$0], points: Cells.histogram(logs[$0], from: low, to: high, bins: 40))
                 })
             histogram.marks = [.init(x: Double(log10(mu)), y: 0, label: "μ = \(mu)")]
             histogram.subtitle =
@@ -171,15 +162,8 @@ extension Cells {
             let seed = ctx.model.provenance?.seed ?? ctx.model.config.seed
             var config = ctx.model.provenance != nil ? TrainingConfig.reproduction(seed: seed) : ctx.model.config
             config.evaluateTrainingSet = false
-            var trainer = Trainer(config: config)
-            let stops = [0, 60, 200, 600, 2_000, 6_000].filter { $0 <= train.count }
-            var frames: [(label: String, net: LeNet5)] = [("start", trainer.net)]
-            var position = 0
-            for stop in stops.dropFirst() {
-                let finished = try trainer.trainEpoch(
-                    train, shouldStop: { position >= stop }, progress: { done, _ in position = done })
-                frames.append(("\(Format.count(position)) digits", trainer.net))
-                if finished != nil { break }
+            var frames = try Cells.runStart(config, on: train, stops: [60, 200, 600, 2_000, 6_000]).map {
+                (label: $0.seen == 0 ? "start" : "\(Format.count($0.seen)) digits", net: $0.net)
             }
             let passes = ctx.model.provenance?.passes.count ?? ctx.model.log.count
             frames.append(("\(passes) passes", ctx.net))
@@ -203,11 +187,14 @@ extension Cells {
             kernels.rowHeaders = zip(frames, largest).map { "\($0.label), |w| ≤ \(value($1, 2))" }
             kernels.columnHeaders = (0..<6).map { "map \($0)" }
             try ctx.save(kernels, as: "flip-book-c1")
-            let f6 = frames.map { f -> [Float] in
+            // Each frame's F6 output and answer, from one pass through it.
+            let traces = frames.map { f -> [Tensor] in
                 var net = f.net
                 net.path = .reference
-                return net.trace(x)[net.layers.count - 1].scalars
+                return net.trace(x)
             }
+            let f6 = traces.map { $0[$0.count - 2].scalars }
+            let answers = zip(frames, traces).map { $0.net.predictions($1.last!)[0] }
             let code = Array(RBFCodes.matrix.scalars[(d * 84)..<(d * 84 + 84)])
             let distances = f6.map { zip($0, code).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } }
             var flip = ImageGrid(
@@ -229,11 +216,6 @@ extension Cells {
             try ctx.save(
                 flip,
                 as: "flip-book-f6")
-            let answers = frames.map { f -> Int in
-                var net = f.net
-                net.path = .reference
-                return net.predictions(net.forward(x))[0]
-            }
             let source =
                 ctx.model.provenance != nil && ctx.splits.isFullMNIST
                 ? "the first updates of the run that made the shown weights (same recipe, same seed, same digits)"
