@@ -73,3 +73,30 @@ final class Workers: @unchecked Sendable {
         return true
     }
 }
+
+/// Work started on a thread of its own and collected later: a pass's evaluation runs on the
+/// second core while the next pass trains on the first.
+public final class Background<T: Sendable>: @unchecked Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var result: T?
+
+    public init(_ work: @escaping @Sendable () -> T) {
+        let thread = Thread { [self] in
+            let value = work()
+            lock.withLock { result = value }
+            finished.signal()
+        }
+        thread.name = "lenet-background"
+        thread.start()
+    }
+
+    /// Whether the result is in (`value` will not wait).
+    public var isDone: Bool { lock.withLock { result != nil } }
+
+    /// The result, waiting for it if need be.
+    public var value: T {
+        if !isDone { finished.wait(); finished.signal() }
+        return lock.withLock { result! }
+    }
+}

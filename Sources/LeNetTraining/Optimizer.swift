@@ -62,7 +62,35 @@ public struct Optimizer: Sendable {
                 stepSizeRate = rate
             }
             net.updateTrainable(gradients, state: &stepSizes) { w, g, epsilon in
-                for k in w.indices { w[k] -= epsilon[k] * g[k] }
+                Optimizer.subtractProducts(&w, epsilon, g)
+            }
+        }
+    }
+
+    /// w[k] −= ε[k]·g[k], eight at a time: SDLM's step, taken after every digit of online
+    /// training over all 60,000 parameters. (A product, then a difference, each rounded:
+    /// the same numbers as the plain loop.)
+    static func subtractProducts(_ w: inout [Float], _ epsilon: [Float], _ g: [Float]) {
+        let n = w.count
+        precondition(epsilon.count == n && g.count == n)
+        w.withUnsafeMutableBufferPointer { wb in
+            epsilon.withUnsafeBufferPointer { eb in
+                g.withUnsafeBufferPointer { gb in
+                    let wr = UnsafeMutableRawPointer(wb.baseAddress!), er = UnsafeRawPointer(eb.baseAddress!),
+                        gr = UnsafeRawPointer(gb.baseAddress!)
+                    var k = 0
+                    while k + 8 <= n {
+                        let e = er.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+                        let d = gr.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+                        let v = wr.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+                        wr.storeBytes(of: v - e * d, toByteOffset: 4 * k, as: SIMD8<Float>.self)
+                        k += 8
+                    }
+                    while k < n {
+                        wb[k] -= eb[k] * gb[k]
+                        k += 1
+                    }
+                }
             }
         }
     }
@@ -76,13 +104,23 @@ public struct Optimizer: Sendable {
     ) {
         guard kind == .sdlm else { return }
         var sum = net.zerosLikeParameters()
-        for s in 0..<x.shape[0] {
-            let one = x.sample(s)
-            let trace = net.trace(one)
-            let d2 = net.curvature(trace: trace, curvature: loss.curvature(trace.last!, labels: [labels[s]]))
-            for l in sum.indices {
-                for p in sum[l].indices {
-                    for k in sum[l][p].scalars.indices { sum[l][p].scalars[k] += d2[l][p].scalars[k] }
+        // The digits' estimates are worked out on every core, a few digits at a time, and
+        // added in the digits' order: the same sum on any number of cores.
+        let n = x.shape[0], chunk = 8 * max(1, net.threads)
+        for first in stride(from: 0, to: n, by: chunk) {
+            let d2s = parallelMap(min(chunk, n - first), threads: net.threads) { i in
+                let s = first + i, trace = net.trace(x.sample(s))
+                return net.curvature(trace: trace, curvature: loss.curvature(trace.last!, labels: [labels[s]]))
+            }
+            for d2 in d2s {
+                for l in sum.indices {
+                    for p in sum[l].indices {
+                        sum[l][p].scalars.withUnsafeMutableBufferPointer { total in
+                            d2[l][p].scalars.withUnsafeBufferPointer { one in
+                                for k in total.indices { total[k] += one[k] }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -233,9 +233,12 @@ public struct Trainer: Sendable {
     /// Runs (or continues) the next epoch over `train`, reporting (samples done, total) to
     /// `progress`, and evaluates on `validation` when given. When `shouldStop` turns true it
     /// returns nil after the current step, with `inProgress` saying where to continue.
+    /// With `evaluate` false the record is logged without its evaluation, for the caller to
+    /// work out with `evaluation(of:train:validation:)` (while the next epoch trains) and
+    /// fill in with `record(_:epoch:)`.
     @discardableResult
     public mutating func trainEpoch(
-        _ train: Digits, validation: Digits? = nil,
+        _ train: Digits, validation: Digits? = nil, evaluate: Bool = true,
         shouldStop: () -> Bool = { false },
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> EpochRecord? {
@@ -307,14 +310,37 @@ public struct Trainer: Sendable {
         inProgress = nil
         var record = EpochRecord(
             epoch: epoch + 1, learningRate: rate, trainLoss: Float(state.lossSum / Double(patterns)),
-            trainError: Double(state.errors) / Double(patterns),
-            validationError: validation.map { Evaluation(net: net, digits: $0, loss: config.loss).errorRate },
-            seconds: 0)
-        if config.evaluateTrainingSet {
-            record.trainingSetError = Evaluation(net: net, digits: train, loss: config.loss).errorRate
-        }
+            trainError: Double(state.errors) / Double(patterns), validationError: nil, seconds: 0)
+        if evaluate { record.fill(evaluation(of: net, train: train, validation: validation)) }
         record.seconds = state.seconds + Date().timeIntervalSince(start)
         log.append(record)
         return record
+    }
+
+    /// What is measured after each epoch: the error on `validation`, and on the whole
+    /// training set when the run asks for it (`evaluateTrainingSet`).
+    public func evaluation(of net: LeNet5, train: Digits, validation: Digits?) -> EpochEvaluation {
+        EpochEvaluation(
+            validationError: validation.map { Evaluation(net: net, digits: $0, loss: config.loss).errorRate },
+            trainingSetError: config.evaluateTrainingSet
+                ? Evaluation(net: net, digits: train, loss: config.loss).errorRate : nil)
+    }
+
+    /// Fills in the evaluation of a logged epoch (1-based) that was trained with `evaluate` false.
+    public mutating func record(_ evaluation: EpochEvaluation, epoch: Int) {
+        log[epoch - 1].fill(evaluation)
+    }
+}
+
+/// The measurements that end an epoch (`Trainer.evaluation`).
+public struct EpochEvaluation: Sendable, Equatable {
+    public var validationError: Double?
+    public var trainingSetError: Double?
+}
+
+extension EpochRecord {
+    public mutating func fill(_ e: EpochEvaluation) {
+        validationError = e.validationError
+        trainingSetError = e.trainingSetError
     }
 }

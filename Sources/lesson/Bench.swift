@@ -25,6 +25,8 @@ struct Bench: ParsableCommand {
     var json = false
     @Flag(help: "Also time each layer's forward and backward pass (one thread, a 16-sample slice).")
     var layers = false
+    @Option(help: "Samples per pass for --layers (1 is the paper's online step; default: 16, a slice of a batch).")
+    var layerBatch: Int = LeNet5.samplesPerSlice
     @Option(help: "Runs of each measurement; the median is printed (and the range, in the table).")
     var runs = 1
     @Flag(
@@ -38,6 +40,9 @@ struct Bench: ParsableCommand {
     func validate() throws {
         guard threads > 0 else { throw OptionError("--threads must be a positive whole number, not \(threads)") }
         guard runs > 0 else { throw OptionError("--runs must be a positive whole number, not \(runs)") }
+        guard layerBatch > 0 else {
+            throw OptionError("--layer-batch must be a positive whole number, not \(layerBatch)")
+        }
     }
 
     func run() throws {
@@ -103,7 +108,7 @@ struct Bench: ParsableCommand {
 
     /// Per-layer microseconds per sample, for finding where a training step's time goes.
     func layerTable(_ bench: Benchmark, _ v: Variant) -> TextTable {
-        let times = bench.layerTimes(v, path: reference ? .reference : .fast)
+        let times = bench.layerTimes(v, batch: layerBatch, path: reference ? .reference : .fast)
         var t = TextTable(
             headers: ["\(v.rawValue) layer", "forward µs", "backward µs", "share"],
             alignments: [.left, .right, .right, .right])

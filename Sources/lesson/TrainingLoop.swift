@@ -9,6 +9,12 @@ import LeNetTraining
 /// The epochs of `train` and `reproduce`: a progress bar per pass; Ctrl-C finishes the step,
 /// saves the weights so far (`save`) and a checkpoint, prints the command that resumes and
 /// exits 130; divergence saves the last good weights and says so.
+///
+/// Online training keeps one core busy, so with a second core each pass's evaluation (the
+/// test digits, and the whole training set for `reproduce`) runs there on a copy of the
+/// weights while the next pass trains; its line is printed as soon as it is in. The last
+/// pass is evaluated on every core. The weights are the same either way: an evaluation only
+/// reads them.
 func runEpochs(
     _ trainer: inout Trainer, on train: Digits, data: String, check: Digits?, unit: String,
     weights: String, resumeFile: String, resumeCommand: String,
@@ -17,22 +23,43 @@ func runEpochs(
     let interrupt = Interrupt()
     let progress = ProgressBar()
     let total = trainer.config.epochs
+    // The epoch whose evaluation is running, and the evaluations in but not yet logged.
+    var pending: (record: EpochRecord, evaluation: Background<EpochEvaluation>)?
+    var arrived: [(epoch: Int, evaluation: EpochEvaluation)] = []
+    func reportPending(wait: Bool) {
+        guard let (record, job) = pending, wait || job.isDone else { return }
+        var finished = record
+        finished.fill(job.value)
+        progress.finish()
+        report(finished)
+        arrived.append((record.epoch, job.value))
+        pending = nil
+    }
+    func settle(_ trainer: inout Trainer) {
+        reportPending(wait: true)
+        for (epoch, evaluation) in arrived { trainer.record(evaluation, epoch: epoch) }
+        arrived = []
+    }
     while trainer.epochsDone < total {
         let epoch = trainer.epochsDone + 1
+        let overlap = coreCount > 1 && epoch < total
         let record: EpochRecord?
         do {
             record = try trainer.trainEpoch(
-                train, validation: check, shouldStop: { interrupt.requested },
+                train, validation: check, evaluate: !overlap, shouldStop: { interrupt.requested },
                 progress: { done, all in
+                    reportPending(wait: false)
                     progress.update(label: "\(unit) \(epoch)/\(total)", done: done, total: all)
                 })
         } catch let error as TrainingError {
             progress.finish()
+            settle(&trainer)
             try save(trainer)
             print("the last good weights are saved in \(weights)")
             throw error
         }
         progress.finish()
+        settle(&trainer)
         guard let record else {
             try save(trainer)
             try AtomicFile.write(Checkpoint.encode(trainer, data: data), to: resumeFile)
@@ -43,8 +70,20 @@ func runEpochs(
             print("resume with: \(resumeCommand) --resume \(resumeFile)")
             throw ExitCode(130)
         }
-        report(record)
+        if overlap {
+            // One core for the evaluation: the other trains.
+            let snapshot = {
+                var net = trainer.net
+                net.threads = 1
+                return net
+            }()
+            let one = trainer
+            pending = (record, Background { one.evaluation(of: snapshot, train: train, validation: check) })
+        } else {
+            report(record)
+        }
     }
+    settle(&trainer)
 }
 
 /// `--resume` continues a checkpoint exactly, so options that would change its run are

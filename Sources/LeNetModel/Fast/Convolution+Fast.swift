@@ -19,17 +19,23 @@ extension Convolution {
             let k = conv.kernelSize
             inMaps = shape[1]; inH = shape[2]; inW = shape[3]
             outH = inH - k + 1; outW = inW - k + 1
-            var offsets: [Int] = []
-            for i in 0..<inMaps { for u in 0..<k { for v in 0..<k { offsets.append((i * inH + u) * inW + v) } } }
-            self.offsets = offsets
+            // Filled in place: a grid is made at every step of online training.
+            let (maps, h, w) = (inMaps, inH, inW)
+            offsets = Array(unsafeUninitializedCapacity: maps * k * k) { o, count in
+                for i in 0..<maps {
+                    for u in 0..<k { for v in 0..<k { o[count] = (i * h + u) * w + v; count += 1 } }
+                }
+            }
         }
 
         /// The unrolled rows by kernel position (u, v), then input map: six rows added in a row
         /// then fall on six different maps. In the natural order they would be six stretches
         /// one float apart, each addition waiting for the previous one's stores to land.
         var storeOrder: [Int] {
-            let area = offsets.count / inMaps
-            return (0..<area).flatMap { t in (0..<inMaps).map { $0 * area + t } }
+            let maps = inMaps, area = offsets.count / inMaps
+            return Array(unsafeUninitializedCapacity: offsets.count) { o, count in
+                for t in 0..<area { for i in 0..<maps { o[count] = i * area + t; count += 1 } }
+            }
         }
 
         var rows: Int { offsets.count }
