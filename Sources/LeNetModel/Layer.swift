@@ -59,6 +59,16 @@ public protocol Layer: Sendable {
         input: Tensor, parameters: [Tensor]
     )
 
+    /// Back-propagates as `backward` and then steps every trainable parameter p down its
+    /// gradient, p ← p − ε ⊙ ∂E/∂p, with ε from `rates` (one tensor per parameter, as in
+    /// `parameters`); returns ∂E/∂x. Online training's update, one layer at a time from the
+    /// top: a layer's ∂E/∂x is worked out before its weights move, and the layers below never
+    /// read them, so the numbers are those of the whole backward pass followed by the step.
+    mutating func backwardAndStep(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
+        rates: [Tensor]
+    ) -> Tensor
+
     /// True when the layer's Gauss–Newton pass is its backward pass with every weight and
     /// input squared (a weighted sum followed by f): convolutions and fully connected layers.
     /// Subsampling's β multiplies a sum, whose square is not the sum of squares.
@@ -89,6 +99,23 @@ extension Layer {
         path == .fast
             ? backwardFast(input: x, output: y, gradient: dy, inputGradient: inputGradient)
             : backward(input: x, output: y, gradient: dy)
+    }
+
+    public mutating func backwardAndStep(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
+        rates: [Tensor]
+    ) -> Tensor {
+        backwardThenStep(input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
+    }
+
+    /// `backward`, then the step: `backwardAndStep` for a layer that does not fuse them.
+    public mutating func backwardThenStep(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
+        rates: [Tensor]
+    ) -> Tensor {
+        let (dx, grads) = backward(input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient)
+        updateTrainable { p, value in value.subtractProducts(rates[p], grads[p]) }
+        return dx
     }
 
     /// Where the Gauss–Newton pass is the backward pass with every weight and input squared

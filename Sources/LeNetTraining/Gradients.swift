@@ -66,6 +66,24 @@ extension LeNet5 {
         return (total, grads, .concatenating(outputs))
     }
 
+    /// One step of online training (one sample) with a step size per parameter (SDLM's ε):
+    /// forward, the loss, then from the top each layer back-propagates and steps at once
+    /// (`Layer.backwardAndStep`). The same weights as `gradients` followed by the step; they
+    /// move only when the loss is finite. Returns the loss and the output.
+    public mutating func onlineStep(_ x: Tensor, label: Int, loss: Loss, rates: [[Tensor]]) -> (
+        loss: Float, output: Tensor
+    ) {
+        let trace = trace(x)
+        let result = loss.evaluate(trace.last!, labels: [label])
+        guard result.loss.isFinite else { return (result.loss, trace.last!) }
+        var dy = result.gradient
+        for l in layers.indices.reversed() {
+            dy = layers[l].backwardAndStep(
+                input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0, rates: rates[l])
+        }
+        return (result.loss, trace.last!)
+    }
+
     /// `gradients` of one slice, on one core.
     func sliceGradients(_ x: Tensor, labels: [Int], loss: Loss) -> (loss: Float, parameters: [[Tensor]], output: Tensor)
     {

@@ -54,45 +54,23 @@ public struct Optimizer: Sendable {
                 for k in w.indices { v[k] = mu * v[k] + g[k]; w[k] -= rate * (g[k] + mu * v[k]) }
             }
         case .sdlm:
-            // ε_k = η/(μ + h_kk) changes only with η and h: worked out once, not every step.
-            if stepSizeRate != rate || stepSizes.count != state.count {
-                stepSizes = state.map {
-                    $0.map { h in Tensor(shape: h.shape, scalars: h.scalars.map { rate / (Optimizer.sdlmMu + $0) }) }
-                }
-                stepSizeRate = rate
-            }
-            net.updateTrainable(gradients, state: &stepSizes) { w, g, epsilon in
-                Optimizer.subtractProducts(&w, epsilon, g)
+            let epsilon = sdlmStepSizes(rate: rate)
+            for l in net.layers.indices {
+                net.layers[l].updateTrainable { p, value in value.subtractProducts(epsilon[l][p], gradients[l][p]) }
             }
         }
     }
 
-    /// w[k] −= ε[k]·g[k], eight at a time: SDLM's step, taken after every digit of online
-    /// training over all 60,000 parameters. (A product, then a difference, each rounded:
-    /// the same numbers as the plain loop.)
-    static func subtractProducts(_ w: inout [Float], _ epsilon: [Float], _ g: [Float]) {
-        let n = w.count
-        precondition(epsilon.count == n && g.count == n)
-        w.withUnsafeMutableBufferPointer { wb in
-            epsilon.withUnsafeBufferPointer { eb in
-                g.withUnsafeBufferPointer { gb in
-                    let wr = UnsafeMutableRawPointer(wb.baseAddress!), er = UnsafeRawPointer(eb.baseAddress!),
-                        gr = UnsafeRawPointer(gb.baseAddress!)
-                    var k = 0
-                    while k + 8 <= n {
-                        let e = er.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-                        let d = gr.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-                        let v = wr.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-                        wr.storeBytes(of: v - e * d, toByteOffset: 4 * k, as: SIMD8<Float>.self)
-                        k += 8
-                    }
-                    while k < n {
-                        wb[k] -= eb[k] * gb[k]
-                        k += 1
-                    }
-                }
+    /// SDLM's step sizes ε_k = η/(μ + h_kk), one tensor per parameter. They change only with
+    /// η and h, so they are worked out once, not every step.
+    public mutating func sdlmStepSizes(rate: Float) -> [[Tensor]] {
+        if stepSizeRate != rate || stepSizes.count != state.count {
+            stepSizes = state.map {
+                $0.map { h in Tensor(shape: h.shape, scalars: h.scalars.map { rate / (Optimizer.sdlmMu + $0) }) }
             }
+            stepSizeRate = rate
         }
+        return stepSizes
     }
 
     /// SDLM: the mean Gauss–Newton diagonal over `samples` (one at a time, as the paper).

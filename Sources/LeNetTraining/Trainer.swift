@@ -283,15 +283,25 @@ public struct Trainer: Sendable {
                 }
                 return train.batch(indices, scaling: scaling)
             }
-            let (loss, grads, output) = net.gradients(
-                of: chosen, labels: labels, partSize: Trainer.largestPart, inputs: inputs, loss: config.loss)
+            // The paper's online SDLM steps as it back-propagates; other runs take the
+            // batch's gradients, then the optimizer's step.
+            let online = chosen.count == 1 && optimizer.kind == .sdlm
+            let (loss, output): (Float, Tensor)
+            var grads: [[Tensor]] = []
+            if online {
+                (loss, output) = net.onlineStep(
+                    inputs(chosen), label: labels[0], loss: config.loss, rates: optimizer.sdlmStepSizes(rate: rate))
+            } else {
+                (loss, grads, output) = net.gradients(
+                    of: chosen, labels: labels, partSize: Trainer.largestPart, inputs: inputs, loss: config.loss)
+            }
             guard loss.isFinite else {
                 net = lastGood
                 throw TrainingError.diverged(epoch: epoch + 1, learningRate: rate)
             }
             state.lossSum += Double(loss) * Double(chosen.count)
             state.errors += zip(net.predictions(output), labels).filter { $0 != $1 }.count
-            optimizer.step(&net, gradients: grads, rate: rate)
+            if !online { optimizer.step(&net, gradients: grads, rate: rate) }
             state.position = batchStart + chosen.count
             progress(state.position, order.count)
             if shouldStop() && state.position < order.count {

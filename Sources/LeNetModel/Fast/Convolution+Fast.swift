@@ -187,6 +187,22 @@ extension Convolution {
         return (dx, [dw, db])
     }
 
+    /// One sample through C5 (each kernel covers its whole input, every map connected) on
+    /// the fast path: `Dense.backwardAndStep`. Other convolutions back-propagate, then step.
+    public mutating func backwardAndStep(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
+        rates: [Tensor]
+    ) -> Tensor {
+        let positions = (x.shape[2] - kernelSize + 1) * (x.shape[3] - kernelSize + 1)
+        guard path == .fast, x.shape[0] == 1, positions == 1, table.isFull else {
+            return backwardThenStep(
+                input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
+        }
+        return Dense.backwardAndStep(
+            input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
+            inputGradient: inputGradient, rates: (rates[0], rates[1]))
+    }
+
     /// Zeros the gradient of kernels the connection table leaves out (C3 of the paper), so
     /// that those weights stay zero.
     func keepTable(_ dw: inout Tensor) {
