@@ -46,6 +46,34 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(try run(seed: 4), try run(seed: 5))
     }
 
+    /// Online SDLM steps as it back-propagates (`LeNet5.onlineStep`, C5 and F6 fused in one
+    /// sweep over their weights): its weights are those of the whole backward pass followed by
+    /// the optimizer's step, bit for bit. Both variants: the keras output's 84 inputs take the
+    /// sweep's one-at-a-time tail.
+    func testOnlineStepIsTheBackwardPassThenTheStepBitForBit() {
+        for variant in Variant.allCases {
+            var stepped = LeNet5(variant: variant, seed: 3)
+            let start = stepped.parameters.map(\.value)
+            let loss = Loss.default(for: variant), indices = Array(0..<12)
+            let x = small.batch(indices, scaling: stepped.scaling), labels = indices.map { Int(small.labels[$0]) }
+            var optimizer = Optimizer(kind: .sdlm, for: stepped)
+            optimizer.estimateCurvature(stepped, samples: x, labels: labels, loss: loss)
+            var fused = stepped
+            for s in indices {
+                let (lossA, grads, outA) = stepped.gradients(x.sample(s), labels: [labels[s]], loss: loss)
+                optimizer.step(&stepped, gradients: grads, rate: 0.002)
+                let (lossB, outB) = fused.onlineStep(
+                    x.sample(s), label: labels[s], loss: loss, rates: optimizer.sdlmStepSizes(rate: 0.002))
+                XCTAssertEqual(lossA.bitPattern, lossB.bitPattern)
+                XCTAssertEqual(outA, outB)
+            }
+            for (a, b) in zip(stepped.parameters, fused.parameters) {
+                XCTAssertEqual(a.value.scalars.map(\.bitPattern), b.value.scalars.map(\.bitPattern), a.name)
+            }
+            XCTAssertNotEqual(fused.parameters.map(\.value), start, "the steps moved the weights")
+        }
+    }
+
     func testDivergenceStopsWithTheLastGoodWeights() {
         // A NaN rate turns every weight NaN after the first step, so the second loss is NaN.
         var config = TrainingConfig.defaults(for: .paper)
