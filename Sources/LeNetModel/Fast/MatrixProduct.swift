@@ -171,9 +171,26 @@ extension Kernels {
         _ low: SIMD8<Float>, _ high: SIMD8<Float>, width: Int, to c: UnsafeMutablePointer<Float>, accumulate: Bool
     ) {
         guard width == 16 else {
-            for q in 0..<width {
-                let v = q < 8 ? low[q] : high[q - 8]
-                c[q] = accumulate ? c[q] + v : v
+            // A last, narrower block (C3's rows keep 140 = 8·16 + 12 positions): eight, four,
+            // two and one at a time, never past `width` (rows added onto an input overlap).
+            var q = 0, rest = low
+            if width >= 8 {
+                store8(low, to: c, accumulate: accumulate)
+                q = 8
+                rest = high
+            }
+            if q + 4 <= width {
+                let v = SIMD4(rest[0], rest[1], rest[2], rest[3])
+                let raw = UnsafeMutableRawPointer(c + q)
+                raw.storeBytes(of: accumulate ? v + raw.loadUnaligned(as: SIMD4<Float>.self) : v, as: SIMD4<Float>.self)
+                rest = SIMD8(rest[4], rest[5], rest[6], rest[7], 0, 0, 0, 0)
+                q += 4
+            }
+            var lane = 0
+            while q < width {
+                c[q] = accumulate ? c[q] + rest[lane] : rest[lane]
+                q += 1
+                lane += 1
             }
             return
         }
@@ -185,6 +202,13 @@ extension Kernels {
         }
         raw.storeBytes(of: l, as: SIMD8<Float>.self)
         raw.storeBytes(of: h, toByteOffset: 32, as: SIMD8<Float>.self)
+    }
+
+    /// Writes (or adds) eight sums to c.
+    @inline(__always)
+    static func store8(_ v: SIMD8<Float>, to c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let raw = UnsafeMutableRawPointer(c)
+        raw.storeBytes(of: accumulate ? v + raw.loadUnaligned(as: SIMD8<Float>.self) : v, as: SIMD8<Float>.self)
     }
 
     /// C (m × n) = A (m × k) · Bᵀ, B being n × k, or C += A · Bᵀ when `accumulate`: every
