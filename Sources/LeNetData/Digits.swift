@@ -37,6 +37,21 @@ public enum InputScaling: String, Sendable, CaseIterable {
     public func value(_ pixel: UInt8) -> Float {
         background + (foreground - background) * Float(pixel) / 255
     }
+
+    /// `value` of every grey level, worked out once: online training converts a digit at
+    /// every step.
+    var lookup: [Float] {
+        switch self {
+        case .paper: InputScaling.lookups.paper
+        case .standard: InputScaling.lookups.standard
+        case .unit: InputScaling.lookups.unit
+        }
+    }
+
+    private static let lookups = (
+        paper: InputScaling.paper.table, standard: InputScaling.standard.table, unit: InputScaling.unit.table
+    )
+    private var table: [Float] { (0...255).map { value(UInt8($0)) } }
 }
 
 /// Labelled digits as stored: 8-bit grey levels, kept small so that 60,000 fit in 47 MB.
@@ -117,7 +132,7 @@ public struct Digits: Sendable {
         let background = scaling.background
         // A lookup table from grey level to input value, and raw buffers: this runs for
         // every training batch.
-        let values = (0...255).map { scaling.value(UInt8($0)) }
+        let values = scaling.lookup
         precondition(indices.allSatisfy { (0..<count).contains($0) }, "digit index out of range")
         let (rows, columns) = (self.rows, self.columns)
         t.scalars.withUnsafeMutableBufferPointer { out in

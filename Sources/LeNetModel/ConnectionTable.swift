@@ -4,9 +4,15 @@ public struct ConnectionTable: Equatable, Sendable {
     public let inputs: [[Int]]
     public let inputMaps: Int
 
+    /// The output maps in pairs that share most of their inputs, for the fast path's ∂E/∂w:
+    /// it works out each pair's kernels over the input maps either of them reads, and skips
+    /// the rest (Table I's pairs read 4 or 6 input maps of 6, not 6).
+    public let pairs: [MapPair]
+
     public init(inputs: [[Int]], inputMaps: Int) {
         self.inputs = inputs
         self.inputMaps = inputMaps
+        pairs = MapPair.pairing(inputs)
     }
 
     /// Every output map reads every input map.
@@ -31,4 +37,43 @@ public struct ConnectionTable: Equatable, Sendable {
             [0, 1, 3, 4], [1, 2, 4, 5], [0, 2, 3, 5],
             [0, 1, 2, 3, 4, 5],
         ], inputMaps: 6)
+}
+
+/// One or two output maps of a convolution, and the input maps either reads as runs of
+/// consecutive maps (`ConnectionTable.pairs`).
+public struct MapPair: Equatable, Sendable {
+    public let maps: [Int]
+    public let inputRuns: [Range<Int>]
+
+    /// Greedily, the two maps whose inputs together are fewest (the more they share, the
+    /// better), until one map or none is left.
+    static func pairing(_ inputs: [[Int]]) -> [MapPair] {
+        var left = Array(inputs.indices), pairs: [MapPair] = []
+        func pair(_ maps: [Int]) -> MapPair {
+            let union = Set(maps.flatMap { inputs[$0] }).sorted()
+            var runs: [Range<Int>] = []
+            for i in union {
+                if let last = runs.last, last.upperBound == i {
+                    runs[runs.count - 1] = last.lowerBound..<i + 1
+                } else {
+                    runs.append(i..<i + 1)
+                }
+            }
+            return MapPair(maps: maps, inputRuns: runs)
+        }
+        while left.count >= 2 {
+            var best = (a: left[0], b: left[1]), bestKey = (Int.max, 0)
+            for (x, a) in left.enumerated() {
+                for b in left[(x + 1)...] {
+                    let sa = Set(inputs[a]), sb = Set(inputs[b])
+                    let key = (sa.union(sb).count, -sa.intersection(sb).count)
+                    if key < bestKey { (best, bestKey) = ((a, b), key) }
+                }
+            }
+            pairs.append(pair([best.a, best.b]))
+            left.removeAll { $0 == best.a || $0 == best.b }
+        }
+        if let last = left.first { pairs.append(pair([last])) }
+        return pairs
+    }
 }

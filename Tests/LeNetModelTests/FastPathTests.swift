@@ -4,6 +4,28 @@ import XCTest
 
 /// The fast path against the reference layers, the oracle.
 final class FastPathTests: XCTestCase {
+    /// C3's ∂E/∂w is worked out a pair of maps at a time over the input maps either reads
+    /// (`ConnectionTable.pairs`): every map is in one pair, every connection of Table I lies
+    /// in its pair's runs, and the pairs read 72 (map, input map) kernels of the dense 96.
+    /// By hand: maps 0–5 pair with 6–11 (3 inputs inside 4), then 12 with 15 and 13 with 14.
+    func testTableIPairsCoverEveryConnectionAndSkipAQuarter() {
+        let table = ConnectionTable.tableI
+        XCTAssertEqual(table.pairs.flatMap(\.maps).sorted(), Array(0..<16))
+        for pair in table.pairs {
+            for o in pair.maps {
+                for i in table.inputs[o] {
+                    XCTAssertTrue(pair.inputRuns.contains { $0.contains(i) }, "map \(o) input \(i)")
+                }
+            }
+        }
+        XCTAssertEqual(
+            table.pairs.map(\.maps), [[0, 6], [1, 7], [2, 8], [3, 9], [4, 10], [5, 11], [12, 15], [13, 14]])
+        XCTAssertEqual(table.pairs[3].inputRuns, [0..<1, 3..<6])
+        XCTAssertEqual(table.pairs.reduce(0) { $0 + $1.maps.count * $1.inputRuns.reduce(0) { $0 + $1.count } }, 72)
+        // A full table pairs maps in order, each pair reading everything (the dense product).
+        XCTAssertTrue(ConnectionTable.full(inputs: 6, outputs: 3).pairs.allSatisfy { $0.inputRuns == [0..<6] })
+    }
+
     func testFastForwardAndBackwardMatchTheReference() {
         var rng = SeededGenerator(seed: 9)
         for variant in Variant.allCases {

@@ -147,12 +147,30 @@ extension Convolution {
                                                         }
                                                         // ∂E/∂w = Σ over samples of ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows),
                                                         // the whole batch in one pass.
-                                                        Kernels.multiplyTransposed(
-                                                            m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded,
-                                                            Kernels.Rows(base: inp, offsets: offsets),
-                                                            into: dwp, ldc: g.rows, accumulate: false,
-                                                            samples: .init(
-                                                                count: n, aStride: perSample, bStride: g.bufferSize))
+                                                        let unrolled = Kernels.Rows(base: inp, offsets: offsets)
+                                                        let samples = Kernels.Samples(
+                                                            count: n, aStride: perSample, bStride: g.bufferSize)
+                                                        if table.isFull {
+                                                            Kernels.multiplyTransposed(
+                                                                m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded,
+                                                                unrolled, into: dwp, ldc: g.rows, accumulate: false,
+                                                                samples: samples)
+                                                        } else {
+                                                            // Only kernels of input maps a pair of maps reads; the
+                                                            // others, never connected, are zeroed by keepTable.
+                                                            let area = kernelSize * kernelSize
+                                                            for pair in table.pairs {
+                                                                for run in pair.inputRuns {
+                                                                    Kernels.multiplyTransposed(
+                                                                        rows: pair.maps,
+                                                                        columns: run.lowerBound * area..<run.upperBound
+                                                                            * area,
+                                                                        k: g.padded, dap, lda: g.padded, unrolled,
+                                                                        into: dwp, ldc: g.rows, accumulate: false,
+                                                                        samples: samples)
+                                                                }
+                                                            }
+                                                        }
                                                         guard inputGradient, let dip = dib.baseAddress else { return }
                                                         Kernels.withRows(dap, count: outMaps, stride: g.padded) { dA in
                                                             for s in 0..<n {

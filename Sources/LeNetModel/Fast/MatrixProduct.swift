@@ -239,6 +239,28 @@ extension Kernels {
         }
     }
 
+    /// `multiplyTransposed` for rows `rows` of C (one or two) and its columns `columns` only;
+    /// the rest of C is left as it is. Each entry is summed exactly as there.
+    static func multiplyTransposed(
+        rows: [Int], columns: Range<Int>, k: Int, _ a: UnsafePointer<Float>, lda: Int, _ b: Rows,
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, samples: Samples = .one
+    ) {
+        precondition(rows.count == 1 || rows.count == 2)
+        for j in stride(from: columns.lowerBound, to: columns.upperBound, by: 4) {
+            let count = min(4, columns.upperBound - j)
+            let y = InlineArray<4, UnsafePointer<Float>> { b[j + min($0, count - 1)] }
+            if rows.count == 2 {
+                dotBlock(
+                    InlineArray<2, Int> { rows[$0] }, y, columns: count, k: k, a, lda: lda, samples: samples,
+                    into: c + j, ldc: ldc, accumulate: accumulate)
+            } else {
+                dotBlock(
+                    InlineArray<1, Int> { rows[$0] }, y, columns: count, k: k, a, lda: lda, samples: samples,
+                    into: c + j, ldc: ldc, accumulate: accumulate)
+            }
+        }
+    }
+
     /// A product summed over the samples of a batch in one pass: sample s reads A from
     /// s·aStride and B from s·bStride further on, so the sums are reduced once, not per sample.
     struct Samples {
