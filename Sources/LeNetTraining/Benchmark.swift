@@ -85,8 +85,14 @@ public struct Benchmark: Sendable {
         var optimizer = Optimizer(kind: .sgd, for: net)
         return rate(batchSize: batch) { indices in
             let x = digits.batch(indices, scaling: variant.inputScaling)
-            let (_, grads, _) = net.gradients(x, labels: indices.map { Int(digits.labels[$0]) }, loss: config.loss)
-            optimizer.step(&net, gradients: grads, rate: config.learningRate)
+            let labels = indices.map { Int(digits.labels[$0]) }
+            // One sample steps as it back-propagates, as online training does.
+            if batch == 1, let rates = optimizer.stepSizes(rate: config.learningRate) {
+                _ = net.onlineStep(x, label: labels[0], loss: config.loss, rates: rates)
+            } else {
+                let (_, grads, _) = net.gradients(x, labels: labels, loss: config.loss)
+                optimizer.step(&net, gradients: grads, rate: config.learningRate)
+            }
         }
     }
 

@@ -54,19 +54,30 @@ public struct Optimizer: Sendable {
                 for k in w.indices { v[k] = mu * v[k] + g[k]; w[k] -= rate * (g[k] + mu * v[k]) }
             }
         case .sdlm:
-            let epsilon = sdlmStepSizes(rate: rate)
+            let epsilon = stepSizes(rate: rate)!
             for l in net.layers.indices {
                 net.layers[l].updateTrainable { p, value in value.subtractProducts(epsilon[l][p], gradients[l][p]) }
             }
         }
     }
 
-    /// SDLM's step sizes ε_k = η/(μ + h_kk), one tensor per parameter. They change only with
-    /// η and h, so they are worked out once, not every step.
-    public mutating func sdlmStepSizes(rate: Float) -> [[Tensor]] {
+    /// The step sizes ε of an optimizer whose step is p ← p − ε ⊙ g, one tensor per parameter
+    /// (`LeNet5.onlineStep` takes them): SGD's rate everywhere, or SDLM's ε_k = η/(μ + h_kk).
+    /// Nil for momentum and Nesterov, which keep a velocity. They change only with η (and
+    /// SDLM's h), so they are worked out once, not every step.
+    public mutating func stepSizes(rate: Float) -> [[Tensor]]? {
+        switch kind {
+        case .momentum, .nesterov: return nil
+        case .sgd, .sdlm: break
+        }
         if stepSizeRate != rate || stepSizes.count != state.count {
+            let kind = kind
             stepSizes = state.map {
-                $0.map { h in Tensor(shape: h.shape, scalars: h.scalars.map { rate / (Optimizer.sdlmMu + $0) }) }
+                $0.map { h in
+                    Tensor(
+                        shape: h.shape, scalars: h.scalars.map { kind == .sdlm ? rate / (Optimizer.sdlmMu + $0) : rate }
+                    )
+                }
             }
             stepSizeRate = rate
         }

@@ -283,14 +283,13 @@ public struct Trainer: Sendable {
                 }
                 return train.batch(indices, scaling: scaling)
             }
-            // The paper's online SDLM steps as it back-propagates; other runs take the
+            // Online SDLM (the paper) or SGD steps as it back-propagates; other runs take the
             // batch's gradients, then the optimizer's step.
-            let online = chosen.count == 1 && optimizer.kind == .sdlm
+            let rates = chosen.count == 1 ? optimizer.stepSizes(rate: rate) : nil
             let (loss, output): (Float, Tensor)
             var grads: [[Tensor]] = []
-            if online {
-                (loss, output) = net.onlineStep(
-                    inputs(chosen), label: labels[0], loss: config.loss, rates: optimizer.sdlmStepSizes(rate: rate))
+            if let rates {
+                (loss, output) = net.onlineStep(inputs(chosen), label: labels[0], loss: config.loss, rates: rates)
             } else {
                 (loss, grads, output) = net.gradients(
                     of: chosen, labels: labels, partSize: Trainer.largestPart, inputs: inputs, loss: config.loss)
@@ -301,7 +300,7 @@ public struct Trainer: Sendable {
             }
             state.lossSum += Double(loss) * Double(chosen.count)
             state.errors += zip(net.predictions(output), labels).filter { $0 != $1 }.count
-            if !online { optimizer.step(&net, gradients: grads, rate: rate) }
+            if rates == nil { optimizer.step(&net, gradients: grads, rate: rate) }
             state.position = batchStart + chosen.count
             progress(state.position, order.count)
             if shouldStop() && state.position < order.count {

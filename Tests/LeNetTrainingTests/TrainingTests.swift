@@ -52,26 +52,33 @@ final class TrainingTests: XCTestCase {
     /// sweep's one-at-a-time tail.
     func testOnlineStepIsTheBackwardPassThenTheStepBitForBit() {
         for variant in Variant.allCases {
-            var stepped = LeNet5(variant: variant, seed: 3)
-            let start = stepped.parameters.map(\.value)
-            let loss = Loss.default(for: variant), indices = Array(0..<12)
-            let x = small.batch(indices, scaling: stepped.scaling), labels = indices.map { Int(small.labels[$0]) }
-            var optimizer = Optimizer(kind: .sdlm, for: stepped)
-            optimizer.estimateCurvature(stepped, samples: x, labels: labels, loss: loss)
-            var fused = stepped
-            for s in indices {
-                let (lossA, grads, outA) = stepped.gradients(x.sample(s), labels: [labels[s]], loss: loss)
-                optimizer.step(&stepped, gradients: grads, rate: 0.002)
-                let (lossB, outB) = fused.onlineStep(
-                    x.sample(s), label: labels[s], loss: loss, rates: optimizer.sdlmStepSizes(rate: 0.002))
-                XCTAssertEqual(lossA.bitPattern, lossB.bitPattern)
-                XCTAssertEqual(outA, outB)
-            }
-            for (a, b) in zip(stepped.parameters, fused.parameters) {
-                XCTAssertEqual(a.value.scalars.map(\.bitPattern), b.value.scalars.map(\.bitPattern), a.name)
-            }
-            XCTAssertNotEqual(fused.parameters.map(\.value), start, "the steps moved the weights")
+            for kind in [OptimizerKind.sdlm, .sgd] { checkOnlineStep(variant, kind) }
         }
+        var momentum = Optimizer(kind: .momentum, for: LeNet5(variant: .keras, seed: 3))
+        XCTAssertNil(momentum.stepSizes(rate: 0.01), "momentum keeps a velocity: no fused step")
+    }
+
+    func checkOnlineStep(_ variant: Variant, _ kind: OptimizerKind) {
+        var stepped = LeNet5(variant: variant, seed: 3)
+        let start = stepped.parameters.map(\.value)
+        let loss = Loss.default(for: variant), indices = Array(0..<12)
+        let x = small.batch(indices, scaling: stepped.scaling), labels = indices.map { Int(small.labels[$0]) }
+        var optimizer = Optimizer(kind: kind, for: stepped)
+        optimizer.estimateCurvature(stepped, samples: x, labels: labels, loss: loss)
+        var fused = stepped
+        for s in indices {
+            let (lossA, grads, outA) = stepped.gradients(x.sample(s), labels: [labels[s]], loss: loss)
+            optimizer.step(&stepped, gradients: grads, rate: 0.002)
+            let (lossB, outB) = fused.onlineStep(
+                x.sample(s), label: labels[s], loss: loss, rates: optimizer.stepSizes(rate: 0.002)!)
+            XCTAssertEqual(lossA.bitPattern, lossB.bitPattern)
+            XCTAssertEqual(outA, outB)
+        }
+        for (a, b) in zip(stepped.parameters, fused.parameters) {
+            XCTAssertEqual(
+                a.value.scalars.map(\.bitPattern), b.value.scalars.map(\.bitPattern), "\(kind) \(a.name)")
+        }
+        XCTAssertNotEqual(fused.parameters.map(\.value), start, "the steps moved the weights")
     }
 
     func testDivergenceStopsWithTheLastGoodWeights() {

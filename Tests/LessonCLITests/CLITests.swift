@@ -190,7 +190,18 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(testError, Double(misclassified) / 200, accuracy: 1e-12)
         XCTAssertLessThan(testError, 0.5, "two passes over 600 digits should beat chance by far")
         XCTAssertNotNil(json["training_error"] as? Double)
-        XCTAssertEqual((json["log"] as? [Any])?.count, 2)
+        // Pass 1 was evaluated on the second core while pass 2 trained: its line and its log
+        // entry still carry both errors, and come first.
+        let log = try XCTUnwrap(json["log"] as? [[String: Any]])
+        XCTAssertEqual(log.map { $0["pass"] as? Int }, [1, 2])
+        for entry in log {
+            XCTAssertNotNil(entry["test_error"] as? Double, "\(entry)")
+            XCTAssertNotNil(entry["training_error"] as? Double, "\(entry)")
+        }
+        let first = try XCTUnwrap(r.stdout.range(of: "pass  1 ")),
+            second = try XCTUnwrap(r.stdout.range(of: "pass  2 "))
+        XCTAssertLessThan(first.lowerBound, second.lowerBound)
+        XCTAssertTrue(r.stdout[first.lowerBound...].prefix(200).contains("test error"), r.stdout)
         for figure in ["figure5", "figure8"] {
             for ext in ["png", "svg", "pdf"] {
                 let path = "\(scratch)/rep/\(figure)-paper-seed0.\(ext)"
