@@ -12,7 +12,7 @@ public struct ConnectionTable: Equatable, Sendable {
     public init(inputs: [[Int]], inputMaps: Int) {
         self.inputs = inputs
         self.inputMaps = inputMaps
-        pairs = MapPair.pairing(inputs)
+        pairs = MapPair.pairing(inputs, inputMaps: inputMaps)
     }
 
     /// Every output map reads every input map.
@@ -46,8 +46,9 @@ public struct MapPair: Equatable, Sendable {
     public let inputRuns: [Range<Int>]
 
     /// Greedily, the two maps whose inputs together are fewest (the more they share, the
-    /// better), until one map or none is left.
-    static func pairing(_ inputs: [[Int]]) -> [MapPair] {
+    /// better), until one map or none is left. A full table, or one too wide to search
+    /// (over 64 maps on either side), is paired in order.
+    static func pairing(_ inputs: [[Int]], inputMaps: Int) -> [MapPair] {
         var left = Array(inputs.indices), pairs: [MapPair] = []
         func pair(_ maps: [Int]) -> MapPair {
             let union = Set(maps.flatMap { inputs[$0] }).sorted()
@@ -61,12 +62,15 @@ public struct MapPair: Equatable, Sendable {
             }
             return MapPair(maps: maps, inputRuns: runs)
         }
+        guard inputs.count <= 64, inputMaps <= 64, inputs.contains(where: { $0.count < inputMaps }) else {
+            return stride(from: 0, to: inputs.count, by: 2).map { pair(Array($0..<min($0 + 2, inputs.count))) }
+        }
+        let masks = inputs.map { $0.reduce(UInt64(0)) { $0 | 1 << UInt64($1) } }
         while left.count >= 2 {
             var best = (a: left[0], b: left[1]), bestKey = (Int.max, 0)
             for (x, a) in left.enumerated() {
                 for b in left[(x + 1)...] {
-                    let sa = Set(inputs[a]), sb = Set(inputs[b])
-                    let key = (sa.union(sb).count, -sa.intersection(sb).count)
+                    let key = ((masks[a] | masks[b]).nonzeroBitCount, -(masks[a] & masks[b]).nonzeroBitCount)
                     if key < bestKey { (best, bestKey) = ((a, b), key) }
                 }
             }

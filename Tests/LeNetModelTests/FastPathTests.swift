@@ -26,6 +26,27 @@ final class FastPathTests: XCTestCase {
         XCTAssertTrue(ConnectionTable.full(inputs: 6, outputs: 3).pairs.allSatisfy { $0.inputRuns == [0..<6] })
     }
 
+    /// A batch of 8 or more goes through C3 by position (`forwardByPosition`), one sample
+    /// on the wide grid: the same sums term for term, so the same bits, and the reference's
+    /// numbers to 1e-5. Table I and a full C3 (the keras variant's).
+    func testC3ByPositionIsTheWideGridBitForBit() {
+        var rng = SeededGenerator(seed: 5)
+        for table in [ConnectionTable.tableI, .full(inputs: 6, outputs: 16)] {
+            var c3 = Convolution(name: "C3", table: table, kernelSize: 5, activation: .squash)
+            c3.initialize(.default(for: .paper), using: &rng)
+            c3.bias = Tensor(shape: [16], scalars: (0..<16).map { _ in rng.uniform(0.5) })
+            let x = Tensor(shape: [9, 6, 14, 14], scalars: (0..<9 * 6 * 196).map { _ in rng.uniform(1.2) })
+            let batch = c3.forwardFast(x), reference = c3.forward(x)
+            for s in 0..<9 {
+                let one = c3.forwardFast(x.sample(s))
+                XCTAssertEqual(one.scalars.map(\.bitPattern), batch.sample(s).scalars.map(\.bitPattern))
+            }
+            for (p, q) in zip(reference.scalars, batch.scalars) {
+                XCTAssertEqual(p, q, accuracy: 1e-5 * max(1, abs(p)))
+            }
+        }
+    }
+
     func testFastForwardAndBackwardMatchTheReference() {
         var rng = SeededGenerator(seed: 9)
         for variant in Variant.allCases {

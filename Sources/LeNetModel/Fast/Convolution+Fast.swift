@@ -46,6 +46,56 @@ extension Convolution {
         /// A sample copied into a buffer this long, zeros after it, can be read by every
         /// unrolled row for `padded` positions.
         var bufferSize: Int { max(sampleSize, offsets.last! + padded) }
+
+        /// True when the wide grid computes over 20% more positions than it keeps (C3: 144
+        /// for 100; C1: 896 for 784 is not).
+        var keepsFew: Bool { padded * 5 > outH * outW * 6 }
+    }
+
+    /// `forwardFast` with the output positions as the product's rows and the maps as its
+    /// columns (`Kernels.positionRows`): only the kept positions are computed, each input
+    /// read where the unrolled row would have it. The sums are the wide grid's, term for
+    /// term; they come out position by position and are put in map order before f.
+    func forwardByPosition(_ x: Tensor, _ g: Grid) -> Tensor {
+        let n = x.shape[0], outMaps = table.outputMaps, positions = g.outH * g.outW
+        var y = Tensor(unfilled: [n, outMaps, g.outH, g.outW])
+        // w transposed, (rows × 16), and b, both zero past the layer's maps.
+        var wt = [Float](repeating: 0, count: g.rows * 16), b = [Float](repeating: 0, count: 16)
+        weight.withPointer { wp in
+            for o in 0..<outMaps {
+                for kk in 0..<g.rows { wt[kk * 16 + o] = wp[o * g.rows + kk] }
+                b[o] = bias.scalars[o]
+            }
+        }
+        let at = (0..<positions).map { ($0 / g.outW) * g.inW + $0 % g.outW }
+        var sums = [Float](repeating: 0, count: positions * 16)
+        x.withPointer { xp in
+            y.withMutablePointer { yp in
+                wt.withUnsafeBufferPointer { wtb in
+                    b.withUnsafeBufferPointer { bb in
+                        at.withUnsafeBufferPointer { atb in
+                            g.offsets.withUnsafeBufferPointer { ob in
+                                sums.withUnsafeMutableBufferPointer { sb in
+                                    let sump = sb.baseAddress!
+                                    for s in 0..<n {
+                                        Kernels.positionRows(
+                                            count: positions, at: atb.baseAddress!, input: xp + s * g.sampleSize,
+                                            offsets: ob.baseAddress!, k: g.rows, weights: wtb.baseAddress!,
+                                            bias: bb.baseAddress!, into: sump)
+                                        let out = yp + s * outMaps * positions
+                                        for o in 0..<outMaps {
+                                            for p in 0..<positions { out[o * positions + p] = sump[p * 16 + o] }
+                                        }
+                                        Kernels.activate(activation, outMaps * positions, out)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return y
     }
 
     public func forwardFast(_ x: Tensor) -> Tensor {
@@ -54,6 +104,8 @@ extension Convolution {
         if positions == 1 {
             return Dense.forward(x, weight: weight, bias: bias, activation: activation, shape: [n, outMaps, 1, 1])
         }
+        // By position for a batch: transposing the weights costs more than one sample saves.
+        if g.keepsFew && outMaps <= 16 && n >= 8 { return forwardByPosition(x, g) }
         var y = Tensor(unfilled: [n, outMaps, g.outH, g.outW])
         var input = [Float](repeating: 0, count: g.bufferSize)
         var sums = [Float](repeating: 0, count: outMaps * g.wide)

@@ -308,3 +308,57 @@ extension Kernels {
         }
     }
 }
+
+/// A convolution's sums with the output positions as rows and the maps (up to 16) as columns,
+/// for a layer whose wide grid throws away many positions (C3: 144 computed for 100).
+extension Kernels {
+    /// out[p·16 + o] = bias[o] + Σ_kk wt[kk·16 + o] · input[at[p] + offsets[kk]] for p < count,
+    /// kk in order: the sums `multiply` forms on the wide grid, for the kept positions only.
+    /// Blocks of six positions × 16 maps in twelve eight-wide registers: per kk, two loads of
+    /// weights and six broadcasts of inputs feed twelve multiply-adds.
+    static func positionRows(
+        count: Int, at: UnsafePointer<Int>, input: UnsafePointer<Float>, offsets: UnsafePointer<Int>, k: Int,
+        weights wt: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
+    ) {
+        var p = 0
+        while p + 6 <= count {
+            positionBlock(
+                InlineArray<6, Int> { p + $0 }, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias,
+                into: out)
+            p += 6
+        }
+        for q in p..<count {
+            positionBlock(
+                InlineArray<1, Int> { _ in q }, at: at, input: input, offsets: offsets, k: k, weights: wt,
+                bias: bias, into: out)
+        }
+    }
+
+    /// Positions `rows` × 16 maps of `positionRows` (not inlined, as `rowBlock`).
+    @inline(never)
+    static func positionBlock<let R: Int>(
+        _ rows: InlineArray<R, Int>, at: UnsafePointer<Int>, input: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
+        k: Int, weights wt: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
+    ) {
+        let b = UnsafeRawPointer(bias)
+        var low = InlineArray<R, SIMD8<Float>>(repeating: b.loadUnaligned(as: SIMD8<Float>.self))
+        var high = InlineArray<R, SIMD8<Float>>(repeating: b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
+        let inputs = InlineArray<R, UnsafePointer<Float>> { input + at[rows[$0]] }
+        for kk in 0..<k {
+            let w = UnsafeRawPointer(wt + 16 * kk)
+            let w0 = w.loadUnaligned(as: SIMD8<Float>.self),
+                w1 = w.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+            let offset = offsets[kk]
+            for r in 0..<R {
+                let x = SIMD8<Float>(repeating: inputs[r][offset])
+                low[r].addProduct(w0, x)
+                high[r].addProduct(w1, x)
+            }
+        }
+        for r in 0..<R {
+            let o = UnsafeMutableRawPointer(out + 16 * rows[r])
+            o.storeBytes(of: low[r], as: SIMD8<Float>.self)
+            o.storeBytes(of: high[r], toByteOffset: 32, as: SIMD8<Float>.self)
+        }
+    }
+}
