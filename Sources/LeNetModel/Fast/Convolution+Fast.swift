@@ -84,7 +84,12 @@ extension Convolution {
                                             bias: bb.baseAddress!, into: sump)
                                         let out = yp + s * outMaps * positions
                                         for o in 0..<outMaps {
-                                            for p in 0..<positions { out[o * positions + p] = sump[p * 16 + o] }
+                                            var from = UnsafePointer(sump + o), to = out + o * positions
+                                            for _ in 0..<positions {
+                                                to.pointee = from.pointee
+                                                to += 1
+                                                from += 16
+                                            }
                                         }
                                         Kernels.activate(activation, outMaps * positions, out)
                                     }
