@@ -114,8 +114,14 @@ extension Layer {
         rates: [Tensor]
     ) -> Tensor {
         let (dx, grads) = backward(input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient)
-        updateTrainable { p, value in value.subtractProducts(rates[p], grads[p]) }
+        step(grads, rates: rates)
         return dx
+    }
+
+    /// p ← p − ε ⊙ ∂E/∂p for each trainable parameter (`gradients` and `rates` one tensor per
+    /// parameter, as in `parameters`): SGD's and SDLM's step.
+    public mutating func step(_ gradients: [Tensor], rates: [Tensor]) {
+        updateTrainable { p, value in value.subtractProducts(rates[p], gradients[p]) }
     }
 
     /// Where the Gauss–Newton pass is the backward pass with every weight and input squared

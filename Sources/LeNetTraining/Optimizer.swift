@@ -41,10 +41,6 @@ public struct Optimizer: Sendable {
     public mutating func step(_ net: inout LeNet5, gradients: [[Tensor]], rate: Float) {
         let mu = momentum
         switch kind {
-        case .sgd:
-            net.updateTrainable(gradients, state: &state) { w, g, _ in
-                for k in w.indices { w[k] -= rate * g[k] }
-            }
         case .momentum:
             net.updateTrainable(gradients, state: &state) { w, g, v in
                 for k in w.indices { v[k] = mu * v[k] + g[k]; w[k] -= rate * v[k] }
@@ -53,11 +49,9 @@ public struct Optimizer: Sendable {
             net.updateTrainable(gradients, state: &state) { w, g, v in
                 for k in w.indices { v[k] = mu * v[k] + g[k]; w[k] -= rate * (g[k] + mu * v[k]) }
             }
-        case .sdlm:
+        case .sgd, .sdlm:
             let epsilon = stepSizes(rate: rate)!
-            for l in net.layers.indices {
-                net.layers[l].updateTrainable { p, value in value.subtractProducts(epsilon[l][p], gradients[l][p]) }
-            }
+            for l in net.layers.indices { net.layers[l].step(gradients[l], rates: epsilon[l]) }
         }
     }
 
@@ -101,17 +95,7 @@ public struct Optimizer: Sendable {
                 let s = first + i, trace = net.trace(x.sample(s))
                 return net.curvature(trace: trace, curvature: loss.curvature(trace.last!, labels: [labels[s]]))
             }
-            for d2 in d2s {
-                for l in sum.indices {
-                    for p in sum[l].indices {
-                        sum[l][p].scalars.withUnsafeMutableBufferPointer { total in
-                            d2[l][p].scalars.withUnsafeBufferPointer { one in
-                                for k in total.indices { total[k] += one[k] }
-                            }
-                        }
-                    }
-                }
-            }
+            for d2 in d2s { LeNet5.accumulate(d2, weight: 1, into: &sum) }
         }
         let scale = 1 / Float(x.shape[0])
         for l in state.indices {
