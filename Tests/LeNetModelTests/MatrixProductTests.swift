@@ -83,7 +83,9 @@ final class MatrixProductTests: XCTestCase {
 
     func testMultiplyTransposedMatchesTheTripleLoop() {
         var rng = SeededGenerator(seed: 4)
-        for (m, n, k) in [(1, 1, 1), (2, 4, 8), (3, 5, 13), (6, 25, 896), (16, 150, 144), (7, 10, 84)] {
+        for (m, n, k) in [
+            (1, 1, 1), (2, 4, 8), (3, 5, 13), (6, 25, 896), (16, 150, 144), (7, 10, 84), (1, 120, 400), (1, 21, 13),
+        ] {
             let a = (0..<m * k).map { _ in rng.uniform(1) }, b = (0..<n * k).map { _ in rng.uniform(1) }
             let expected = naive(m, n, k, { a[$0 * k + $1] }, { b[$1 * k + $0] })
             for accumulate in [false, true] {
@@ -102,6 +104,48 @@ final class MatrixProductTests: XCTestCase {
                 for q in 0..<m * n {
                     XCTAssertEqual(c[q], (accumulate ? 0.5 : 0) + expected[q], accuracy: 1e-3, "\(m)×\(n)×\(k) at \(q)")
                 }
+            }
+        }
+    }
+
+    /// One row of A (a dense layer's single sample) is taken eight columns at a time; each
+    /// entry is the sum the four-column blocks of a taller product give it, bit for bit, over
+    /// one sample and over several.
+    func testOneRowEightColumnsAtATimeIsTheFourColumnSumBitForBit() {
+        var rng = SeededGenerator(seed: 9)
+        for (n, k, count) in [(120, 400, 1), (84, 120, 1), (21, 13, 1), (19, 29, 3)] {
+            let aStride = k + 3, bStride = n * k + 5
+            let a = (0..<count * aStride).map { _ in rng.uniform(1) }
+            let b = (0..<count * bStride).map { _ in rng.uniform(1) }
+            // The same row twice (rows k apart), so that the taller product takes its
+            // two-row blocks; and the row alone.
+            var one = [Float](repeating: 0.5, count: n), two = [Float](repeating: 0.5, count: 2 * n)
+            var twice: [Float] = []
+            for s in 0..<count {
+                let row = Array(a[(s * aStride)..<(s * aStride + k)])
+                twice += row + row
+            }
+            b.withUnsafeBufferPointer { bp in
+                Kernels.withRows(bp.baseAddress!, count: n, stride: k) { rows in
+                    a.withUnsafeBufferPointer { ap in
+                        one.withUnsafeMutableBufferPointer { cp in
+                            Kernels.multiplyTransposed(
+                                m: 1, n: n, k: k, ap.baseAddress!, lda: k, rows, into: cp.baseAddress!, ldc: n,
+                                accumulate: true, samples: .init(count: count, aStride: aStride, bStride: bStride))
+                        }
+                    }
+                    twice.withUnsafeBufferPointer { ap in
+                        two.withUnsafeMutableBufferPointer { cp in
+                            Kernels.multiplyTransposed(
+                                m: 2, n: n, k: k, ap.baseAddress!, lda: k, rows, into: cp.baseAddress!, ldc: n,
+                                accumulate: true, samples: .init(count: count, aStride: 2 * k, bStride: bStride))
+                        }
+                    }
+                }
+            }
+            for q in 0..<n {
+                XCTAssertEqual(one[q].bitPattern, two[q].bitPattern, "\(n)×\(k), \(count) samples, column \(q)")
+                XCTAssertEqual(two[n + q].bitPattern, two[q].bitPattern)
             }
         }
     }

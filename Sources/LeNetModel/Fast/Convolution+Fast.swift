@@ -68,7 +68,7 @@ extension Convolution {
             }
         }
         let at = (0..<positions).map { ($0 / g.outW) * g.inW + $0 % g.outW }
-        var sums = [Float](repeating: 0, count: positions * 16)
+        var sums = Kernels.unfilled(positions * 16)
         x.withPointer { xp in
             y.withMutablePointer { yp in
                 wt.withUnsafeBufferPointer { wtb in
@@ -112,8 +112,10 @@ extension Convolution {
         // By position for a batch: transposing the weights costs more than one sample saves.
         if g.keepsFew && outMaps <= 16 && n >= 8 { return forwardByPosition(x, g) }
         var y = Tensor(unfilled: [n, outMaps, g.outH, g.outW])
-        var input = [Float](repeating: 0, count: g.bufferSize)
-        var sums = [Float](repeating: 0, count: outMaps * g.wide)
+        // Each sample is copied into `input`, whose zeros after it are all that needs setting;
+        // the product writes every sum.
+        var input = Kernels.unfilled(g.bufferSize, zerosFrom: g.sampleSize)
+        var sums = Kernels.unfilled(outMaps * g.wide)
         x.withPointer { xp in
             weight.withPointer { wp in
                 bias.withPointer { bp in
@@ -168,9 +170,9 @@ extension Convolution {
         // Each sample's input in a buffer of its own with zeros after it, and its ∂E/∂a on the
         // wide grid, rows padded to 16: the thrown-away columns stay zero, so they add nothing
         // to ∂E/∂w or ∂E/∂x.
-        var inputs = [Float](repeating: 0, count: n * g.bufferSize)
-        var da = [Float](repeating: 0, count: n * outMaps * g.padded)
-        var dInput = [Float](repeating: 0, count: inputGradient ? g.bufferSize : 0)
+        var inputs = Kernels.unfilled(n * g.bufferSize)
+        var da = Kernels.unfilled(n * outMaps * g.padded)
+        var dInput = Kernels.unfilled(inputGradient ? g.bufferSize : 0)
         let storeOrder = g.storeOrder
         let perSample = outMaps * g.padded
         x.withPointer { xp in
@@ -188,19 +190,28 @@ extension Convolution {
                                                         let inp = ib.baseAddress!, dap = dab.baseAddress!,
                                                             offsets = ob.baseAddress!, order = sob.baseAddress!
                                                         for s in 0..<n {
-                                                            // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid.
+                                                            // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid, and
+                                                            // zeros in the thrown-away columns and the padding.
                                                             for o in 0..<outMaps {
                                                                 var sum: Float = 0
+                                                                let map = dap + s * perSample + o * g.padded
                                                                 for r in 0..<g.outH {
                                                                     let at = ((s * outMaps + o) * g.outH + r) * g.outW
                                                                     sum += Kernels.slope(
                                                                         activation, g.outW, dyp + at, yp + at,
-                                                                        dap + s * perSample + o * g.padded + r * g.inW)
+                                                                        map + r * g.inW)
+                                                                    let end =
+                                                                        r + 1 < g.outH ? (r + 1) * g.inW : g.padded
+                                                                    (map + r * g.inW + g.outW).update(
+                                                                        repeating: 0, count: end - r * g.inW - g.outW)
                                                                 }
                                                                 dbp[o] += sum
                                                             }
-                                                            (inp + s * g.bufferSize).update(
+                                                            let buffer = inp + s * g.bufferSize
+                                                            buffer.update(
                                                                 from: xp + s * g.sampleSize, count: g.sampleSize)
+                                                            (buffer + g.sampleSize).update(
+                                                                repeating: 0, count: g.bufferSize - g.sampleSize)
                                                         }
                                                         // ∂E/∂w = Σ over samples of ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows),
                                                         // the whole batch in one pass.

@@ -220,7 +220,18 @@ extension Kernels {
         m: Int, n: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int, _ b: Rows,
         into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, samples: Samples = .one
     ) {
-        for j in stride(from: 0, to: n, by: 4) {
+        var first = 0
+        if m == 1 {
+            // One row of A (a dense layer's single sample): eight columns at a time, so that
+            // eight sums, not four, are under way at once.
+            while first + 8 <= n {
+                dotRow8(
+                    a, InlineArray<8, UnsafePointer<Float>> { b[first + $0] }, k: k, samples: samples, into: c + first,
+                    accumulate: accumulate)
+                first += 8
+            }
+        }
+        for j in stride(from: first, to: n, by: 4) {
             // Columns past the end repeat the last one; their sums are not stored.
             let columns = min(4, n - j)
             let y = InlineArray<4, UnsafePointer<Float>> { b[j + min($0, columns - 1)] }
@@ -236,6 +247,36 @@ extension Kernels {
                     InlineArray<1, Int> { i + $0 }, y, columns: columns, k: k, a, lda: lda, samples: samples,
                     into: c + j, ldc: ldc, accumulate: accumulate)
             }
+        }
+    }
+
+    /// Row 0 × eight columns of C = A · Bᵀ, the eight rows of B at y: each entry summed
+    /// exactly as `dotBlock` sums it (eight-wide partial sums, reduced, plus the k mod 8 last
+    /// terms one at a time).
+    @inline(never)
+    static func dotRow8(
+        _ a: UnsafePointer<Float>, _ y: InlineArray<8, UnsafePointer<Float>>, k: Int, samples: Samples,
+        into c: UnsafeMutablePointer<Float>, accumulate: Bool
+    ) {
+        var s = InlineArray<8, SIMD8<Float>>(repeating: .zero)
+        var tails = InlineArray<8, Float>(repeating: 0)
+        for sample in 0..<samples.count {
+            let x = a + sample * samples.aStride
+            let ys = InlineArray<8, UnsafePointer<Float>> { y[$0] + sample * samples.bStride }
+            var t = 0
+            while t + 8 <= k {
+                let u = UnsafeRawPointer(x + t).loadUnaligned(as: SIMD8<Float>.self)
+                for q in 0..<8 { s[q].addProduct(u, UnsafeRawPointer(ys[q] + t).loadUnaligned(as: SIMD8<Float>.self)) }
+                t += 8
+            }
+            while t < k {
+                for q in 0..<8 { tails[q] = tails[q].addingProduct(x[t], ys[q][t]) }
+                t += 1
+            }
+        }
+        for q in 0..<8 {
+            let sum = s[q].sum() + tails[q]
+            c[q] = accumulate ? c[q] + sum : sum
         }
     }
 
