@@ -69,6 +69,13 @@ public protocol Layer: Sendable {
         rates: [Tensor]
     ) -> Tensor
 
+    /// As `curvature`, on the fast path, for a layer whose Gauss–Newton pass is not its
+    /// squared backward pass (`curvatureIsSquaredBackward`); the reference code unless the
+    /// layer has its own.
+    func curvatureFast(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (
+        input: Tensor, parameters: [Tensor]
+    )
+
     /// True when the layer's Gauss–Newton pass is its backward pass with every weight and
     /// input squared (a weighted sum followed by f): convolutions and fully connected layers.
     /// Subsampling's β multiplies a sum, whose square is not the sum of squares.
@@ -81,6 +88,12 @@ public protocol Layer: Sendable {
 extension Layer {
     public func multiplyAdds(input: [Int]) -> Int { connections(input: input) }
     public var mapInputs: [[Int]]? { nil }
+
+    public func curvatureFast(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (
+        input: Tensor, parameters: [Tensor]
+    ) {
+        curvature(input: x, output: y, curvature: d2y)
+    }
 }
 
 /// Which code computes the network: the plain reference loops (the oracle) or the fast path.
@@ -124,22 +137,36 @@ extension Layer {
         updateTrainable { p, value in value.subtractProducts(rates[p], gradients[p]) }
     }
 
-    /// Where the Gauss–Newton pass is the backward pass with every weight and input squared
-    /// (`curvatureIsSquaredBackward`), and ∂²E/∂y² scaled by f′(y) once more (backward
-    /// applies the second f′), the fast backward computes it; other layers keep the reference code.
-    public func curvature(input x: Tensor, output y: Tensor, curvature d2y: Tensor, path: ComputePath) -> (
-        input: Tensor, parameters: [Tensor]
-    ) {
-        guard path == .fast, curvatureIsSquaredBackward else { return curvature(input: x, output: y, curvature: d2y) }
+    /// The layer with every parameter squared: the weights of its Gauss–Newton pass
+    /// (`curvature`), made once for the many samples of an estimate.
+    public var squaredForCurvature: Self {
         var squared = self
         squared.parameters = parameters.map { p in
             var p = p
             p.value.scalars = p.value.scalars.map { $0 * $0 }
             return p
         }
+        return squared
+    }
+
+    /// Where the Gauss–Newton pass is the backward pass with every weight and input squared
+    /// (`curvatureIsSquaredBackward`), and ∂²E/∂y² scaled by f′(y) once more (backward
+    /// applies the second f′), the fast backward computes it; other layers have
+    /// `curvatureFast`. `squared`, when given, is this layer's `squaredForCurvature`.
+    public func curvature(
+        input x: Tensor, output y: Tensor, curvature d2y: Tensor, path: ComputePath, squared: (any Layer)? = nil
+    ) -> (input: Tensor, parameters: [Tensor]) {
+        guard path == .fast else { return curvature(input: x, output: y, curvature: d2y) }
+        guard curvatureIsSquaredBackward else { return curvatureFast(input: x, output: y, curvature: d2y) }
+        let squared = squared as? Self ?? squaredForCurvature
         var x2 = x, scaled = d2y
         x2.scalars = x.scalars.map { $0 * $0 }
-        for k in scaled.scalars.indices { scaled.scalars[k] *= activation.derivative(output: y.scalars[k]) }
+        let f = activation
+        scaled.scalars.withUnsafeMutableBufferPointer { s in
+            y.scalars.withUnsafeBufferPointer { yp in
+                for k in s.indices { s[k] *= f.derivative(output: yp[k]) }
+            }
+        }
         return squared.backwardFast(input: x2, output: y, gradient: scaled, inputGradient: true)
     }
 }

@@ -142,11 +142,13 @@ public struct LeNet5: Sendable {
     }
 
     /// Back-propagates ∂²E/∂output² (Gauss–Newton) through a trace; returns ∂²E/∂p² per layer.
-    public func curvature(trace: [Tensor], curvature: Tensor) -> [[Tensor]] {
+    /// `squared`, when given, holds each layer's `squaredForCurvature`, made once for many traces.
+    public func curvature(trace: [Tensor], curvature: Tensor, squared: [any Layer]? = nil) -> [[Tensor]] {
         var d2y = curvature
         var result = [[Tensor]](repeating: [], count: layers.count)
         for l in layers.indices.reversed() {
-            let (d2x, d2p) = layers[l].curvature(input: trace[l], output: trace[l + 1], curvature: d2y, path: path)
+            let (d2x, d2p) = layers[l].curvature(
+                input: trace[l], output: trace[l + 1], curvature: d2y, path: path, squared: squared?[l])
             result[l] = d2p
             d2y = d2x
         }

@@ -90,10 +90,13 @@ public struct Optimizer: Sendable {
         // The digits' estimates are worked out on every core, a few digits at a time, and
         // added in the digits' order: the same sum on any number of cores.
         let n = x.shape[0], chunk = 8 * max(1, net.threads)
+        // The squared weights of the Gauss–Newton pass, once for all the digits.
+        let squared = net.layers.map { $0.curvatureIsSquaredBackward ? $0.squaredForCurvature : $0 }
         for first in stride(from: 0, to: n, by: chunk) {
             let d2s = parallelMap(min(chunk, n - first), threads: net.threads) { i in
                 let s = first + i, trace = net.trace(x.sample(s))
-                return net.curvature(trace: trace, curvature: loss.curvature(trace.last!, labels: [labels[s]]))
+                return net.curvature(
+                    trace: trace, curvature: loss.curvature(trace.last!, labels: [labels[s]]), squared: squared)
             }
             for d2 in d2s { LeNet5.accumulate(d2, weight: 1, into: &sum) }
         }

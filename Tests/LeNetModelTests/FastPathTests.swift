@@ -93,6 +93,30 @@ final class FastCurvatureTests: XCTestCase {
     }
 }
 
+extension FastCurvatureTests {
+    /// Subsampling's Gauss–Newton pass (not a squared backward pass) over raw buffers gives the
+    /// reference loops' numbers bit for bit, an odd input side included.
+    func testSubsamplingCurvatureIsTheReferenceBitForBit() {
+        var rng = SeededGenerator(seed: 12)
+        for (maps, side, activation) in [(6, 28, Activation.squash), (16, 10, .squash), (3, 7, .tanh)] {
+            var layer = Subsampling(name: "S", maps: maps, trainable: true, activation: activation)
+            layer.coefficient = Tensor(shape: [maps], scalars: (0..<maps).map { _ in rng.uniform(1) })
+            layer.bias = Tensor(shape: [maps], scalars: (0..<maps).map { _ in rng.uniform(1) })
+            let x = Tensor(
+                shape: [2, maps, side, side], scalars: (0..<2 * maps * side * side).map { _ in rng.uniform(1) })
+            let y = layer.forward(x)
+            let d2y = Tensor(shape: y.shape, scalars: (0..<y.count).map { _ in abs(rng.uniform(1)) })
+            let slow = layer.curvature(input: x, output: y, curvature: d2y)
+            let fast = layer.curvatureFast(input: x, output: y, curvature: d2y)
+            XCTAssertEqual(slow.input.scalars.map(\.bitPattern), fast.input.scalars.map(\.bitPattern))
+            XCTAssertEqual(slow.parameters.count, fast.parameters.count)
+            for (a, b) in zip(slow.parameters, fast.parameters) {
+                XCTAssertEqual(a.scalars.map(\.bitPattern), b.scalars.map(\.bitPattern), "\(maps) maps of \(side)")
+            }
+        }
+    }
+}
+
 final class FastActivationTests: XCTestCase {
     /// The fast path's vector tanh against tanhf, through a 1×1 convolution with weight 1.
     func testVectorTanhMatchesTanhf() {

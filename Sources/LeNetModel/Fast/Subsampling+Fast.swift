@@ -104,4 +104,48 @@ extension Subsampling {
         }
         return (dx, trainable ? [dβ, db] : [])
     }
+
+    /// The Gauss–Newton pass of `curvature` over raw buffers, each number worked out as there
+    /// and the sums over a map's units added in the same order.
+    public func curvatureFast(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (
+        input: Tensor, parameters: [Tensor]
+    ) {
+        let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], outH = y.shape[2], outW = y.shape[3]
+        var d2x = Tensor(zeros: x.shape)
+        var d2β = Tensor(zeros: [maps]), d2b = Tensor(zeros: [maps])
+        let f = activation
+        x.withPointer { xp in
+            y.withPointer { yp in
+                d2y.withPointer { d2yp in
+                    d2x.withMutablePointer { d2xp in
+                        for s in 0..<n {
+                            for c in 0..<maps {
+                                let β = coefficient.scalars[c]
+                                let input = xp + (s * maps + c) * inH * inW, d2Input = d2xp + (s * maps + c) * inH * inW
+                                let unit = (s * maps + c) * outH * outW
+                                var gβ = d2β.scalars[c], gb = d2b.scalars[c]
+                                for r in 0..<outH {
+                                    let top = input + 2 * r * inW, bottom = top + inW
+                                    let d2Top = d2Input + 2 * r * inW, d2Bottom = d2Top + inW
+                                    for q in 0..<outW {
+                                        let slope = f.derivative(output: yp[unit + r * outW + q])
+                                        let d2a = d2yp[unit + r * outW + q] * slope * slope
+                                        let sum = top[2 * q] + top[2 * q + 1] + bottom[2 * q] + bottom[2 * q + 1]
+                                        gβ += d2a * sum * sum
+                                        gb += d2a
+                                        let d = d2a * β * β
+                                        d2Top[2 * q] = d; d2Top[2 * q + 1] = d
+                                        d2Bottom[2 * q] = d; d2Bottom[2 * q + 1] = d
+                                    }
+                                }
+                                d2β.scalars[c] = gβ
+                                d2b.scalars[c] = gb
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (d2x, trainable ? [d2β, d2b] : [])
+    }
 }
