@@ -139,3 +139,33 @@ final class FastActivationTests: XCTestCase {
         }
     }
 }
+
+extension FastPathTests {
+    /// A dense layer's fused online step (`backwardAndStep`: 32, 24, 16 or 8 inputs at a
+    /// time, then one at a time) gives the weights and ∂E/∂x of its backward pass followed by
+    /// the step, bit for bit, for every count of inputs from 1 to 44.
+    func testFusedDenseStepIsBackwardThenStepBitForBit() {
+        var rng = SeededGenerator(seed: 21)
+        for inputs in 1...44 {
+            var layer = FullyConnected(name: "F", inputs: inputs, outputs: 7, activation: .squash)
+            layer.weight = Tensor(shape: [7, inputs], scalars: (0..<7 * inputs).map { _ in rng.uniform(1) })
+            layer.bias = Tensor(shape: [7], scalars: (0..<7).map { _ in rng.uniform(1) })
+            let x = Tensor(shape: [1, inputs], scalars: (0..<inputs).map { _ in rng.uniform(1) })
+            let y = layer.forwardFast(x)
+            let dy = Tensor(shape: y.shape, scalars: (0..<y.count).map { _ in rng.uniform(1) })
+            let rates = layer.parameters.map { p in
+                Tensor(shape: p.value.shape, scalars: (0..<p.value.count).map { _ in abs(rng.uniform(0.1)) })
+            }
+            var fused = layer, unfused = layer
+            let dxFused = fused.backwardAndStep(
+                input: x, output: y, gradient: dy, path: .fast, inputGradient: true, rates: rates)
+            let dxUnfused = unfused.backwardThenStep(
+                input: x, output: y, gradient: dy, path: .fast, inputGradient: true, rates: rates)
+            XCTAssertEqual(dxFused.scalars.map(\.bitPattern), dxUnfused.scalars.map(\.bitPattern), "\(inputs) inputs")
+            for (a, b) in zip(fused.parameters, unfused.parameters) {
+                XCTAssertEqual(a.value.scalars.map(\.bitPattern), b.value.scalars.map(\.bitPattern), "\(inputs) inputs")
+            }
+            XCTAssertNotEqual(fused.weight, layer.weight, "the step moved the weights")
+        }
+    }
+}
