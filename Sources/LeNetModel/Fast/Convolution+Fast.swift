@@ -23,7 +23,7 @@ extension Convolution {
             let (maps, h, w) = (inMaps, inH, inW)
             offsets = Array(unsafeUninitializedCapacity: maps * k * k) { o, count in
                 for i in 0..<maps {
-                    for u in 0..<k { for v in 0..<k { o[count] = (i * h + u) * w + v; count += 1 } }
+                    for u in 0..<k { for v in 0..<k { o[count] = (i &* h &+ u) &* w &+ v; count &+= 1 } }
                 }
             }
         }
@@ -34,7 +34,7 @@ extension Convolution {
         var storeOrder: [Int] {
             let maps = inMaps, area = offsets.count / inMaps
             return Array(unsafeUninitializedCapacity: offsets.count) { o, count in
-                for t in 0..<area { for i in 0..<maps { o[count] = i * area + t; count += 1 } }
+                for t in 0..<area { for i in 0..<maps { o[count] = i &* area &+ t; count &+= 1 } }
             }
         }
 
@@ -293,11 +293,14 @@ extension Convolution {
     /// that those weights stay zero.
     func keepTable(_ dw: inout Tensor) {
         guard !table.isFull else { return }
-        let area = kernelSize * kernelSize
-        for o in 0..<table.outputMaps {
-            for i in 0..<table.inputMaps where !table.connects(output: o, input: i) {
-                for t in 0..<area { dw.scalars[(o * table.inputMaps + i) * area + t] = 0 }
+        let area = kernelSize * kernelSize, inputMaps = table.inputMaps
+        dw.withMutablePointer { p in
+            for o in 0..<table.outputMaps {
+                for i in 0..<inputMaps where !table.connects(output: o, input: i) {
+                    (p + (o * inputMaps + i) * area).update(repeating: 0, count: area)
+                }
             }
         }
     }
+
 }
