@@ -150,6 +150,46 @@ final class MatrixProductTests: XCTestCase {
         }
     }
 
+    /// A last block of one, two or three columns (C1's and C3's 25 kernel positions) sums
+    /// each entry exactly as a full block of four does, bit for bit: the column repeated four
+    /// times is a full block.
+    func testNarrowLastBlockIsTheFourColumnSumBitForBit() {
+        var rng = SeededGenerator(seed: 10)
+        for (m, k, count) in [(1, 13, 1), (2, 144, 1), (3, 896, 1), (2, 29, 3)] {
+            for n in 1...7 {
+                let aStride = m * k + 3, bStride = n * k + 5
+                let a = (0..<count * aStride).map { _ in rng.uniform(1) }
+                let b = (0..<count * bStride).map { _ in rng.uniform(1) }
+                let samples = Kernels.Samples(count: count, aStride: aStride, bStride: bStride)
+                func product(columns: [Int]) -> [Float] {
+                    var c = [Float](repeating: 0.25, count: m * columns.count)
+                    a.withUnsafeBufferPointer { ap in
+                        b.withUnsafeBufferPointer { bp in
+                            c.withUnsafeMutableBufferPointer { cp in
+                                let offsets = columns.map { $0 * k }
+                                offsets.withUnsafeBufferPointer { ob in
+                                    Kernels.multiplyTransposed(
+                                        m: m, n: columns.count, k: k, ap.baseAddress!, lda: k,
+                                        Kernels.Rows(base: bp.baseAddress!, offsets: ob.baseAddress!),
+                                        into: cp.baseAddress!, ldc: columns.count, accumulate: true, samples: samples)
+                                }
+                            }
+                        }
+                    }
+                    return c
+                }
+                let all = product(columns: Array(0..<n))
+                for j in 0..<n {
+                    let block = product(columns: [j, j, j, j])
+                    for i in 0..<m {
+                        XCTAssertEqual(
+                            all[i * n + j].bitPattern, block[i * 4].bitPattern, "\(m)×\(n)×\(k), row \(i), column \(j)")
+                    }
+                }
+            }
+        }
+    }
+
     /// Summed over samples in one pass, as over one sample at a time.
     func testMultiplyTransposedSumsOverSamples() {
         var rng = SeededGenerator(seed: 6)

@@ -232,19 +232,17 @@ extension Kernels {
             }
         }
         for j in stride(from: first, to: n, by: 4) {
-            // Columns past the end repeat the last one; their sums are not stored.
             let columns = min(4, n - j)
-            let y = InlineArray<4, UnsafePointer<Float>> { b[j + min($0, columns - 1)] }
             var i = 0
             while i + 2 <= m {
-                dotBlock(
-                    InlineArray<2, Int> { i + $0 }, y, columns: columns, k: k, a, lda: lda, samples: samples,
+                dotBlocks(
+                    InlineArray<2, Int> { i + $0 }, b, from: j, columns: columns, k: k, a, lda: lda, samples: samples,
                     into: c + j, ldc: ldc, accumulate: accumulate)
                 i += 2
             }
             if i < m {
-                dotBlock(
-                    InlineArray<1, Int> { i + $0 }, y, columns: columns, k: k, a, lda: lda, samples: samples,
+                dotBlocks(
+                    InlineArray<1, Int> { i + $0 }, b, from: j, columns: columns, k: k, a, lda: lda, samples: samples,
                     into: c + j, ldc: ldc, accumulate: accumulate)
             }
         }
@@ -289,14 +287,13 @@ extension Kernels {
         precondition(rows.count == 1 || rows.count == 2)
         for j in stride(from: columns.lowerBound, to: columns.upperBound, by: 4) {
             let count = min(4, columns.upperBound - j)
-            let y = InlineArray<4, UnsafePointer<Float>> { b[j + min($0, count - 1)] }
             if rows.count == 2 {
-                dotBlock(
-                    InlineArray<2, Int> { rows[$0] }, y, columns: count, k: k, a, lda: lda, samples: samples,
+                dotBlocks(
+                    InlineArray<2, Int> { rows[$0] }, b, from: j, columns: count, k: k, a, lda: lda, samples: samples,
                     into: c + j, ldc: ldc, accumulate: accumulate)
             } else {
-                dotBlock(
-                    InlineArray<1, Int> { rows[$0] }, y, columns: count, k: k, a, lda: lda, samples: samples,
+                dotBlocks(
+                    InlineArray<1, Int> { rows[$0] }, b, from: j, columns: count, k: k, a, lda: lda, samples: samples,
                     into: c + j, ldc: ldc, accumulate: accumulate)
             }
         }
@@ -309,43 +306,73 @@ extension Kernels {
         static let one = Samples(count: 1, aStride: 0, bStride: 0)
     }
 
-    /// Rows `rows` × four columns of C = A · Bᵀ, the four rows of B at y (not inlined, as `rowBlock`).
+    /// `dotBlock` for `columns` (1 to 4) columns from j: a last, narrower block computes only
+    /// the columns it has (C1's and C3's 25 kernel positions leave one over in every four).
+    @inline(__always)
+    static func dotBlocks<let R: Int>(
+        _ rows: InlineArray<R, Int>, _ b: Rows, from j: Int, columns: Int, k: Int, _ a: UnsafePointer<Float>, lda: Int,
+        samples: Samples, into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
+    ) {
+        switch columns {
+        case 4:
+            dotBlock(
+                rows, InlineArray<4, UnsafePointer<Float>> { b[j + $0] }, k: k, a, lda: lda, samples: samples, into: c,
+                ldc: ldc, accumulate: accumulate)
+        case 3:
+            dotBlock(
+                rows, InlineArray<3, UnsafePointer<Float>> { b[j + $0] }, k: k, a, lda: lda, samples: samples, into: c,
+                ldc: ldc, accumulate: accumulate)
+        case 2:
+            dotBlock(
+                rows, InlineArray<2, UnsafePointer<Float>> { b[j + $0] }, k: k, a, lda: lda, samples: samples, into: c,
+                ldc: ldc, accumulate: accumulate)
+        default:
+            dotBlock(
+                rows, InlineArray<1, UnsafePointer<Float>> { b[j + $0] }, k: k, a, lda: lda, samples: samples, into: c,
+                ldc: ldc, accumulate: accumulate)
+        }
+    }
+
+    /// Rows `rows` × C columns of C = A · Bᵀ, the C rows of B at y (not inlined, as
+    /// `rowBlock`). Each entry: eight-wide partial sums over k, reduced, plus the k mod 8
+    /// last terms one at a time.
     @inline(never)
-    static func dotBlock<let R: Int>(
-        _ rows: InlineArray<R, Int>, _ y: InlineArray<4, UnsafePointer<Float>>, columns: Int, k: Int,
+    static func dotBlock<let R: Int, let C: Int>(
+        _ rows: InlineArray<R, Int>, _ y: InlineArray<C, UnsafePointer<Float>>, k: Int,
         _ a: UnsafePointer<Float>, lda: Int, samples: Samples,
         into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
     ) {
-        var s0 = InlineArray<R, SIMD8<Float>>(repeating: .zero)
-        var s1 = s0, s2 = s0, s3 = s0
+        var s = InlineArray<C, InlineArray<R, SIMD8<Float>>>(repeating: .init(repeating: .zero))
         // The last k mod 8 terms of each sample, one at a time.
         var tails = InlineArray<R, SIMD4<Float>>(repeating: .zero)
         let x = InlineArray<R, UnsafePointer<Float>> { a + rows[$0] * lda }
         for sample in 0..<samples.count {
             let xs = InlineArray<R, UnsafePointer<Float>> { x[$0] + sample * samples.aStride }
-            let ys = InlineArray<4, UnsafePointer<Float>> { y[$0] + sample * samples.bStride }
+            let ys = InlineArray<C, UnsafePointer<Float>> { y[$0] + sample * samples.bStride }
             var t = 0
             while t + 8 <= k {
-                let v0 = UnsafeRawPointer(ys[0] + t).loadUnaligned(as: SIMD8<Float>.self)
-                let v1 = UnsafeRawPointer(ys[1] + t).loadUnaligned(as: SIMD8<Float>.self)
-                let v2 = UnsafeRawPointer(ys[2] + t).loadUnaligned(as: SIMD8<Float>.self)
-                let v3 = UnsafeRawPointer(ys[3] + t).loadUnaligned(as: SIMD8<Float>.self)
+                let v = InlineArray<C, SIMD8<Float>> {
+                    UnsafeRawPointer(ys[$0] + t).loadUnaligned(as: SIMD8<Float>.self)
+                }
                 for r in 0..<R {
                     let u = UnsafeRawPointer(xs[r] + t).loadUnaligned(as: SIMD8<Float>.self)
-                    s0[r].addProduct(u, v0); s1[r].addProduct(u, v1); s2[r].addProduct(u, v2); s3[r].addProduct(u, v3)
+                    for q in 0..<C { s[q][r].addProduct(u, v[q]) }
                 }
-                t += 8
+                t &+= 8
             }
             while t < k {
-                let v = SIMD4(ys[0][t], ys[1][t], ys[2][t], ys[3][t])
+                var v = SIMD4<Float>.zero
+                for q in 0..<C { v[q] = ys[q][t] }
                 for r in 0..<R { tails[r].addProduct(SIMD4(repeating: xs[r][t]), v) }
-                t += 1
+                t &+= 1
             }
         }
         for r in 0..<R {
-            let sums = SIMD4(s0[r].sum(), s1[r].sum(), s2[r].sum(), s3[r].sum()) + tails[r]
             let out = c + rows[r] * ldc
-            for q in 0..<columns { out[q] = accumulate ? out[q] + sums[q] : sums[q] }
+            for q in 0..<C {
+                let sum = s[q][r].sum() + tails[r][q]
+                out[q] = accumulate ? out[q] + sum : sum
+            }
         }
     }
 }
