@@ -159,13 +159,10 @@ extension Layer {
         guard path == .fast else { return curvature(input: x, output: y, curvature: d2y) }
         guard curvatureIsSquaredBackward else { return curvatureFast(input: x, output: y, curvature: d2y) }
         let squared = squared as? Self ?? squaredForCurvature
-        var x2 = x, scaled = d2y
+        var x2 = x, scaled = Tensor(unfilled: d2y.shape)
         x2.scalars = x.scalars.map { $0 * $0 }
-        let f = activation
-        scaled.scalars.withUnsafeMutableBufferPointer { s in
-            y.scalars.withUnsafeBufferPointer { yp in
-                for k in s.indices { s[k] *= f.derivative(output: yp[k]) }
-            }
+        d2y.withPointer { d2yp in
+            y.withPointer { yp in scaled.withMutablePointer { Kernels.slope(activation, d2y.count, d2yp, yp, $0) } }
         }
         return squared.backwardFast(input: x2, output: y, gradient: scaled, inputGradient: true)
     }

@@ -302,5 +302,4 @@ extension Convolution {
             }
         }
     }
-
 }
