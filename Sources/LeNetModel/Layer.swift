@@ -162,7 +162,7 @@ extension Layer {
         var x2 = x, scaled = Tensor(unfilled: d2y.shape)
         x2.scalars = x.scalars.map { $0 * $0 }
         d2y.withPointer { d2yp in
-            y.withPointer { yp in scaled.withMutablePointer { Kernels.slope(activation, d2y.count, d2yp, yp, $0) } }
+            y.withPointer { yp in scaled.withMutablePointer { _ = Kernels.slope(activation, d2y.count, d2yp, yp, $0) } }
         }
         return squared.backwardFast(input: x2, output: y, gradient: scaled, inputGradient: true)
     }
