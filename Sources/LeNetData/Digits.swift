@@ -142,14 +142,18 @@ public struct Digits: Sendable {
                     // Large batches (inference) are converted on all cores, a share of digits each.
                     let parts = Tensor.chunks(indices.count, parts: indices.count >= 256 ? coreCount : 1)
                     _ = parallelMap(parts.count) { part in
+                        let lookup = table.baseAddress!
                         for n in parts[part] {
                             let image = source.baseAddress! + indices[n] * rows * columns
                             let field = out.baseAddress! + n * side * side
                             field.update(repeating: background, count: side * side)
-                            for y in 0..<rows {
-                                for x in 0..<columns {
-                                    field[(top + y) * side + left + x] = table[Int(image[y * columns + x])]
-                                }
+                            // Row by row through pointers: no index arithmetic (and its overflow
+                            // checks) per pixel.
+                            var from = image, to = field + top * side + left
+                            for _ in 0..<rows {
+                                for x in 0..<columns { to[x] = lookup[Int(from[x])] }
+                                from += columns
+                                to += side
                             }
                         }
                     }

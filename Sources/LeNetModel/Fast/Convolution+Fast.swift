@@ -192,26 +192,28 @@ extension Convolution {
                                                         for s in 0..<n {
                                                             // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid, and
                                                             // zeros in the thrown-away columns and the padding.
+                                                            // Row by row through pointers, the gap after each row
+                                                            // (and the last row's padding) zeroed.
+                                                            let gap = g.inW - g.outW, lastGap = g.padded - g.wide + gap
+                                                            var from = s * outMaps * positions
                                                             for o in 0..<outMaps {
                                                                 var sum: Float = 0
-                                                                let map = dap + s * perSample + o * g.padded
+                                                                var to = dap + s * perSample + o * g.padded
                                                                 for r in 0..<g.outH {
-                                                                    let at = ((s * outMaps + o) * g.outH + r) * g.outW
                                                                     sum += Kernels.slope(
-                                                                        activation, g.outW, dyp + at, yp + at,
-                                                                        map + r * g.inW)
-                                                                    let end =
-                                                                        r + 1 < g.outH ? (r + 1) * g.inW : g.padded
-                                                                    (map + r * g.inW + g.outW).update(
-                                                                        repeating: 0, count: end - r * g.inW - g.outW)
+                                                                        activation, g.outW, dyp + from, yp + from, to)
+                                                                    Kernels.zero(
+                                                                        r + 1 < g.outH ? gap : lastGap, to + g.outW)
+                                                                    from &+= g.outW
+                                                                    to += g.inW
                                                                 }
                                                                 dbp[o] += sum
                                                             }
                                                             let buffer = inp + s * g.bufferSize
                                                             buffer.update(
                                                                 from: xp + s * g.sampleSize, count: g.sampleSize)
-                                                            (buffer + g.sampleSize).update(
-                                                                repeating: 0, count: g.bufferSize - g.sampleSize)
+                                                            Kernels.zero(
+                                                                g.bufferSize - g.sampleSize, buffer + g.sampleSize)
                                                         }
                                                         // ∂E/∂w = Σ over samples of ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows),
                                                         // the whole batch in one pass.

@@ -43,6 +43,23 @@ enum Kernels {
         if q < n { dst[q] = src[q] }
     }
 
+    /// dst[0..<n] = 0 for the few floats between a convolution's kept columns (4 or 8): eight,
+    /// four and one at a time, where a call to memset would cost more than the stores.
+    @inline(__always)
+    static func zero(_ n: Int, _ dst: UnsafeMutablePointer<Float>) {
+        let d = UnsafeMutableRawPointer(dst)
+        var q = 0
+        while q + 8 <= n {
+            d.storeBytes(of: SIMD8<Float>(), toByteOffset: 4 * q, as: SIMD8<Float>.self)
+            q += 8
+        }
+        if q + 4 <= n {
+            d.storeBytes(of: SIMD4<Float>(), toByteOffset: 4 * q, as: SIMD4<Float>.self)
+            q += 4
+        }
+        while q < n { dst[q] = 0; q += 1 }
+    }
+
     /// Applies the activation in place, sixteen at a time as two independent `tanh8` chains
     /// (SIMD16 is split into four-wide pieces on AVX2, and one chain alone leaves the core
     /// waiting on each step's latency).
