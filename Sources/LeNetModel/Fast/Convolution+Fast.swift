@@ -133,14 +133,14 @@ extension Convolution {
                                             .init(base: wp, rowStride: g.rows, columnStride: 1), unrolled,
                                             readable: true,
                                             into: .init(base: sump, stride: g.wide), start: .bias(bp))
-                                        // Keep the outW real columns of each row, then y = f(a).
+                                        // Keep the outW real columns of each row (the maps' rows
+                                        // follow one another inW apart), then y = f(a).
                                         let out = yp + s * outMaps * positions
-                                        for o in 0..<outMaps {
-                                            for r in 0..<g.outH {
-                                                Kernels.copy(
-                                                    g.outW, sump + o * g.wide + r * g.inW,
-                                                    to: out + (o * g.outH + r) * g.outW)
-                                            }
+                                        var from = UnsafePointer(sump), to = out
+                                        for _ in 0..<outMaps * g.outH {
+                                            Kernels.copy(g.outW, from, to: to)
+                                            from += g.inW
+                                            to += g.outW
                                         }
                                         Kernels.activate(activation, outMaps * positions, out)
                                     }

@@ -26,18 +26,24 @@ extension Subsampling {
             y.withMutablePointer { yp in
                 for s in 0..<n {
                     for c in 0..<maps {
-                        let input = xp + (s * maps + c) * inH * inW
                         let out = yp + (s * maps + c) * outH * outW
                         let β = coefficient.scalars[c], b = bias.scalars[c]
-                        for r in 0..<outH {
-                            let top = input + 2 * r * inW, bottom = top + inW, row = out + r * outW
+                        // Row by row through pointers: two input rows in, one output row out.
+                        var top = xp + (s * maps + c) * inH * inW, row = out
+                        for _ in 0..<outH {
+                            let bottom = top + inW
                             var q = 0
-                            while q + 4 <= outW {
-                                let a = β * Subsampling.sums4(top + 2 * q, bottom + 2 * q) + b
+                            while q &+ 4 <= outW {
+                                let a = β * Subsampling.sums4(top + 2 &* q, bottom + 2 &* q) + b
                                 UnsafeMutableRawPointer(row + q).storeBytes(of: a, as: SIMD4<Float>.self)
-                                q += 4
+                                q &+= 4
                             }
-                            while q < outW { row[q] = β * Subsampling.sum1(top + 2 * q, bottom + 2 * q) + b; q += 1 }
+                            while q < outW {
+                                row[q] = β * Subsampling.sum1(top + 2 &* q, bottom + 2 &* q) + b
+                                q &+= 1
+                            }
+                            top += 2 &* inW
+                            row += outW
                         }
                         Kernels.activate(activation, outH * outW, out)
                     }
