@@ -175,6 +175,7 @@ extension Convolution {
         var dInput = Kernels.unfilled(inputGradient ? g.bufferSize : 0)
         let storeOrder = g.storeOrder
         let perSample = outMaps * g.padded
+        let gap = g.inW - g.outW, lastGap = g.padded - g.wide + gap
         x.withPointer { xp in
             y.withPointer { yp in
                 dy.withPointer { dyp in
@@ -191,10 +192,8 @@ extension Convolution {
                                                             offsets = ob.baseAddress!, order = sob.baseAddress!
                                                         for s in 0..<n {
                                                             // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid, and
-                                                            // zeros in the thrown-away columns and the padding.
-                                                            // Row by row through pointers, the gap after each row
-                                                            // (and the last row's padding) zeroed.
-                                                            let gap = g.inW - g.outW, lastGap = g.padded - g.wide + gap
+                                                            // zeros in the thrown-away columns (`gap`) and, after
+                                                            // the last row, the padding too (`lastGap`).
                                                             var from = s * outMaps * positions
                                                             for o in 0..<outMaps {
                                                                 var sum: Float = 0
