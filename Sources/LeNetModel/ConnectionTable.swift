@@ -9,10 +9,15 @@ public struct ConnectionTable: Equatable, Sendable {
     /// the rest (Table I's pairs read 4 or 6 input maps of 6, not 6).
     public let pairs: [MapPair]
 
+    /// readers[i] = the output maps that read input map i, in increasing order: the fast
+    /// path's ∂E/∂x sums over these only.
+    public let readers: [[Int]]
+
     public init(inputs: [[Int]], inputMaps: Int) {
         self.inputs = inputs
         self.inputMaps = inputMaps
         pairs = MapPair.pairing(inputs, inputMaps: inputMaps)
+        readers = (0..<inputMaps).map { i in inputs.indices.filter { inputs[$0].contains(i) } }
     }
 
     /// Every output map reads every input map.

@@ -47,6 +47,28 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// With a connection table, ∂E/∂x sums over the maps that read each input only
+    /// (`inputGradientByMap`); the dense product over all 16 maps, the others' weights zero,
+    /// gives the same bits: the terms left out are zero products. One sample (online
+    /// training) and a batch.
+    func testC3InputGradientByMapIsTheDenseProductBitForBit() {
+        var rng = SeededGenerator(seed: 8)
+        var c3 = Convolution(name: "C3", table: .tableI, kernelSize: 5, activation: .squash)
+        c3.initialize(.default(for: .paper), using: &rng)
+        var dense = Convolution(name: "C3", table: .full(inputs: 6, outputs: 16), kernelSize: 5, activation: .squash)
+        dense.weight = c3.weight
+        dense.bias = c3.bias
+        for n in [1, 5] {
+            let x = Tensor(shape: [n, 6, 14, 14], scalars: (0..<n * 6 * 196).map { _ in rng.uniform(1.2) })
+            let y = c3.forwardFast(x)
+            let dy = Tensor(shape: y.shape, scalars: (0..<y.count).map { _ in rng.uniform(1) })
+            let byMap = c3.backwardFast(input: x, output: y, gradient: dy, inputGradient: true).input
+            let all = dense.backwardFast(input: x, output: y, gradient: dy, inputGradient: true).input
+            XCTAssertEqual(byMap.scalars.map(\.bitPattern), all.scalars.map(\.bitPattern), "batch of \(n)")
+            XCTAssertTrue(byMap.scalars.contains { $0 != 0 })
+        }
+    }
+
     func testFastForwardAndBackwardMatchTheReference() {
         var rng = SeededGenerator(seed: 9)
         for variant in Variant.allCases {

@@ -6,8 +6,9 @@ import LeNetCore
 /// columns c ≥ outW computed and thrown away). On that grid the unrolled input's row for
 /// kernel weight (i, u, v) is the input itself read from i·inH·inW + u·inW + v: a
 /// contiguous stretch, so nothing is copied (no im2col). The price is the thrown-away
-/// columns (C1 computes 28×32 positions for 28×28). The weights are used as stored, zeros
-/// outside the connection table included: a dense product is faster than skipping them.
+/// columns (C1 computes 28×32 positions for 28×28). The forward pass uses the weights as
+/// stored, zeros outside the connection table included: a dense product is faster than
+/// skipping them. ∂E/∂w (`ConnectionTable.pairs`) and ∂E/∂x (`inputGradientByMap`) skip them.
 extension Convolution {
     /// The sizes of one sample's product on the input-wide grid.
     struct Grid {
@@ -241,6 +242,12 @@ extension Convolution {
                                                             }
                                                         }
                                                         guard inputGradient, let dip = dib.baseAddress else { return }
+                                                        if !table.isFull {
+                                                            inputGradientByMap(
+                                                                n: n, g, da: dap, perSample: perSample, weight: wp,
+                                                                dInput: dip, dx: dxp)
+                                                            return
+                                                        }
                                                         Kernels.withRows(dap, count: outMaps, stride: g.padded) { dA in
                                                             for s in 0..<n {
                                                                 // ∂E/∂unrolled = wᵀ · ∂E/∂a: (rows × maps) · (maps × positions), each row added
@@ -272,6 +279,56 @@ extension Convolution {
         }
         keepTable(&dw)
         return (dx, [dw, db])
+    }
+
+    /// ∂E/∂x of a layer with a connection table (C3), input map by input map: the rows
+    /// (i, u, v) of ∂E/∂unrolled = wᵀ · ∂E/∂a summed over the output maps that read map i
+    /// only (C3: 10 of 16; the others' weights are zeros), into `rows`, then added onto the
+    /// input (u, v) by (u, v). Each input gets the sums the dense product gives, in the same
+    /// order: skipped terms are zero products, which leave a sum as it is.
+    func inputGradientByMap(
+        n: Int, _ g: Grid, da: UnsafePointer<Float>, perSample: Int, weight wp: UnsafePointer<Float>,
+        dInput: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>
+    ) {
+        let area = kernelSize * kernelSize, readers = table.readers, most = readers.reduce(0) { max($0, $1.count) }
+        // Map i's kernels, one per reader j: A(row (u, v), column j) at j·area + (u, v).
+        var kernels = Kernels.unfilled(most * area)
+        // The rows (i, u, v) of ∂E/∂unrolled, `padded` apart.
+        var rows = Kernels.unfilled(g.rows * g.padded)
+        var daOffsets = [Int](repeating: 0, count: most)
+        kernels.withUnsafeMutableBufferPointer { kb in
+            rows.withUnsafeMutableBufferPointer { rb in
+                daOffsets.withUnsafeMutableBufferPointer { ob in
+                    let kp = kb.baseAddress!, rp = rb.baseAddress!, op = ob.baseAddress!
+                    for s in 0..<n {
+                        for (i, maps) in readers.enumerated() {
+                            guard !maps.isEmpty else {
+                                (rp + i * area * g.padded).update(repeating: 0, count: area * g.padded)
+                                continue
+                            }
+                            for (j, o) in maps.enumerated() {
+                                Kernels.copy(area, wp + o * g.rows + i * area, to: kp + j * area)
+                                op[j] = o * g.padded
+                            }
+                            Kernels.multiply(
+                                m: area, n: g.wide, k: maps.count, .init(base: kp, rowStride: 1, columnStride: area),
+                                Kernels.Rows(base: da + s * perSample, offsets: op), readable: true,
+                                into: .init(base: rp + i * area * g.padded, stride: g.padded), start: .zero)
+                        }
+                        // Added (u, v) by (u, v), and for each the input maps in turn: two rows added
+                        // one after the other fall on different maps (see `Grid.storeOrder`).
+                        dInput.update(repeating: 0, count: g.bufferSize)
+                        for t in 0..<area {
+                            for i in 0..<g.inMaps {
+                                let row = i * area + t
+                                Kernels.add(g.wide, rp + row * g.padded, to: dInput + g.offsets[row])
+                            }
+                        }
+                        (dx + s * g.sampleSize).update(from: dInput, count: g.sampleSize)
+                    }
+                }
+            }
+        }
     }
 
     /// One sample through C5 (each kernel covers its whole input, every map connected) on

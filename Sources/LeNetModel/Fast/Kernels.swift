@@ -43,6 +43,31 @@ enum Kernels {
         if q < n { dst[q] = src[q] }
     }
 
+    /// dst[0..<n] += src[0..<n]: eight at a time through pointers (no checked index
+    /// arithmetic), then four, then one.
+    @inline(__always)
+    static func add(_ n: Int, _ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>) {
+        var s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
+        for _ in 0..<n / 8 {
+            d.storeBytes(
+                of: d.loadUnaligned(as: SIMD8<Float>.self) + s.loadUnaligned(as: SIMD8<Float>.self),
+                as: SIMD8<Float>.self)
+            s += 32
+            d += 32
+        }
+        var rest = n % 8
+        if rest >= 4 {
+            d.storeBytes(
+                of: d.loadUnaligned(as: SIMD4<Float>.self) + s.loadUnaligned(as: SIMD4<Float>.self),
+                as: SIMD4<Float>.self)
+            s += 16
+            d += 16
+            rest -= 4
+        }
+        let tail = d.assumingMemoryBound(to: Float.self), from = s.assumingMemoryBound(to: Float.self)
+        for q in 0..<rest { tail[q] += from[q] }
+    }
+
     /// dst[0..<n] = 0 for the few floats between a convolution's kept columns (4 or 8): eight,
     /// four and one at a time, where a call to memset would cost more than the stores.
     @inline(__always)

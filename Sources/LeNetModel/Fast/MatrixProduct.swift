@@ -79,6 +79,16 @@ extension Kernels {
                 let last = copyTail ? panelRows : Rows(base: b.base + whole, offsets: b.offsets)
                 let columns = Columns(whole: whole, tail: tail, last: last)
                 var i = 0
+                // Blocks of five when they cover m and sixes do not (a 5×5 kernel's 25 rows):
+                // a last block of one row would load as much as a block of five.
+                if m % 6 != 0 && m % 5 == 0 {
+                    while i < m {
+                        rowBlock(
+                            InlineArray<5, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c,
+                            start: start)
+                        i += 5
+                    }
+                }
                 while i + 6 <= m {
                     rowBlock(
                         InlineArray<6, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
