@@ -2,6 +2,7 @@
 // lenet5-lessons: LeNet-5 (LeCun et al. 1998) taught one layer at a time.
 // Data flows one way; each target imports only those before it:
 //   LeNetCore ← LeNetData ← LeNetModel ← LeNetTraining ← LeNetReports ─┐
+//   LeNetKernels ← LeNetKernelsAVX512 ← LeNetModel (the products, built twice)
 //   LeNetCore ← LeNetFigures (Cairo) ──────────────────────────────────┼─ LeNetLessons ← lesson
 //   LeNetModel ← LeNetExport (swift-protobuf: ONNX) ───────────────────────────────────┘
 import PackageDescription
@@ -10,6 +11,12 @@ import PackageDescription
 /// vectorize 8 floats wide instead of 4.
 let vectorize: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux], configuration: .release))
+]
+
+/// The products once more for AVX-512 (LeNetKernelsAVX512), which the fast path runs only
+/// where the CPU says it has it; everything else keeps to Haswell's instructions.
+let avx512: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "skylake-avx512"], .when(platforms: [.linux], configuration: .release))
 ]
 
 let package = Package(
@@ -37,6 +44,8 @@ let package = Package(
             name: "CCairo", pkgConfig: "cairo",
             providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CMalloc"),
+        // cpuid and xgetbv: whether the AVX-512 products may run.
+        .systemLibrary(name: "CCPUID"),
         .target(name: "LeNetCore"),
         .target(
             name: "LeNetData", dependencies: ["LeNetCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
@@ -45,7 +54,14 @@ let package = Package(
                 .copy("Resources/mnist5k-labels-idx1-ubyte.gz"),
                 .copy("Resources/PROVENANCE.md"),
             ]),
-        .target(name: "LeNetModel", dependencies: ["LeNetCore", "LeNetData"], swiftSettings: vectorize),
+        // The matrix product, generic over the vector width; built for AVX2 in LeNetModel and
+        // for AVX-512 in LeNetKernelsAVX512.
+        .target(name: "LeNetKernels", swiftSettings: vectorize),
+        .target(name: "LeNetKernelsAVX512", dependencies: ["LeNetKernels"], swiftSettings: avx512),
+        .target(
+            name: "LeNetModel",
+            dependencies: ["LeNetCore", "LeNetData", "LeNetKernels", "LeNetKernelsAVX512", "CCPUID"],
+            swiftSettings: vectorize),
         .target(
             name: "LeNetTraining", dependencies: ["LeNetCore", "LeNetData", "LeNetModel"],
             resources: [.copy("Resources")], swiftSettings: vectorize),
@@ -75,7 +91,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "LeNetDataTests", dependencies: ["LeNetData"]),
-        .testTarget(name: "LeNetModelTests", dependencies: ["LeNetModel", "LeNetData"]),
+        .testTarget(
+            name: "LeNetModelTests", dependencies: ["LeNetModel", "LeNetData", "LeNetKernels", "LeNetKernelsAVX512"]),
         .testTarget(name: "LeNetFiguresTests", dependencies: ["LeNetFigures"]),
         .testTarget(name: "LeNetExportTests", dependencies: ["LeNetExport", "LeNetModel", "LeNetData", "LeNetCore"]),
         // Fixtures/ holds files the tests read from the repository (PyTorch-trained weights).

@@ -38,6 +38,8 @@ swift format lint --strict --recursive Sources Tests Fuzz Package.swift
 mkdir -p .build
 # XCTest and Swift Testing (the property-based tests) both run.
 swift test -c release "$@" 2>&1 | tee .build/test.log
+# AVX-512 instructions only in the products' AVX-512 build, which runs only where the CPU has it.
+if [ "$(uname -m)" = x86_64 ]; then bash scripts/check-avx512-confined.sh .build/release/lesson; fi
 # The build has no warnings of its own, and keeps it so (the packages' are theirs).
 if grep -E "^$PWD/(Sources|Tests)/.*: warning:" .build/test.log; then
     echo "the build has warnings (above): fix them" >&2

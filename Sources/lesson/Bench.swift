@@ -17,8 +17,11 @@ struct Bench: ParsableCommand {
     var reference = false
     @Option(help: "Cores a batch is split across (default: all).")
     var threads: Int = coreCount
-    @Option(help: "FP32 peak of this machine in GFLOP/s, for the share of peak.")
-    var peak: Double = 190
+    @Option(
+        help:
+            "FP32 peak of this machine in GFLOP/s, for the share of peak (default: measured, fused multiply-adds on every thread in the registers of the products' build)."
+    )
+    var peak: Double?
     @Option(help: "Least seconds per measurement.")
     var seconds: Double = 1.5
     @Flag(help: "Print one JSON line per variant.")
@@ -39,6 +42,9 @@ struct Bench: ParsableCommand {
 
     func validate() throws {
         guard threads > 0 else { throw OptionError("--threads must be a positive whole number, not \(threads)") }
+        if let peak, !(peak > 0 && peak.isFinite) {
+            throw OptionError("--peak must be a positive number of GFLOP/s, not \(peak)")
+        }
         guard runs > 0 else { throw OptionError("--runs must be a positive whole number, not \(runs)") }
         guard layerBatch > 0 else {
             throw OptionError("--layer-batch must be a positive whole number, not \(layerBatch)")
@@ -48,6 +54,17 @@ struct Bench: ParsableCommand {
     func run() throws {
         guard let digits = try DataSource.embedded().train else { throw DataSourceError.embeddedMissing }
         let bench = Benchmark(digits: digits, seconds: seconds)
+        let peak = self.peak ?? ProductKernels.measuredPeak(threads: threads, seconds: max(0.2, min(seconds, 0.5)))
+        if !json {
+            let how = self.peak == nil ? "measured on \(min(threads, coreCount)) threads" : "as given"
+            let other =
+                ProductKernels.selected == .avx512
+                ? "LENET5_KERNELS=avx2 runs the AVX2 build"
+                : ProductKernels.available ? "chosen by LENET5_KERNELS" : "this CPU has no AVX-512"
+            print(
+                "products: \(ProductKernels.selected.rawValue) (\(other)); FP32 peak \(Int(peak.rounded())) GFLOP/s (\(how))\n"
+            )
+        }
         for v in variant.map({ [$0] }) ?? Variant.allCases {
             // With --compare, the frameworks run after each of our runs: the same minutes.
             var ours: [Benchmark.Result] = [], theirs: [Frameworks] = []
@@ -61,13 +78,14 @@ struct Bench: ParsableCommand {
             if json {
                 var line = String(
                     format:
-                        #"{"variant": "%@", "path": "%@", "threads": %d, "runs": %d, "train_batch1": %.0f, "train_batch64": %.0f, "infer_batch1000": %.0f, "train_gflops": %.2f, "infer_gflops": %.2f, "share_of_peak": %.4f, "peak_memory_mb": %.1f"#,
-                    v.rawValue, reference ? "reference" : "fast", threads, runs, r.trainBatch1, r.trainBatch64,
-                    r.inferBatch1000, r.trainGFLOPs, r.inferGFLOPs, r.inferGFLOPs / peak, r.peakMemoryMB)
+                        #"{"variant": "%@", "path": "%@", "kernels": "%@", "threads": %d, "runs": %d, "train_batch1": %.0f, "train_batch64": %.0f, "infer_batch1000": %.0f, "train_gflops": %.2f, "infer_gflops": %.2f, "peak_gflops": %.1f, "share_of_peak": %.4f, "peak_memory_mb": %.1f"#,
+                    v.rawValue, reference ? "reference" : "fast", ProductKernels.selected.rawValue, threads, runs,
+                    r.trainBatch1, r.trainBatch64,
+                    r.inferBatch1000, r.trainGFLOPs, r.inferGFLOPs, peak, r.inferGFLOPs / peak, r.peakMemoryMB)
                 if let others { line += ", " + others.jsonFields(against: r) }
                 print(line + "}")
             } else {
-                print(table(summary, v).rendered)
+                print(table(summary, v, peak: peak).rendered)
                 print(
                     "forward multiply-adds per sample: \(Format.count(r.forwardMultiplyAdds)); peak memory \(String(format: "%.0f", r.peakMemoryMB)) MB\n"
                 )
@@ -82,7 +100,7 @@ struct Bench: ParsableCommand {
     }
 
     /// Samples/s, GFLOP/s and share of peak; with several runs, medians and the range.
-    func table(_ summary: Benchmark.Summary, _ v: Variant) -> TextTable {
+    func table(_ summary: Benchmark.Summary, _ v: Variant, peak: Double) -> TextTable {
         let r = summary.median, several = summary.runs > 1
         let rate = several ? "samples/s, median of \(summary.runs)" : "samples/s"
         var t = TextTable(

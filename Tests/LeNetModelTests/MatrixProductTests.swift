@@ -1,5 +1,7 @@
 @testable import LeNetModel
 import LeNetCore
+import LeNetKernels
+import LeNetKernelsAVX512
 import XCTest
 
 /// The fast path's two matrix products against the textbook triple loop, at sizes that
@@ -215,5 +217,124 @@ final class MatrixProductTests: XCTestCase {
             }
         }
         for (p, q) in zip(expected, c) { XCTAssertEqual(p, q, accuracy: 1e-3) }
+    }
+
+    /// The AVX-512 build of C = A · B (LeNetKernelsAVX512: 32 columns a block, 16 in a last
+    /// narrow one) gives the AVX2 build's bits (16 columns a block, 8 in a last one), for every
+    /// start, B read in place and copied, rows in a given order, and rows added at overlapping
+    /// offsets. On a CPU without AVX-512 that build would trap, so only the choice is checked.
+    func testTheAVX512ProductGivesTheAVX2ProductsBits() {
+        guard ProductKernels.available else {
+            XCTAssertEqual(ProductKernels.selected, .avx2)
+            print("MatrixProductTests: this CPU has no AVX-512; the AVX-512 build was not run")
+            return
+        }
+        var rng = SeededGenerator(seed: 11)
+        let shapes = [
+            (1, 1, 1), (5, 17, 3), (6, 16, 25), (7, 33, 9), (13, 40, 20), (16, 100, 150), (25, 140, 10), (6, 896, 25),
+            (3, 48, 7), (2, 31, 5), (4, 8, 2), (16, 120, 84), (10, 400, 16),
+        ]
+        for (m, n, k) in shapes {
+            let a = (0..<m * k).map { _ in rng.uniform(1) }, bias = (0..<m).map { _ in rng.uniform(1) }
+            let ldb = (n + 15) / 16 * 16
+            let b = (0..<(k + 1) * ldb).map { _ in rng.uniform(1) }
+            let order = Array((0..<m).reversed()), offsets = (0..<m).map { 3 * $0 + ($0 % 2) }
+            let initial = (0..<(m * n + offsets.last! + n)).map { _ in rng.uniform(1) }
+            for readable in [true, false] {
+                for start in 0..<3 {
+                    for layout in ["rows", "order", "offsets"] {
+                        func product(wide: Bool) -> [Float] {
+                            var c = initial
+                            a.withUnsafeBufferPointer { ap in
+                                b.withUnsafeBufferPointer { bp in
+                                    bias.withUnsafeBufferPointer { biasp in
+                                        order.withUnsafeBufferPointer { op in
+                                            offsets.withUnsafeBufferPointer { offp in
+                                                c.withUnsafeMutableBufferPointer { cp in
+                                                    let s: ProductStart =
+                                                        start == 0
+                                                        ? .zero : start == 1 ? .accumulate : .bias(biasp.baseAddress!)
+                                                    let into =
+                                                        layout == "offsets"
+                                                        ? Destination(base: cp.baseAddress!, offsets: offp.baseAddress!)
+                                                        : Destination(base: cp.baseAddress!, stride: n)
+                                                    let rowOrder = layout == "order" ? op.baseAddress! : nil
+                                                    let strided = Strided(
+                                                        base: ap.baseAddress!, rowStride: k, columnStride: 1)
+                                                    Rows.with(bp.baseAddress!, count: k, stride: ldb) { rows in
+                                                        if wide {
+                                                            WideProducts.multiply(
+                                                                m: m, n: n, k: k, strided, rows, readable: readable,
+                                                                into: into, start: s, order: rowOrder)
+                                                        } else {
+                                                            MatrixProduct<SIMD8<Float>>.multiply(
+                                                                m: m, n: n, k: k, strided, rows, readable: readable,
+                                                                into: into, start: s, order: rowOrder)
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            return c
+                        }
+                        let narrow = product(wide: false), wide = product(wide: true)
+                        XCTAssertNotEqual(narrow, initial)
+                        XCTAssertEqual(
+                            narrow.map(\.bitPattern), wide.map(\.bitPattern),
+                            "\(m)×\(n)×\(k) readable \(readable) start \(start) \(layout)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// C3's sums by kept position: the AVX-512 build (blocks of 12 positions, one register
+    /// each) gives the AVX2 build's bits (blocks of 6, two registers each).
+    func testTheAVX512PositionRowsGiveTheAVX2Bits() {
+        guard ProductKernels.available else {
+            XCTAssertEqual(ProductKernels.selected, .avx2)
+            print("MatrixProductTests: this CPU has no AVX-512; the AVX-512 build was not run")
+            return
+        }
+        var rng = SeededGenerator(seed: 12)
+        let k = 150, input = (0..<(6 * 196 + 16)).map { _ in rng.uniform(1) }
+        let offsets = (0..<k).map { ($0 / 25) * 196 + ($0 % 25 / 5) * 14 + $0 % 5 }
+        let weights = (0..<k * 16).map { _ in rng.uniform(1) }, bias = (0..<16).map { _ in rng.uniform(1) }
+        for count in [1, 5, 6, 11, 12, 13, 25, 100] {
+            let at = (0..<count).map { ($0 / 10) * 14 + $0 % 10 }
+            func sums(wide: Bool) -> [Float] {
+                var out = [Float](repeating: 0, count: count * 16)
+                input.withUnsafeBufferPointer { ip in
+                    offsets.withUnsafeBufferPointer { op in
+                        weights.withUnsafeBufferPointer { wp in
+                            bias.withUnsafeBufferPointer { bp in
+                                at.withUnsafeBufferPointer { ap in
+                                    out.withUnsafeMutableBufferPointer { outp in
+                                        if wide {
+                                            WideProducts.positionRows(
+                                                count: count, at: ap.baseAddress!, input: ip.baseAddress!,
+                                                offsets: op.baseAddress!, k: k, weights: wp.baseAddress!,
+                                                bias: bp.baseAddress!, into: outp.baseAddress!)
+                                        } else {
+                                            MatrixProduct<SIMD8<Float>>.positionRows(
+                                                count: count, at: ap.baseAddress!, input: ip.baseAddress!,
+                                                offsets: op.baseAddress!, k: k, weights: wp.baseAddress!,
+                                                bias: bp.baseAddress!, into: outp.baseAddress!)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                return out
+            }
+            let narrow = sums(wide: false), wide = sums(wide: true)
+            XCTAssertTrue(narrow.contains { $0 != 0 })
+            XCTAssertEqual(narrow.map(\.bitPattern), wide.map(\.bitPattern), "\(count) positions")
+        }
     }
 }

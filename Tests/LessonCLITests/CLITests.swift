@@ -99,6 +99,7 @@ final class CLITests: XCTestCase {
         try assertOneLineError(["1", "--output", "/proc/no/such"], contains: "cannot create the output folder")
         try assertOneLineError(["1", "--format", "gif"], contains: "unknown format 'gif'")
         try assertOneLineError(["bench", "--runs", "0"], contains: "--runs must be a positive whole number")
+        try assertOneLineError(["bench", "--peak", "0"], contains: "--peak must be a positive number of GFLOP/s")
         try assertOneLineError(
             ["train", "--save", scratch + "/w.csv"], contains: "--save must name a .safetensors file")
         try assertOneLineError(
@@ -157,6 +158,35 @@ final class CLITests: XCTestCase {
             FileManager.default.createFile(atPath: scratch + "/w.safetensors", contents: Data("garbage!".utf8)))
         try assertOneLineError(["eval", "--weights", scratch + "/w.safetensors"], contains: "w.safetensors")
         try assertOneLineError(["eval", "--weights", scratch + "/missing.safetensors"], contains: "cannot be read")
+    }
+
+    /// Training with the AVX2 build of the products (LENET5_KERNELS=avx2) and with the build
+    /// this CPU selects (AVX-512 where it has it) writes the same file, byte for byte: the same
+    /// weights, losses and errors. Both variants, one pass over the embedded digits.
+    func testBothBuildsOfTheProductsTrainTheSameWeights() throws {
+        try cli.prepare()
+        let save = scratch + "/w.safetensors"
+        for variant in ["paper", "keras"] {
+            var files: [Data] = []
+            for kernels in ["avx2", "any"] {
+                let r = try run(
+                    ["train", "--variant", variant, "--epochs", "1", "--seed", "4", "--save", save],
+                    environment: ["LENET5_KERNELS": kernels])
+                XCTAssertEqual(r.status, 0, r.stderr)
+                files.append(try Data(contentsOf: URL(fileURLWithPath: save)))
+            }
+            XCTAssertGreaterThan(files[0].count, 200_000, variant)
+            XCTAssertEqual(files[0], files[1], "\(variant): the two builds trained different weights")
+        }
+        for (kernels, expected) in [("avx2", ["AVX2"]), ("any", ["AVX2", "AVX-512"])] {
+            let r = try run(
+                ["bench", "--variant", "keras", "--json", "--seconds", "0"], environment: ["LENET5_KERNELS": kernels])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let object = try XCTUnwrap(
+                JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+            XCTAssertTrue(expected.contains(try XCTUnwrap(object["kernels"] as? String)), r.stdout)
+            XCTAssertGreaterThan(try XCTUnwrap(object["peak_gflops"] as? Double), 1, r.stdout)
+        }
     }
 
     func testVerifyPassesOnThePaperVariant() throws {

@@ -1,226 +1,57 @@
-/// The two matrix products the fast path is built on. Both keep a block of the result in
-/// registers while running over the shared dimension, so each value loaded from memory feeds
-/// several fused multiply-adds instead of one. The block's row count is a generic value
-/// (`let R: Int`), so one kernel serves every block height with its loops fully unrolled.
+import CCPUID
+import Foundation
+import LeNetCore
+import LeNetKernels
+import LeNetKernelsAVX512
+
+/// The fast path's two matrix products. Both keep a block of the result in registers while
+/// running over the shared dimension, so each value loaded from memory feeds several fused
+/// multiply-adds instead of one. The block's row count is a generic value (`let R: Int`), so
+/// one kernel serves every block height with its loops fully unrolled.
+///
+/// C = A · B (`multiply`, and `positionRows` for C3's kept positions) lives in LeNetKernels,
+/// written once for any vector width, and runs in one of two builds: AVX2 (compiled here) or
+/// AVX-512 (LeNetKernelsAVX512), chosen once per process by `ProductKernels.selected`. Both
+/// give the same bits. C = A · Bᵀ (`multiplyTransposed`) sums eight-wide partial sums and is
+/// AVX2 only: a wider register would change the order of its sums, so its results.
 extension Kernels {
-    /// Reads A(i, k) = base[i·rowStride + k·columnStride]: a transposed operand is the same
-    /// memory with the strides swapped, so no copy is made.
-    struct Strided {
-        let base: UnsafePointer<Float>
-        let rowStride: Int, columnStride: Int
-
-        @inline(__always)
-        func row(_ i: Int) -> UnsafePointer<Float> { base + i * rowStride }
-    }
-
-    /// Rows of an operand read along their length: row k starts at base + offsets[k]. A
-    /// convolution's unrolled input is its input itself, each row a shifted view of it.
-    struct Rows {
-        let base: UnsafePointer<Float>
-        let offsets: UnsafePointer<Int>
-
-        @inline(__always)
-        subscript(k: Int) -> UnsafePointer<Float> { base + offsets[k] }
-    }
-
-    /// Where the rows of a product go: row i at base + i·stride, or at base + offsets[i] when
-    /// offsets are given (an unrolled input's gradient, added back onto the input it was read
-    /// from: the rows overlap, and each is added in turn).
-    struct Destination {
-        let base: UnsafeMutablePointer<Float>
-        var stride = 0
-        var offsets: UnsafePointer<Int>? = nil
-
-        @inline(__always)
-        func row(_ i: Int) -> UnsafeMutablePointer<Float> {
-            if let offsets { return base + offsets[i] }
-            return base + i * stride
-        }
-    }
+    typealias Strided = LeNetKernels.Strided
+    typealias Rows = LeNetKernels.Rows
+    typealias Destination = LeNetKernels.Destination
+    typealias Start = ProductStart
 
     /// Row offsets 0, stride, 2·stride, …: an ordinary row-major matrix as `Rows`.
     static func withRows<T>(_ base: UnsafePointer<Float>, count: Int, stride: Int, _ body: (Rows) -> T) -> T {
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { offsets in
-            for k in 0..<count { offsets[k] = k * stride }
-            return body(Rows(base: base, offsets: UnsafePointer(offsets.baseAddress!)))
-        }
+        Rows.with(base, count: count, stride: stride, body)
     }
 
-    /// What a product's sums start from.
-    enum Start {
-        /// C = A·B
-        case zero
-        /// C += A·B
-        case accumulate
-        /// C = bias[i] + A·B, row by row: a layer's bias, added in registers.
-        case bias(UnsafePointer<Float>)
-    }
-
-    /// C (m × n) = A (m × k) · B (k × n), from `start`. B's rows are read sixteen floats at
-    /// a time: when `readable` they may be read past n up to the next multiple of 16 (whatever
-    /// is there only reaches sums that are not stored); otherwise the last, narrower block is
-    /// copied beside zeros. Blocks of 6 rows × 16 columns are summed in twelve eight-wide
-    /// registers: per k, two loads of B and six broadcasts of A feed twelve multiply-adds.
-    /// `order`, when given, is the order the rows of A and C are taken in, six at a time (see
-    /// `Convolution.Grid.storeOrder`).
+    /// C (m × n) = A (m × k) · B (k × n), from `start` (`MatrixProduct.multiply`), in the
+    /// build `ProductKernels.selected` names.
     static func multiply(
         m: Int, n: Int, k: Int, _ a: Strided, _ b: Rows, readable: Bool,
         into c: Destination, start: Start, order: UnsafePointer<Int>? = nil
     ) {
-        let whole = n / 16 * 16, tail = n - whole
-        let copyTail = tail > 0 && !readable
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: copyTail ? k * 16 : 0) { panel in
-            withRows(UnsafePointer(panel.baseAddress ?? c.base), count: copyTail ? k : 0, stride: 16) { panelRows in
-                if copyTail {
-                    for kk in 0..<k {
-                        for q in 0..<16 { panel[kk * 16 + q] = q < tail ? b[kk][whole + q] : 0 }
-                    }
-                }
-                let last = copyTail ? panelRows : Rows(base: b.base + whole, offsets: b.offsets)
-                let columns = Columns(whole: whole, tail: tail, last: last)
-                var i = 0
-                // Blocks of five when they cover m and sixes do not (a 5×5 kernel's 25 rows):
-                // a last block of one row would load as much as a block of five.
-                if m % 6 != 0 && m % 5 == 0 {
-                    while i < m {
-                        rowBlock(
-                            InlineArray<5, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c,
-                            start: start)
-                        i += 5
-                    }
-                }
-                while i + 6 <= m {
-                    rowBlock(
-                        InlineArray<6, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
-                    i += 6
-                }
-                switch m - i {
-                case 1:
-                    rowBlock(
-                        InlineArray<1, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
-                case 2:
-                    rowBlock(
-                        InlineArray<2, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
-                case 3:
-                    rowBlock(
-                        InlineArray<3, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
-                case 4:
-                    rowBlock(
-                        InlineArray<4, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
-                case 5:
-                    rowBlock(
-                        InlineArray<5, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c, start: start)
-                default: break
-                }
-            }
+        if ProductKernels.selected == .avx512 {
+            WideProducts.multiply(m: m, n: n, k: k, a, b, readable: readable, into: c, start: start, order: order)
+        } else {
+            MatrixProduct<SIMD8<Float>>.multiply(
+                m: m, n: n, k: k, a, b, readable: readable, into: c, start: start, order: order)
         }
     }
 
-    /// The columns of a product: `whole` of them in blocks of 16, then a last block of `tail`
-    /// read from `last` (B itself, or its copy beside zeros).
-    struct Columns {
-        let whole: Int, tail: Int
-        let last: Rows
-    }
-
-    /// Rows `rows` of C = A · B, sixteen columns at a time. Not inlined: inside the callers'
-    /// loops and closures the compiler kept the accumulators in memory.
-    @inline(never)
-    static func rowBlock<let R: Int>(
-        _ rows: InlineArray<R, Int>, _ columns: Columns, k: Int, _ a: Strided, _ b: Rows,
-        into c: Destination, start: Start
+    /// C3's sums by kept position (`MatrixProduct.positionRows`), in the selected build.
+    static func positionRows(
+        count: Int, at: UnsafePointer<Int>, input: UnsafePointer<Float>, offsets: UnsafePointer<Int>, k: Int,
+        weights wt: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
     ) {
-        let aRows = InlineArray<R, UnsafePointer<Float>> { a.row(rows[$0]) }
-        let cRows = InlineArray<R, UnsafeMutablePointer<Float>> { c.row(rows[$0]) }
-        var initial = InlineArray<R, Float>(repeating: 0)
-        if case .bias(let bias) = start {
-            for r in 0..<R { initial[r] = bias[rows[r]] }
-        }
-        let add: Bool
-        if case .accumulate = start { add = true } else { add = false }
-        for j in stride(from: 0, to: columns.whole, by: 16) {
-            block(
-                aRows, columnStride: a.columnStride, k: k, Rows(base: b.base + j, offsets: b.offsets), initial: initial,
-                width: 16, into: cRows, at: j, accumulate: add)
-        }
-        if columns.tail > 0 {
-            block(
-                aRows, columnStride: a.columnStride, k: k, columns.last, initial: initial,
-                width: columns.tail, into: cRows, at: columns.whole, accumulate: add)
+        if ProductKernels.selected == .avx512 {
+            WideProducts.positionRows(
+                count: count, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias, into: out)
+        } else {
+            MatrixProduct<SIMD8<Float>>.positionRows(
+                count: count, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias, into: out)
         }
     }
-
-    /// R rows × sixteen columns of C = A · B, summed in registers, then stored from column `at`.
-    @inline(__always)
-    static func block<let R: Int>(
-        _ aRows: InlineArray<R, UnsafePointer<Float>>, columnStride: Int, k: Int, _ b: Rows,
-        initial: InlineArray<R, Float>, width: Int,
-        into cRows: InlineArray<R, UnsafeMutablePointer<Float>>, at j: Int, accumulate: Bool
-    ) {
-        var low = InlineArray<R, SIMD8<Float>>(repeating: .zero)
-        for r in 0..<R { low[r] = SIMD8(repeating: initial[r]) }
-        var high = low
-        var at = 0
-        for kk in 0..<k {
-            let row = UnsafeRawPointer(b[kk])
-            let b0 = row.loadUnaligned(as: SIMD8<Float>.self),
-                b1 = row.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-            for r in 0..<R {
-                let w = SIMD8<Float>(repeating: aRows[r][at])
-                low[r].addProduct(w, b0)
-                high[r].addProduct(w, b1)
-            }
-            at += columnStride
-        }
-        for r in 0..<R { store(low[r], high[r], width: width, to: cRows[r] + j, accumulate: accumulate) }
-    }
-
-    /// Writes (or adds) the first `width` of sixteen sums to c.
-    @inline(__always)
-    static func store(
-        _ low: SIMD8<Float>, _ high: SIMD8<Float>, width: Int, to c: UnsafeMutablePointer<Float>, accumulate: Bool
-    ) {
-        guard width == 16 else {
-            // A last, narrower block (C3's rows keep 140 = 8·16 + 12 positions): eight, four,
-            // two and one at a time, never past `width` (rows added onto an input overlap).
-            var q = 0, rest = low
-            if width >= 8 {
-                store8(low, to: c, accumulate: accumulate)
-                q = 8
-                rest = high
-            }
-            if q + 4 <= width {
-                let v = SIMD4(rest[0], rest[1], rest[2], rest[3])
-                let raw = UnsafeMutableRawPointer(c + q)
-                raw.storeBytes(of: accumulate ? v + raw.loadUnaligned(as: SIMD4<Float>.self) : v, as: SIMD4<Float>.self)
-                rest = SIMD8(rest[4], rest[5], rest[6], rest[7], 0, 0, 0, 0)
-                q += 4
-            }
-            var lane = 0
-            while q < width {
-                c[q] = accumulate ? c[q] + rest[lane] : rest[lane]
-                q += 1
-                lane += 1
-            }
-            return
-        }
-        let raw = UnsafeMutableRawPointer(c)
-        var l = low, h = high
-        if accumulate {
-            l += raw.loadUnaligned(as: SIMD8<Float>.self)
-            h += raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-        }
-        raw.storeBytes(of: l, as: SIMD8<Float>.self)
-        raw.storeBytes(of: h, toByteOffset: 32, as: SIMD8<Float>.self)
-    }
-
-    /// Writes (or adds) eight sums to c.
-    @inline(__always)
-    static func store8(_ v: SIMD8<Float>, to c: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let raw = UnsafeMutableRawPointer(c)
-        raw.storeBytes(of: accumulate ? v + raw.loadUnaligned(as: SIMD8<Float>.self) : v, as: SIMD8<Float>.self)
-    }
-
     /// C (m × n) = A (m × k) · Bᵀ, B being n × k, or C += A · Bᵀ when `accumulate`: every
     /// entry a dot product of a row of A (rows `lda` apart) with a row of B, both read along
     /// k. Blocks of 2 × 4 entries are summed in eight eight-wide registers (six loads per
@@ -387,56 +218,46 @@ extension Kernels {
     }
 }
 
-/// A convolution's sums with the output positions as rows and the maps (up to 16) as columns,
-/// for a layer whose wide grid throws away many positions (C3: 144 computed for 100).
-extension Kernels {
-    /// out[p·16 + o] = bias[o] + Σ_kk wt[kk·16 + o] · input[at[p] + offsets[kk]] for p < count,
-    /// kk in order: the sums `multiply` forms on the wide grid, for the kept positions only.
-    /// Blocks of six positions × 16 maps in twelve eight-wide registers: per kk, two loads of
-    /// weights and six broadcasts of inputs feed twelve multiply-adds.
-    static func positionRows(
-        count: Int, at: UnsafePointer<Int>, input: UnsafePointer<Float>, offsets: UnsafePointer<Int>, k: Int,
-        weights wt: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
-    ) {
-        var p = 0
-        while p + 6 <= count {
-            positionBlock(
-                InlineArray<6, Int> { p + $0 }, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias,
-                into: out)
-            p += 6
-        }
-        for q in p..<count {
-            positionBlock(
-                InlineArray<1, Int> { _ in q }, at: at, input: input, offsets: offsets, k: k, weights: wt,
-                bias: bias, into: out)
-        }
-    }
+/// Which build of the products runs (`Kernels.multiply`): AVX-512 where the CPU and the
+/// operating system support it, AVX2 elsewhere, or AVX2 when the environment variable
+/// LENET5_KERNELS is `avx2` (to compare the two, or to run under a tool that lacks AVX-512).
+/// Decided once, when first asked.
+public enum ProductKernels: String, Sendable {
+    case avx2 = "AVX2"
+    case avx512 = "AVX-512"
 
-    /// Positions `rows` × 16 maps of `positionRows` (not inlined, as `rowBlock`).
-    @inline(never)
-    static func positionBlock<let R: Int>(
-        _ rows: InlineArray<R, Int>, at: UnsafePointer<Int>, input: UnsafePointer<Float>, offsets: UnsafePointer<Int>,
-        k: Int, weights wt: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
-    ) {
-        let b = UnsafeRawPointer(bias)
-        var low = InlineArray<R, SIMD8<Float>>(repeating: b.loadUnaligned(as: SIMD8<Float>.self))
-        var high = InlineArray<R, SIMD8<Float>>(repeating: b.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self))
-        let inputs = InlineArray<R, UnsafePointer<Float>> { input + at[rows[$0]] }
-        for kk in 0..<k {
-            let w = UnsafeRawPointer(wt + 16 * kk)
-            let w0 = w.loadUnaligned(as: SIMD8<Float>.self),
-                w1 = w.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
-            let offset = offsets[kk]
-            for r in 0..<R {
-                let x = SIMD8<Float>(repeating: inputs[r][offset])
-                low[r].addProduct(w0, x)
-                high[r].addProduct(w1, x)
+    /// Whether this CPU could run the AVX-512 build.
+    public static let available: Bool = {
+        #if os(Linux) && arch(x86_64)
+            return lenet_cpu_has_avx512() != 0
+        #else
+            return false
+        #endif
+    }()
+
+    public static let selected: ProductKernels = {
+        let asked = ProcessInfo.processInfo.environment["LENET5_KERNELS"]?.lowercased()
+        return available && asked != "avx2" ? .avx512 : .avx2
+    }()
+
+    /// This machine's FP32 peak in GFLOP/s for the selected build, measured: twelve
+    /// independent chains of fused multiply-adds in the build's registers on `threads`
+    /// threads at once, for at least `seconds`.
+    public static func measuredPeak(threads: Int, seconds: Double) -> Double {
+        let lanes = selected == .avx512 ? 16 : 8, threads = min(threads, coreCount)
+        var rounds = 1 << 16
+        while true {
+            let start = DispatchTime.now().uptimeNanoseconds, n = rounds
+            let totals = parallelMap(threads, threads: threads) { _ in
+                selected == .avx512
+                    ? WideProducts.multiplyAddRounds(n, factor: 0.5, term: 1e-6)
+                    : MatrixProduct<SIMD8<Float>>.multiplyAddRounds(n, factor: 0.5, term: 1e-6)
             }
-        }
-        for r in 0..<R {
-            let o = UnsafeMutableRawPointer(out + 16 * rows[r])
-            o.storeBytes(of: low[r], as: SIMD8<Float>.self)
-            o.storeBytes(of: high[r], toByteOffset: 32, as: SIMD8<Float>.self)
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            // The sums are used, so no compiler may skip the work.
+            precondition(totals.allSatisfy { $0.isFinite })
+            if elapsed >= seconds { return Double(threads * rounds * 24 * lanes) / elapsed / 1e9 }
+            rounds *= 2
         }
     }
 }

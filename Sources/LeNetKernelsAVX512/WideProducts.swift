@@ -1,0 +1,30 @@
+import LeNetKernels
+
+/// `MatrixProduct` with sixteen floats per register, compiled for AVX-512 (this module's
+/// build flags): blocks of 6 rows × 32 columns in twelve 512-bit registers. Call it only on a
+/// CPU that has AVX-512 (`Kernels` in LeNetModel asks the CPU once); anywhere else its
+/// instructions trap. Not inlined, so that its callers, built for AVX2, never compile it.
+public enum WideProducts {
+    @inline(never)
+    public static func multiply(
+        m: Int, n: Int, k: Int, _ a: Strided, _ b: Rows, readable: Bool,
+        into c: Destination, start: ProductStart, order: UnsafePointer<Int>?
+    ) {
+        MatrixProduct<SIMD16<Float>>.multiply(
+            m: m, n: n, k: k, a, b, readable: readable, into: c, start: start, order: order)
+    }
+
+    @inline(never)
+    public static func positionRows(
+        count: Int, at: UnsafePointer<Int>, input: UnsafePointer<Float>, offsets: UnsafePointer<Int>, k: Int,
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
+    ) {
+        MatrixProduct<SIMD16<Float>>.positionRows(
+            count: count, at: at, input: input, offsets: offsets, k: k, weights: weights, bias: bias, into: out)
+    }
+
+    @inline(never)
+    public static func multiplyAddRounds(_ rounds: Int, factor: Float, term: Float) -> Float {
+        MatrixProduct<SIMD16<Float>>.multiplyAddRounds(rounds, factor: factor, term: term)
+    }
+}
