@@ -193,15 +193,17 @@ public enum MatrixProduct<V: SIMD> where V.Scalar == Float {
         }
         let add: Bool
         if case .accumulate = start { add = true } else { add = false }
-        for j in stride(from: 0, to: columns.whole, by: columns.width) {
-            if columns.width == blockWidth {
+        if columns.width == blockWidth {
+            for j in stride(from: 0, to: columns.whole, by: blockWidth) {
                 block(
                     aRows, columnStride: a.columnStride, k: k, Rows(base: b.base + j, offsets: b.offsets),
                     initial: initial, width: blockWidth, into: cRows, at: j, accumulate: add)
-            } else {
+            }
+        } else {
+            for j in stride(from: 0, to: columns.whole, by: V.scalarCount) {
                 halfBlock(
                     aRows, columnStride: a.columnStride, k: k, Rows(base: b.base + j, offsets: b.offsets),
-                    initial: initial, width: columns.width, into: cRows, at: j, accumulate: add)
+                    initial: initial, width: V.scalarCount, into: cRows, at: j, accumulate: add)
             }
         }
         // A last block of one register when it is enough (it then reads no further than the

@@ -27,4 +27,10 @@ public enum WideProducts {
     public static func multiplyAddRounds(_ rounds: Int, factor: Float, term: Float) -> Float {
         MatrixProduct<SIMD16<Float>>.multiplyAddRounds(rounds, factor: factor, term: term)
     }
+
+    /// `VectorTanh.apply` in sixteen-wide registers, two chains at a time.
+    @inline(never)
+    public static func squash(_ n: Int, _ a: UnsafeMutablePointer<Float>, outer: Float, inner: Float) -> Int {
+        VectorTanh.apply(n, a, outer: outer, inner: inner, wide: true)
+    }
 }

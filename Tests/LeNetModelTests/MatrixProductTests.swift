@@ -337,4 +337,31 @@ final class MatrixProductTests: XCTestCase {
             XCTAssertEqual(narrow.map(\.bitPattern), wide.map(\.bitPattern), "\(count) positions")
         }
     }
+
+    /// The scaled tanh in the AVX-512 build (32 floats a step) gives the AVX2 build's bits
+    /// (16 a step, as two eight-wide chains) and covers the same first n / 8 · 8 floats, for
+    /// every n up to 70, signs, zeros, the clamp at 9 and NaN.
+    func testTheAVX512TanhGivesTheAVX2Bits() {
+        guard ProductKernels.available else {
+            XCTAssertEqual(ProductKernels.selected, .avx2)
+            print("MatrixProductTests: this CPU has no AVX-512; the AVX-512 build was not run")
+            return
+        }
+        var rng = SeededGenerator(seed: 13)
+        var values = (0..<70).map { _ in rng.uniform(12) }
+        values[0...5] = [0, -0.0, 9, -9.5, .nan, 1e30]
+        for n in 0...70 {
+            var narrow = values, wide = values
+            let done = narrow.withUnsafeMutableBufferPointer {
+                VectorTanh.apply(n, $0.baseAddress!, outer: 1.7159, inner: 2.0 / 3, wide: false)
+            }
+            let wideDone = wide.withUnsafeMutableBufferPointer {
+                WideProducts.squash(n, $0.baseAddress!, outer: 1.7159, inner: 2.0 / 3)
+            }
+            XCTAssertEqual(done, n / 8 * 8)
+            XCTAssertEqual(wideDone, done)
+            XCTAssertEqual(narrow.map(\.bitPattern), wide.map(\.bitPattern), "n = \(n)")
+            if n >= 8 { XCTAssertEqual(Double(narrow[7]), 1.7159 * tanh(2.0 / 3 * Double(values[7])), accuracy: 1e-6) }
+        }
+    }
 }

@@ -1,4 +1,6 @@
 import LeNetCore
+import LeNetKernels
+import LeNetKernelsAVX512
 
 /// Small loops over raw buffers that the compiler vectorizes: the fast path's building blocks.
 /// Each takes counts explicitly; callers guarantee the ranges (tests hold the fast path
@@ -85,63 +87,21 @@ enum Kernels {
         while q < n { dst[q] = 0; q += 1 }
     }
 
-    /// Applies the activation in place, sixteen at a time as two independent `tanh8` chains
-    /// (SIMD16 is split into four-wide pieces on AVX2, and one chain alone leaves the core
-    /// waiting on each step's latency).
+    /// Applies the activation in place: `VectorTanh.apply` in the build `ProductKernels`
+    /// selects (eight or sixteen floats a register, the same bits), the last n mod 8 one at a
+    /// time.
     @inline(__always)
     static func activate(_ f: Activation, _ n: Int, _ a: UnsafeMutablePointer<Float>) {
         if f == .identity { return }
         let (outer, inner): (Float, Float) = f == .squash ? (Activation.amplitude, Activation.slope) : (1, 1)
-        let raw = UnsafeMutableRawPointer(a)
-        var k = 0
-        while k + 16 <= n {
-            let x0 = raw.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-            let x1 = raw.loadUnaligned(fromByteOffset: 4 * k + 32, as: SIMD8<Float>.self)
-            let t0 = tanh8(inner * x0), t1 = tanh8(inner * x1)
-            raw.storeBytes(of: outer * t0, toByteOffset: 4 * k, as: SIMD8<Float>.self)
-            raw.storeBytes(of: outer * t1, toByteOffset: 4 * k + 32, as: SIMD8<Float>.self)
-            k += 16
+        var k =
+            ProductKernels.selected == .avx512
+            ? WideProducts.squash(n, a, outer: outer, inner: inner)
+            : VectorTanh.apply(n, a, outer: outer, inner: inner, wide: false)
+        while k < n {
+            a[k] = f(a[k])
+            k += 1
         }
-        if k + 8 <= n {
-            let x = raw.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-            raw.storeBytes(of: outer * tanh8(inner * x), toByteOffset: 4 * k, as: SIMD8<Float>.self)
-            k += 8
-        }
-        while k < n { a[k] = f(a[k]); k += 1 }
-    }
-
-    /// tanh of eight floats, to within about 1e-7 of tanhf: tanh|x| = 1 − 2/(e^{2|x|} + 1),
-    /// with e^y = 2^k·e^r, |r| ≤ ln2/2, and e^r by its Taylor series to r⁷ (error < 1e-8).
-    /// Transparent because the compiler calls it out of line even when asked to inline it,
-    /// which serializes the two chains `activate` runs side by side.
-    @_transparent
-    static func tanh8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let sign = SIMD8<UInt32>(repeating: 0x8000_0000)
-        let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
-        // |x|, clamped at 9: tanh(9) rounds to 1 in Float, and 2^k stays in range. (A NaN
-        // fails the comparison and stays NaN all the way through.)
-        var a = unsafeBitCast(bits & ~sign, to: SIMD8<Float>.self)
-        a.replace(with: 9, where: a .> 9)
-        // e^{2a} = 2^k·e^r: k = round(2a/ln2), r = 2a − k·ln2 with ln2 split in two so each
-        // product is exact.
-        let k = (a * 2.885_390_08).rounded(.toNearestOrEven)
-        let r = (a + a).addingProduct(-k, SIMD8(repeating: 0.693_145_751_953_125)).addingProduct(
-            -k, SIMD8(repeating: 1.428_606_765_330_187e-6))
-        // e^r by Horner's rule with fused multiply-adds.
-        var p = SIMD8<Float>(repeating: 1.0 / 720).addingProduct(r, SIMD8(repeating: 1.0 / 5040))
-        p = SIMD8(repeating: 1.0 / 120).addingProduct(p, r)
-        p = SIMD8(repeating: 1.0 / 24).addingProduct(p, r)
-        p = SIMD8(repeating: 1.0 / 6).addingProduct(p, r)
-        p = SIMD8(repeating: 0.5).addingProduct(p, r)
-        p = SIMD8(repeating: 1).addingProduct(p, r)
-        p = SIMD8(repeating: 1).addingProduct(p, r)
-        // 2^k from k's bits, with no checked conversion: adding 1.5·2²³ leaves k in the low
-        // mantissa bits, and shifting them up to the exponent drops the rest.
-        let kBits = unsafeBitCast(k + 12_582_912, to: SIMD8<UInt32>.self) &<< 23
-        let twoToK = unsafeBitCast(kBits &+ (127 << 23), to: SIMD8<Float>.self)
-        let t = 1 - 2 / (p * twoToK + 1)
-        // tanh is odd: x's sign on tanh|x| ≥ 0.
-        return unsafeBitCast(unsafeBitCast(t, to: SIMD8<UInt32>.self) | (bits & sign), to: SIMD8<Float>.self)
     }
 
     /// da[k] = dy[k] · f′(y[k]) for k < n, eight at a time; returns Σ da (a bias's gradient).
