@@ -328,10 +328,30 @@ extension MatrixProduct {
                 into: out)
             p += 6
         }
-        for q in p..<count {
+        // The last few positions (C3's 100 leave 4) in one block: one at a time, each would
+        // read all the weights again for a single multiply-add per load.
+        switch count - p {
+        case 1:
             positionBlock(
-                InlineArray<1, Int> { _ in q }, at: at, input: input, offsets: offsets, k: k, weights: wt,
-                bias: bias, into: out)
+                InlineArray<1, Int> { p + $0 }, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias,
+                into: out)
+        case 2:
+            positionBlock(
+                InlineArray<2, Int> { p + $0 }, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias,
+                into: out)
+        case 3:
+            positionBlock(
+                InlineArray<3, Int> { p + $0 }, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias,
+                into: out)
+        case 4:
+            positionBlock(
+                InlineArray<4, Int> { p + $0 }, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias,
+                into: out)
+        case 5:
+            positionBlock(
+                InlineArray<5, Int> { p + $0 }, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias,
+                into: out)
+        default: break
         }
     }
 

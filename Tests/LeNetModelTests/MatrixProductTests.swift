@@ -303,7 +303,7 @@ final class MatrixProductTests: XCTestCase {
         let k = 150, input = (0..<(6 * 196 + 16)).map { _ in rng.uniform(1) }
         let offsets = (0..<k).map { ($0 / 25) * 196 + ($0 % 25 / 5) * 14 + $0 % 5 }
         let weights = (0..<k * 16).map { _ in rng.uniform(1) }, bias = (0..<16).map { _ in rng.uniform(1) }
-        for count in [1, 5, 6, 11, 12, 13, 25, 100] {
+        for count in [1, 2, 3, 4, 5, 6, 11, 12, 13, 16, 25, 100] {
             let at = (0..<count).map { ($0 / 10) * 14 + $0 % 10 }
             func sums(wide: Bool) -> [Float] {
                 var out = [Float](repeating: 0, count: count * 16)
