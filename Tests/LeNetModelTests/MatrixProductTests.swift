@@ -219,16 +219,21 @@ final class MatrixProductTests: XCTestCase {
         for (p, q) in zip(expected, c) { XCTAssertEqual(p, q, accuracy: 1e-3) }
     }
 
+    /// Whether this CPU can run the AVX-512 build; where it cannot (its instructions would
+    /// trap), checks that AVX2 is the build selected and says the AVX-512 build was not run.
+    func canRunTheAVX512Build() -> Bool {
+        if ProductKernels.available { return true }
+        XCTAssertEqual(ProductKernels.selected, .avx2)
+        print("MatrixProductTests: this CPU has no AVX-512; the AVX-512 build was not run")
+        return false
+    }
+
     /// The AVX-512 build of C = A · B (LeNetKernelsAVX512: 32 columns a block, 16 in a last
     /// narrow one) gives the AVX2 build's bits (16 columns a block, 8 in a last one), for every
     /// start, B read in place and copied, rows in a given order, and rows added at overlapping
     /// offsets. On a CPU without AVX-512 that build would trap, so only the choice is checked.
     func testTheAVX512ProductGivesTheAVX2ProductsBits() {
-        guard ProductKernels.available else {
-            XCTAssertEqual(ProductKernels.selected, .avx2)
-            print("MatrixProductTests: this CPU has no AVX-512; the AVX-512 build was not run")
-            return
-        }
+        guard canRunTheAVX512Build() else { return }
         var rng = SeededGenerator(seed: 11)
         let shapes = [
             (1, 1, 1), (5, 17, 3), (6, 16, 25), (7, 33, 9), (13, 40, 20), (16, 100, 150), (25, 140, 10), (6, 896, 25),
@@ -294,11 +299,7 @@ final class MatrixProductTests: XCTestCase {
     /// C3's sums by kept position: the AVX-512 build (blocks of 12 positions, one register
     /// each) gives the AVX2 build's bits (blocks of 6, two registers each).
     func testTheAVX512PositionRowsGiveTheAVX2Bits() {
-        guard ProductKernels.available else {
-            XCTAssertEqual(ProductKernels.selected, .avx2)
-            print("MatrixProductTests: this CPU has no AVX-512; the AVX-512 build was not run")
-            return
-        }
+        guard canRunTheAVX512Build() else { return }
         var rng = SeededGenerator(seed: 12)
         let k = 150, input = (0..<(6 * 196 + 16)).map { _ in rng.uniform(1) }
         let offsets = (0..<k).map { ($0 / 25) * 196 + ($0 % 25 / 5) * 14 + $0 % 5 }
@@ -342,11 +343,7 @@ final class MatrixProductTests: XCTestCase {
     /// (16 a step, as two eight-wide chains) and covers the same first n / 8 · 8 floats, for
     /// every n up to 70, signs, zeros, the clamp at 9 and NaN.
     func testTheAVX512TanhGivesTheAVX2Bits() {
-        guard ProductKernels.available else {
-            XCTAssertEqual(ProductKernels.selected, .avx2)
-            print("MatrixProductTests: this CPU has no AVX-512; the AVX-512 build was not run")
-            return
-        }
+        guard canRunTheAVX512Build() else { return }
         var rng = SeededGenerator(seed: 13)
         var values = (0..<70).map { _ in rng.uniform(12) }
         values[0...5] = [0, -0.0, 9, -9.5, .nan, 1e30]

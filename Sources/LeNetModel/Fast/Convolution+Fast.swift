@@ -291,28 +291,32 @@ extension Convolution {
         dInput: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>
     ) {
         let area = kernelSize * kernelSize, readers = table.readers, most = readers.reduce(0) { max($0, $1.count) }
-        // Map i's kernels, one per reader j: A(row (u, v), column j) at j·area + (u, v).
-        var kernels = Kernels.unfilled(most * area)
+        // Map i's kernels, one per reader j: A(row (u, v), column j) at (i·most + j)·area + (u, v),
+        // and where reader j's row of ∂E/∂a starts; gathered once for all the samples.
+        var kernels = Kernels.unfilled(g.inMaps * most * area)
+        var daOffsets = [Int](repeating: 0, count: g.inMaps * most)
         // The rows (i, u, v) of ∂E/∂unrolled, `padded` apart.
         var rows = Kernels.unfilled(g.rows * g.padded)
-        var daOffsets = [Int](repeating: 0, count: most)
         kernels.withUnsafeMutableBufferPointer { kb in
             rows.withUnsafeMutableBufferPointer { rb in
                 daOffsets.withUnsafeMutableBufferPointer { ob in
                     let kp = kb.baseAddress!, rp = rb.baseAddress!, op = ob.baseAddress!
+                    for (i, maps) in readers.enumerated() {
+                        for (j, o) in maps.enumerated() {
+                            Kernels.copy(area, wp + o * g.rows + i * area, to: kp + (i * most + j) * area)
+                            op[i * most + j] = o * g.padded
+                        }
+                    }
                     for s in 0..<n {
                         for (i, maps) in readers.enumerated() {
                             guard !maps.isEmpty else {
                                 (rp + i * area * g.padded).update(repeating: 0, count: area * g.padded)
                                 continue
                             }
-                            for (j, o) in maps.enumerated() {
-                                Kernels.copy(area, wp + o * g.rows + i * area, to: kp + j * area)
-                                op[j] = o * g.padded
-                            }
                             Kernels.multiply(
-                                m: area, n: g.wide, k: maps.count, .init(base: kp, rowStride: 1, columnStride: area),
-                                Kernels.Rows(base: da + s * perSample, offsets: op), readable: true,
+                                m: area, n: g.wide, k: maps.count,
+                                .init(base: kp + i * most * area, rowStride: 1, columnStride: area),
+                                Kernels.Rows(base: da + s * perSample, offsets: op + i * most), readable: true,
                                 into: .init(base: rp + i * area * g.padded, stride: g.padded), start: .zero)
                         }
                         // Added (u, v) by (u, v), and for each the input maps in turn: two rows added
