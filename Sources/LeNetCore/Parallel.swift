@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Runs `body` for each index on up to `threads` cores and returns the results in index
 /// order, so that sums over them do not depend on scheduling. Core w takes indices w,
@@ -34,25 +35,43 @@ public let coreCount = ProcessInfo.processInfo.activeProcessorCount
 /// its core from one call to the next, and so keeps its caches warm. libdispatch's
 /// `concurrentPerform` handed each share to whichever pool thread was free, moving the
 /// work between cores: two training threads did a third less than two processes.
+///
+/// A call is handed over without sleeping when it can be: after a share a worker watches
+/// for the next call for a while (`patience`) before it sleeps on its semaphore, and the
+/// caller, its own share done, watches the workers' count of shares still running instead of
+/// sleeping until they signal. Sleeping and waking cost about 150 µs per batch of 64 (a
+/// call of 1.7 ms on two cores, whose two shares take 0.8 ms each); watching, about 50.
 final class Workers: @unchecked Sendable {
     static let shared = Workers(count: coreCount - 1)
 
+    /// How long a worker watches for the next call before it sleeps.
+    static let patience: UInt64 = 500_000  // nanoseconds
+
     let count: Int
     private let start: [DispatchSemaphore]
-    private let done = DispatchSemaphore(value: 0)
     private let busy = NSLock()
-    /// The share being run; set before the workers are woken, read only by them.
-    private var share: (@Sendable (Int) -> Void)?
+    /// Bumped for each call, after `share` is set.
+    private let calls = Atomic<Int>(0)
+    /// Shares the workers have still to finish in the current call.
+    private let running = Atomic<Int>(0)
+    /// Whether worker w sleeps on start[w] (and must be signalled).
+    private let asleep: [Flag]
+    /// The share being run; set before `calls` is bumped, read only by the workers.
+    nonisolated(unsafe) private var share: (@Sendable (Int) -> Void)?
+
+    final class Flag: Sendable { let value = Atomic<Bool>(false) }
 
     init(count: Int) {
         self.count = max(0, count)
         start = (0..<self.count).map { _ in DispatchSemaphore(value: 0) }
+        asleep = (0..<self.count).map { _ in Flag() }
         for w in 0..<self.count {
             let thread = Thread { [self] in
+                var seen = 0
                 while true {
-                    start[w].wait()
+                    seen = next(after: seen, worker: w)
                     share?(w + 1)
-                    done.signal()
+                    running.subtract(1, ordering: .releasing)
                 }
             }
             thread.name = "lenet-worker-\(w + 1)"
@@ -60,15 +79,49 @@ final class Workers: @unchecked Sendable {
         }
     }
 
+    /// Waits, watching then sleeping, until a call after `seen` is published; returns it.
+    private func next(after seen: Int, worker w: Int) -> Int {
+        let since = DispatchTime.now().uptimeNanoseconds
+        var spins = 0
+        while true {
+            let call = calls.load(ordering: .acquiring)
+            if call != seen { return call }
+            spins &+= 1
+            if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds - since > Workers.patience { break }
+        }
+        // Announce the sleep, then look once more: a caller that bumped `calls` before seeing
+        // the announcement did not signal, and one that saw it will.
+        asleep[w].value.store(true, ordering: .sequentiallyConsistent)
+        if calls.load(ordering: .sequentiallyConsistent) == seen {
+            start[w].wait()
+        } else if !asleep[w].value.exchange(false, ordering: .sequentiallyConsistent) {
+            // The caller saw the announcement and signalled: take the signal.
+            start[w].wait()
+        }
+        return calls.load(ordering: .acquiring)
+    }
+
     /// Runs `share(0)` on this thread and `share(1…n)` on n workers, and returns when all
     /// are done; false, having run nothing, when the workers are already taken.
     func run(_ n: Int, _ share: @escaping @Sendable (Int) -> Void) -> Bool {
         guard busy.try() else { return false }
         defer { busy.unlock() }
-        self.share = share
-        for w in 0..<n { start[w].signal() }
+        // Workers past n find the call too and run nothing.
+        self.share = { w in if w <= n { share(w) } }
+        running.store(count, ordering: .relaxed)
+        calls.add(1, ordering: .sequentiallyConsistent)
+        for w in 0..<count where asleep[w].value.exchange(false, ordering: .sequentiallyConsistent) {
+            start[w].signal()
+        }
         share(0)
-        for _ in 0..<n { done.wait() }
+        // Watch for the workers to finish; past `patience`, give the core away between looks
+        // (a worker that lost its core to another thread of ours needs it back).
+        let since = DispatchTime.now().uptimeNanoseconds
+        var spins = 0
+        while running.load(ordering: .acquiring) > 0 {
+            spins &+= 1
+            if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds - since > Workers.patience { sched_yield() }
+        }
         self.share = nil
         return true
     }
