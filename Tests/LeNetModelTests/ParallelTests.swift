@@ -6,9 +6,9 @@ import XCTest
 /// whether the workers are caught watching for the next call or have gone to sleep, from
 /// two threads at once, and from inside a share.
 final class ParallelTests: XCTestCase {
-    /// Runs `parallelMap(count)` and checks that it ran each index exactly once and returned
-    /// index order.
-    private func check(_ count: Int, _ call: Int, file: StaticString = #filePath, line: UInt = #line) {
+    /// Runs `parallelMap(count)`; what went wrong, if anything: an index not run exactly
+    /// once, or results out of index order.
+    static func fault(_ count: Int, _ call: Int) -> String? {
         let runs = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
         runs.initialize(repeating: 0)
         defer { runs.deallocate() }
@@ -17,27 +17,32 @@ final class ParallelTests: XCTestCase {
             counter[i] += 1  // each index belongs to one core
             return i &* 7919 &+ call
         }
-        XCTAssertEqual(results, (0..<count).map { $0 &* 7919 &+ call }, "call \(call)", file: file, line: line)
-        XCTAssertEqual(Array(runs), [Int](repeating: 1, count: count), "call \(call)", file: file, line: line)
+        if results != (0..<count).map({ $0 &* 7919 &+ call }) { return "call \(call): results \(results)" }
+        if Array(runs) != [Int](repeating: 1, count: count) { return "call \(call): runs \(Array(runs))" }
+        return nil
     }
 
     func testCallsInQuickSuccessionRunEveryIndexOnceInOrder() {
         // One call after another: the workers are still watching for the next one.
-        for call in 0..<3_000 { check(1 + call % 9, call) }
+        for call in 0..<3_000 {
+            if let fault = ParallelTests.fault(1 + call % 9, call) { return XCTFail(fault) }
+        }
     }
 
     func testCallsAfterTheWorkersHaveGoneToSleepRunEveryIndexOnce() {
         // Spaced wider than the workers' patience, so each call has to wake them; on a thread
         // of its own, so that a lost wake-up fails the test instead of hanging it.
         let done = DispatchSemaphore(value: 0)
-        Thread { [self] in
+        nonisolated(unsafe) var faults: [String] = []
+        Thread {
             for call in 0..<40 {
                 usleep(useconds_t(1_000 + (call % 3) * 400))
-                check(2 + call % 5, call)
+                if let fault = ParallelTests.fault(2 + call % 5, call) { faults.append(fault) }
             }
             done.signal()
         }.start()
         XCTAssertEqual(done.wait(timeout: .now() + 120), .success, "a call never returned")
+        XCTAssertEqual(faults, [])
     }
 
     func testTwoThreadsCallingAtOnceBothFinishWithTheirOwnResults() {
