@@ -34,3 +34,15 @@ public enum WideProducts {
         VectorTanh.apply(n, a, outer: outer, inner: inner, wide: true)
     }
 }
+
+extension WideProducts {
+    /// `MapGradient.multiply` (∂E/∂w of a 16-map convolution) in sixteen-wide registers.
+    @inline(never)
+    public static func mapGradient(
+        rows: Int, k: Int, daT: UnsafePointer<Float>, daStride: Int, _ u: Rows, uStride: Int, samples: Int,
+        into dw: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        MapGradient.multiply(
+            rows: rows, k: k, daT: daT, daStride: daStride, u, uStride: uStride, samples: samples, into: dw, ldc: ldc)
+    }
+}

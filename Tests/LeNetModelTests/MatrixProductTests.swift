@@ -361,4 +361,52 @@ final class MatrixProductTests: XCTestCase {
             if n >= 8 { XCTAssertEqual(Double(narrow[7]), 1.7159 * tanh(2.0 / 3 * Double(values[7])), accuracy: 1e-6) }
         }
     }
+
+    /// ∂E/∂w of a 16-map convolution on the AVX-512 build (`WideProducts.mapGradient`, all 16
+    /// maps in one register, from ∂E/∂a transposed) gives the bits of the dot products it
+    /// replaces there (`Kernels.multiplyTransposed`, summed over the samples), for row counts
+    /// that leave 0, 1 and 2 rows after the blocks of three, one sample to 17 (an odd last
+    /// group), and signed zeros among ∂E/∂a (a thrown-away column's zeros, and −0).
+    func testTheAVX512MapGradientGivesTheDotProductsBits() {
+        guard canRunTheAVX512Build() else { return }
+        var rng = SeededGenerator(seed: 17)
+        for (rows, k) in [(150, 144), (25, 8), (26, 24), (28, 896), (1, 16)] {
+            for n in [1, 2, 3, 17] {
+                let uStride = k + rows + 8, perSample = 16 * k
+                var da = (0..<n * perSample).map { _ in rng.uniform(1) }
+                for i in stride(from: 0, to: da.count, by: 7) { da[i] = i % 2 == 0 ? 0 : -0.0 }
+                let inputs = (0..<n * uStride).map { _ in rng.uniform(1) }
+                let offsets = (0..<rows).map { $0 }
+                var dot = [Float](repeating: 0.5, count: 16 * rows), wide = dot
+                // ∂E/∂a by position: 16 maps side by side.
+                var daT = [Float](repeating: 0, count: n * perSample)
+                for s in 0..<n { for o in 0..<16 { for t in 0..<k { daT[s * perSample + t * 16 + o] = da[s * perSample + o * k + t] } } }
+                da.withUnsafeBufferPointer { dap in
+                    daT.withUnsafeBufferPointer { tp in
+                        inputs.withUnsafeBufferPointer { ip in
+                            offsets.withUnsafeBufferPointer { op in
+                                let u = Kernels.Rows(base: ip.baseAddress!, offsets: op.baseAddress!)
+                                dot.withUnsafeMutableBufferPointer { cp in
+                                    Kernels.multiplyTransposed(
+                                        m: 16, n: rows, k: k, dap.baseAddress!, lda: k, u, into: cp.baseAddress!,
+                                        ldc: rows, accumulate: false,
+                                        samples: .init(count: n, aStride: perSample, bStride: uStride))
+                                }
+                                wide.withUnsafeMutableBufferPointer { cp in
+                                    WideProducts.mapGradient(
+                                        rows: rows, k: k, daT: tp.baseAddress!, daStride: perSample, u,
+                                        uStride: uStride, samples: n, into: cp.baseAddress!, ldc: rows)
+                                }
+                            }
+                        }
+                    }
+                }
+                XCTAssertEqual(dot.map(\.bitPattern), wide.map(\.bitPattern), "rows \(rows), k \(k), n \(n)")
+                // And the sums are the products': one entry by hand.
+                var expected: Float = 0
+                for s in 0..<n { for t in 0..<k { expected += da[s * perSample + 3 * k + t] * inputs[s * uStride + (rows - 1) + t] } }
+                XCTAssertEqual(wide[3 * rows + rows - 1], expected, accuracy: 1e-3 * Float(n * k).squareRoot())
+            }
+        }
+    }
 }

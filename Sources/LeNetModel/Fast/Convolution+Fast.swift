@@ -220,7 +220,14 @@ extension Convolution {
                                                         let unrolled = Kernels.Rows(base: inp, offsets: offsets)
                                                         let samples = Kernels.Samples(
                                                             count: n, aStride: perSample, bStride: g.bufferSize)
-                                                        if table.isFull {
+                                                        if outMaps == 16 && ProductKernels.selected == .avx512 {
+                                                            // All 16 maps in one register (C3): the same sums, by
+                                                            // `MapGradient`, from ∂E/∂a transposed.
+                                                            Kernels.mapGradient(
+                                                                n: n, maps: outMaps, padded: g.padded, da: dap,
+                                                                perSample: perSample, unrolled, uStride: g.bufferSize,
+                                                                rows: g.rows, into: dwp)
+                                                        } else if table.isFull {
                                                             Kernels.multiplyTransposed(
                                                                 m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded,
                                                                 unrolled, into: dwp, ldc: g.rows, accumulate: false,

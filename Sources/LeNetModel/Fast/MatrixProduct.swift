@@ -52,6 +52,29 @@ extension Kernels {
                 count: count, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias, into: out)
         }
     }
+    /// ∂E/∂w (maps × rows) of a 16-map convolution on the AVX-512 build (`MapGradient`): each
+    /// sample's ∂E/∂a (maps × padded, rows `padded` apart, `perSample` apart) transposed to
+    /// position-major, then all maps at once. The same bits as `multiplyTransposed`.
+    static func mapGradient(
+        n: Int, maps: Int, padded: Int, da: UnsafePointer<Float>, perSample: Int, _ unrolled: Rows, uStride: Int,
+        rows: Int, into dw: UnsafeMutablePointer<Float>
+    ) {
+        precondition(maps == 16 && ProductKernels.selected == .avx512)
+        var daT = unfilled(n * padded * 16)
+        daT.withUnsafeMutableBufferPointer { tb in
+            let tp = tb.baseAddress!
+            for s in 0..<n {
+                let from = da + s * perSample, to = tp + s * padded * 16
+                for o in 0..<16 {
+                    for t in 0..<padded { to[t * 16 + o] = from[o * padded + t] }
+                }
+            }
+            WideProducts.mapGradient(
+                rows: rows, k: padded, daT: tp, daStride: padded * 16, unrolled, uStride: uStride, samples: n,
+                into: dw, ldc: rows)
+        }
+    }
+
     /// C (m × n) = A (m × k) · Bᵀ, B being n × k, or C += A · Bᵀ when `accumulate`: every
     /// entry a dot product of a row of A (rows `lda` apart) with a row of B, both read along
     /// k. Blocks of 2 × 4 entries are summed in eight eight-wide registers (six loads per

@@ -1,0 +1,103 @@
+import LeNetKernels
+
+/// ∂E/∂w of a convolution with 16 output maps (C3) in sixteen-wide registers, one lane per
+/// map, summed exactly as LeNetModel's `Kernels.dotBlock` sums each weight's gradient: there,
+/// one entry at a time, eight partial sums (one per t mod 8) run along t and over the samples
+/// in order, then are added up as `SIMD8.sum()` adds (from −0, lane 0 to 7) and the empty
+/// tail's +0 is added. Here the same partial sums are kept for 16 maps at once, so each
+/// multiply-add takes one load of ∂E/∂a (all 16 maps at position t) and one broadcast of the
+/// input, where the dot product needs a load of each. Only the AVX-512 build calls this (in
+/// eight-wide registers its 24 sums would not fit).
+enum MapGradient {
+    /// Samples taken at a time: their ∂E/∂a (9 KB each for C3) and inputs stay in L1 while
+    /// every block of rows runs over them; the partial sums wait in memory in between.
+    static let group = 2
+
+    /// dw[o·ldc + kk] = Σ over samples s and t < k of daT[s·daStride + 16·t + o] · u[kk][s·uStride + t],
+    /// for the 16 maps o and the rows kk < rows of the unrolled input u; k a multiple of 8.
+    static func multiply(
+        rows: Int, k: Int, daT: UnsafePointer<Float>, daStride: Int, _ u: Rows, uStride: Int, samples: Int,
+        into dw: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        precondition(k % 8 == 0)
+        // Row kk's partial sum for t mod 8 = l, 16 maps, at partial + (8·kk + l)·16.
+        withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: rows * 8) { buffer in
+            let partial = buffer.baseAddress!
+            for first in stride(from: 0, to: samples, by: group) {
+                let part = Part(
+                    samples: first..<min(first + group, samples), k: k, daT: daT, daStride: daStride, u: u,
+                    uStride: uStride, partial: partial)
+                var kk = 0
+                while kk + 3 <= rows {
+                    block(InlineArray<3, Int> { kk + $0 }, part)
+                    kk += 3
+                }
+                switch rows - kk {
+                case 2: block(InlineArray<2, Int> { kk + $0 }, part)
+                case 1: block(InlineArray<1, Int> { kk + $0 }, part)
+                default: break
+                }
+            }
+            for kk in 0..<rows {
+                // SIMD8.sum() of each map's eight partial sums (from −0, in order), then the
+                // tail's + 0.
+                var sum = SIMD16<Float>(repeating: -0.0)
+                for l in 0..<8 { sum += partial[8 * kk + l] }
+                sum += SIMD16(repeating: 0)
+                for o in 0..<16 { dw[o * ldc + kk] = sum[o] }
+            }
+        }
+    }
+
+    /// What a block runs over: some samples, and where the partial sums wait.
+    struct Part {
+        let samples: Range<Int>, k: Int, daT: UnsafePointer<Float>, daStride: Int, u: Rows, uStride: Int
+        let partial: UnsafeMutablePointer<SIMD16<Float>>
+    }
+
+    /// Rows `rows` of the unrolled input against all 16 maps over the part's samples, in R × 8
+    /// registers of partial sums (not inlined, as `MatrixProduct.rowBlock`: inlined, the sums
+    /// were kept in memory).
+    @inline(never)
+    static func block<let R: Int>(_ rows: InlineArray<R, Int>, _ part: Part) {
+        typealias V = SIMD16<Float>
+        // The partial sums of t mod 8 = 0, 1, …, 7, R registers each, written out one by one:
+        // as an array indexed by t mod 8 they were kept in memory.
+        let at = InlineArray<R, UnsafeMutablePointer<V>> { part.partial + 8 * rows[$0] }
+        let fresh = part.samples.lowerBound == 0
+        var s0 = InlineArray<R, V> { fresh ? .zero : at[$0][0] }, s1 = InlineArray<R, V> { fresh ? .zero : at[$0][1] }
+        var s2 = InlineArray<R, V> { fresh ? .zero : at[$0][2] }, s3 = InlineArray<R, V> { fresh ? .zero : at[$0][3] }
+        var s4 = InlineArray<R, V> { fresh ? .zero : at[$0][4] }, s5 = InlineArray<R, V> { fresh ? .zero : at[$0][5] }
+        var s6 = InlineArray<R, V> { fresh ? .zero : at[$0][6] }, s7 = InlineArray<R, V> { fresh ? .zero : at[$0][7] }
+        for s in part.samples {
+            let d = UnsafeRawPointer(part.daT + s * part.daStride)
+            let x = InlineArray<R, UnsafePointer<Float>> { part.u[rows[$0]] + s * part.uStride }
+            var t = 0
+            while t < part.k {
+                step(&s0, d, x, t)
+                step(&s1, d, x, t &+ 1)
+                step(&s2, d, x, t &+ 2)
+                step(&s3, d, x, t &+ 3)
+                step(&s4, d, x, t &+ 4)
+                step(&s5, d, x, t &+ 5)
+                step(&s6, d, x, t &+ 6)
+                step(&s7, d, x, t &+ 7)
+                t &+= 8
+            }
+        }
+        for r in 0..<R {
+            at[r][0] = s0[r]; at[r][1] = s1[r]; at[r][2] = s2[r]; at[r][3] = s3[r]
+            at[r][4] = s4[r]; at[r][5] = s5[r]; at[r][6] = s6[r]; at[r][7] = s7[r]
+        }
+    }
+
+    /// sums[r] += ∂E/∂a at t (16 maps) · row r's input at t.
+    @inline(__always)
+    static func step<let R: Int>(
+        _ sums: inout InlineArray<R, SIMD16<Float>>, _ d: UnsafeRawPointer, _ x: InlineArray<R, UnsafePointer<Float>>,
+        _ t: Int
+    ) {
+        let da = d.loadUnaligned(fromByteOffset: 64 &* t, as: SIMD16<Float>.self)
+        for r in 0..<R { sums[r].addProduct(da, SIMD16(repeating: x[r][t])) }
+    }
+}
