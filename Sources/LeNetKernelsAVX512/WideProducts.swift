@@ -36,13 +36,14 @@ public enum WideProducts {
 }
 
 extension WideProducts {
-    /// `MapGradient.multiply` (∂E/∂w of a 16-map convolution) in sixteen-wide registers.
+    /// `LaneDots.multiply`: 16 dot products at once, as the AVX2 dot products sum them.
     @inline(never)
-    public static func mapGradient(
-        rows: Int, k: Int, daT: UnsafePointer<Float>, daStride: Int, _ u: Rows, uStride: Int, samples: Int,
-        into dw: UnsafeMutablePointer<Float>, ldc: Int
+    public static func laneDots(
+        rows: Int, k: Int, lanes: Int, daT: UnsafePointer<Float>, daStride: Int, _ u: Rows, uStride: Int,
+        samples: Int, into c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        MapGradient.multiply(
-            rows: rows, k: k, daT: daT, daStride: daStride, u, uStride: uStride, samples: samples, into: dw, ldc: ldc)
+        LaneDots.multiply(
+            rows: rows, k: k, lanes: lanes, daT: daT, daStride: daStride, u, uStride: uStride, samples: samples,
+            into: c, ldc: ldc)
     }
 }

@@ -362,12 +362,12 @@ final class MatrixProductTests: XCTestCase {
         }
     }
 
-    /// ∂E/∂w of a 16-map convolution on the AVX-512 build (`WideProducts.mapGradient`, all 16
+    /// ∂E/∂w of a 16-map convolution on the AVX-512 build (`WideProducts.laneDots`, all 16
     /// maps in one register, from ∂E/∂a transposed) gives the bits of the dot products it
     /// replaces there (`Kernels.multiplyTransposed`, summed over the samples), for row counts
     /// that leave 0, 1 and 2 rows after the blocks of three, one sample to 17 (an odd last
     /// group), and signed zeros among ∂E/∂a (a thrown-away column's zeros, and −0).
-    func testTheAVX512MapGradientGivesTheDotProductsBits() {
+    func testTheAVX512LaneDotsGiveTheDotProductsBitsForC3sGradient() {
         guard canRunTheAVX512Build() else { return }
         var rng = SeededGenerator(seed: 17)
         for (rows, k) in [(150, 144), (25, 8), (26, 24), (28, 896), (1, 16)] {
@@ -393,8 +393,8 @@ final class MatrixProductTests: XCTestCase {
                                         samples: .init(count: n, aStride: perSample, bStride: uStride))
                                 }
                                 wide.withUnsafeMutableBufferPointer { cp in
-                                    WideProducts.mapGradient(
-                                        rows: rows, k: k, daT: tp.baseAddress!, daStride: perSample, u,
+                                    WideProducts.laneDots(
+                                        rows: rows, k: k, lanes: 16, daT: tp.baseAddress!, daStride: perSample, u,
                                         uStride: uStride, samples: n, into: cp.baseAddress!, ldc: rows)
                                 }
                             }
@@ -406,6 +406,41 @@ final class MatrixProductTests: XCTestCase {
                 var expected: Float = 0
                 for s in 0..<n { for t in 0..<k { expected += da[s * perSample + 3 * k + t] * inputs[s * uStride + (rows - 1) + t] } }
                 XCTAssertEqual(wide[3 * rows + rows - 1], expected, accuracy: 1e-3 * Float(n * k).squareRoot())
+            }
+        }
+    }
+
+    /// A dense layer's forward pass on the AVX-512 build (`Kernels.sampleDots`, a lane per
+    /// sample, 16 samples at a time) gives the bits of the dot products it replaces there,
+    /// for C5's, F6's and smaller shapes and batches that leave a last group of 1 to 15.
+    func testTheAVX512LaneDotsGiveTheDotProductsBitsForADenseLayer() {
+        guard canRunTheAVX512Build() else { return }
+        var rng = SeededGenerator(seed: 19)
+        for (inputs, outputs) in [(400, 120), (120, 84), (8, 1), (16, 10)] {
+            for n in [8, 16, 17, 31, 40] {
+                let x = (0..<n * inputs).map { i in i % 11 == 0 ? -0.0 : rng.uniform(1) }
+                let w = (0..<outputs * inputs).map { _ in rng.uniform(0.1) }
+                var dot = [Float](repeating: 0.5, count: n * outputs), lanes = dot
+                x.withUnsafeBufferPointer { xp in
+                    w.withUnsafeBufferPointer { wp in
+                        Kernels.withRows(wp.baseAddress!, count: outputs, stride: inputs) { rows in
+                            dot.withUnsafeMutableBufferPointer { yp in
+                                Kernels.multiplyTransposed(
+                                    m: n, n: outputs, k: inputs, xp.baseAddress!, lda: inputs, rows,
+                                    into: yp.baseAddress!, ldc: outputs, accumulate: false)
+                            }
+                            lanes.withUnsafeMutableBufferPointer { yp in
+                                Kernels.sampleDots(
+                                    n: n, inputs: inputs, outputs: outputs, xp.baseAddress!, rows,
+                                    into: yp.baseAddress!)
+                            }
+                        }
+                    }
+                }
+                XCTAssertEqual(dot.map(\.bitPattern), lanes.map(\.bitPattern), "\(inputs) → \(outputs), n \(n)")
+                var expected: Float = 0
+                for t in 0..<inputs { expected += x[(n - 1) * inputs + t] * w[(outputs - 1) * inputs + t] }
+                XCTAssertEqual(lanes[n * outputs - 1], expected, accuracy: 1e-4)
             }
         }
     }

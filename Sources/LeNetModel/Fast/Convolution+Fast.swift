@@ -222,7 +222,7 @@ extension Convolution {
                                                             count: n, aStride: perSample, bStride: g.bufferSize)
                                                         if outMaps == 16 && ProductKernels.selected == .avx512 {
                                                             // All 16 maps in one register (C3): the same sums, by
-                                                            // `MapGradient`, from ∂E/∂a transposed.
+                                                            // `LaneDots`, from ∂E/∂a transposed.
                                                             Kernels.mapGradient(
                                                                 n: n, maps: outMaps, padded: g.padded, da: dap,
                                                                 perSample: perSample, unrolled, uStride: g.bufferSize,

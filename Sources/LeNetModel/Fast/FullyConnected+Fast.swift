@@ -12,8 +12,13 @@ enum Dense {
             weight.withPointer { wp in
                 y.withMutablePointer { yp in
                     Kernels.withRows(wp, count: outputs, stride: inputs) { w in
-                        Kernels.multiplyTransposed(
-                            m: n, n: outputs, k: inputs, xp, lda: inputs, w, into: yp, ldc: outputs, accumulate: false)
+                        if ProductKernels.selected == .avx512 && inputs % 8 == 0 && n >= 8 {
+                            Kernels.sampleDots(n: n, inputs: inputs, outputs: outputs, xp, w, into: yp)
+                        } else {
+                            Kernels.multiplyTransposed(
+                                m: n, n: outputs, k: inputs, xp, lda: inputs, w, into: yp, ldc: outputs,
+                                accumulate: false)
+                        }
                     }
                     for s in 0..<n {
                         for o in 0..<outputs { yp[s * outputs + o] += bias.scalars[o] }

@@ -52,14 +52,14 @@ extension Kernels {
                 count: count, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias, into: out)
         }
     }
-    /// ∂E/∂w (maps × rows) of a 16-map convolution on the AVX-512 build (`MapGradient`): each
+    /// ∂E/∂w (maps × rows) of a 16-map convolution on the AVX-512 build (`LaneDots`, a lane per map): each
     /// sample's ∂E/∂a (maps × padded, rows `padded` apart, `perSample` apart) transposed to
     /// position-major, then all maps at once. The same bits as `multiplyTransposed`.
     static func mapGradient(
         n: Int, maps: Int, padded: Int, da: UnsafePointer<Float>, perSample: Int, _ unrolled: Rows, uStride: Int,
         rows: Int, into dw: UnsafeMutablePointer<Float>
     ) {
-        precondition(maps == 16 && ProductKernels.selected == .avx512)
+        precondition(maps == 16 && ProductKernels.available)
         var daT = unfilled(n * padded * 16)
         daT.withUnsafeMutableBufferPointer { tb in
             let tp = tb.baseAddress!
@@ -69,9 +69,32 @@ extension Kernels {
                     for t in 0..<padded { to[t * 16 + o] = from[o * padded + t] }
                 }
             }
-            WideProducts.mapGradient(
-                rows: rows, k: padded, daT: tp, daStride: padded * 16, unrolled, uStride: uStride, samples: n,
-                into: dw, ldc: rows)
+            WideProducts.laneDots(
+                rows: rows, k: padded, lanes: 16, daT: tp, daStride: padded * 16, unrolled, uStride: uStride,
+                samples: n, into: dw, ldc: rows)
+        }
+    }
+
+    /// y (n × outputs) = x (n × inputs) · wᵀ on the AVX-512 build (`LaneDots`, a lane per
+    /// sample), 16 samples at a time, each group's inputs transposed to input-major. The same
+    /// bits as `multiplyTransposed`.
+    static func sampleDots(
+        n: Int, inputs: Int, outputs: Int, _ x: UnsafePointer<Float>, _ w: Rows, into y: UnsafeMutablePointer<Float>
+    ) {
+        precondition(ProductKernels.available)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: inputs * 16) { xt in
+            let xtp = xt.baseAddress!
+            for first in stride(from: 0, to: n, by: 16) {
+                let lanes = min(16, n - first)
+                if lanes < 16 { xtp.update(repeating: 0, count: inputs * 16) }
+                for s in 0..<lanes {
+                    let row = x + (first + s) * inputs
+                    for t in 0..<inputs { xtp[t * 16 + s] = row[t] }
+                }
+                WideProducts.laneDots(
+                    rows: outputs, k: inputs, lanes: lanes, daT: xtp, daStride: 0, w, uStride: 0, samples: 1,
+                    into: y + first * outputs, ldc: outputs)
+            }
         }
     }
 

@@ -1,25 +1,25 @@
 import LeNetKernels
 
-/// ∂E/∂w of a convolution with 16 output maps (C3) in sixteen-wide registers, one lane per
-/// map, summed exactly as LeNetModel's `Kernels.dotBlock` sums each weight's gradient: there,
-/// one entry at a time, eight partial sums (one per t mod 8) run along t and over the samples
-/// in order, then are added up as `SIMD8.sum()` adds (from −0, lane 0 to 7) and the empty
-/// tail's +0 is added. Here the same partial sums are kept for 16 maps at once, so each
-/// multiply-add takes one load of ∂E/∂a (all 16 maps at position t) and one broadcast of the
-/// input, where the dot product needs a load of each. Only the AVX-512 build calls this (in
-/// eight-wide registers its 24 sums would not fit).
-enum MapGradient {
+/// Dot products sixteen at a time in sixteen-wide registers, one lane each, summed exactly as
+/// LeNetModel's `Kernels.dotBlock` sums one: eight partial sums (one per t mod 8) run along t
+/// and over the samples in order, then are added up as `SIMD8.sum()` adds (from −0, lane 0
+/// to 7), and the empty tail's +0 is added. dotBlock loads both operands for each
+/// multiply-add; here one load (16 lanes at position t) and one broadcast feed 16 at once.
+/// The lanes are C3's 16 maps (its ∂E/∂w, from ∂E/∂a transposed) or 16 samples of a batch
+/// (a dense layer's forward pass, from the inputs transposed). Only the AVX-512 build has
+/// this: in eight-wide registers its 24 sums would not fit.
+enum LaneDots {
     /// Samples taken at a time: their ∂E/∂a (9 KB each for C3) and inputs stay in L1 while
     /// every block of rows runs over them; the partial sums wait in memory in between.
     static let group = 2
 
-    /// dw[o·ldc + kk] = Σ over samples s and t < k of daT[s·daStride + 16·t + o] · u[kk][s·uStride + t],
-    /// for the 16 maps o and the rows kk < rows of the unrolled input u; k a multiple of 8.
+    /// c[o·ldc + kk] = Σ over samples s and t < k of daT[s·daStride + 16·t + o] · u[kk][s·uStride + t],
+    /// for the lanes o < lanes (≤ 16) and the rows kk < rows of u; k a multiple of 8.
     static func multiply(
-        rows: Int, k: Int, daT: UnsafePointer<Float>, daStride: Int, _ u: Rows, uStride: Int, samples: Int,
-        into dw: UnsafeMutablePointer<Float>, ldc: Int
+        rows: Int, k: Int, lanes: Int, daT: UnsafePointer<Float>, daStride: Int, _ u: Rows, uStride: Int,
+        samples: Int, into dw: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        precondition(k % 8 == 0)
+        precondition(k % 8 == 0 && lanes <= 16)
         // Row kk's partial sum for t mod 8 = l, 16 maps, at partial + (8·kk + l)·16.
         withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: rows * 8) { buffer in
             let partial = buffer.baseAddress!
@@ -39,12 +39,12 @@ enum MapGradient {
                 }
             }
             for kk in 0..<rows {
-                // SIMD8.sum() of each map's eight partial sums (from −0, in order), then the
+                // SIMD8.sum() of each lane's eight partial sums (from −0, in order), then the
                 // tail's + 0.
                 var sum = SIMD16<Float>(repeating: -0.0)
                 for l in 0..<8 { sum += partial[8 * kk + l] }
                 sum += SIMD16(repeating: 0)
-                for o in 0..<16 { dw[o * ldc + kk] = sum[o] }
+                for o in 0..<lanes { dw[o * ldc + kk] = sum[o] }
             }
         }
     }
@@ -55,7 +55,7 @@ enum MapGradient {
         let partial: UnsafeMutablePointer<SIMD16<Float>>
     }
 
-    /// Rows `rows` of the unrolled input against all 16 maps over the part's samples, in R × 8
+    /// Rows `rows` of the unrolled input against all 16 lanes over the part's samples, in R × 8
     /// registers of partial sums (not inlined, as `MatrixProduct.rowBlock`: inlined, the sums
     /// were kept in memory).
     @inline(never)
