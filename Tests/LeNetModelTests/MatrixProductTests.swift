@@ -380,7 +380,11 @@ final class MatrixProductTests: XCTestCase {
                 var dot = [Float](repeating: 0.5, count: 16 * rows), wide = dot
                 // ∂E/∂a by position: 16 maps side by side.
                 var daT = [Float](repeating: 0, count: n * perSample)
-                for s in 0..<n { for o in 0..<16 { for t in 0..<k { daT[s * perSample + t * 16 + o] = da[s * perSample + o * k + t] } } }
+                for s in 0..<n {
+                    for o in 0..<16 {
+                        for t in 0..<k { daT[s * perSample + t * 16 + o] = da[s * perSample + o * k + t] }
+                    }
+                }
                 da.withUnsafeBufferPointer { dap in
                     daT.withUnsafeBufferPointer { tp in
                         inputs.withUnsafeBufferPointer { ip in
@@ -404,7 +408,9 @@ final class MatrixProductTests: XCTestCase {
                 XCTAssertEqual(dot.map(\.bitPattern), wide.map(\.bitPattern), "rows \(rows), k \(k), n \(n)")
                 // And the sums are the products': one entry by hand.
                 var expected: Float = 0
-                for s in 0..<n { for t in 0..<k { expected += da[s * perSample + 3 * k + t] * inputs[s * uStride + (rows - 1) + t] } }
+                for s in 0..<n {
+                    for t in 0..<k { expected += da[s * perSample + 3 * k + t] * inputs[s * uStride + (rows - 1) + t] }
+                }
                 XCTAssertEqual(wide[3 * rows + rows - 1], expected, accuracy: 1e-3 * Float(n * k).squareRoot())
             }
         }
