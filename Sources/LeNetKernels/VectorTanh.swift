@@ -19,8 +19,9 @@ public enum VectorTanh {
         // e^{2a} = 2^k·e^r: k = round(2a/ln2), r = 2a − k·ln2 with ln2 split in two so each
         // product is exact.
         let k = (a * 2.885_390_08).rounded(.toNearestOrEven)
-        let r = (a + a).addingProduct(-k, V(repeating: 0.693_145_751_953_125)).addingProduct(
-            -k, V(repeating: 1.428_606_765_330_187e-6))
+        // (k times −ln2 rather than −k times ln2: the same products, and no separate negation.)
+        let r = (a + a).addingProduct(k, V(repeating: -0.693_145_751_953_125)).addingProduct(
+            k, V(repeating: -1.428_606_765_330_187e-6))
         // e^r by Horner's rule with fused multiply-adds.
         var p = V(repeating: 1.0 / 720).addingProduct(r, V(repeating: 1.0 / 5040))
         p = V(repeating: 1.0 / 120).addingProduct(p, r)
