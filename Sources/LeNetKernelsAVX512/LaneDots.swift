@@ -38,13 +38,21 @@ enum LaneDots {
                 default: break
                 }
             }
-            for kk in 0..<rows {
-                // SIMD8.sum() of each lane's eight partial sums (from −0, in order), then the
-                // tail's + 0.
-                var sum = SIMD16<Float>(repeating: -0.0)
-                for l in 0..<8 { sum += partial[8 * kk + l] }
-                sum += SIMD16(repeating: 0)
-                for o in 0..<lanes { dw[o * ldc + kk] = sum[o] }
+            // SIMD8.sum() of each lane's eight partial sums (from −0, in order), then the tail's
+            // + 0, row by row into `sums` (row kk's 16 lanes at 16·kk); then each lane's row
+            // of c, read from there with a stride of 16 and written in order.
+            withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: rows) { sumsBuffer in
+                let sums = sumsBuffer.baseAddress!
+                for kk in 0..<rows {
+                    var sum = SIMD16<Float>(repeating: -0.0)
+                    for l in 0..<8 { sum += partial[8 &* kk &+ l] }
+                    sums[kk] = sum + SIMD16(repeating: 0)
+                }
+                let from = UnsafeRawPointer(sums).assumingMemoryBound(to: Float.self)
+                for o in 0..<lanes {
+                    let to = dw + o &* ldc
+                    for kk in 0..<rows { to[kk] = from[kk &* 16 &+ o] }
+                }
             }
         }
     }

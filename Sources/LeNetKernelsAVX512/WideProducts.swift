@@ -47,3 +47,27 @@ extension WideProducts {
             into: c, ldc: ldc)
     }
 }
+
+extension WideProducts {
+    /// `MatrixProduct.sweep` (a dense layer's online backward pass and step) sixteen wide.
+    @inline(never)
+    public static func sweep(
+        outputs: Int, inputs: Int, da: UnsafePointer<Float>, x: UnsafePointer<Float>,
+        weight: UnsafeMutablePointer<Float>, rates: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?
+    ) {
+        MatrixProduct<SIMD16<Float>>.sweep(
+            outputs: outputs, inputs: inputs, da: da, x: x, weight: weight, rates: rates, dx: dx)
+    }
+}
+
+extension WideProducts {
+    /// `MatrixProduct.addShifted` (a convolution's ∂E/∂x gathered from its rows) sixteen wide.
+    @inline(never)
+    public static func addShifted(
+        count: Int, rows: UnsafePointer<Float>, rowStride: Int, lead: Int, shifts: UnsafePointer<Int>, terms: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
+        MatrixProduct<SIMD16<Float>>.addShifted(
+            count: count, rows: rows, rowStride: rowStride, lead: lead, shifts: shifts, terms: terms, into: out)
+    }
+}

@@ -108,13 +108,17 @@ public struct Benchmark: Sendable {
     }
 
     /// Where the time of one training step goes: each layer's forward and backward time per
-    /// sample, in microseconds, on one thread, a slice of a batch at a time as training runs.
+    /// sample, in microseconds, on one thread, a slice of a batch at a time as training runs
+    /// (at `batch` 1, the online step's backward pass and step in one, as the paper trains).
     public func layerTimes(_ variant: Variant, batch: Int = LeNet5.samplesPerSlice, path: ComputePath = .fast) -> [(
         layer: String, forward: Double, backward: Double
     )] {
         var net = LeNet5(variant: variant, seed: 1)
         net.path = path
         var forward = [Double](repeating: 0, count: net.layers.count), backward = forward
+        // One sample is the paper's online step: back-propagation fused with the step
+        // (`backwardAndStep`), here with step sizes of zero so the weights stay as they are.
+        let still = net.layers.map { $0.parameters.map { Tensor(zeros: $0.value.shape) } }
         var steps = 0
         let start = Date()
         repeat {
@@ -126,12 +130,18 @@ public struct Benchmark: Sendable {
                 forward[l] += Date().timeIntervalSince(t)
             }
             var dy = Tensor(repeating: 0.01, shape: trace.last!.shape)
-            for (l, layer) in net.layers.enumerated().reversed() {
+            for l in net.layers.indices.reversed() {
                 let t = Date()
-                dy =
-                    layer.backward(
-                        input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0
-                    ).input
+                if batch == 1 {
+                    dy = net.layers[l].backwardAndStep(
+                        input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0,
+                        rates: still[l])
+                } else {
+                    dy =
+                        net.layers[l].backward(
+                            input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0
+                        ).input
+                }
                 backward[l] += Date().timeIntervalSince(t)
             }
             steps += 1

@@ -163,12 +163,14 @@ final class FastActivationTests: XCTestCase {
 }
 
 extension FastPathTests {
-    /// A dense layer's fused online step (`backwardAndStep`: 32, 24, 16 or 8 inputs at a
-    /// time, then one at a time) gives the weights and ∂E/∂x of its backward pass followed by
-    /// the step, bit for bit, for every count of inputs from 1 to 44.
+    /// A dense layer's fused online step (`backwardAndStep`: four, three, two or one
+    /// registers of inputs at a time, eight more on the AVX-512 build, then one at a time)
+    /// gives the weights and ∂E/∂x of its backward pass followed by the step, bit for bit, for
+    /// every count of inputs from 1 to 44 and for counts around the four-register blocks and
+    /// C5's and F6's.
     func testFusedDenseStepIsBackwardThenStepBitForBit() {
         var rng = SeededGenerator(seed: 21)
-        for inputs in 1...44 {
+        for inputs in Array(1...44) + [63, 64, 65, 72, 84, 120, 127, 128, 129, 400] {
             var layer = FullyConnected(name: "F", inputs: inputs, outputs: 7, activation: .squash)
             layer.weight = Tensor(shape: [7, inputs], scalars: (0..<7 * inputs).map { _ in rng.uniform(1) })
             layer.bias = Tensor(shape: [7], scalars: (0..<7).map { _ in rng.uniform(1) })

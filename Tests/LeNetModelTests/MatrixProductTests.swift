@@ -296,6 +296,53 @@ final class MatrixProductTests: XCTestCase {
         }
     }
 
+    /// A dense layer's online backward pass and step (`MatrixProduct.sweep`): the AVX-512
+    /// build (sixteen-wide blocks, then eight, then one at a time) gives the AVX2 build's
+    /// weights and ∂E/∂x bit for bit, with and without ∂E/∂x.
+    func testTheAVX512SweepGivesTheAVX2Bits() {
+        guard canRunTheAVX512Build() else { return }
+        var rng = SeededGenerator(seed: 17)
+        for inputs in [1, 7, 8, 9, 16, 24, 31, 40, 63, 64, 65, 84, 120, 127, 400] {
+            let outputs = 5
+            let weight = (0..<outputs * inputs).map { _ in rng.uniform(1) }
+            let rates = (0..<outputs * inputs).map { _ in abs(rng.uniform(0.1)) }
+            let x = (0..<inputs).map { _ in rng.uniform(1) }, da = (0..<outputs).map { _ in rng.uniform(1) }
+            for withDx in [true, false] {
+                func sweep(wide: Bool) -> (weight: [Float], dx: [Float]) {
+                    var w = weight, dx = [Float](repeating: -1, count: inputs)
+                    w.withUnsafeMutableBufferPointer { wp in
+                        dx.withUnsafeMutableBufferPointer { dxp in
+                            let into = withDx ? dxp.baseAddress! : nil
+                            if wide {
+                                WideProducts.sweep(
+                                    outputs: outputs, inputs: inputs, da: da, x: x, weight: wp.baseAddress!,
+                                    rates: rates, dx: into)
+                            } else {
+                                MatrixProduct<SIMD8<Float>>.sweep(
+                                    outputs: outputs, inputs: inputs, da: da, x: x, weight: wp.baseAddress!,
+                                    rates: rates, dx: into)
+                            }
+                        }
+                    }
+                    return (w, dx)
+                }
+                let narrow = sweep(wide: false), wide = sweep(wide: true)
+                XCTAssertNotEqual(narrow.weight, weight, "\(inputs) inputs: the step moved the weights")
+                XCTAssertEqual(narrow.weight.map(\.bitPattern), wide.weight.map(\.bitPattern), "\(inputs) inputs")
+                XCTAssertEqual(narrow.dx.map(\.bitPattern), wide.dx.map(\.bitPattern), "\(inputs) inputs")
+                if withDx {
+                    // ∂E/∂x[j] = Σ_o ∂E/∂a[o]·w[o, j], fused multiply-adds from zero, old weights.
+                    let expected = (0..<inputs).map { j in
+                        (0..<outputs).reduce(Float(0)) { $0.addingProduct(da[$1], weight[$1 * inputs + j]) }
+                    }
+                    XCTAssertEqual(wide.dx.map(\.bitPattern), expected.map(\.bitPattern), "\(inputs) inputs")
+                } else {
+                    XCTAssertTrue(wide.dx.allSatisfy { $0 == -1 }, "∂E/∂x left alone")
+                }
+            }
+        }
+    }
+
     /// C3's sums by kept position: the AVX-512 build (blocks of 12 positions, one register
     /// each) gives the AVX2 build's bits (blocks of 6, two registers each).
     func testTheAVX512PositionRowsGiveTheAVX2Bits() {

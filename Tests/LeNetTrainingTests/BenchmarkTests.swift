@@ -1,3 +1,4 @@
+import LeNetData
 import LeNetModel
 import LeNetTraining
 import XCTest
@@ -20,5 +21,22 @@ final class BenchmarkTests: XCTestCase {
         let even = Benchmark.Summary([result(1, 4, 10), result(2, 3, 40), result(3, 2, 20), result(10, 1, 30)])
         XCTAssertEqual(
             [even.median.trainBatch1, even.median.trainBatch64, even.median.inferBatch1000], [2.5, 2.5, 25])
+    }
+
+    /// `bench --layers` times every layer of the network, in its order, for a slice of a
+    /// batch and for the paper's online step (one sample, back-propagation fused with a step
+    /// of size zero).
+    func testLayerTimesCoverEveryLayerForASliceAndForTheOnlineStep() throws {
+        let digits = try XCTUnwrap(try DataSource.embedded().train)
+        let bench = Benchmark(digits: digits, seconds: 0.05)
+        let names = LeNet5(variant: .paper, seed: 1).layers.map(\.name)
+        for batch in [1, 16] {
+            let times = bench.layerTimes(.paper, batch: batch)
+            XCTAssertEqual(times.map(\.layer), names, "batch \(batch)")
+            for t in times {
+                XCTAssertTrue(t.forward > 0 && t.forward.isFinite, "\(t.layer) forward at batch \(batch)")
+                XCTAssertTrue(t.backward > 0 && t.backward.isFinite, "\(t.layer) backward at batch \(batch)")
+            }
+        }
     }
 }

@@ -1,4 +1,6 @@
 import LeNetCore
+import LeNetKernels
+import LeNetKernelsAVX512
 
 /// Layers whose every unit sees the whole input (F6, the keras output, and C5, whose 5×5
 /// kernels cover its whole 5×5 input) as matrix products over the batch, so each weight
@@ -123,70 +125,18 @@ extension Dense {
 }
 
 extension Kernels {
-    /// Dense's fused backward and step, 32 inputs at a time: for each stretch of columns,
-    /// ∂E/∂x is summed in registers over the outputs while each row's weights are read, used
-    /// and stepped. Four eight-wide sums are under way at once, each a chain over the outputs
-    /// in order (one chain would wait on every multiply-add).
+    /// Dense's fused backward and step (`MatrixProduct.sweep`) in the build `ProductKernels`
+    /// selects: for each stretch of columns, ∂E/∂x is summed in registers over the outputs
+    /// while each row's weights are read, used and stepped.
     static func sweep(
         outputs: Int, inputs: Int, da: UnsafePointer<Float>, x: UnsafePointer<Float>,
         weight: UnsafeMutablePointer<Float>, rates: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?
     ) {
-        var j = 0
-        while j + 32 <= inputs {
-            sweepBlock(
-                InlineArray<4, Int>(repeating: 0), at: j, outputs: outputs, inputs: inputs, da: da, x: x,
-                weight: weight, rates: rates, dx: dx)
-            j += 32
-        }
-        switch (inputs - j) / 8 {
-        case 3:
-            sweepBlock(
-                InlineArray<3, Int>(repeating: 0), at: j, outputs: outputs, inputs: inputs, da: da, x: x,
-                weight: weight, rates: rates, dx: dx)
-        case 2:
-            sweepBlock(
-                InlineArray<2, Int>(repeating: 0), at: j, outputs: outputs, inputs: inputs, da: da, x: x,
-                weight: weight, rates: rates, dx: dx)
-        case 1:
-            sweepBlock(
-                InlineArray<1, Int>(repeating: 0), at: j, outputs: outputs, inputs: inputs, da: da, x: x,
-                weight: weight, rates: rates, dx: dx)
-        default: break
-        }
-        j += (inputs - j) / 8 * 8
-        while j < inputs {
-            var sum: Float = 0
-            for o in 0..<outputs {
-                let old = weight[o * inputs + j]
-                sum = sum.addingProduct(da[o], old)
-                weight[o * inputs + j] = old - rates[o * inputs + j] * (da[o] * x[j])
-            }
-            dx?[j] = sum
-            j += 1
-        }
-    }
-
-    /// Columns at ..< at + 8·R of `sweep` (not inlined, as `rowBlock`; the array only carries R).
-    @inline(never)
-    static func sweepBlock<let R: Int>(
-        _: InlineArray<R, Int>, at j: Int, outputs: Int, inputs: Int, da: UnsafePointer<Float>,
-        x: UnsafePointer<Float>, weight: UnsafeMutablePointer<Float>, rates: UnsafePointer<Float>,
-        dx: UnsafeMutablePointer<Float>?
-    ) {
-        let xv = InlineArray<R, SIMD8<Float>> { UnsafeRawPointer(x + j + 8 * $0).loadUnaligned(as: SIMD8<Float>.self) }
-        var sum = InlineArray<R, SIMD8<Float>>(repeating: .zero)
-        for o in 0..<outputs {
-            let w = UnsafeMutableRawPointer(weight + o * inputs + j), e = UnsafeRawPointer(rates + o * inputs + j)
-            let d = SIMD8<Float>(repeating: da[o])
-            for r in 0..<R {
-                let old = w.loadUnaligned(fromByteOffset: 32 * r, as: SIMD8<Float>.self)
-                sum[r].addProduct(d, old)
-                let step = e.loadUnaligned(fromByteOffset: 32 * r, as: SIMD8<Float>.self) * (d * xv[r])
-                w.storeBytes(of: old - step, toByteOffset: 32 * r, as: SIMD8<Float>.self)
-            }
-        }
-        if let dx {
-            for r in 0..<R { UnsafeMutableRawPointer(dx + j + 8 * r).storeBytes(of: sum[r], as: SIMD8<Float>.self) }
+        if ProductKernels.selected == .avx512 {
+            WideProducts.sweep(outputs: outputs, inputs: inputs, da: da, x: x, weight: weight, rates: rates, dx: dx)
+        } else {
+            MatrixProduct<SIMD8<Float>>.sweep(
+                outputs: outputs, inputs: inputs, da: da, x: x, weight: weight, rates: rates, dx: dx)
         }
     }
 }
