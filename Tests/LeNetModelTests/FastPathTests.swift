@@ -47,10 +47,11 @@ final class FastPathTests: XCTestCase {
         }
     }
 
-    /// With a connection table, ∂E/∂x sums over the maps that read each input only
-    /// (`inputGradientByMap`); the dense product over all 16 maps, the others' weights zero,
-    /// gives the same bits: the terms left out are zero products. One sample (online
-    /// training) and a batch.
+    /// With a connection table, ∂E/∂x sums over the maps that read each input only and
+    /// gathers each input from the rows (`inputGradientByMap`); the dense product over all 16
+    /// maps, the others' weights zero, added row by row onto the input, gives the same bits:
+    /// the terms left out are zero products, the terms gathered from outside a row are +0.
+    /// One sample (online training) and a batch.
     func testC3InputGradientByMapIsTheDenseProductBitForBit() {
         var rng = SeededGenerator(seed: 8)
         var c3 = Convolution(name: "C3", table: .tableI, kernelSize: 5, activation: .squash)

@@ -343,6 +343,49 @@ final class MatrixProductTests: XCTestCase {
         }
     }
 
+    /// ∂E/∂x gathered from shifted rows (C3's backward pass): both builds give, at every
+    /// count (blocks of four registers, of one, then single inputs), the sum in order from
+    /// zero of the terms a scalar loop reads, the zeros around each row included.
+    func testAddShiftedGathersEveryTermInOrderInBothBuilds() {
+        var rng = SeededGenerator(seed: 23)
+        let k = 5, width = 14, terms = k * k, lead = 64
+        let shifts = (0..<terms).map { ($0 / k) * width + $0 % k }
+        for count in [1, 7, 8, 9, 15, 16, 17, 33, 64, 65, 100, 196] {
+            // Each row: `lead` zeros, `count` values (some −0, to show they never leave a −0), zeros.
+            let rowStride = lead + count
+            let rows = (0..<terms * rowStride).map { j -> Float in
+                j % rowStride < lead ? 0 : (j % 11 == 0 ? -0.0 : rng.uniform(1))
+            }
+            let expected = (0..<count).map { q in
+                (0..<terms).reduce(Float(0)) { $0 + rows[$1 * rowStride + lead + q - shifts[$1]] }
+            }
+            func gathered(wide: Bool) -> [Float] {
+                var out = [Float](repeating: .nan, count: count)
+                rows.withUnsafeBufferPointer { rp in
+                    shifts.withUnsafeBufferPointer { sp in
+                        out.withUnsafeMutableBufferPointer { op in
+                            if wide {
+                                WideProducts.addShifted(
+                                    count: count, rows: rp.baseAddress!, rowStride: rowStride, lead: lead,
+                                    shifts: sp.baseAddress!, terms: terms, into: op.baseAddress!)
+                            } else {
+                                MatrixProduct<SIMD8<Float>>.addShifted(
+                                    count: count, rows: rp.baseAddress!, rowStride: rowStride, lead: lead,
+                                    shifts: sp.baseAddress!, terms: terms, into: op.baseAddress!)
+                            }
+                        }
+                    }
+                }
+                return out
+            }
+            XCTAssertFalse(expected.contains { $0.sign == .minus && $0 == 0 }, "a sum from +0 is never −0")
+            XCTAssertEqual(gathered(wide: false).map(\.bitPattern), expected.map(\.bitPattern), "\(count) inputs")
+            if canRunTheAVX512Build() {
+                XCTAssertEqual(gathered(wide: true).map(\.bitPattern), expected.map(\.bitPattern), "\(count) inputs")
+            }
+        }
+    }
+
     /// C3's sums by kept position: the AVX-512 build (blocks of 12 positions, one register
     /// each) gives the AVX2 build's bits (blocks of 6, two registers each).
     func testTheAVX512PositionRowsGiveTheAVX2Bits() {

@@ -252,7 +252,7 @@ extension Convolution {
                                                         if !table.isFull {
                                                             inputGradientByMap(
                                                                 n: n, g, da: dap, perSample: perSample, weight: wp,
-                                                                dInput: dip, dx: dxp)
+                                                                dx: dxp)
                                                             return
                                                         }
                                                         Kernels.withRows(dap, count: outMaps, stride: g.padded) { dA in
@@ -290,52 +290,55 @@ extension Convolution {
 
     /// ∂E/∂x of a layer with a connection table (C3), input map by input map: the rows
     /// (i, u, v) of ∂E/∂unrolled = wᵀ · ∂E/∂a summed over the output maps that read map i
-    /// only (C3: 10 of 16; the others' weights are zeros), into `rows`, then added onto the
-    /// input (u, v) by (u, v). Each input gets the sums the dense product gives, in the same
-    /// order: skipped terms are zero products, which leave a sum as it is.
+    /// only (C3: 10 of 16; the others' weights are zeros), then each input of map i gathered
+    /// from them (`MatrixProduct.addShifted`): input (y, x) is the sum over (u, v), in order
+    /// from zero, of row (i, u, v) at position (y − u, x − v). These are the sums the dense
+    /// product and its scatter give, term for term: skipped terms are zero products, and a
+    /// term from outside the grid, or from a column the wide grid only pads, is a +0, which
+    /// leaves a sum that started at +0 as it is.
     func inputGradientByMap(
         n: Int, _ g: Grid, da: UnsafePointer<Float>, perSample: Int, weight wp: UnsafePointer<Float>,
-        dInput: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>
+        dx: UnsafeMutablePointer<Float>
     ) {
-        let area = kernelSize * kernelSize, readers = table.readers, most = readers.reduce(0) { max($0, $1.count) }
+        let k = kernelSize, area = k * k, readers = table.readers, most = readers.reduce(0) { max($0, $1.count) }
         // Map i's kernels, one per reader j: A(row (u, v), column j) at (i·most + j)·area + (u, v),
         // and where reader j's row of ∂E/∂a starts; gathered once for all the samples.
         var kernels = Kernels.unfilled(g.inMaps * most * area)
         var daOffsets = [Int](repeating: 0, count: g.inMaps * most)
-        // The rows (i, u, v) of ∂E/∂unrolled, `padded` apart.
-        var rows = Kernels.unfilled(g.rows * g.padded)
+        // Map i's rows (u, v), each `lead` zeros, its `wide` positions, then zeros to the end
+        // of the map: every shifted read of `addShifted` lands in the row or its zeros. Only
+        // the positions are ever written, so the zeros are set once.
+        let plane = g.inH * g.inW, lead = ((k - 1) * g.inW + k - 1 + 15) / 16 * 16, rowStride = lead + plane
+        var rows = [Float](repeating: 0, count: area * rowStride)
+        let shifts = (0..<area).map { ($0 / k) * g.inW + $0 % k }
         kernels.withUnsafeMutableBufferPointer { kb in
             rows.withUnsafeMutableBufferPointer { rb in
                 daOffsets.withUnsafeMutableBufferPointer { ob in
-                    let kp = kb.baseAddress!, rp = rb.baseAddress!, op = ob.baseAddress!
-                    for (i, maps) in readers.enumerated() {
-                        for (j, o) in maps.enumerated() {
-                            Kernels.copy(area, wp + o * g.rows + i * area, to: kp + (i * most + j) * area)
-                            op[i * most + j] = o * g.padded
-                        }
-                    }
-                    for s in 0..<n {
+                    shifts.withUnsafeBufferPointer { sb in
+                        let kp = kb.baseAddress!, rp = rb.baseAddress!, op = ob.baseAddress!, sp = sb.baseAddress!
                         for (i, maps) in readers.enumerated() {
-                            guard !maps.isEmpty else {
-                                (rp + i * area * g.padded).update(repeating: 0, count: area * g.padded)
-                                continue
-                            }
-                            Kernels.multiply(
-                                m: area, n: g.wide, k: maps.count,
-                                .init(base: kp + i * most * area, rowStride: 1, columnStride: area),
-                                Kernels.Rows(base: da + s * perSample, offsets: op + i * most), readable: true,
-                                into: .init(base: rp + i * area * g.padded, stride: g.padded), start: .zero)
-                        }
-                        // Added (u, v) by (u, v), and for each the input maps in turn: two rows added
-                        // one after the other fall on different maps (see `Grid.storeOrder`).
-                        dInput.update(repeating: 0, count: g.bufferSize)
-                        for t in 0..<area {
-                            for i in 0..<g.inMaps {
-                                let row = i * area + t
-                                Kernels.add(g.wide, rp + row * g.padded, to: dInput + g.offsets[row])
+                            for (j, o) in maps.enumerated() {
+                                Kernels.copy(area, wp + o * g.rows + i * area, to: kp + (i * most + j) * area)
+                                op[i * most + j] = o * g.padded
                             }
                         }
-                        (dx + s * g.sampleSize).update(from: dInput, count: g.sampleSize)
+                        for s in 0..<n {
+                            for (i, maps) in readers.enumerated() {
+                                let out = dx + s * g.sampleSize + i * plane
+                                guard !maps.isEmpty else {
+                                    out.update(repeating: 0, count: plane)
+                                    continue
+                                }
+                                Kernels.multiply(
+                                    m: area, n: g.wide, k: maps.count,
+                                    .init(base: kp + i * most * area, rowStride: 1, columnStride: area),
+                                    Kernels.Rows(base: da + s * perSample, offsets: op + i * most), readable: true,
+                                    into: .init(base: rp + lead, stride: rowStride), start: .zero)
+                                Kernels.addShifted(
+                                    count: plane, rows: rp, rowStride: rowStride, lead: lead, shifts: sp,
+                                    terms: area, into: out)
+                            }
+                        }
                     }
                 }
             }

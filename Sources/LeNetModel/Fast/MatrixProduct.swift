@@ -52,6 +52,21 @@ extension Kernels {
                 count: count, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias, into: out)
         }
     }
+    /// A convolution's ∂E/∂x gathered from its rows (`MatrixProduct.addShifted`), in the
+    /// selected build.
+    static func addShifted(
+        count: Int, rows: UnsafePointer<Float>, rowStride: Int, lead: Int, shifts: UnsafePointer<Int>, terms: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
+        if ProductKernels.selected == .avx512 {
+            WideProducts.addShifted(
+                count: count, rows: rows, rowStride: rowStride, lead: lead, shifts: shifts, terms: terms, into: out)
+        } else {
+            MatrixProduct<SIMD8<Float>>.addShifted(
+                count: count, rows: rows, rowStride: rowStride, lead: lead, shifts: shifts, terms: terms, into: out)
+        }
+    }
+
     /// ∂E/∂w (maps × rows) of a 16-map convolution on the AVX-512 build (`LaneDots`, a lane per map): each
     /// sample's ∂E/∂a (maps × padded, rows `padded` apart, `perSample` apart) transposed to
     /// position-major, then all maps at once. The same bits as `multiplyTransposed`.
