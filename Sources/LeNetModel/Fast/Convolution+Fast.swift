@@ -16,8 +16,7 @@ extension Convolution {
         /// Where each unrolled row (i, u, v) starts in a sample's input.
         let offsets: [Int]
 
-        init(_ conv: Convolution, input shape: [Int]) {
-            let k = conv.kernelSize
+        init(kernelSize k: Int, input shape: [Int]) {
             inMaps = shape[1]; inH = shape[2]; inW = shape[3]
             outH = inH - k + 1; outW = inW - k + 1
             // Filled in place: a grid is made at every step of online training.
@@ -105,7 +104,8 @@ extension Convolution {
     }
 
     public func forwardFast(_ x: Tensor) -> Tensor {
-        let n = x.shape[0], g = Grid(self, input: x.shape), outMaps = table.outputMaps, positions = g.outH * g.outW
+        let n = x.shape[0], g = Grid(kernelSize: kernelSize, input: x.shape), outMaps = table.outputMaps,
+            positions = g.outH * g.outW
         // C5 on 32×32 input: each kernel covers its whole input, so the layer is dense.
         if positions == 1 {
             return Dense.forward(x, weight: weight, bias: bias, activation: activation, shape: [n, outMaps, 1, 1])
@@ -158,7 +158,8 @@ extension Convolution {
     public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (
         input: Tensor, parameters: [Tensor]
     ) {
-        let n = x.shape[0], g = Grid(self, input: x.shape), outMaps = table.outputMaps, positions = g.outH * g.outW
+        let n = x.shape[0], g = Grid(kernelSize: kernelSize, input: x.shape), outMaps = table.outputMaps,
+            positions = g.outH * g.outW
         if positions == 1 {
             var (dx, dw, db) = Dense.backward(
                 input: x, output: y, gradient: dy, weight: weight, activation: activation, inputGradient: inputGradient)
