@@ -118,7 +118,7 @@ public struct Benchmark: Sendable {
         var forward = [Double](repeating: 0, count: net.layers.count), backward = forward
         // One sample is the paper's online step: back-propagation fused with the step
         // (`backwardAndStep`), here with step sizes of zero so the weights stay as they are.
-        let still = net.layers.map { $0.parameters.map { Tensor(zeros: $0.value.shape) } }
+        let still = net.zerosLikeParameters()
         var steps = 0
         let start = Date()
         repeat {

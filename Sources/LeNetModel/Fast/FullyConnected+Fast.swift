@@ -1,6 +1,4 @@
 import LeNetCore
-import LeNetKernels
-import LeNetKernelsAVX512
 
 /// Layers whose every unit sees the whole input (F6, the keras output, and C5, whose 5×5
 /// kernels cover its whole 5×5 input) as matrix products over the batch, so each weight
@@ -121,23 +119,6 @@ extension Dense {
             }
         }
         return dx
-    }
-}
-
-extension Kernels {
-    /// Dense's fused backward and step (`MatrixProduct.sweep`) in the build `ProductKernels`
-    /// selects: for each stretch of columns, ∂E/∂x is summed in registers over the outputs
-    /// while each row's weights are read, used and stepped.
-    static func sweep(
-        outputs: Int, inputs: Int, da: UnsafePointer<Float>, x: UnsafePointer<Float>,
-        weight: UnsafeMutablePointer<Float>, rates: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?
-    ) {
-        if ProductKernels.selected == .avx512 {
-            WideProducts.sweep(outputs: outputs, inputs: inputs, da: da, x: x, weight: weight, rates: rates, dx: dx)
-        } else {
-            MatrixProduct<SIMD8<Float>>.sweep(
-                outputs: outputs, inputs: inputs, da: da, x: x, weight: weight, rates: rates, dx: dx)
-        }
     }
 }
 

@@ -52,6 +52,21 @@ extension Kernels {
                 count: count, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias, into: out)
         }
     }
+    /// Dense's fused backward and step (`MatrixProduct.sweep`) in the build `ProductKernels`
+    /// selects: for each stretch of columns, ∂E/∂x is summed in registers over the outputs
+    /// while each row's weights are read, used and stepped.
+    static func sweep(
+        outputs: Int, inputs: Int, da: UnsafePointer<Float>, x: UnsafePointer<Float>,
+        weight: UnsafeMutablePointer<Float>, rates: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?
+    ) {
+        if ProductKernels.selected == .avx512 {
+            WideProducts.sweep(outputs: outputs, inputs: inputs, da: da, x: x, weight: weight, rates: rates, dx: dx)
+        } else {
+            MatrixProduct<SIMD8<Float>>.sweep(
+                outputs: outputs, inputs: inputs, da: da, x: x, weight: weight, rates: rates, dx: dx)
+        }
+    }
+
     /// A convolution's ∂E/∂x gathered from its rows (`MatrixProduct.addShifted`), in the
     /// selected build.
     static func addShifted(
