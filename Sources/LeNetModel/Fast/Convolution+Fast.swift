@@ -104,12 +104,12 @@ extension Convolution {
     }
 
     public func forwardFast(_ x: Tensor) -> Tensor {
-        let n = x.shape[0], g = Grid(kernelSize: kernelSize, input: x.shape), outMaps = table.outputMaps,
-            positions = g.outH * g.outW
+        let n = x.shape[0], outMaps = table.outputMaps
         // C5 on 32×32 input: each kernel covers its whole input, so the layer is dense.
-        if positions == 1 {
+        if coversWholeInput(x.shape) {
             return Dense.forward(x, weight: weight, bias: bias, activation: activation, shape: [n, outMaps, 1, 1])
         }
+        let g = Grid(kernelSize: kernelSize, input: x.shape), positions = g.outH * g.outW
         // By position for a batch: transposing the weights costs more than one sample saves.
         if g.keepsFew && outMaps <= 16 && n >= 8 { return forwardByPosition(x, g) }
         var y = Tensor(unfilled: [n, outMaps, g.outH, g.outW])
@@ -158,14 +158,14 @@ extension Convolution {
     public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (
         input: Tensor, parameters: [Tensor]
     ) {
-        let n = x.shape[0], g = Grid(kernelSize: kernelSize, input: x.shape), outMaps = table.outputMaps,
-            positions = g.outH * g.outW
-        if positions == 1 {
+        if coversWholeInput(x.shape) {
             var (dx, dw, db) = Dense.backward(
                 input: x, output: y, gradient: dy, weight: weight, activation: activation, inputGradient: inputGradient)
             keepTable(&dw)
             return (dx, [dw, db])
         }
+        let n = x.shape[0], g = Grid(kernelSize: kernelSize, input: x.shape), outMaps = table.outputMaps,
+            positions = g.outH * g.outW
         var dx = inputGradient ? Tensor(unfilled: x.shape) : Tensor(zeros: x.shape)
         var dw = Tensor(unfilled: weight.shape)
         var db = Tensor(zeros: bias.shape)
@@ -174,8 +174,6 @@ extension Convolution {
         // to ∂E/∂w or ∂E/∂x.
         var inputs = Kernels.unfilled(n * g.bufferSize)
         var da = Kernels.unfilled(n * outMaps * g.padded)
-        var dInput = Kernels.unfilled(inputGradient ? g.bufferSize : 0)
-        let storeOrder = g.storeOrder
         let perSample = outMaps * g.padded
         let gap = g.inW - g.outW, lastGap = g.padded - g.wide + gap
         x.withPointer { xp in
@@ -188,92 +186,74 @@ extension Convolution {
                                     inputs.withUnsafeMutableBufferPointer { ib in
                                         da.withUnsafeMutableBufferPointer { dab in
                                             g.offsets.withUnsafeBufferPointer { ob in
-                                                dInput.withUnsafeMutableBufferPointer { dib in
-                                                    storeOrder.withUnsafeBufferPointer { sob in
-                                                        let inp = ib.baseAddress!, dap = dab.baseAddress!,
-                                                            offsets = ob.baseAddress!, order = sob.baseAddress!
-                                                        for s in 0..<n {
-                                                            // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid, and
-                                                            // zeros in the thrown-away columns (`gap`) and, after
-                                                            // the last row, the padding too (`lastGap`).
-                                                            var from = s * outMaps * positions
-                                                            for o in 0..<outMaps {
-                                                                var sum: Float = 0
-                                                                var to = dap + s * perSample + o * g.padded
-                                                                for r in 0..<g.outH {
-                                                                    sum += Kernels.slope(
-                                                                        activation, g.outW, dyp + from, yp + from, to)
-                                                                    Kernels.zero(
-                                                                        r + 1 < g.outH ? gap : lastGap, to + g.outW)
-                                                                    from &+= g.outW
-                                                                    to += g.inW
-                                                                }
-                                                                dbp[o] += sum
-                                                            }
-                                                            let buffer = inp + s * g.bufferSize
-                                                            buffer.update(
-                                                                from: xp + s * g.sampleSize, count: g.sampleSize)
+                                                let inp = ib.baseAddress!, dap = dab.baseAddress!,
+                                                    offsets = ob.baseAddress!
+                                                for s in 0..<n {
+                                                    // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid, and
+                                                    // zeros in the thrown-away columns (`gap`) and, after
+                                                    // the last row, the padding too (`lastGap`).
+                                                    var from = s * outMaps * positions
+                                                    for o in 0..<outMaps {
+                                                        var sum: Float = 0
+                                                        var to = dap + s * perSample + o * g.padded
+                                                        for r in 0..<g.outH {
+                                                            sum += Kernels.slope(
+                                                                activation, g.outW, dyp + from, yp + from, to)
                                                             Kernels.zero(
-                                                                g.bufferSize - g.sampleSize, buffer + g.sampleSize)
+                                                                r + 1 < g.outH ? gap : lastGap, to + g.outW)
+                                                            from &+= g.outW
+                                                            to += g.inW
                                                         }
-                                                        // ∂E/∂w = Σ over samples of ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows),
-                                                        // the whole batch in one pass.
-                                                        let unrolled = Kernels.Rows(base: inp, offsets: offsets)
-                                                        let samples = Kernels.Samples(
-                                                            count: n, aStride: perSample, bStride: g.bufferSize)
-                                                        if outMaps == 16 && ProductKernels.selected == .avx512 {
-                                                            // All 16 maps in one register (C3): the same sums, by
-                                                            // `LaneDots`, from ∂E/∂a transposed.
-                                                            Kernels.mapGradient(
-                                                                n: n, maps: outMaps, padded: g.padded, da: dap,
-                                                                perSample: perSample, unrolled, uStride: g.bufferSize,
-                                                                rows: g.rows, into: dwp)
-                                                        } else if table.isFull {
+                                                        dbp[o] += sum
+                                                    }
+                                                    let buffer = inp + s * g.bufferSize
+                                                    buffer.update(
+                                                        from: xp + s * g.sampleSize, count: g.sampleSize)
+                                                    Kernels.zero(
+                                                        g.bufferSize - g.sampleSize, buffer + g.sampleSize)
+                                                }
+                                                // ∂E/∂w = Σ over samples of ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows),
+                                                // the whole batch in one pass.
+                                                let unrolled = Kernels.Rows(base: inp, offsets: offsets)
+                                                let samples = Kernels.Samples(
+                                                    count: n, aStride: perSample, bStride: g.bufferSize)
+                                                if outMaps == 16 && ProductKernels.selected == .avx512 {
+                                                    // All 16 maps in one register (C3): the same sums, by
+                                                    // `LaneDots`, from ∂E/∂a transposed.
+                                                    Kernels.mapGradient(
+                                                        n: n, maps: outMaps, padded: g.padded, da: dap,
+                                                        perSample: perSample, unrolled, uStride: g.bufferSize,
+                                                        rows: g.rows, into: dwp)
+                                                } else if table.isFull {
+                                                    Kernels.multiplyTransposed(
+                                                        m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded,
+                                                        unrolled, into: dwp, ldc: g.rows, accumulate: false,
+                                                        samples: samples)
+                                                } else {
+                                                    // Only kernels of input maps a pair of maps reads; the
+                                                    // others, never connected, are zeroed by keepTable.
+                                                    let area = kernelSize * kernelSize
+                                                    for pair in table.pairs {
+                                                        for run in pair.inputRuns {
                                                             Kernels.multiplyTransposed(
-                                                                m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded,
-                                                                unrolled, into: dwp, ldc: g.rows, accumulate: false,
+                                                                rows: pair.maps,
+                                                                columns: run.lowerBound * area..<run.upperBound
+                                                                    * area,
+                                                                k: g.padded, dap, lda: g.padded, unrolled,
+                                                                into: dwp, ldc: g.rows, accumulate: false,
                                                                 samples: samples)
-                                                        } else {
-                                                            // Only kernels of input maps a pair of maps reads; the
-                                                            // others, never connected, are zeroed by keepTable.
-                                                            let area = kernelSize * kernelSize
-                                                            for pair in table.pairs {
-                                                                for run in pair.inputRuns {
-                                                                    Kernels.multiplyTransposed(
-                                                                        rows: pair.maps,
-                                                                        columns: run.lowerBound * area..<run.upperBound
-                                                                            * area,
-                                                                        k: g.padded, dap, lda: g.padded, unrolled,
-                                                                        into: dwp, ldc: g.rows, accumulate: false,
-                                                                        samples: samples)
-                                                                }
-                                                            }
-                                                        }
-                                                        guard inputGradient, let dip = dib.baseAddress else { return }
-                                                        if !table.isFull {
-                                                            inputGradientByMap(
-                                                                n: n, g, da: dap, perSample: perSample, weight: wp,
-                                                                dx: dxp)
-                                                            return
-                                                        }
-                                                        Kernels.withRows(dap, count: outMaps, stride: g.padded) { dA in
-                                                            for s in 0..<n {
-                                                                // ∂E/∂unrolled = wᵀ · ∂E/∂a: (rows × maps) · (maps × positions), each row added
-                                                                // straight onto the stretch of input it was read from.
-                                                                dip.update(repeating: 0, count: g.bufferSize)
-                                                                Kernels.multiply(
-                                                                    m: g.rows, n: g.wide, k: outMaps,
-                                                                    .init(base: wp, rowStride: 1, columnStride: g.rows),
-                                                                    Kernels.Rows(
-                                                                        base: dA.base + s * perSample,
-                                                                        offsets: dA.offsets), readable: true,
-                                                                    into: .init(base: dip, offsets: offsets),
-                                                                    start: .accumulate, order: order)
-                                                                (dxp + s * g.sampleSize).update(
-                                                                    from: dip, count: g.sampleSize)
-                                                            }
                                                         }
                                                     }
+                                                }
+                                                guard inputGradient else { return }
+                                                if table.isFull {
+                                                    inputGradientDense(
+                                                        n: n, g, da: dap, perSample: perSample, weight: wp,
+                                                        dx: dxp)
+                                                } else {
+                                                    inputGradientByMap(
+                                                        n: n, g, da: dap, perSample: perSample, weight: wp,
+                                                        dx: dxp)
                                                 }
                                             }
                                         }
@@ -287,6 +267,35 @@ extension Convolution {
         }
         keepTable(&dw)
         return (dx, [dw, db])
+    }
+
+    /// ∂E/∂x of a fully connected table, sample by sample: ∂E/∂unrolled = wᵀ · ∂E/∂a,
+    /// (rows × maps) · (maps × positions), each row added straight onto the stretch of input it
+    /// was read from (in `Grid.storeOrder`), on a buffer with room for every row's reach.
+    func inputGradientDense(
+        n: Int, _ g: Grid, da: UnsafePointer<Float>, perSample: Int, weight wp: UnsafePointer<Float>,
+        dx: UnsafeMutablePointer<Float>
+    ) {
+        let storeOrder = g.storeOrder
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: g.bufferSize) { buffer in
+            let dip = buffer.baseAddress!
+            g.offsets.withUnsafeBufferPointer { ob in
+                storeOrder.withUnsafeBufferPointer { sob in
+                    Kernels.withRows(da, count: table.outputMaps, stride: g.padded) { dA in
+                        for s in 0..<n {
+                            dip.update(repeating: 0, count: g.bufferSize)
+                            Kernels.multiply(
+                                m: g.rows, n: g.wide, k: table.outputMaps,
+                                .init(base: wp, rowStride: 1, columnStride: g.rows),
+                                Kernels.Rows(base: dA.base + s * perSample, offsets: dA.offsets), readable: true,
+                                into: .init(base: dip, offsets: ob.baseAddress!), start: .accumulate,
+                                order: sob.baseAddress!)
+                            (dx + s * g.sampleSize).update(from: dip, count: g.sampleSize)
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// ∂E/∂x of a layer with a connection table (C3), input map by input map: the rows
@@ -352,8 +361,7 @@ extension Convolution {
         input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
         rates: [Tensor]
     ) -> Tensor {
-        let positions = (x.shape[2] - kernelSize + 1) * (x.shape[3] - kernelSize + 1)
-        guard path == .fast, x.shape[0] == 1, positions == 1, table.isFull else {
+        guard path == .fast, x.shape[0] == 1, coversWholeInput(x.shape), table.isFull else {
             return backwardThenStep(
                 input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
         }
@@ -361,6 +369,10 @@ extension Convolution {
             input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
             inputGradient: inputGradient, rates: (rates[0], rates[1]))
     }
+
+    /// Whether each kernel covers its whole input (C5 on S4's 5×5 maps): one output position,
+    /// a dense layer.
+    func coversWholeInput(_ shape: [Int]) -> Bool { shape[2] == kernelSize && shape[3] == kernelSize }
 
     /// Zeros the gradient of kernels the connection table leaves out (C3 of the paper), so
     /// that those weights stay zero.
