@@ -109,3 +109,34 @@ enum LaneDots {
         for r in 0..<R { sums[r].addProduct(da, SIMD16(repeating: x[r][t])) }
     }
 }
+
+extension LaneDots {
+    /// Sixteen rows laid lane by lane: to[16·t + o] = from[o·stride + t] for o < 16, t < k.
+    /// Sixteen columns at a time, the 16 × 16 block is transposed in registers by four rounds
+    /// of taking the even and the odd lanes of neighbouring rows (each round moves one bit of
+    /// the column index into the row index); the last k mod 16 columns one by one. Only
+    /// moves numbers, so the bits are those of the plain loop.
+    static func lanes(from: UnsafePointer<Float>, stride: Int, k: Int, into to: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD16<Float>
+        let source = UnsafeRawPointer(from), target = UnsafeMutableRawPointer(to)
+        var t = 0
+        while t + 16 <= k {
+            var block = InlineArray<16, V> { o in source.loadUnaligned(fromByteOffset: 4 * (o * stride + t), as: V.self)
+            }
+            for _ in 0..<4 {
+                let rows = block
+                for i in 0..<8 {
+                    let a = rows[2 * i], b = rows[2 * i + 1]
+                    block[i] = V(lowHalf: a.evenHalf, highHalf: b.evenHalf)
+                    block[i + 8] = V(lowHalf: a.oddHalf, highHalf: b.oddHalf)
+                }
+            }
+            for j in 0..<16 { target.storeBytes(of: block[j], toByteOffset: 4 * 16 * (t + j), as: V.self) }
+            t += 16
+        }
+        while t < k {
+            for o in 0..<16 { to[16 * t + o] = from[o * stride + t] }
+            t += 1
+        }
+    }
+}

@@ -36,6 +36,12 @@ public enum WideProducts {
 }
 
 extension WideProducts {
+    /// `LaneDots.lanes`: sixteen rows of `stride` floats laid lane by lane, k columns.
+    @inline(never)
+    public static func lanes(from: UnsafePointer<Float>, stride: Int, k: Int, into to: UnsafeMutablePointer<Float>) {
+        LaneDots.lanes(from: from, stride: stride, k: k, into: to)
+    }
+
     /// `LaneDots.multiply`: 16 dot products at once, as the AVX2 dot products sum them.
     @inline(never)
     public static func laneDots(

@@ -540,4 +540,30 @@ final class MatrixProductTests: XCTestCase {
             }
         }
     }
+
+    /// Sixteen rows laid lane by lane on the AVX-512 build (`WideProducts.lanes`: 16 × 16
+    /// blocks transposed in registers, then the last columns one by one) put every float,
+    /// −0 and NaN payloads included, where the plain loop puts it: for C3's 144 positions,
+    /// C5's and F6's inputs, and widths that leave every tail from 0 to 15, with rows longer
+    /// than the part read.
+    func testTheAVX512LanesAreThePlainTransposeBitForBit() {
+        guard canRunTheAVX512Build() else { return }
+        var rng = SeededGenerator(seed: 23)
+        for k in Array(1...40) + [84, 120, 144, 400] {
+            for stride in [k, k + 5] {
+                var from = [Float](repeating: -0.0, count: 16 * stride)
+                for i in from.indices where i % 13 != 0 {
+                    from[i] = i % 17 == 0 ? Float(bitPattern: 0x7FC0_0000 | UInt32(i)) : rng.uniform(1)
+                }
+                var plain = [Float](repeating: 7, count: 16 * k), lanes = plain
+                for o in 0..<16 { for t in 0..<k { plain[16 * t + o] = from[o * stride + t] } }
+                from.withUnsafeBufferPointer { fp in
+                    lanes.withUnsafeMutableBufferPointer { lp in
+                        WideProducts.lanes(from: fp.baseAddress!, stride: stride, k: k, into: lp.baseAddress!)
+                    }
+                }
+                XCTAssertEqual(plain.map(\.bitPattern), lanes.map(\.bitPattern), "k \(k), stride \(stride)")
+            }
+        }
+    }
 }

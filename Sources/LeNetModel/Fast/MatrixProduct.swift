@@ -94,10 +94,7 @@ extension Kernels {
         daT.withUnsafeMutableBufferPointer { tb in
             let tp = tb.baseAddress!
             for s in 0..<n {
-                let from = da + s * perSample, to = tp + s * padded * 16
-                for o in 0..<16 {
-                    for t in 0..<padded { to[t * 16 + o] = from[o * padded + t] }
-                }
+                WideProducts.lanes(from: da + s * perSample, stride: padded, k: padded, into: tp + s * padded * 16)
             }
             WideProducts.laneDots(
                 rows: rows, k: padded, lanes: 16, daT: tp, daStride: padded * 16, unrolled, uStride: uStride,
@@ -116,10 +113,14 @@ extension Kernels {
             let xtp = xt.baseAddress!
             for first in stride(from: 0, to: n, by: 16) {
                 let lanes = min(16, n - first)
-                if lanes < 16 { xtp.update(repeating: 0, count: inputs * 16) }
-                for s in 0..<lanes {
-                    let row = x + (first + s) * inputs
-                    for t in 0..<inputs { xtp[t * 16 + s] = row[t] }
+                if lanes == 16 {
+                    WideProducts.lanes(from: x + first * inputs, stride: inputs, k: inputs, into: xtp)
+                } else {
+                    xtp.update(repeating: 0, count: inputs * 16)
+                    for s in 0..<lanes {
+                        let row = x + (first + s) * inputs
+                        for t in 0..<inputs { xtp[t * 16 + s] = row[t] }
+                    }
                 }
                 WideProducts.laneDots(
                     rows: outputs, k: inputs, lanes: lanes, daT: xtp, daStride: 0, w, uStride: 0, samples: 1,
