@@ -121,8 +121,8 @@ extension LaneDots {
         let source = UnsafeRawPointer(from), target = UnsafeMutableRawPointer(to)
         var t = 0
         while t + 16 <= k {
-            var block = InlineArray<16, V> { o in source.loadUnaligned(fromByteOffset: 4 * (o * stride + t), as: V.self)
-            }
+            let column = source + 4 * t
+            var block = InlineArray<16, V> { o in column.loadUnaligned(fromByteOffset: 4 * stride * o, as: V.self) }
             for _ in 0..<4 {
                 let rows = block
                 for i in 0..<8 {

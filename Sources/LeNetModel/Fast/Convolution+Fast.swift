@@ -60,13 +60,13 @@ extension Convolution {
         let n = x.shape[0], outMaps = table.outputMaps, positions = g.outH * g.outW
         var y = Tensor(unfilled: [n, outMaps, g.outH, g.outW])
         // w transposed, (rows × 16), and b, both zero past the layer's maps.
-        var wt = [Float](repeating: 0, count: g.rows * 16), b = [Float](repeating: 0, count: 16)
+        var wt = Kernels.unfilled(g.rows * 16), b = [Float](repeating: 0, count: 16)
         weight.withPointer { wp in
-            for o in 0..<outMaps {
-                for kk in 0..<g.rows { wt[kk * 16 + o] = wp[o * g.rows + kk] }
-                b[o] = bias.scalars[o]
+            wt.withUnsafeMutableBufferPointer {
+                Kernels.lanes(from: wp, rows: outMaps, stride: g.rows, k: g.rows, into: $0.baseAddress!)
             }
         }
+        for o in 0..<outMaps { b[o] = bias.scalars[o] }
         let at = (0..<positions).map { ($0 / g.outW) * g.inW + $0 % g.outW }
         var sums = Kernels.unfilled(positions * 16)
         x.withPointer { xp in

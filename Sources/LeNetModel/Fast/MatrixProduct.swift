@@ -94,11 +94,27 @@ extension Kernels {
         daT.withUnsafeMutableBufferPointer { tb in
             let tp = tb.baseAddress!
             for s in 0..<n {
-                WideProducts.lanes(from: da + s * perSample, stride: padded, k: padded, into: tp + s * padded * 16)
+                Kernels.lanes(from: da + s * perSample, rows: 16, stride: padded, k: padded, into: tp + s * padded * 16)
             }
             WideProducts.laneDots(
                 rows: rows, k: padded, lanes: 16, daT: tp, daStride: padded * 16, unrolled, uStride: uStride,
                 samples: n, into: dw, ldc: rows)
+        }
+    }
+
+    /// to[16·t + o] = from[o·stride + t] for o < rows (at most 16) and t < k, zeros in the
+    /// lanes past `rows`: rows laid a lane each. With all 16 lanes on the AVX-512 build, by
+    /// 16 × 16 transposes in registers (`WideProducts.lanes`); otherwise one float at a time.
+    static func lanes(
+        from: UnsafePointer<Float>, rows: Int, stride: Int, k: Int, into to: UnsafeMutablePointer<Float>
+    ) {
+        precondition(rows <= 16)
+        if rows == 16 && ProductKernels.selected == .avx512 {
+            return WideProducts.lanes(from: from, stride: stride, k: k, into: to)
+        }
+        if rows < 16 { to.update(repeating: 0, count: 16 * k) }
+        for o in 0..<rows {
+            for t in 0..<k { to[16 * t + o] = from[o * stride + t] }
         }
     }
 
@@ -113,15 +129,7 @@ extension Kernels {
             let xtp = xt.baseAddress!
             for first in stride(from: 0, to: n, by: 16) {
                 let lanes = min(16, n - first)
-                if lanes == 16 {
-                    WideProducts.lanes(from: x + first * inputs, stride: inputs, k: inputs, into: xtp)
-                } else {
-                    xtp.update(repeating: 0, count: inputs * 16)
-                    for s in 0..<lanes {
-                        let row = x + (first + s) * inputs
-                        for t in 0..<inputs { xtp[t * 16 + s] = row[t] }
-                    }
-                }
+                Kernels.lanes(from: x + first * inputs, rows: lanes, stride: inputs, k: inputs, into: xtp)
                 WideProducts.laneDots(
                     rows: outputs, k: inputs, lanes: lanes, daT: xtp, daStride: 0, w, uStride: 0, samples: 1,
                     into: y + first * outputs, ldc: outputs)
