@@ -13,39 +13,45 @@ extension Convolution {
     /// The sizes of one sample's product on the input-wide grid.
     struct Grid {
         let inMaps: Int, inH: Int, inW: Int, outH: Int, outW: Int
+        /// Unrolled rows (i, u, v): one per kernel weight.
+        let rows: Int
         /// Where each unrolled row (i, u, v) starts in a sample's input.
-        let offsets: [Int]
+        let offsets: UnsafePointer<Int>
 
-        init(kernelSize k: Int, input shape: [Int]) {
-            inMaps = shape[1]; inH = shape[2]; inW = shape[3]
-            outH = inH - k + 1; outW = inW - k + 1
-            // Filled in place: a grid is made at every step of online training.
-            let (maps, h, w) = (inMaps, inH, inW)
-            offsets = Array(unsafeUninitializedCapacity: maps * k * k) { o, count in
+        /// Runs `body` with the grid of a k×k kernel over inputs of `shape`, its offsets in
+        /// scratch memory (a grid is made at every step of online training).
+        static func with<R>(kernelSize k: Int, input shape: [Int], _ body: (Grid) -> R) -> R {
+            let (maps, h, w) = (shape[1], shape[2], shape[3])
+            return Scratch.with(Int.self, maps * k * k) { o in
+                var count = 0
                 for i in 0..<maps {
                     for u in 0..<k { for v in 0..<k { o[count] = (i &* h &+ u) &* w &+ v; count &+= 1 } }
                 }
+                return body(
+                    Grid(inMaps: maps, inH: h, inW: w, outH: h - k + 1, outW: w - k + 1, rows: count, offsets: o))
             }
         }
 
-        /// The unrolled rows by kernel position (u, v), then input map: six rows added in a row
-        /// then fall on six different maps. In the natural order they would be six stretches
-        /// one float apart, each addition waiting for the previous one's stores to land.
-        var storeOrder: [Int] {
-            let maps = inMaps, area = offsets.count / inMaps
-            return Array(unsafeUninitializedCapacity: offsets.count) { o, count in
+        /// Runs `body` with the unrolled rows by kernel position (u, v), then input map: six
+        /// rows added in a row then fall on six different maps. In the natural order they would
+        /// be six stretches one float apart, each addition waiting for the previous one's
+        /// stores to land.
+        func withStoreOrder<R>(_ body: (UnsafePointer<Int>) -> R) -> R {
+            let maps = inMaps, area = rows / inMaps
+            return Scratch.with(Int.self, rows) { o in
+                var count = 0
                 for t in 0..<area { for i in 0..<maps { o[count] = i &* area &+ t; count &+= 1 } }
+                return body(o)
             }
         }
 
-        var rows: Int { offsets.count }
         var sampleSize: Int { inMaps * inH * inW }
         /// Positions on the wide grid, and rounded up to the products' 16-wide blocks.
         var wide: Int { outH * inW }
         var padded: Int { (wide + 15) / 16 * 16 }
         /// A sample copied into a buffer this long, zeros after it, can be read by every
         /// unrolled row for `padded` positions.
-        var bufferSize: Int { max(sampleSize, offsets.last! + padded) }
+        var bufferSize: Int { max(sampleSize, offsets[rows - 1] + padded) }
 
         /// True when the wide grid computes over 20% more positions than it keeps (C3: 144
         /// for 100; C1: 896 for 784 is not).
@@ -74,25 +80,23 @@ extension Convolution {
                 wt.withUnsafeBufferPointer { wtb in
                     b.withUnsafeBufferPointer { bb in
                         at.withUnsafeBufferPointer { atb in
-                            g.offsets.withUnsafeBufferPointer { ob in
-                                sums.withUnsafeMutableBufferPointer { sb in
-                                    let sump = sb.baseAddress!
-                                    for s in 0..<n {
-                                        Kernels.positionRows(
-                                            count: positions, at: atb.baseAddress!, input: xp + s * g.sampleSize,
-                                            offsets: ob.baseAddress!, k: g.rows, weights: wtb.baseAddress!,
-                                            bias: bb.baseAddress!, into: sump)
-                                        let out = yp + s * outMaps * positions
-                                        for o in 0..<outMaps {
-                                            var from = UnsafePointer(sump + o), to = out + o * positions
-                                            for _ in 0..<positions {
-                                                to.pointee = from.pointee
-                                                to += 1
-                                                from += 16
-                                            }
+                            sums.withUnsafeMutableBufferPointer { sb in
+                                let sump = sb.baseAddress!
+                                for s in 0..<n {
+                                    Kernels.positionRows(
+                                        count: positions, at: atb.baseAddress!, input: xp + s * g.sampleSize,
+                                        offsets: g.offsets, k: g.rows, weights: wtb.baseAddress!,
+                                        bias: bb.baseAddress!, into: sump)
+                                    let out = yp + s * outMaps * positions
+                                    for o in 0..<outMaps {
+                                        var from = UnsafePointer(sump + o), to = out + o * positions
+                                        for _ in 0..<positions {
+                                            to.pointee = from.pointee
+                                            to += 1
+                                            from += 16
                                         }
-                                        Kernels.activate(activation, outMaps * positions, out)
                                     }
+                                    Kernels.activate(activation, outMaps * positions, out)
                                 }
                             }
                         }
@@ -109,23 +113,20 @@ extension Convolution {
         if coversWholeInput(x.shape) {
             return Dense.forward(x, weight: weight, bias: bias, activation: activation, shape: [n, outMaps, 1, 1])
         }
-        let g = Grid(kernelSize: kernelSize, input: x.shape), positions = g.outH * g.outW
-        // By position for a batch: transposing the weights costs more than one sample saves.
-        if g.keepsFew && outMaps <= 16 && n >= 8 { return forwardByPosition(x, g) }
-        var y = Tensor(unfilled: [n, outMaps, g.outH, g.outW])
-        // Each sample is copied into `input`, whose zeros after it are all that needs setting;
-        // the product writes every sum.
-        var input = Kernels.unfilled(g.bufferSize, zerosFrom: g.sampleSize)
-        var sums = Kernels.unfilled(outMaps * g.wide)
-        x.withPointer { xp in
-            weight.withPointer { wp in
-                bias.withPointer { bp in
-                    y.withMutablePointer { yp in
-                        input.withUnsafeMutableBufferPointer { ib in
-                            sums.withUnsafeMutableBufferPointer { sb in
-                                g.offsets.withUnsafeBufferPointer { ob in
-                                    let inp = ib.baseAddress!, sump = sb.baseAddress!,
-                                        unrolled = Kernels.Rows(base: inp, offsets: ob.baseAddress!)
+        return Grid.with(kernelSize: kernelSize, input: x.shape) { g in
+            // By position for a batch: transposing the weights costs more than one sample saves.
+            if g.keepsFew && outMaps <= 16 && n >= 8 { return forwardByPosition(x, g) }
+            let positions = g.outH * g.outW
+            var y = Tensor(unfilled: [n, outMaps, g.outH, g.outW])
+            // Each sample is copied into `input`, whose zeros after it are all that needs
+            // setting; the product writes every sum.
+            Scratch.floats(g.bufferSize, zerosFrom: g.sampleSize) { inp in
+                Scratch.floats(outMaps * g.wide) { sump in
+                    x.withPointer { xp in
+                        weight.withPointer { wp in
+                            bias.withPointer { bp in
+                                y.withMutablePointer { yp in
+                                    let unrolled = Kernels.Rows(base: inp, offsets: g.offsets)
                                     for s in 0..<n {
                                         inp.update(from: xp + s * g.sampleSize, count: g.sampleSize)
                                         // a = b + w · unrolled: (maps × rows) · (rows × wide positions)
@@ -151,8 +152,8 @@ extension Convolution {
                     }
                 }
             }
+            return y
         }
-        return y
     }
 
     public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (
@@ -161,102 +162,67 @@ extension Convolution {
         if coversWholeInput(x.shape) {
             var (dx, dw, db) = Dense.backward(
                 input: x, output: y, gradient: dy, weight: weight, activation: activation, inputGradient: inputGradient)
-            keepTable(&dw)
+            dw.withMutablePointer { keepTable($0) }
             return (dx, [dw, db])
         }
-        let n = x.shape[0], g = Grid(kernelSize: kernelSize, input: x.shape), outMaps = table.outputMaps,
-            positions = g.outH * g.outW
         var dx = inputGradient ? Tensor(unfilled: x.shape) : Tensor(zeros: x.shape)
         var dw = Tensor(unfilled: weight.shape)
         var db = Tensor(zeros: bias.shape)
-        // Each sample's input in a buffer of its own with zeros after it, and its ∂E/∂a on the
-        // wide grid, rows padded to 16: the thrown-away columns stay zero, so they add nothing
-        // to ∂E/∂w or ∂E/∂x.
-        var inputs = Kernels.unfilled(n * g.bufferSize)
-        var da = Kernels.unfilled(n * outMaps * g.padded)
-        let perSample = outMaps * g.padded
-        let gap = g.inW - g.outW, lastGap = g.padded - g.wide + gap
-        x.withPointer { xp in
-            y.withPointer { yp in
-                dy.withPointer { dyp in
-                    weight.withPointer { wp in
-                        dx.withMutablePointer { dxp in
-                            dw.withMutablePointer { dwp in
-                                db.withMutablePointer { dbp in
-                                    inputs.withUnsafeMutableBufferPointer { ib in
-                                        da.withUnsafeMutableBufferPointer { dab in
-                                            g.offsets.withUnsafeBufferPointer { ob in
-                                                let inp = ib.baseAddress!, dap = dab.baseAddress!,
-                                                    offsets = ob.baseAddress!
-                                                for s in 0..<n {
-                                                    // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid, and
-                                                    // zeros in the thrown-away columns (`gap`) and, after
-                                                    // the last row, the padding too (`lastGap`).
-                                                    var from = s * outMaps * positions
-                                                    for o in 0..<outMaps {
-                                                        var sum: Float = 0
-                                                        var to = dap + s * perSample + o * g.padded
-                                                        for r in 0..<g.outH {
-                                                            sum += Kernels.slope(
-                                                                activation, g.outW, dyp + from, yp + from, to)
-                                                            Kernels.zero(
-                                                                r + 1 < g.outH ? gap : lastGap, to + g.outW)
-                                                            from &+= g.outW
-                                                            to += g.inW
-                                                        }
-                                                        dbp[o] += sum
-                                                    }
-                                                    let buffer = inp + s * g.bufferSize
-                                                    buffer.update(
-                                                        from: xp + s * g.sampleSize, count: g.sampleSize)
-                                                    Kernels.zero(
-                                                        g.bufferSize - g.sampleSize, buffer + g.sampleSize)
-                                                }
-                                                // ∂E/∂w = Σ over samples of ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows),
-                                                // the whole batch in one pass.
-                                                let unrolled = Kernels.Rows(base: inp, offsets: offsets)
-                                                let samples = Kernels.Samples(
-                                                    count: n, aStride: perSample, bStride: g.bufferSize)
-                                                if outMaps == 16 && ProductKernels.selected == .avx512 {
-                                                    // All 16 maps in one register (C3): the same sums, by
-                                                    // `LaneDots`, from ∂E/∂a transposed.
-                                                    Kernels.mapGradient(
-                                                        n: n, maps: outMaps, padded: g.padded, da: dap,
-                                                        perSample: perSample, unrolled, uStride: g.bufferSize,
-                                                        rows: g.rows, into: dwp)
-                                                } else if table.isFull {
-                                                    Kernels.multiplyTransposed(
-                                                        m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded,
-                                                        unrolled, into: dwp, ldc: g.rows, accumulate: false,
-                                                        samples: samples)
-                                                } else {
-                                                    // Only kernels of input maps a pair of maps reads; the
-                                                    // others, never connected, are zeroed by keepTable.
-                                                    let area = kernelSize * kernelSize
-                                                    for pair in table.pairs {
-                                                        for run in pair.inputRuns {
-                                                            Kernels.multiplyTransposed(
-                                                                rows: pair.maps,
-                                                                columns: run.lowerBound * area..<run.upperBound
-                                                                    * area,
-                                                                k: g.padded, dap, lda: g.padded, unrolled,
-                                                                into: dwp, ldc: g.rows, accumulate: false,
-                                                                samples: samples)
-                                                        }
-                                                    }
-                                                }
-                                                guard inputGradient else { return }
-                                                if table.isFull {
-                                                    inputGradientDense(
-                                                        n: n, g, da: dap, perSample: perSample, weight: wp,
-                                                        dx: dxp)
-                                                } else {
-                                                    inputGradientByMap(
-                                                        n: n, g, da: dap, perSample: perSample, weight: wp,
-                                                        dx: dxp)
-                                                }
+        dx.withMutablePointer { dxp in
+            dw.withMutablePointer { dwp in
+                db.withMutablePointer { dbp in
+                    backwardOnGrid(input: x, output: y, gradient: dy, dw: dwp, db: dbp, dx: inputGradient ? dxp : nil)
+                }
+            }
+        }
+        return (dx, [dw, db])
+    }
+
+    /// The backward pass on the input-wide grid: writes ∂E/∂w into `dw`, adds ∂E/∂b onto `db`
+    /// (which starts at zero), and writes ∂E/∂x into `dx` when given.
+    func backwardOnGrid(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, dw dwp: UnsafeMutablePointer<Float>,
+        db dbp: UnsafeMutablePointer<Float>, dx dxp: UnsafeMutablePointer<Float>?
+    ) {
+        let n = x.shape[0], outMaps = table.outputMaps
+        Grid.with(kernelSize: kernelSize, input: x.shape) { g in
+            let positions = g.outH * g.outW, perSample = outMaps * g.padded
+            let gap = g.inW - g.outW, lastGap = g.padded - g.wide + gap
+            // Each sample's input in a buffer of its own with zeros after it, and its ∂E/∂a on
+            // the wide grid, rows padded to 16: the thrown-away columns stay zero, so they add
+            // nothing to ∂E/∂w or ∂E/∂x.
+            Scratch.floats(n * g.bufferSize) { inp in
+                Scratch.floats(n * perSample) { dap in
+                    x.withPointer { xp in
+                        y.withPointer { yp in
+                            dy.withPointer { dyp in
+                                weight.withPointer { wp in
+                                    for s in 0..<n {
+                                        // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid, and zeros
+                                        // in the thrown-away columns (`gap`) and, after the last row,
+                                        // the padding too (`lastGap`).
+                                        var from = s * outMaps * positions
+                                        for o in 0..<outMaps {
+                                            var sum: Float = 0
+                                            var to = dap + s * perSample + o * g.padded
+                                            for r in 0..<g.outH {
+                                                sum += Kernels.slope(activation, g.outW, dyp + from, yp + from, to)
+                                                Kernels.zero(r + 1 < g.outH ? gap : lastGap, to + g.outW)
+                                                from &+= g.outW
+                                                to += g.inW
                                             }
+                                            dbp[o] += sum
                                         }
+                                        let buffer = inp + s * g.bufferSize
+                                        buffer.update(from: xp + s * g.sampleSize, count: g.sampleSize)
+                                        Kernels.zero(g.bufferSize - g.sampleSize, buffer + g.sampleSize)
+                                    }
+                                    weightGradient(n: n, g, inputs: inp, da: dap, perSample: perSample, into: dwp)
+                                    guard let dxp else { return }
+                                    if table.isFull {
+                                        inputGradientDense(n: n, g, da: dap, perSample: perSample, weight: wp, dx: dxp)
+                                    } else {
+                                        inputGradientByMap(n: n, g, da: dap, perSample: perSample, weight: wp, dx: dxp)
                                     }
                                 }
                             }
@@ -265,33 +231,59 @@ extension Convolution {
                 }
             }
         }
-        keepTable(&dw)
-        return (dx, [dw, db])
+        keepTable(dwp)
+    }
+
+    /// ∂E/∂w = Σ over samples of ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows),
+    /// the whole batch in one pass, from the samples' inputs each in a buffer of `bufferSize`.
+    func weightGradient(
+        n: Int, _ g: Grid, inputs inp: UnsafePointer<Float>, da dap: UnsafePointer<Float>, perSample: Int,
+        into dwp: UnsafeMutablePointer<Float>
+    ) {
+        let outMaps = table.outputMaps
+        let unrolled = Kernels.Rows(base: inp, offsets: g.offsets)
+        let samples = Kernels.Samples(count: n, aStride: perSample, bStride: g.bufferSize)
+        if outMaps == 16 && ProductKernels.selected == .avx512 {
+            // All 16 maps in one register (C3): the same sums, by `LaneDots`, from ∂E/∂a transposed.
+            Kernels.mapGradient(
+                n: n, maps: outMaps, padded: g.padded, da: dap, perSample: perSample, unrolled,
+                uStride: g.bufferSize, rows: g.rows, into: dwp)
+        } else if table.isFull {
+            Kernels.multiplyTransposed(
+                m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded, unrolled, into: dwp, ldc: g.rows,
+                accumulate: false, samples: samples)
+        } else {
+            // Only kernels of input maps a pair of maps reads; the others, never connected, are
+            // zeroed by keepTable.
+            let area = kernelSize * kernelSize
+            for pair in table.pairs {
+                for run in pair.inputRuns {
+                    Kernels.multiplyTransposed(
+                        rows: pair.maps, columns: run.lowerBound * area..<run.upperBound * area, k: g.padded, dap,
+                        lda: g.padded, unrolled, into: dwp, ldc: g.rows, accumulate: false, samples: samples)
+                }
+            }
+        }
     }
 
     /// ∂E/∂x of a fully connected table, sample by sample: ∂E/∂unrolled = wᵀ · ∂E/∂a,
     /// (rows × maps) · (maps × positions), each row added straight onto the stretch of input it
-    /// was read from (in `Grid.storeOrder`), on a buffer with room for every row's reach.
+    /// was read from (in `Grid.withStoreOrder`), on a buffer with room for every row's reach.
     func inputGradientDense(
         n: Int, _ g: Grid, da: UnsafePointer<Float>, perSample: Int, weight wp: UnsafePointer<Float>,
         dx: UnsafeMutablePointer<Float>
     ) {
-        let storeOrder = g.storeOrder
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: g.bufferSize) { buffer in
-            let dip = buffer.baseAddress!
-            g.offsets.withUnsafeBufferPointer { ob in
-                storeOrder.withUnsafeBufferPointer { sob in
-                    Kernels.withRows(da, count: table.outputMaps, stride: g.padded) { dA in
-                        for s in 0..<n {
-                            dip.update(repeating: 0, count: g.bufferSize)
-                            Kernels.multiply(
-                                m: g.rows, n: g.wide, k: table.outputMaps,
-                                .init(base: wp, rowStride: 1, columnStride: g.rows),
-                                Kernels.Rows(base: dA.base + s * perSample, offsets: dA.offsets), readable: true,
-                                into: .init(base: dip, offsets: ob.baseAddress!), start: .accumulate,
-                                order: sob.baseAddress!)
-                            (dx + s * g.sampleSize).update(from: dip, count: g.sampleSize)
-                        }
+        g.withStoreOrder { order in
+            Scratch.floats(g.bufferSize) { dip in
+                Kernels.withRows(da, count: table.outputMaps, stride: g.padded) { dA in
+                    for s in 0..<n {
+                        dip.update(repeating: 0, count: g.bufferSize)
+                        Kernels.multiply(
+                            m: g.rows, n: g.wide, k: table.outputMaps,
+                            .init(base: wp, rowStride: 1, columnStride: g.rows),
+                            Kernels.Rows(base: dA.base + s * perSample, offsets: dA.offsets), readable: true,
+                            into: .init(base: dip, offsets: g.offsets), start: .accumulate, order: order)
+                        (dx + s * g.sampleSize).update(from: dip, count: g.sampleSize)
                     }
                 }
             }
@@ -311,21 +303,17 @@ extension Convolution {
         dx: UnsafeMutablePointer<Float>
     ) {
         let k = kernelSize, area = k * k, readers = table.readers, most = readers.reduce(0) { max($0, $1.count) }
-        // Map i's kernels, one per reader j: A(row (u, v), column j) at (i·most + j)·area + (u, v),
-        // and where reader j's row of ∂E/∂a starts; gathered once for all the samples.
-        var kernels = Kernels.unfilled(g.inMaps * most * area)
-        var daOffsets = [Int](repeating: 0, count: g.inMaps * most)
         // Map i's rows (u, v), each `lead` zeros, its `wide` positions, then zeros to the end
         // of the map: every shifted read of `addShifted` lands in the row or its zeros. Only
         // the positions are ever written, so the zeros are set once.
         let plane = g.inH * g.inW, lead = ((k - 1) * g.inW + k - 1 + 15) / 16 * 16, rowStride = lead + plane
-        var rows = [Float](repeating: 0, count: area * rowStride)
-        let shifts = (0..<area).map { ($0 / k) * g.inW + $0 % k }
-        kernels.withUnsafeMutableBufferPointer { kb in
-            rows.withUnsafeMutableBufferPointer { rb in
-                daOffsets.withUnsafeMutableBufferPointer { ob in
-                    shifts.withUnsafeBufferPointer { sb in
-                        let kp = kb.baseAddress!, rp = rb.baseAddress!, op = ob.baseAddress!, sp = sb.baseAddress!
+        // Map i's kernels, one per reader j: A(row (u, v), column j) at (i·most + j)·area + (u, v),
+        // and where reader j's row of ∂E/∂a starts; gathered once for all the samples.
+        Scratch.floats(g.inMaps * most * area) { kp in
+            Scratch.with(Int.self, g.inMaps * most) { op in
+                Scratch.floats(area * rowStride, zerosFrom: 0) { rp in
+                    Scratch.with(Int.self, area) { sp in
+                        for t in 0..<area { sp[t] = (t / k) * g.inW + t % k }
                         for (i, maps) in readers.enumerated() {
                             for (j, o) in maps.enumerated() {
                                 Kernels.copy(area, wp + o * g.rows + i * area, to: kp + (i * most + j) * area)
@@ -355,19 +343,38 @@ extension Convolution {
         }
     }
 
-    /// One sample through C5 (each kernel covers its whole input, every map connected) on
-    /// the fast path: `Dense.backwardAndStep`. Other convolutions back-propagate, then step.
+    /// One sample on the fast path: ∂E/∂w and ∂E/∂b in scratch memory, then the step
+    /// w ← w − ε ⊙ ∂E/∂w (and b), the numbers of `backward` followed by `step`. C5 (each
+    /// kernel covers its whole input, every map connected) goes through
+    /// `Dense.backwardAndStep`, which never stores ∂E/∂w.
     public mutating func backwardAndStep(
         input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
         rates: [Tensor]
     ) -> Tensor {
-        guard path == .fast, x.shape[0] == 1, coversWholeInput(x.shape), table.isFull else {
+        guard path == .fast, x.shape[0] == 1 else {
             return backwardThenStep(
                 input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
         }
-        return Dense.backwardAndStep(
-            input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
-            inputGradient: inputGradient, rates: (rates[0], rates[1]))
+        if coversWholeInput(x.shape) {
+            guard table.isFull else {
+                return backwardThenStep(
+                    input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
+            }
+            return Dense.backwardAndStep(
+                input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
+                inputGradient: inputGradient, rates: (rates[0], rates[1]))
+        }
+        var dx = inputGradient ? Tensor(unfilled: x.shape) : Tensor(zeros: x.shape)
+        Scratch.floats(weight.count) { dwp in
+            Scratch.floats(bias.count, zerosFrom: 0) { dbp in
+                dx.withMutablePointer { dxp in
+                    backwardOnGrid(input: x, output: y, gradient: dy, dw: dwp, db: dbp, dx: inputGradient ? dxp : nil)
+                }
+                weight.subtractProducts(rates[0], dwp)
+                bias.subtractProducts(rates[1], dbp)
+            }
+        }
+        return dx
     }
 
     /// Whether each kernel covers its whole input (C5 on S4's 5×5 maps): one output position,
@@ -376,14 +383,12 @@ extension Convolution {
 
     /// Zeros the gradient of kernels the connection table leaves out (C3 of the paper), so
     /// that those weights stay zero.
-    func keepTable(_ dw: inout Tensor) {
+    func keepTable(_ dw: UnsafeMutablePointer<Float>) {
         guard !table.isFull else { return }
         let area = kernelSize * kernelSize, inputMaps = table.inputMaps
-        dw.withMutablePointer { p in
-            for o in 0..<table.outputMaps {
-                for i in 0..<inputMaps where !table.connects(output: o, input: i) {
-                    (p + (o * inputMaps + i) * area).update(repeating: 0, count: area)
-                }
+        for o in 0..<table.outputMaps {
+            for i in 0..<inputMaps where !table.connects(output: o, input: i) {
+                (dw + (o * inputMaps + i) * area).update(repeating: 0, count: area)
             }
         }
     }

@@ -135,25 +135,29 @@ extension Tensor {
     /// self[k] −= rates[k]·gradient[k], eight at a time: a per-parameter step (SDLM's
     /// w ← w − ε ⊙ g). A product, then a difference, each rounded: the plain loop's numbers.
     public mutating func subtractProducts(_ rates: Tensor, _ gradient: Tensor) {
+        precondition(gradient.count == count)
+        gradient.withPointer { subtractProducts(rates, $0) }
+    }
+
+    /// `subtractProducts` with the gradient in a buffer of `count` floats.
+    mutating func subtractProducts(_ rates: Tensor, _ gp: UnsafePointer<Float>) {
         let n = count
-        precondition(rates.count == n && gradient.count == n)
+        precondition(rates.count == n)
         rates.withPointer { ep in
-            gradient.withPointer { gp in
-                withMutablePointer { wp in
-                    let w = UnsafeMutableRawPointer(wp), e = UnsafeRawPointer(ep), g = UnsafeRawPointer(gp)
-                    var k = 0
-                    while k + 8 <= n {
-                        let step =
-                            e.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-                            * g.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-                        let v = w.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-                        w.storeBytes(of: v - step, toByteOffset: 4 * k, as: SIMD8<Float>.self)
-                        k += 8
-                    }
-                    while k < n {
-                        wp[k] -= ep[k] * gp[k]
-                        k += 1
-                    }
+            withMutablePointer { wp in
+                let w = UnsafeMutableRawPointer(wp), e = UnsafeRawPointer(ep), g = UnsafeRawPointer(gp)
+                var k = 0
+                while k + 8 <= n {
+                    let step =
+                        e.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+                        * g.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+                    let v = w.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+                    w.storeBytes(of: v - step, toByteOffset: 4 * k, as: SIMD8<Float>.self)
+                    k += 8
+                }
+                while k < n {
+                    wp[k] -= ep[k] * gp[k]
+                    k += 1
                 }
             }
         }
