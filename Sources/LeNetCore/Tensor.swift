@@ -31,6 +31,29 @@ public struct Tensor: Equatable, Sendable {
 
     public var count: Int { scalars.count }
 
+    /// No numbers at all: the starting point of a buffer that `prepare` will shape.
+    public static let empty = Tensor(shape: [0], scalars: [])
+
+    /// Makes this a tensor of `shape` with its scalars unset (for a producer that writes them
+    /// all), keeping its buffer when it has that shape already: online training's trace and
+    /// gradients live from one step to the next.
+    public mutating func prepare(_ shape: [Int]) {
+        if self.shape != shape { self = Tensor(unfilled: shape) }
+    }
+
+    /// `prepare` for a rank-2 shape (n, features), without building the shape's array unless
+    /// it differs.
+    public mutating func prepare(_ n: Int, _ features: Int) {
+        if shape.count != 2 || shape[0] != n || shape[1] != features { self = Tensor(unfilled: [n, features]) }
+    }
+
+    /// `prepare` for a rank-4 shape (n, maps, height, width).
+    public mutating func prepare(_ n: Int, _ maps: Int, _ height: Int, _ width: Int) {
+        if shape.count != 4 || shape[0] != n || shape[1] != maps || shape[2] != height || shape[3] != width {
+            self = Tensor(unfilled: [n, maps, height, width])
+        }
+    }
+
     /// Element (n, c, y, x) of a rank-4 tensor.
     @inline(__always)
     public subscript(n: Int, c: Int, y: Int, x: Int) -> Float {

@@ -54,6 +54,9 @@ public protocol Layer: Sendable {
     /// and 1e-4), computed as register-blocked matrix products and vector loops over raw
     /// buffers (Fast/).
     func forwardFast(_ x: Tensor) -> Tensor
+    /// `forwardFast` into `y`, whose buffer is kept when it has the output's shape already:
+    /// online training keeps its trace from one step to the next (`Tensor.prepare`).
+    func forwardFast(_ x: Tensor, into y: inout Tensor)
     /// As `backward`; ∂E/∂x is left zero unless `inputGradient` (the first layer's is never used).
     func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (
         input: Tensor, parameters: [Tensor]
@@ -61,13 +64,15 @@ public protocol Layer: Sendable {
 
     /// Back-propagates as `backward` and then steps every trainable parameter p down its
     /// gradient, p ← p − ε ⊙ ∂E/∂p, with ε from `rates` (one tensor per parameter, as in
-    /// `parameters`); returns ∂E/∂x. Online training's update, one layer at a time from the
-    /// top: a layer's ∂E/∂x is worked out before its weights move, and the layers below never
-    /// read them, so the numbers are those of the whole backward pass followed by the step.
+    /// `parameters`); writes ∂E/∂x into `dx` (its buffer kept when it has the input's shape;
+    /// its numbers unspecified unless `inputGradient`). Online training's update, one layer
+    /// at a time from the top: a layer's ∂E/∂x is worked out before its weights move, and the
+    /// layers below never read them, so the numbers are those of the whole backward pass
+    /// followed by the step.
     mutating func backwardAndStep(
         input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
-        rates: [Tensor]
-    ) -> Tensor
+        rates: [Tensor], into dx: inout Tensor
+    )
 
     /// As `curvature`, on the fast path, for a layer whose Gauss–Newton pass is not its
     /// squared backward pass (`curvatureIsSquaredBackward`); the reference code unless the
@@ -106,6 +111,13 @@ extension Layer {
         path == .fast ? forwardFast(x) : forward(x)
     }
 
+    /// `forward` into `y` (on the fast path, into its buffer when it has the right shape).
+    public func forward(_ x: Tensor, into y: inout Tensor, path: ComputePath) {
+        if path == .fast { forwardFast(x, into: &y) } else { y = forward(x) }
+    }
+
+    public func forwardFast(_ x: Tensor, into y: inout Tensor) { y = forwardFast(x) }
+
     public func backward(
         input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool = true
     ) -> (input: Tensor, parameters: [Tensor]) {
@@ -116,9 +128,9 @@ extension Layer {
 
     public mutating func backwardAndStep(
         input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
-        rates: [Tensor]
-    ) -> Tensor {
-        backwardThenStep(input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
+        rates: [Tensor], into dx: inout Tensor
+    ) {
+        dx = backwardThenStep(input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
     }
 
     /// `backward`, then the step: `backwardAndStep` for a layer that does not fuse them.

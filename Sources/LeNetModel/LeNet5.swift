@@ -122,7 +122,10 @@ public struct LeNet5: Sendable {
 
     /// The input followed by every layer's output.
     public func trace(_ x: Tensor) -> [Tensor] {
-        layers.reduce(into: [x]) { outputs, layer in outputs.append(layer.forward(outputs.last!, path: path)) }
+        var outputs = [x]
+        outputs.reserveCapacity(layers.count + 1)
+        for layer in layers { outputs.append(layer.forward(outputs[outputs.count - 1], path: path)) }
+        return outputs
     }
 
     /// Back-propagates ∂E/∂output through a trace; returns ∂E/∂p for every layer's parameters,

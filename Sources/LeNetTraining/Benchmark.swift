@@ -119,23 +119,26 @@ public struct Benchmark: Sendable {
         // One sample is the paper's online step: back-propagation fused with the step
         // (`backwardAndStep`), here with step sizes of zero so the weights stay as they are.
         let still = net.zerosLikeParameters()
+        // The outputs and (at batch 1) the gradients are kept from step to step, as training keeps them.
+        var trace = [Tensor](repeating: .empty, count: net.layers.count + 1), gradients = trace
         var steps = 0
         let start = Date()
         repeat {
-            let x = digits.batch((0..<batch).map { (steps * batch + $0) % digits.count }, scaling: variant.inputScaling)
-            var trace = [x]
+            trace[0] = digits.batch(
+                (0..<batch).map { (steps * batch + $0) % digits.count }, scaling: variant.inputScaling)
             for (l, layer) in net.layers.enumerated() {
                 let t = Date()
-                trace.append(layer.forward(trace[l], path: path))
+                layer.forward(trace[l], into: &trace[l + 1], path: path)
                 forward[l] += Date().timeIntervalSince(t)
             }
             var dy = Tensor(repeating: 0.01, shape: trace.last!.shape)
             for l in net.layers.indices.reversed() {
                 let t = Date()
                 if batch == 1 {
-                    dy = net.layers[l].backwardAndStep(
+                    net.layers[l].backwardAndStep(
                         input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0,
-                        rates: still[l])
+                        rates: still[l], into: &gradients[l])
+                    dy = gradients[l]
                 } else {
                     dy =
                         net.layers[l].backward(

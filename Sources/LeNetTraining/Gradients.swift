@@ -69,19 +69,36 @@ extension LeNet5 {
     /// One step of online training (one sample) with a step size per parameter (SDLM's ε):
     /// forward, the loss, then from the top each layer back-propagates and steps at once
     /// (`Layer.backwardAndStep`). The same weights as `gradients` followed by the step; they
-    /// move only when the loss is finite. Returns the loss and the output.
+    /// move only when the loss is finite. Returns the loss and the output. The trace and
+    /// the gradients go into `workspace`'s buffers, which a run keeps from step to step.
+    public mutating func onlineStep(
+        _ x: Tensor, label: Int, loss: Loss, rates: [[Tensor]], workspace: inout OnlineWorkspace
+    ) -> (loss: Float, output: Tensor) {
+        let count = layers.count + 1
+        if workspace.trace.count != count {
+            workspace.trace = Array(repeating: .empty, count: count)
+            workspace.gradients = Array(repeating: .empty, count: count)
+        }
+        workspace.trace[0] = x
+        for l in layers.indices { layers[l].forward(workspace.trace[l], into: &workspace.trace[l + 1], path: path) }
+        let result = loss.evaluate(workspace.trace[count - 1], labels: [label])
+        guard result.loss.isFinite else { return (result.loss, workspace.trace[count - 1]) }
+        var dy = result.gradient
+        for l in layers.indices.reversed() {
+            layers[l].backwardAndStep(
+                input: workspace.trace[l], output: workspace.trace[l + 1], gradient: dy, path: path,
+                inputGradient: l > 0, rates: rates[l], into: &workspace.gradients[l])
+            dy = workspace.gradients[l]
+        }
+        return (result.loss, workspace.trace[count - 1])
+    }
+
+    /// `onlineStep` with buffers of its own.
     public mutating func onlineStep(_ x: Tensor, label: Int, loss: Loss, rates: [[Tensor]]) -> (
         loss: Float, output: Tensor
     ) {
-        let trace = trace(x)
-        let result = loss.evaluate(trace.last!, labels: [label])
-        guard result.loss.isFinite else { return (result.loss, trace.last!) }
-        var dy = result.gradient
-        for l in layers.indices.reversed() {
-            dy = layers[l].backwardAndStep(
-                input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0, rates: rates[l])
-        }
-        return (result.loss, trace.last!)
+        var workspace = OnlineWorkspace()
+        return onlineStep(x, label: label, loss: loss, rates: rates, workspace: &workspace)
     }
 
     /// `gradients` of one slice, on one core.
@@ -108,4 +125,14 @@ extension LeNet5 {
     func zerosLikeParameters() -> [[Tensor]] {
         layers.map { $0.parameters.map { Tensor(zeros: $0.value.shape) } }
     }
+}
+
+/// What online training keeps from one step to the next: the trace (the input and every
+/// layer's output) and each layer's ∂E/∂x, whose buffers the fast path writes into
+/// (`Layer.forwardFast(_:into:)`, `Layer.backwardAndStep`) instead of taking new ones.
+public struct OnlineWorkspace: Sendable {
+    var trace: [Tensor] = []
+    var gradients: [Tensor] = []
+
+    public init() {}
 }

@@ -56,7 +56,7 @@ public enum Loss: Sendable, Equatable {
             }
         }
         let scale = 1 / Float(n)
-        gradient.scalars = gradient.scalars.map { $0 * scale }
+        for k in gradient.scalars.indices { gradient.scalars[k] *= scale }
         return Result(loss: Float(total / Double(n)), gradient: gradient)
     }
 

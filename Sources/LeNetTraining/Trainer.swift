@@ -202,6 +202,8 @@ public struct Trainer: Sendable {
     public var log: [EpochRecord] = []
     /// Set while an epoch is unfinished (after an interruption).
     public var inProgress: EpochProgress?
+    /// The online steps' buffers, kept from step to step.
+    var workspace = OnlineWorkspace()
 
     public init(config: TrainingConfig, net: LeNet5? = nil) {
         self.config = config
@@ -289,7 +291,8 @@ public struct Trainer: Sendable {
             let (loss, output): (Float, Tensor)
             var grads: [[Tensor]] = []
             if let rates {
-                (loss, output) = net.onlineStep(inputs(chosen), label: labels[0], loss: config.loss, rates: rates)
+                (loss, output) = net.onlineStep(
+                    inputs(chosen), label: labels[0], loss: config.loss, rates: rates, workspace: &workspace)
             } else {
                 (loss, grads, output) = net.gradients(
                     of: chosen, labels: labels, partSize: Trainer.largestPart, inputs: inputs, loss: config.loss)

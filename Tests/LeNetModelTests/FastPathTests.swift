@@ -181,9 +181,9 @@ extension FastPathTests {
             let rates = layer.parameters.map { p in
                 Tensor(shape: p.value.shape, scalars: (0..<p.value.count).map { _ in abs(rng.uniform(0.1)) })
             }
-            var fused = layer, unfused = layer
-            let dxFused = fused.backwardAndStep(
-                input: x, output: y, gradient: dy, path: .fast, inputGradient: true, rates: rates)
+            var fused = layer, unfused = layer, dxFused = Tensor.empty
+            fused.backwardAndStep(
+                input: x, output: y, gradient: dy, path: .fast, inputGradient: true, rates: rates, into: &dxFused)
             let dxUnfused = unfused.backwardThenStep(
                 input: x, output: y, gradient: dy, path: .fast, inputGradient: true, rates: rates)
             XCTAssertEqual(dxFused.scalars.map(\.bitPattern), dxUnfused.scalars.map(\.bitPattern), "\(inputs) inputs")
@@ -191,6 +191,72 @@ extension FastPathTests {
                 XCTAssertEqual(a.value.scalars.map(\.bitPattern), b.value.scalars.map(\.bitPattern), "\(inputs) inputs")
             }
             XCTAssertNotEqual(fused.weight, layer.weight, "the step moved the weights")
+        }
+    }
+}
+
+extension FastPathTests {
+    /// Every layer's online step (`backwardAndStep`: a convolution's ∂E/∂w in scratch memory
+    /// then stepped, subsampling's ∂E/∂β and ∂E/∂b likewise, the RBF layer's ∂E/∂x alone) gives
+    /// the weights and ∂E/∂x of its backward pass followed by the step, bit for bit: C1, C3
+    /// with Table I and with a full table, S2 and S4, C5, F6 and the RBF output, each stepped
+    /// twice into the same ∂E/∂x buffer (kept, as online training keeps it), starting from a
+    /// buffer of the wrong shape.
+    func testEveryFusedStepIsBackwardThenStepBitForBit() {
+        var rng = SeededGenerator(seed: 34)
+        let layers: [(any Layer, [Int])] = [
+            (
+                Convolution(name: "C1", table: .full(inputs: 1, outputs: 6), kernelSize: 5, activation: .squash),
+                [1, 32, 32]
+            ),
+            (Subsampling(name: "S2", maps: 6, trainable: true, activation: .squash), [6, 28, 28]),
+            (Convolution(name: "C3", table: .tableI, kernelSize: 5, activation: .squash), [6, 14, 14]),
+            (
+                Convolution(name: "C3", table: .full(inputs: 6, outputs: 16), kernelSize: 5, activation: .tanh),
+                [6, 14, 14]
+            ),
+            (Subsampling(name: "S4", maps: 16, trainable: true, activation: .squash), [16, 10, 10]),
+            (Subsampling(name: "S4", maps: 3, trainable: false, activation: .identity), [3, 7, 9]),
+            (
+                Convolution(name: "C5", table: .full(inputs: 16, outputs: 120), kernelSize: 5, activation: .squash),
+                [16, 5, 5]
+            ),
+            (FullyConnected(name: "F6", inputs: 120, outputs: 84, activation: .squash), [120]),
+            (RBFOutput(), [84]),
+        ]
+        for (original, shape) in layers {
+            var layer = original
+            layer.initialize(.default(for: .paper), using: &rng)
+            var fused = layer, unfused = layer, dxFused = Tensor(zeros: [2, 3])
+            for round in 0..<2 {
+                let x = Tensor(shape: [1] + shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.uniform(1) })
+                let y = unfused.forwardFast(x)
+                var yInto = Tensor(zeros: [1])
+                fused.forwardFast(x, into: &yInto)
+                XCTAssertEqual(yInto, y, "\(layer.name) forward into a buffer")
+                let dy = Tensor(shape: y.shape, scalars: (0..<y.count).map { _ in rng.uniform(1) })
+                let rates = layer.parameters.map { p in
+                    Tensor(shape: p.value.shape, scalars: (0..<p.value.count).map { _ in abs(rng.uniform(0.1)) })
+                }
+                let kept = dxFused.scalars.withUnsafeBufferPointer { $0.baseAddress }
+                fused.backwardAndStep(
+                    input: x, output: y, gradient: dy, path: .fast, inputGradient: true, rates: rates, into: &dxFused)
+                let dxUnfused = unfused.backwardThenStep(
+                    input: x, output: y, gradient: dy, path: .fast, inputGradient: true, rates: rates)
+                let what = "\(layer.name) \(shape), step \(round + 1)"
+                XCTAssertEqual(dxFused.shape, x.shape, what)
+                XCTAssertEqual(dxFused.scalars.map(\.bitPattern), dxUnfused.scalars.map(\.bitPattern), what)
+                for (a, b) in zip(fused.parameters, unfused.parameters) {
+                    XCTAssertEqual(a.value.scalars.map(\.bitPattern), b.value.scalars.map(\.bitPattern), what)
+                }
+                if round == 1 {
+                    XCTAssertEqual(
+                        dxFused.scalars.withUnsafeBufferPointer { $0.baseAddress }, kept, "\(what): buffer kept")
+                }
+            }
+            if layer.trainableParameterCount > 0 {
+                XCTAssertNotEqual(fused.parameters[0].value, layer.parameters[0].value, "\(layer.name): the step moved")
+            }
         }
     }
 }

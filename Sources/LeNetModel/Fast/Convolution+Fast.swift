@@ -108,16 +108,27 @@ extension Convolution {
     }
 
     public func forwardFast(_ x: Tensor) -> Tensor {
+        var y = Tensor.empty
+        forwardFast(x, into: &y)
+        return y
+    }
+
+    public func forwardFast(_ x: Tensor, into y: inout Tensor) {
         let n = x.shape[0], outMaps = table.outputMaps
         // C5 on 32×32 input: each kernel covers its whole input, so the layer is dense.
         if coversWholeInput(x.shape) {
-            return Dense.forward(x, weight: weight, bias: bias, activation: activation, shape: [n, outMaps, 1, 1])
+            y.prepare(n, outMaps, 1, 1)
+            Dense.forward(x, weight: weight, bias: bias, activation: activation, into: &y)
+            return
         }
-        return Grid.with(kernelSize: kernelSize, input: x.shape) { g in
+        Grid.with(kernelSize: kernelSize, input: x.shape) { g in
             // By position for a batch: transposing the weights costs more than one sample saves.
-            if g.keepsFew && outMaps <= 16 && n >= 8 { return forwardByPosition(x, g) }
+            if g.keepsFew && outMaps <= 16 && n >= 8 {
+                y = forwardByPosition(x, g)
+                return
+            }
             let positions = g.outH * g.outW
-            var y = Tensor(unfilled: [n, outMaps, g.outH, g.outW])
+            y.prepare(n, outMaps, g.outH, g.outW)
             // Each sample is copied into `input`, whose zeros after it are all that needs
             // setting; the product writes every sum.
             Scratch.floats(g.bufferSize, zerosFrom: g.sampleSize) { inp in
@@ -152,7 +163,6 @@ extension Convolution {
                     }
                 }
             }
-            return y
         }
     }
 
@@ -349,32 +359,33 @@ extension Convolution {
     /// `Dense.backwardAndStep`, which never stores ∂E/∂w.
     public mutating func backwardAndStep(
         input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
-        rates: [Tensor]
-    ) -> Tensor {
-        guard path == .fast, x.shape[0] == 1 else {
-            return backwardThenStep(
+        rates: [Tensor], into dx: inout Tensor
+    ) {
+        guard path == .fast, x.shape[0] == 1, !coversWholeInput(x.shape) || table.isFull else {
+            dx = backwardThenStep(
                 input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
+            return
         }
         if coversWholeInput(x.shape) {
-            guard table.isFull else {
-                return backwardThenStep(
-                    input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
-            }
-            return Dense.backwardAndStep(
+            Dense.backwardAndStep(
                 input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
-                inputGradient: inputGradient, rates: (rates[0], rates[1]))
+                inputGradient: inputGradient, rates: (rates[0], rates[1]), into: &dx)
+            return
         }
-        var dx = inputGradient ? Tensor(unfilled: x.shape) : Tensor(zeros: x.shape)
         Scratch.floats(weight.count) { dwp in
             Scratch.floats(bias.count, zerosFrom: 0) { dbp in
-                dx.withMutablePointer { dxp in
-                    backwardOnGrid(input: x, output: y, gradient: dy, dw: dwp, db: dbp, dx: inputGradient ? dxp : nil)
+                if inputGradient {
+                    dx.prepare(x.shape)
+                    dx.withMutablePointer {
+                        backwardOnGrid(input: x, output: y, gradient: dy, dw: dwp, db: dbp, dx: $0)
+                    }
+                } else {
+                    backwardOnGrid(input: x, output: y, gradient: dy, dw: dwp, db: dbp, dx: nil)
                 }
                 weight.subtractProducts(rates[0], dwp)
                 bias.subtractProducts(rates[1], dbp)
             }
         }
-        return dx
     }
 
     /// Whether each kernel covers its whole input (C5 on S4's 5×5 maps): one output position,

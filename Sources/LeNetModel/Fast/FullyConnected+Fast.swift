@@ -4,10 +4,11 @@ import LeNetCore
 /// kernels cover its whole 5×5 input) as matrix products over the batch, so each weight
 /// loaded serves several samples.
 enum Dense {
-    /// y = f(x · wᵀ + b) for x (n × inputs), w (outputs × inputs); y shaped `shape`.
-    static func forward(_ x: Tensor, weight: Tensor, bias: Tensor, activation: Activation, shape: [Int]) -> Tensor {
+    /// y = f(x · wᵀ + b) for x (n × inputs), w (outputs × inputs), into y (prepared by the
+    /// caller: n × outputs numbers).
+    static func forward(_ x: Tensor, weight: Tensor, bias: Tensor, activation: Activation, into y: inout Tensor) {
         let n = x.shape[0], outputs = bias.count, inputs = weight.count / outputs
-        var y = Tensor(unfilled: shape)
+        precondition(y.count == n * outputs)
         x.withPointer { xp in
             weight.withPointer { wp in
                 y.withMutablePointer { yp in
@@ -27,7 +28,6 @@ enum Dense {
                 }
             }
         }
-        return y
     }
 
     /// ∂E/∂x = ∂E/∂a · w and ∂E/∂w = (∂E/∂a)ᵀ · x, summed over the batch by the products
@@ -87,22 +87,20 @@ extension Dense {
     /// ∂E/∂w[o, j] = ∂E/∂a[o]·x[j] is one rounded product.
     static func backwardAndStep(
         input x: Tensor, output y: Tensor, gradient dy: Tensor, weight: inout Tensor, bias: inout Tensor,
-        activation: Activation, inputGradient: Bool, rates: (weight: Tensor, bias: Tensor)
-    ) -> Tensor {
+        activation: Activation, inputGradient: Bool, rates: (weight: Tensor, bias: Tensor), into dx: inout Tensor
+    ) {
         let outputs = y.count, inputs = x.count
         precondition(x.shape[0] == 1 && weight.count == outputs * inputs)
-        var dx = Tensor(zeros: x.shape)
-        var da = [Float](repeating: 0, count: outputs)
-        x.withPointer { xp in
-            y.withPointer { yp in
-                dy.withPointer { dyp in
-                    rates.weight.withPointer { ep in
-                        rates.bias.withPointer { ebp in
-                            weight.withMutablePointer { wp in
-                                bias.withMutablePointer { bp in
-                                    dx.withMutablePointer { dxp in
-                                        da.withUnsafeMutableBufferPointer { dab in
-                                            let dap = dab.baseAddress!
+        dx.prepare(x.shape)
+        Scratch.floats(outputs) { dap in
+            x.withPointer { xp in
+                y.withPointer { yp in
+                    dy.withPointer { dyp in
+                        rates.weight.withPointer { ep in
+                            rates.bias.withPointer { ebp in
+                                weight.withMutablePointer { wp in
+                                    bias.withMutablePointer { bp in
+                                        dx.withMutablePointer { dxp in
                                             Kernels.slope(activation, outputs, dyp, yp, dap)
                                             // ∂E/∂b = 0 + ∂E/∂a, as backward sums it.
                                             for o in 0..<outputs { bp[o] -= ebp[o] * (0 + dap[o]) }
@@ -118,7 +116,6 @@ extension Dense {
                 }
             }
         }
-        return dx
     }
 }
 
@@ -126,19 +123,27 @@ extension FullyConnected {
     /// One sample on the fast path: `Dense.backwardAndStep`.
     public mutating func backwardAndStep(
         input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
-        rates: [Tensor]
-    ) -> Tensor {
+        rates: [Tensor], into dx: inout Tensor
+    ) {
         guard path == .fast, x.shape[0] == 1 else {
-            return backwardThenStep(
+            dx = backwardThenStep(
                 input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
+            return
         }
-        return Dense.backwardAndStep(
+        Dense.backwardAndStep(
             input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
-            inputGradient: inputGradient, rates: (rates[0], rates[1]))
+            inputGradient: inputGradient, rates: (rates[0], rates[1]), into: &dx)
     }
 
     public func forwardFast(_ x: Tensor) -> Tensor {
-        Dense.forward(x, weight: weight, bias: bias, activation: activation, shape: [x.shape[0], outputs])
+        var y = Tensor.empty
+        forwardFast(x, into: &y)
+        return y
+    }
+
+    public func forwardFast(_ x: Tensor, into y: inout Tensor) {
+        y.prepare(x.shape[0], outputs)
+        Dense.forward(x, weight: weight, bias: bias, activation: activation, into: &y)
     }
 
     public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (

@@ -3,8 +3,14 @@ import LeNetCore
 /// The fast path of `RBFOutput`: the same sums over raw buffers, eight inputs at a time.
 extension RBFOutput {
     public func forwardFast(_ x: Tensor) -> Tensor {
+        var y = Tensor.empty
+        forwardFast(x, into: &y)
+        return y
+    }
+
+    public func forwardFast(_ x: Tensor, into y: inout Tensor) {
         let n = x.shape[0]
-        var y = Tensor(unfilled: [n, classes])
+        y.prepare(n, classes)
         x.withPointer { xp in
             centers.withPointer { wp in
                 y.withMutablePointer { yp in
@@ -14,7 +20,6 @@ extension RBFOutput {
                 }
             }
         }
-        return y
     }
 
     /// Σ_j (x[j] − w[j])² over the layer's inputs.
@@ -38,8 +43,28 @@ extension RBFOutput {
     public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (
         input: Tensor, parameters: [Tensor]
     ) {
+        var dx = Tensor.empty
+        inputGradientFast(input: x, gradient: dy, into: &dx)
+        return (dx, [Tensor(zeros: centers.shape)])
+    }
+
+    /// One sample: ∂E/∂x alone, as the centres are fixed and have no step.
+    public mutating func backwardAndStep(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
+        rates: [Tensor], into dx: inout Tensor
+    ) {
+        guard path == .fast else {
+            dx = backwardThenStep(
+                input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
+            return
+        }
+        inputGradientFast(input: x, gradient: dy, into: &dx)
+    }
+
+    /// ∂E/∂x[j] = Σ_i ∂E/∂y[i] · 2(x[j] − w[i,j]) = 2(x[j]·Σ_i ∂E/∂y[i] − Σ_i ∂E/∂y[i]·w[i,j]).
+    func inputGradientFast(input x: Tensor, gradient dy: Tensor, into dx: inout Tensor) {
         let n = x.shape[0]
-        var dx = Tensor(unfilled: x.shape)
+        dx.prepare(x.shape)
         x.withPointer { xp in
             centers.withPointer { wp in
                 dy.withPointer { dyp in
@@ -59,6 +84,5 @@ extension RBFOutput {
                 }
             }
         }
-        return (dx, [Tensor(zeros: centers.shape)])
     }
 }

@@ -19,9 +19,15 @@ extension Subsampling {
     }
 
     public func forwardFast(_ x: Tensor) -> Tensor {
+        var y = Tensor.empty
+        forwardFast(x, into: &y)
+        return y
+    }
+
+    public func forwardFast(_ x: Tensor, into y: inout Tensor) {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3]
         let outH = inH / 2, outW = inW / 2
-        var y = Tensor(unfilled: [n, maps, outH, outW])
+        y.prepare(n, maps, outH, outW)
         x.withPointer { xp in
             y.withMutablePointer { yp in
                 for s in 0..<n {
@@ -50,65 +56,104 @@ extension Subsampling {
                 }
             }
         }
-        return y
     }
 
     public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (
         input: Tensor, parameters: [Tensor]
     ) {
-        let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], outH = y.shape[2], outW = y.shape[3]
-        // Every input is written when the maps have even sides; an odd last row or column,
-        // which no unit reads, keeps ∂E/∂x = 0.
-        var dx = inH % 2 == 0 && inW % 2 == 0 ? Tensor(unfilled: x.shape) : Tensor(zeros: x.shape)
+        var dx = Tensor.empty
+        Subsampling.prepareInputGradient(&dx, x.shape)
         var dβ = Tensor(zeros: [maps]), db = Tensor(zeros: [maps])
-        var da = [Float](repeating: 0, count: outH * outW)
-        x.withPointer { xp in
-            y.withPointer { yp in
-                dy.withPointer { dyp in
-                    dx.withMutablePointer { dxp in
-                        da.withUnsafeMutableBufferPointer { dab in
-                            let dap = dab.baseAddress!
-                            for s in 0..<n {
-                                for c in 0..<maps {
-                                    let base = (s * maps + c) * outH * outW
-                                    db.scalars[c] += Kernels.slope(activation, outH * outW, dyp + base, yp + base, dap)
-                                    let input = xp + (s * maps + c) * inH * inW
-                                    let dInput = dxp + (s * maps + c) * inH * inW
-                                    let β = coefficient.scalars[c]
-                                    var gβ = SIMD4<Float>(), gβTail: Float = 0
-                                    for r in 0..<outH {
-                                        let top = input + 2 * r * inW, bottom = top + inW
-                                        let dTop = dInput + 2 * r * inW, dBottom = dTop + inW, g = dap + r * outW
-                                        var q = 0
-                                        while q + 4 <= outW {
-                                            let gv = UnsafeRawPointer(g + q).loadUnaligned(as: SIMD4<Float>.self)
-                                            gβ.addProduct(gv, Subsampling.sums4(top + 2 * q, bottom + 2 * q))
-                                            // Each unit's ∂E/∂a·β goes to all four of its inputs.
-                                            let d = β * gv
-                                            let spread = SIMD8(d[0], d[0], d[1], d[1], d[2], d[2], d[3], d[3])
-                                            UnsafeMutableRawPointer(dTop + 2 * q).storeBytes(
-                                                of: spread, as: SIMD8<Float>.self)
-                                            UnsafeMutableRawPointer(dBottom + 2 * q).storeBytes(
-                                                of: spread, as: SIMD8<Float>.self)
-                                            q += 4
-                                        }
-                                        while q < outW {
-                                            gβTail += g[q] * Subsampling.sum1(top + 2 * q, bottom + 2 * q)
-                                            let d = g[q] * β
-                                            dTop[2 * q] = d; dTop[2 * q + 1] = d; dBottom[2 * q] = d;
-                                            dBottom[2 * q + 1] = d
-                                            q += 1
-                                        }
+        dx.withMutablePointer { dxp in
+            dβ.withMutablePointer { dβp in
+                db.withMutablePointer { backwardOnMaps(input: x, output: y, gradient: dy, dβ: dβp, db: $0, dx: dxp) }
+            }
+        }
+        return (dx, trainable ? [dβ, db] : [])
+    }
+
+    /// One sample on the fast path: ∂E/∂β and ∂E/∂b in scratch memory, then the step (the
+    /// numbers of `backward` followed by `step`).
+    public mutating func backwardAndStep(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
+        rates: [Tensor], into dx: inout Tensor
+    ) {
+        guard path == .fast, x.shape[0] == 1 else {
+            dx = backwardThenStep(
+                input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
+            return
+        }
+        Subsampling.prepareInputGradient(&dx, x.shape)
+        Scratch.floats(maps, zerosFrom: 0) { dβp in
+            Scratch.floats(maps, zerosFrom: 0) { dbp in
+                dx.withMutablePointer { backwardOnMaps(input: x, output: y, gradient: dy, dβ: dβp, db: dbp, dx: $0) }
+                if trainable {
+                    coefficient.subtractProducts(rates[0], dβp)
+                    bias.subtractProducts(rates[1], dbp)
+                }
+            }
+        }
+    }
+
+    /// Shapes `dx` for ∂E/∂x of inputs of `shape`, left unset where the backward pass writes
+    /// every input: when the maps have even sides. An odd last row or column, which no unit
+    /// reads, gets 0.
+    static func prepareInputGradient(_ dx: inout Tensor, _ shape: [Int]) {
+        dx.prepare(shape)
+        let count = dx.count
+        if shape[2] % 2 != 0 || shape[3] % 2 != 0 { dx.withMutablePointer { $0.update(repeating: 0, count: count) } }
+    }
+
+    /// The backward pass over raw buffers: adds ∂E/∂β and ∂E/∂b onto `dβ` and `db` (which
+    /// start at zero) and writes ∂E/∂x into `dx`.
+    func backwardOnMaps(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, dβ: UnsafeMutablePointer<Float>,
+        db: UnsafeMutablePointer<Float>, dx dxp: UnsafeMutablePointer<Float>
+    ) {
+        let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], outH = y.shape[2], outW = y.shape[3]
+        Scratch.floats(outH * outW) { dap in
+            x.withPointer { xp in
+                y.withPointer { yp in
+                    dy.withPointer { dyp in
+                        for s in 0..<n {
+                            for c in 0..<maps {
+                                let base = (s * maps + c) * outH * outW
+                                db[c] += Kernels.slope(activation, outH * outW, dyp + base, yp + base, dap)
+                                let input = xp + (s * maps + c) * inH * inW
+                                let dInput = dxp + (s * maps + c) * inH * inW
+                                let β = coefficient.scalars[c]
+                                var gβ = SIMD4<Float>(), gβTail: Float = 0
+                                for r in 0..<outH {
+                                    let top = input + 2 * r * inW, bottom = top + inW
+                                    let dTop = dInput + 2 * r * inW, dBottom = dTop + inW, g = dap + r * outW
+                                    var q = 0
+                                    while q + 4 <= outW {
+                                        let gv = UnsafeRawPointer(g + q).loadUnaligned(as: SIMD4<Float>.self)
+                                        gβ.addProduct(gv, Subsampling.sums4(top + 2 * q, bottom + 2 * q))
+                                        // Each unit's ∂E/∂a·β goes to all four of its inputs.
+                                        let d = β * gv
+                                        let spread = SIMD8(d[0], d[0], d[1], d[1], d[2], d[2], d[3], d[3])
+                                        UnsafeMutableRawPointer(dTop + 2 * q).storeBytes(
+                                            of: spread, as: SIMD8<Float>.self)
+                                        UnsafeMutableRawPointer(dBottom + 2 * q).storeBytes(
+                                            of: spread, as: SIMD8<Float>.self)
+                                        q += 4
                                     }
-                                    dβ.scalars[c] += gβ.sum() + gβTail
+                                    while q < outW {
+                                        gβTail += g[q] * Subsampling.sum1(top + 2 * q, bottom + 2 * q)
+                                        let d = g[q] * β
+                                        dTop[2 * q] = d; dTop[2 * q + 1] = d; dBottom[2 * q] = d;
+                                        dBottom[2 * q + 1] = d
+                                        q += 1
+                                    }
                                 }
+                                dβ[c] += gβ.sum() + gβTail
                             }
                         }
                     }
                 }
             }
         }
-        return (dx, trainable ? [dβ, db] : [])
     }
 
     /// The Gauss–Newton pass of `curvature` over raw buffers, each number worked out as there
