@@ -391,3 +391,15 @@ extension MatrixProduct {
         return total
     }
 }
+
+/// The columns of a wide grid that hold numbers: t is live when t mod width < count and
+/// t < end (C3: rows 14 wide, 10 live, 140 positions).
+public struct LiveColumns: Sendable {
+    public let width: Int, count: Int, end: Int
+
+    public init(width: Int, count: Int, end: Int) {
+        self.width = width
+        self.count = count
+        self.end = end
+    }
+}

@@ -15,9 +15,12 @@ enum LaneDots {
 
     /// c[o·ldc + kk] = Σ over samples s and t < k of daT[s·daStride + 16·t + o] · u[kk][s·uStride + t],
     /// for the lanes o < lanes (≤ 16) and the rows kk < rows of u; k a multiple of 8.
+    /// With `live`, only the terms at t with t mod live.width < live.count, and t below
+    /// live.end, are added (each still to the partial sum of t mod 8, in order): a
+    /// convolution's wide grid, whose other columns hold zeros of ∂E/∂a, which add nothing.
     static func multiply(
         rows: Int, k: Int, lanes: Int, daT: UnsafePointer<Float>, daStride: Int, _ u: Rows, uStride: Int,
-        samples: Int, into dw: UnsafeMutablePointer<Float>, ldc: Int
+        samples: Int, into dw: UnsafeMutablePointer<Float>, ldc: Int, live: LiveColumns? = nil
     ) {
         precondition(k % 8 == 0 && lanes <= 16)
         // Row kk's partial sum for t mod 8 = l, 16 maps, at partial + (8·kk + l)·16.
@@ -26,7 +29,7 @@ enum LaneDots {
             for first in stride(from: 0, to: samples, by: group) {
                 let part = Part(
                     samples: first..<min(first + group, samples), k: k, daT: daT, daStride: daStride, u: u,
-                    uStride: uStride, partial: partial)
+                    uStride: uStride, partial: partial, live: live)
                 var kk = 0
                 while kk + 3 <= rows {
                     block(InlineArray<3, Int> { kk + $0 }, part)
@@ -61,6 +64,7 @@ enum LaneDots {
     struct Part {
         let samples: Range<Int>, k: Int, daT: UnsafePointer<Float>, daStride: Int, u: Rows, uStride: Int
         let partial: UnsafeMutablePointer<SIMD16<Float>>
+        let live: LiveColumns?
     }
 
     /// Rows `rows` of the unrolled input against all 16 lanes over the part's samples, in R × 8
@@ -80,6 +84,66 @@ enum LaneDots {
         for s in part.samples {
             let d = UnsafeRawPointer(part.daT + s * part.daStride)
             let x = InlineArray<R, UnsafePointer<Float>> { part.u[rows[$0]] + s * part.uStride }
+            if let live = part.live, live.width & 7 == 6, live.count == 10 {
+                // C3's grid (rows 14 wide, 10 kept), four rows at a time, the kept columns only:
+                // the rows start at t ≡ 0, 6, 4, 2 (mod 8), and each row's first column adds to
+                // the partial sum of its t mod 8, the next to the one after, and so on.
+                let w = live.width
+                var t = 0
+                while t < live.end {
+                    step(&s0, d, x, t &+ 0)
+                    step(&s1, d, x, t &+ 1)
+                    step(&s2, d, x, t &+ 2)
+                    step(&s3, d, x, t &+ 3)
+                    step(&s4, d, x, t &+ 4)
+                    step(&s5, d, x, t &+ 5)
+                    step(&s6, d, x, t &+ 6)
+                    step(&s7, d, x, t &+ 7)
+                    step(&s0, d, x, t &+ 8)
+                    step(&s1, d, x, t &+ 9)
+                    let t1 = t &+ w
+                    if t1 < live.end {
+                        step(&s6, d, x, t1 &+ 0)
+                        step(&s7, d, x, t1 &+ 1)
+                        step(&s0, d, x, t1 &+ 2)
+                        step(&s1, d, x, t1 &+ 3)
+                        step(&s2, d, x, t1 &+ 4)
+                        step(&s3, d, x, t1 &+ 5)
+                        step(&s4, d, x, t1 &+ 6)
+                        step(&s5, d, x, t1 &+ 7)
+                        step(&s6, d, x, t1 &+ 8)
+                        step(&s7, d, x, t1 &+ 9)
+                    }
+                    let t2 = t1 &+ w
+                    if t2 < live.end {
+                        step(&s4, d, x, t2 &+ 0)
+                        step(&s5, d, x, t2 &+ 1)
+                        step(&s6, d, x, t2 &+ 2)
+                        step(&s7, d, x, t2 &+ 3)
+                        step(&s0, d, x, t2 &+ 4)
+                        step(&s1, d, x, t2 &+ 5)
+                        step(&s2, d, x, t2 &+ 6)
+                        step(&s3, d, x, t2 &+ 7)
+                        step(&s4, d, x, t2 &+ 8)
+                        step(&s5, d, x, t2 &+ 9)
+                    }
+                    let t3 = t2 &+ w
+                    if t3 < live.end {
+                        step(&s2, d, x, t3 &+ 0)
+                        step(&s3, d, x, t3 &+ 1)
+                        step(&s4, d, x, t3 &+ 2)
+                        step(&s5, d, x, t3 &+ 3)
+                        step(&s6, d, x, t3 &+ 4)
+                        step(&s7, d, x, t3 &+ 5)
+                        step(&s0, d, x, t3 &+ 6)
+                        step(&s1, d, x, t3 &+ 7)
+                        step(&s2, d, x, t3 &+ 8)
+                        step(&s3, d, x, t3 &+ 9)
+                    }
+                    t = t3 &+ w
+                }
+                continue
+            }
             var t = 0
             while t < part.k {
                 step(&s0, d, x, t)

@@ -46,11 +46,11 @@ extension WideProducts {
     @inline(never)
     public static func laneDots(
         rows: Int, k: Int, lanes: Int, daT: UnsafePointer<Float>, daStride: Int, _ u: Rows, uStride: Int,
-        samples: Int, into c: UnsafeMutablePointer<Float>, ldc: Int
+        samples: Int, into c: UnsafeMutablePointer<Float>, ldc: Int, live: LiveColumns? = nil
     ) {
         LaneDots.multiply(
             rows: rows, k: k, lanes: lanes, daT: daT, daStride: daStride, u, uStride: uStride, samples: samples,
-            into: c, ldc: ldc)
+            into: c, ldc: ldc, live: live)
     }
 }
 

@@ -506,6 +506,55 @@ final class MatrixProductTests: XCTestCase {
         }
     }
 
+    /// C3's ∂E/∂w on the AVX-512 build adds only the grid's kept columns (`LiveColumns`: rows
+    /// 14 wide, 10 kept, 140 positions of 144), each to the partial sum of its t mod 8: the
+    /// bits of the whole product, whose other columns hold ∂E/∂a's zeros (+0 and −0 both),
+    /// for 1 to 17 samples and row counts that leave 0, 1 and 2 rows after the blocks of
+    /// three. A grid other than C3's (rows 12 wide) keeps to the whole product.
+    func testTheAVX512LaneDotsSkipTheThrownAwayColumnsBitForBit() {
+        guard canRunTheAVX512Build() else { return }
+        var rng = SeededGenerator(seed: 23)
+        for (width, kept, end, k) in [(14, 10, 140, 144), (14, 10, 84, 96), (12, 8, 96, 96)] {
+            let live = LiveColumns(width: width, count: kept, end: end)
+            for (rows, n) in [(150, 1), (151, 2), (152, 17), (25, 3)] {
+                let uStride = k + rows + 8, perSample = 16 * k
+                var daT = [Float](repeating: 0, count: n * perSample)
+                for s in 0..<n {
+                    for t in 0..<k {
+                        let isLive = t < end && t % width < kept
+                        for o in 0..<16 {
+                            daT[s * perSample + 16 * t + o] =
+                                isLive ? (o == 5 ? -0.0 : rng.uniform(1)) : ((t + o) % 2 == 0 ? 0 : -0.0)
+                        }
+                    }
+                }
+                let inputs = (0..<n * uStride).map { _ in rng.uniform(1) }
+                let offsets = Array(0..<rows)
+                var whole = [Float](repeating: 0.5, count: 16 * rows), skipping = whole
+                daT.withUnsafeBufferPointer { tp in
+                    inputs.withUnsafeBufferPointer { ip in
+                        offsets.withUnsafeBufferPointer { op in
+                            let u = Kernels.Rows(base: ip.baseAddress!, offsets: op.baseAddress!)
+                            whole.withUnsafeMutableBufferPointer { cp in
+                                WideProducts.laneDots(
+                                    rows: rows, k: k, lanes: 16, daT: tp.baseAddress!, daStride: perSample, u,
+                                    uStride: uStride, samples: n, into: cp.baseAddress!, ldc: rows)
+                            }
+                            skipping.withUnsafeMutableBufferPointer { cp in
+                                WideProducts.laneDots(
+                                    rows: rows, k: k, lanes: 16, daT: tp.baseAddress!, daStride: perSample, u,
+                                    uStride: uStride, samples: n, into: cp.baseAddress!, ldc: rows, live: live)
+                            }
+                        }
+                    }
+                }
+                XCTAssertEqual(
+                    whole.map(\.bitPattern), skipping.map(\.bitPattern), "grid \(width) wide, rows \(rows), n \(n)")
+                XCTAssertTrue(whole.contains { $0 != 0 })
+            }
+        }
+    }
+
     /// A dense layer's forward pass on the AVX-512 build (`Kernels.sampleDots`, a lane per
     /// sample, 16 samples at a time) gives the bits of the dot products it replaces there,
     /// for C5's, F6's and smaller shapes and batches that leave a last group of 1 to 15.

@@ -1,4 +1,5 @@
 import LeNetCore
+import LeNetKernels
 
 /// The fast path of `Convolution`, as matrix products over an implicitly unrolled input.
 ///
@@ -255,9 +256,11 @@ extension Convolution {
         let samples = Kernels.Samples(count: n, aStride: perSample, bStride: g.bufferSize)
         if outMaps == 16 && ProductKernels.selected == .avx512 {
             // All 16 maps in one register (C3): the same sums, by `LaneDots`, from ∂E/∂a transposed.
+            // Only the grid's kept columns: the others' ∂E/∂a are zeros.
             Kernels.mapGradient(
                 n: n, maps: outMaps, padded: g.padded, da: dap, perSample: perSample, unrolled,
-                uStride: g.bufferSize, rows: g.rows, into: dwp)
+                uStride: g.bufferSize, rows: g.rows, live: LiveColumns(width: g.inW, count: g.outW, end: g.wide),
+                into: dwp)
         } else if table.isFull {
             Kernels.multiplyTransposed(
                 m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded, unrolled, into: dwp, ldc: g.rows,

@@ -87,18 +87,16 @@ extension Kernels {
     /// position-major, then all maps at once. The same bits as `multiplyTransposed`.
     static func mapGradient(
         n: Int, maps: Int, padded: Int, da: UnsafePointer<Float>, perSample: Int, _ unrolled: Rows, uStride: Int,
-        rows: Int, into dw: UnsafeMutablePointer<Float>
+        rows: Int, live: LiveColumns, into dw: UnsafeMutablePointer<Float>
     ) {
         precondition(maps == 16 && ProductKernels.available)
-        var daT = unfilled(n * padded * 16)
-        daT.withUnsafeMutableBufferPointer { tb in
-            let tp = tb.baseAddress!
+        Scratch.floats(n * padded * 16) { tp in
             for s in 0..<n {
                 Kernels.lanes(from: da + s * perSample, rows: 16, stride: padded, k: padded, into: tp + s * padded * 16)
             }
             WideProducts.laneDots(
                 rows: rows, k: padded, lanes: 16, daT: tp, daStride: padded * 16, unrolled, uStride: uStride,
-                samples: n, into: dw, ldc: rows)
+                samples: n, into: dw, ldc: rows, live: live)
         }
     }
 
