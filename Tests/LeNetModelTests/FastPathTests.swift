@@ -1,5 +1,5 @@
 import LeNetCore
-import LeNetModel
+@testable import LeNetModel
 import XCTest
 
 /// The fast path against the reference layers, the oracle.
@@ -26,9 +26,9 @@ final class FastPathTests: XCTestCase {
         XCTAssertTrue(ConnectionTable.full(inputs: 6, outputs: 3).pairs.allSatisfy { $0.inputRuns == [0..<6] })
     }
 
-    /// A batch of 8 or more goes through C3 by position (`forwardByPosition`), one sample
-    /// on the wide grid: the same sums term for term, so the same bits, and the reference's
-    /// numbers to 1e-5. Table I and a full C3 (the keras variant's).
+    /// C3 goes by position (`forwardByPosition`), one sample or a batch; on the wide grid
+    /// (`forwardOnWideGrid`, as C1 goes) it has the same sums term for term, so the same
+    /// bits, and the reference's numbers to 1e-5. Table I and a full C3 (the keras variant's).
     func testC3ByPositionIsTheWideGridBitForBit() {
         var rng = SeededGenerator(seed: 5)
         for table in [ConnectionTable.tableI, .full(inputs: 6, outputs: 16)] {
@@ -37,6 +37,10 @@ final class FastPathTests: XCTestCase {
             c3.bias = Tensor(shape: [16], scalars: (0..<16).map { _ in rng.uniform(0.5) })
             let x = Tensor(shape: [9, 6, 14, 14], scalars: (0..<9 * 6 * 196).map { _ in rng.uniform(1.2) })
             let batch = c3.forwardFast(x), reference = c3.forward(x)
+            var wide = Tensor.empty
+            Convolution.Grid.with(kernelSize: 5, input: x.shape) { c3.forwardOnWideGrid(x, $0, into: &wide) }
+            XCTAssertEqual(batch.shape, wide.shape)
+            XCTAssertEqual(batch.scalars.map(\.bitPattern), wide.scalars.map(\.bitPattern))
             for s in 0..<9 {
                 let one = c3.forwardFast(x.sample(s))
                 XCTAssertEqual(one.scalars.map(\.bitPattern), batch.sample(s).scalars.map(\.bitPattern))

@@ -63,34 +63,29 @@ extension Convolution {
     /// columns (`Kernels.positionRows`): only the kept positions are computed, each input
     /// read where the unrolled row would have it. The sums are the wide grid's, term for
     /// term; they come out position by position and are put in map order before f.
-    func forwardByPosition(_ x: Tensor, _ g: Grid) -> Tensor {
+    func forwardByPosition(_ x: Tensor, _ g: Grid, into y: inout Tensor) {
         let n = x.shape[0], outMaps = table.outputMaps, positions = g.outH * g.outW
-        var y = Tensor(unfilled: [n, outMaps, g.outH, g.outW])
-        // w transposed, (rows × 16), and b, both zero past the layer's maps.
-        var wt = Kernels.unfilled(g.rows * 16), b = [Float](repeating: 0, count: 16)
-        weight.withPointer { wp in
-            wt.withUnsafeMutableBufferPointer {
-                Kernels.lanes(from: wp, rows: outMaps, stride: g.rows, k: g.rows, into: $0.baseAddress!)
-            }
-        }
-        for o in 0..<outMaps { b[o] = bias.scalars[o] }
-        let at = (0..<positions).map { ($0 / g.outW) * g.inW + $0 % g.outW }
-        var sums = Kernels.unfilled(positions * 16)
-        x.withPointer { xp in
-            y.withMutablePointer { yp in
-                wt.withUnsafeBufferPointer { wtb in
-                    b.withUnsafeBufferPointer { bb in
-                        at.withUnsafeBufferPointer { atb in
-                            sums.withUnsafeMutableBufferPointer { sb in
-                                let sump = sb.baseAddress!
+        y.prepare(n, outMaps, g.outH, g.outW)
+        // w transposed, (rows × 16), and b, both zero past the layer's maps; where each kept
+        // position sits on the wide grid; the sums, position by position.
+        Scratch.floats(g.rows * 16) { wt in
+            Scratch.floats(16, zerosFrom: outMaps) { b in
+                Scratch.with(Int.self, positions) { at in
+                    Scratch.floats(positions * 16) { sums in
+                        weight.withPointer {
+                            Kernels.lanes(from: $0, rows: outMaps, stride: g.rows, k: g.rows, into: wt)
+                        }
+                        bias.withPointer { b.update(from: $0, count: outMaps) }
+                        for p in 0..<positions { at[p] = (p / g.outW) * g.inW + p % g.outW }
+                        x.withPointer { xp in
+                            y.withMutablePointer { yp in
                                 for s in 0..<n {
                                     Kernels.positionRows(
-                                        count: positions, at: atb.baseAddress!, input: xp + s * g.sampleSize,
-                                        offsets: g.offsets, k: g.rows, weights: wtb.baseAddress!,
-                                        bias: bb.baseAddress!, into: sump)
+                                        count: positions, at: at, input: xp + s * g.sampleSize, offsets: g.offsets,
+                                        k: g.rows, weights: wt, bias: b, into: sums)
                                     let out = yp + s * outMaps * positions
                                     for o in 0..<outMaps {
-                                        var from = UnsafePointer(sump + o), to = out + o * positions
+                                        var from = UnsafePointer(sums + o), to = out + o * positions
                                         for _ in 0..<positions {
                                             to.pointee = from.pointee
                                             to += 1
@@ -105,7 +100,6 @@ extension Convolution {
                 }
             }
         }
-        return y
     }
 
     public func forwardFast(_ x: Tensor) -> Tensor {
@@ -123,41 +117,50 @@ extension Convolution {
             return
         }
         Grid.with(kernelSize: kernelSize, input: x.shape) { g in
-            // By position for a batch: transposing the weights costs more than one sample saves.
-            if g.keepsFew && outMaps <= 16 && n >= 8 {
-                y = forwardByPosition(x, g)
-                return
+            // C3 by position, even for one sample: 100 positions of 16 maps, against 144 of the
+            // wide grid (its transposed weights cost less than the positions save; bench
+            // --layers --layer-batch 1, C3 forward: 7.3–7.9 µs on the wide grid, 6.0–6.1 by position).
+            if g.keepsFew && outMaps <= 16 {
+                forwardByPosition(x, g, into: &y)
+            } else {
+                forwardOnWideGrid(x, g, into: &y)
             }
-            let positions = g.outH * g.outW
-            y.prepare(n, outMaps, g.outH, g.outW)
-            // Each sample is copied into `input`, whose zeros after it are all that needs
-            // setting; the product writes every sum.
-            Scratch.floats(g.bufferSize, zerosFrom: g.sampleSize) { inp in
-                Scratch.floats(outMaps * g.wide) { sump in
-                    x.withPointer { xp in
-                        weight.withPointer { wp in
-                            bias.withPointer { bp in
-                                y.withMutablePointer { yp in
-                                    let unrolled = Kernels.Rows(base: inp, offsets: g.offsets)
-                                    for s in 0..<n {
-                                        inp.update(from: xp + s * g.sampleSize, count: g.sampleSize)
-                                        // a = b + w · unrolled: (maps × rows) · (rows × wide positions)
-                                        Kernels.multiply(
-                                            m: outMaps, n: g.wide, k: g.rows,
-                                            .init(base: wp, rowStride: g.rows, columnStride: 1), unrolled,
-                                            readable: true,
-                                            into: .init(base: sump, stride: g.wide), start: .bias(bp))
-                                        // Keep the outW real columns of each row (the maps' rows
-                                        // follow one another inW apart), then y = f(a).
-                                        let out = yp + s * outMaps * positions
-                                        var from = UnsafePointer(sump), to = out
-                                        for _ in 0..<outMaps * g.outH {
-                                            Kernels.copy(g.outW, from, to: to)
-                                            from += g.inW
-                                            to += g.outW
-                                        }
-                                        Kernels.activate(activation, outMaps * positions, out)
+        }
+    }
+
+    /// `forwardFast` on the input-wide grid: a = b + w · unrolled, every position of the grid
+    /// (C1, whose 896 positions keep 784).
+    func forwardOnWideGrid(_ x: Tensor, _ g: Grid, into y: inout Tensor) {
+        let n = x.shape[0], outMaps = table.outputMaps
+        let positions = g.outH * g.outW
+        y.prepare(n, outMaps, g.outH, g.outW)
+        // Each sample is copied into `input`, whose zeros after it are all that needs
+        // setting; the product writes every sum.
+        Scratch.floats(g.bufferSize, zerosFrom: g.sampleSize) { inp in
+            Scratch.floats(outMaps * g.wide) { sump in
+                x.withPointer { xp in
+                    weight.withPointer { wp in
+                        bias.withPointer { bp in
+                            y.withMutablePointer { yp in
+                                let unrolled = Kernels.Rows(base: inp, offsets: g.offsets)
+                                for s in 0..<n {
+                                    inp.update(from: xp + s * g.sampleSize, count: g.sampleSize)
+                                    // a = b + w · unrolled: (maps × rows) · (rows × wide positions)
+                                    Kernels.multiply(
+                                        m: outMaps, n: g.wide, k: g.rows,
+                                        .init(base: wp, rowStride: g.rows, columnStride: 1), unrolled,
+                                        readable: true,
+                                        into: .init(base: sump, stride: g.wide), start: .bias(bp))
+                                    // Keep the outW real columns of each row (the maps' rows
+                                    // follow one another inW apart), then y = f(a).
+                                    let out = yp + s * outMaps * positions
+                                    var from = UnsafePointer(sump), to = out
+                                    for _ in 0..<outMaps * g.outH {
+                                        Kernels.copy(g.outW, from, to: to)
+                                        from += g.inW
+                                        to += g.outW
                                     }
+                                    Kernels.activate(activation, outMaps * positions, out)
                                 }
                             }
                         }
