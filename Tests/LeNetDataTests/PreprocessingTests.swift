@@ -20,6 +20,31 @@ final class PreprocessingTests: XCTestCase {
         XCTAssertEqual(t[0, 0, 3, 2], -0.1)  // background inside the digit
     }
 
+    /// A digit holding every grey level (eight at a time in a row's first 24 columns, the
+    /// last 4 from the lookup table): each input is `value` of its grey level, bit for bit,
+    /// in every scaling, for one digit and for a batch converted on every core.
+    func testEveryGreyLevelBecomesItsValueBitForBit() {
+        let pixels: [UInt8] = (0..<4 * 28 * 28).map { (i: Int) -> UInt8 in UInt8((i * 37 + i / 256) % 256) }
+        let many = Digits(name: "grey", rows: 28, columns: 28, pixels: pixels, labels: [0, 1, 2, 3])
+        XCTAssertEqual(Set(pixels).count, 256)
+        for scaling in InputScaling.allCases {
+            let batch: [Int] = (0..<320).map { $0 % 4 }
+            for indices in [[2], batch] {
+                let t = many.batch(indices, scaling: scaling)
+                for (n, digit) in indices.enumerated() {
+                    for y in 0..<28 {
+                        for x in 0..<28 {
+                            let grey = pixels[digit * 784 + y * 28 + x]
+                            XCTAssertEqual(
+                                t[n, 0, y + 2, x + 2].bitPattern, scaling.value(grey).bitPattern,
+                                "\(scaling) grey \(grey) at (\(y), \(x))")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testKerasScalingStandardizesPixelOver255() {
         // (p/255 − 0.1307)/0.3081, worked out by hand; padding is a standardized 0.
         let t = digits.batch([0], scaling: .standard)
