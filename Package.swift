@@ -46,9 +46,12 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         // cpuid and xgetbv: whether the AVX-512 products may run.
         .systemLibrary(name: "CCPUID"),
+        // The CPU's prefetch hint: online training asks for the next digit while it trains on this one.
+        .systemLibrary(name: "CPrefetch"),
         .target(name: "LeNetCore"),
         .target(
-            name: "LeNetData", dependencies: ["LeNetCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            name: "LeNetData",
+            dependencies: ["LeNetCore", "CZlib", "CPrefetch", .product(name: "Crypto", package: "swift-crypto")],
             resources: [
                 .copy("Resources/mnist5k-images-idx3-ubyte.gz"),
                 .copy("Resources/mnist5k-labels-idx1-ubyte.gz"),

@@ -288,6 +288,8 @@ public struct Trainer: Sendable {
             // Online SDLM (the paper) or SGD steps as it back-propagates; other runs take the
             // batch's gradients, then the optimizer's step.
             let rates = chosen.count == 1 ? optimizer.stepSizes(rate: rate) : nil
+            // Online, the next digit's memory is fetched while this one trains.
+            if rates != nil, batchStart + 1 < order.count { train.prefetch(order[batchStart + 1] % train.count) }
             let (loss, output): (Float, Tensor)
             var grads: [[Tensor]] = []
             if let rates {
