@@ -52,10 +52,8 @@ public protocol Layer: Sendable {
 
     /// The fast path: the same results as `forward` and `backward` (tests hold them to 1e-5
     /// and 1e-4), computed as register-blocked matrix products and vector loops over raw
-    /// buffers (Fast/).
-    func forwardFast(_ x: Tensor) -> Tensor
-    /// `forwardFast` into `y`, whose buffer is kept when it has the output's shape already:
-    /// online training keeps its trace from one step to the next (`Tensor.prepare`).
+    /// buffers (Fast/). Writes into `y`, whose buffer is kept when it has the output's shape
+    /// already: online training keeps its trace from one step to the next (`Tensor.prepare`).
     func forwardFast(_ x: Tensor, into y: inout Tensor)
     /// As `backward`; ∂E/∂x is left zero unless `inputGradient` (the first layer's is never used).
     func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (
@@ -116,7 +114,12 @@ extension Layer {
         if path == .fast { forwardFast(x, into: &y) } else { y = forward(x) }
     }
 
-    public func forwardFast(_ x: Tensor, into y: inout Tensor) { y = forwardFast(x) }
+    /// `forwardFast(_:into:)` into a new tensor.
+    public func forwardFast(_ x: Tensor) -> Tensor {
+        var y = Tensor.empty
+        forwardFast(x, into: &y)
+        return y
+    }
 
     public func backward(
         input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool = true

@@ -83,12 +83,14 @@ public struct Benchmark: Sendable {
         net.path = path
         net.threads = threads
         var optimizer = Optimizer(kind: .sgd, for: net)
+        // Kept from step to step, as training keeps it.
+        var workspace = OnlineWorkspace()
         return rate(batchSize: batch) { indices in
             let x = digits.batch(indices, scaling: variant.inputScaling)
             let labels = indices.map { Int(digits.labels[$0]) }
             // One sample steps as it back-propagates, as online training does.
             if batch == 1, let rates = optimizer.stepSizes(rate: config.learningRate) {
-                _ = net.onlineStep(x, label: labels[0], loss: config.loss, rates: rates)
+                _ = net.onlineStep(x, label: labels[0], loss: config.loss, rates: rates, workspace: &workspace)
             } else {
                 let (_, grads, _) = net.gradients(x, labels: labels, loss: config.loss)
                 optimizer.step(&net, gradients: grads, rate: config.learningRate)

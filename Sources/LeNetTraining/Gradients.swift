@@ -93,14 +93,6 @@ extension LeNet5 {
         return (result.loss, workspace.trace[count - 1])
     }
 
-    /// `onlineStep` with buffers of its own.
-    public mutating func onlineStep(_ x: Tensor, label: Int, loss: Loss, rates: [[Tensor]]) -> (
-        loss: Float, output: Tensor
-    ) {
-        var workspace = OnlineWorkspace()
-        return onlineStep(x, label: label, loss: loss, rates: rates, workspace: &workspace)
-    }
-
     /// `gradients` of one slice, on one core.
     func sliceGradients(_ x: Tensor, labels: [Int], loss: Loss) -> (loss: Float, parameters: [[Tensor]], output: Tensor)
     {

@@ -65,12 +65,13 @@ final class TrainingTests: XCTestCase {
         let x = small.batch(indices, scaling: stepped.scaling), labels = indices.map { Int(small.labels[$0]) }
         var optimizer = Optimizer(kind: kind, for: stepped)
         optimizer.estimateCurvature(stepped, samples: x, labels: labels, loss: loss)
-        var fused = stepped
+        var fused = stepped, workspace = OnlineWorkspace()
         for s in indices {
             let (lossA, grads, outA) = stepped.gradients(x.sample(s), labels: [labels[s]], loss: loss)
             optimizer.step(&stepped, gradients: grads, rate: 0.002)
             let (lossB, outB) = fused.onlineStep(
-                x.sample(s), label: labels[s], loss: loss, rates: optimizer.stepSizes(rate: 0.002)!)
+                x.sample(s), label: labels[s], loss: loss, rates: optimizer.stepSizes(rate: 0.002)!,
+                workspace: &workspace)
             XCTAssertEqual(lossA.bitPattern, lossB.bitPattern)
             XCTAssertEqual(outA, outB)
         }

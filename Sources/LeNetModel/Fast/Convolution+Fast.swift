@@ -102,12 +102,6 @@ extension Convolution {
         }
     }
 
-    public func forwardFast(_ x: Tensor) -> Tensor {
-        var y = Tensor.empty
-        forwardFast(x, into: &y)
-        return y
-    }
-
     public func forwardFast(_ x: Tensor, into y: inout Tensor) {
         let n = x.shape[0], outMaps = table.outputMaps
         // C5 on 32×32 input: each kernel covers its whole input, so the layer is dense.

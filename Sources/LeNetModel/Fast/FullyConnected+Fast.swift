@@ -135,12 +135,6 @@ extension FullyConnected {
             inputGradient: inputGradient, rates: (rates[0], rates[1]), into: &dx)
     }
 
-    public func forwardFast(_ x: Tensor) -> Tensor {
-        var y = Tensor.empty
-        forwardFast(x, into: &y)
-        return y
-    }
-
     public func forwardFast(_ x: Tensor, into y: inout Tensor) {
         y.prepare(x.shape[0], outputs)
         Dense.forward(x, weight: weight, bias: bias, activation: activation, into: &y)

@@ -2,12 +2,6 @@ import LeNetCore
 
 /// The fast path of `RBFOutput`: the same sums over raw buffers, eight inputs at a time.
 extension RBFOutput {
-    public func forwardFast(_ x: Tensor) -> Tensor {
-        var y = Tensor.empty
-        forwardFast(x, into: &y)
-        return y
-    }
-
     public func forwardFast(_ x: Tensor, into y: inout Tensor) {
         let n = x.shape[0]
         y.prepare(n, classes)

@@ -18,12 +18,6 @@ extension Subsampling {
         top[0] + top[1] + bottom[0] + bottom[1]
     }
 
-    public func forwardFast(_ x: Tensor) -> Tensor {
-        var y = Tensor.empty
-        forwardFast(x, into: &y)
-        return y
-    }
-
     public func forwardFast(_ x: Tensor, into y: inout Tensor) {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3]
         let outH = inH / 2, outW = inW / 2
