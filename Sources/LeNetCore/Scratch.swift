@@ -24,7 +24,7 @@ public enum Scratch {
     static let alignment = 64
 
     /// Where each thread finds its arena: a pthread key whose destructor frees it.
-    nonisolated(unsafe) private static let key: pthread_key_t = {
+    private static let key: pthread_key_t = {
         var key = pthread_key_t()
         let status = pthread_key_create(&key) { arena in
             guard let arena else { return }
