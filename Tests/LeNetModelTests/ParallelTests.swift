@@ -65,3 +65,35 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(results, (0..<4).map { 30 * $0 + 3 })
     }
 }
+
+/// Each thread's scratch memory (`Scratch`): last in, first out; aligned; grown to what the
+/// thread has held at once; a thread's own.
+final class ScratchTests: XCTestCase {
+    func address(_ p: UnsafeMutablePointer<Float>) -> Int { Int(bitPattern: p) }
+
+    func testBuffersNestAreAlignedAndComeBackInOrder() {
+        // Ask for more than the block holds once, so that it grows, then twice the same.
+        let big = max(1 << 16, Scratch.capacity / 4 + 1)
+        Scratch.floats(big) { _ in }
+        XCTAssertGreaterThanOrEqual(Scratch.capacity, big * 4, "the block grew to the most held at once")
+        let first = Scratch.floats(big) { address($0) }
+        let again = Scratch.floats(big) { address($0) }
+        XCTAssertEqual(first, again, "a buffer handed back is handed out again")
+        Scratch.floats(100, zerosFrom: 40) { outer in
+            XCTAssertEqual(address(outer) % 64, 0)
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: outer + 40, count: 60)), [Float](repeating: 0, count: 60))
+            for k in 0..<100 { outer[k] = Float(k) }
+            Scratch.with(Int.self, 7) { inner in
+                let start = Int(bitPattern: inner)
+                XCTAssertEqual(start % 64, 0)
+                XCTAssertGreaterThanOrEqual(start, address(outer) + 100 * 4, "the inner buffer lies past the outer")
+                for k in 0..<7 { inner[k] = -1 }
+            }
+            XCTAssertEqual((0..<100).map { outer[$0] }, (0..<100).map(Float.init), "the outer buffer kept its numbers")
+        }
+        // A thread of its own has a block of its own.
+        let here = Scratch.floats(8) { address($0) }
+        let there = parallelMap(2, threads: 2) { _ in Scratch.floats(8) { Int(bitPattern: $0) } }
+        XCTAssertTrue(there.contains { $0 != here } || coreCount == 1)
+    }
+}
