@@ -133,6 +133,16 @@ extension Layer {
         input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
         rates: [Tensor], into dx: inout Tensor
     ) {
+        backwardThenStep(
+            input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates, into: &dx)
+    }
+
+    /// `backwardThenStep` into `dx`: the default `backwardAndStep`, and where a layer's fused
+    /// one does not apply (the reference path, or a batch).
+    public mutating func backwardThenStep(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
+        rates: [Tensor], into dx: inout Tensor
+    ) {
         dx = backwardThenStep(input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
     }
 

@@ -362,9 +362,8 @@ extension Convolution {
         rates: [Tensor], into dx: inout Tensor
     ) {
         guard path == .fast, x.shape[0] == 1, !coversWholeInput(x.shape) || table.isFull else {
-            dx = backwardThenStep(
-                input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
-            return
+            return backwardThenStep(
+                input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates, into: &dx)
         }
         if coversWholeInput(x.shape) {
             Dense.backwardAndStep(

@@ -126,9 +126,8 @@ extension FullyConnected {
         rates: [Tensor], into dx: inout Tensor
     ) {
         guard path == .fast, x.shape[0] == 1 else {
-            dx = backwardThenStep(
-                input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
-            return
+            return backwardThenStep(
+                input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates, into: &dx)
         }
         Dense.backwardAndStep(
             input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,

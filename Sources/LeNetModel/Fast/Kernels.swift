@@ -6,17 +6,6 @@ import LeNetKernelsAVX512
 /// Each takes counts explicitly; callers guarantee the ranges (tests hold the fast path
 /// against the reference layers).
 enum Kernels {
-    /// A buffer of `count` floats whose first `zerosFrom` are left unset, for the caller to
-    /// write before anything reads them, and the rest zero.
-    static func unfilled(_ count: Int, zerosFrom start: Int? = nil) -> [Float] {
-        guard count > 0 else { return [] }
-        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            let from = min(start ?? count, count)
-            (buffer.baseAddress! + from).initialize(repeating: 0, count: count - from)
-            initialized = count
-        }
-    }
-
     /// dst[0..<n] = src[0..<n] for the short stretches a convolution keeps of each row of its
     /// input-wide grid (28 or 10 floats): eight, four, two and one at a time, with no call to
     /// memcpy and no loop for the remainder.

@@ -48,9 +48,8 @@ extension RBFOutput {
         rates: [Tensor], into dx: inout Tensor
     ) {
         guard path == .fast else {
-            dx = backwardThenStep(
-                input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
-            return
+            return backwardThenStep(
+                input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates, into: &dx)
         }
         inputGradientFast(input: x, gradient: dy, into: &dx)
     }

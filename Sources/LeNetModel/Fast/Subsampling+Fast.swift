@@ -73,9 +73,8 @@ extension Subsampling {
         rates: [Tensor], into dx: inout Tensor
     ) {
         guard path == .fast, x.shape[0] == 1 else {
-            dx = backwardThenStep(
-                input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates)
-            return
+            return backwardThenStep(
+                input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates, into: &dx)
         }
         Subsampling.prepareInputGradient(&dx, x.shape)
         Scratch.floats(maps, zerosFrom: 0) { dβp in
