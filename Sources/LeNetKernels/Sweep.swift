@@ -14,6 +14,12 @@ extension MatrixProduct {
     ) {
         let width = V.scalarCount
         var j = 0
+        while j + 8 * width <= inputs {
+            sweepBlock(
+                InlineArray<8, V>(repeating: V()), at: j, outputs: outputs, inputs: inputs, da: da, x: x,
+                weight: weight, rates: rates, dx: dx)
+            j += 8 * width
+        }
         while j + 4 * width <= inputs {
             sweepBlock(
                 InlineArray<4, V>(repeating: V()), at: j, outputs: outputs, inputs: inputs, da: da, x: x,

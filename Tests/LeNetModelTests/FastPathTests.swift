@@ -264,3 +264,59 @@ extension FastPathTests {
         }
     }
 }
+
+extension FastPathTests {
+    /// The RBF layer's ∂E/∂x leaves out the classes whose ∂E/∂y is subnormal or zero while
+    /// every running sum is large enough not to feel them (`inputGradientFast`), and is still
+    /// the plain sum, x[j]·Σ∂E/∂y then each class's product taken off in order, then doubled,
+    /// bit for bit: with the paper's ±1 centres, with centres up to 10⁶, with an infinite
+    /// centre, and on 13 inputs (the last 5 one at a time). The cases include inputs of 0 and
+    /// 10⁻³⁵, whose sums start under the floor, where leaving a subnormal term out would change
+    /// the sum (0 against −2⁻¹⁴⁹·w).
+    func testRBFInputGradientLeavesOutSubnormalClassesBitForBit() {
+        var rng = SeededGenerator(seed: 35)
+        let tiny: [Float] = [1e-40, -3e-42, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 0, -0.0, 1e-39]
+        var scaled = RBFCodes.matrix
+        for k in scaled.scalars.indices { scaled.scalars[k] *= Float(k % 7 + 1) * 1.5e5 }
+        var infinite = RBFCodes.matrix
+        infinite.scalars[17] = .infinity
+        let layers = [
+            RBFOutput(), RBFOutput(centers: scaled), RBFOutput(centers: infinite),
+            RBFOutput(centers: Tensor(shape: [4, 13], scalars: (0..<52).map { _ in rng.uniform(1) })),
+        ]
+        for layer in layers {
+            let n = 40, classes = layer.classes, inputs = layer.inputs
+            var x = Tensor(shape: [n, inputs], scalars: (0..<n * inputs).map { _ in rng.uniform(2) })
+            var dy = Tensor(zeros: [n, classes])
+            for s in 0..<n {
+                // Samples 0 and 2: every input 0; sample 1: every input 10⁻³⁵; then some inputs 0.
+                for j in 0..<inputs where s == 0 || s == 2 || (s > 2 && (s + j) % 5 == 0) { x[s, j] = 0 }
+                if s == 1 { for j in 0..<inputs { x[s, j] = 1e-35 } }
+                for i in 0..<classes {
+                    // One class in three normal, the rest subnormal or zero; sample 2: 2⁻¹⁴⁹
+                    // for class 0, then zeros, whose ∂E/∂x is −2⁻¹⁴⁹·w doubled, subnormal.
+                    dy[s, i] =
+                        s == 2
+                        ? (i == 0 ? .leastNonzeroMagnitude : 0)
+                        : (s + i) % 3 == 0 ? rng.uniform(1) : tiny[(s + i) % tiny.count]
+                }
+            }
+            var dx = Tensor.empty
+            layer.inputGradientFast(input: x, gradient: dy, into: &dx)
+            var expected = Tensor(zeros: [n, inputs])
+            for s in 0..<n {
+                var total: Float = 0
+                for i in 0..<classes { total += dy[s, i] }
+                for j in 0..<inputs {
+                    var v = total * x[s, j]
+                    for i in 0..<classes { v -= dy[s, i] * layer.centers.scalars[i * inputs + j] }
+                    expected[s, j] = v * 2
+                }
+            }
+            XCTAssertEqual(dx.shape, [n, inputs])
+            XCTAssertEqual(
+                dx.scalars.map(\.bitPattern), expected.scalars.map(\.bitPattern), "centres \(layer.centers.shape)")
+            XCTAssertTrue(expected.scalars.contains { $0.isSubnormal }, "a case where leaving out would show")
+        }
+    }
+}
