@@ -72,6 +72,10 @@ struct Reproduce: ParsableCommand {
                     ? " (\(Format.count(train.count)) digits + \(c.distortedCopies) distorted copies of each)" : "")
                 + ", \(c.passesDescription), seed \(c.seed)")
         let start = Date()
+        // The files' content MD5s, for the weights' provenance: worked out on the second core
+        // while the first pass trains (nothing else runs there until the pass is evaluated).
+        let folder = try data ?? DataSource.fullMNISTFolder() ?? ""
+        let contentSums = Background { MNISTFile.contentSums(in: folder) }
         try runEpochs(
             &trainer, on: train, data: splits.identity, check: test, unit: "pass", weights: weightsPath,
             resumeFile: resumeFile,
@@ -87,7 +91,7 @@ struct Reproduce: ParsableCommand {
                         record.seconds))
             })
         let final = Evaluation(net: trainer.net, digits: test)
-        let sums = MNISTFile.contentSums(in: try data ?? DataSource.fullMNISTFolder() ?? "")
+        let sums = contentSums.value
         try save(
             trainer, to: weightsPath, source: splits.source,
             metadata: Provenance.metadata(
