@@ -74,7 +74,7 @@ public struct MNISTFile: Sendable, Equatable {
             else { return nil }
             return file.name.replacingOccurrences(of: "-idx3-ubyte.gz", with: "").replacingOccurrences(
                 of: "-idx1-ubyte.gz", with: "")
-                + " " + MD5.hex([UInt8](content))
+                + " " + MD5.hex(content)
         }.joined(separator: ", ")
     }
 }

@@ -305,9 +305,11 @@ public enum MatrixProduct<V: SIMD> where V.Scalar == Float {
 extension MatrixProduct {
     /// out[p·16 + o] = bias[o] + Σ_kk wt[kk·16 + o] · input[at[p] + offsets[kk]] for p < count,
     /// kk in order: the sums `multiply` forms on the wide grid, for the kept positions only.
-    /// Blocks of positions × 16 maps (6 for AVX2, in twelve eight-wide registers; 12 for
-    /// AVX-512, in twelve sixteen-wide ones): per kk, one row of weights and a broadcast of
-    /// each position's input feed the multiply-adds.
+    /// Blocks of positions × 16 maps (6 for AVX2, in twelve eight-wide registers; 10 for
+    /// AVX-512, in ten sixteen-wide ones): per kk, one row of weights and a broadcast of
+    /// each position's input feed the multiply-adds. (Ten, not twelve: with twelve positions'
+    /// input pointers the loop ran out of general registers and reloaded two of them, and
+    /// the loop's bound, from the stack on every kk; C3's forward pass took 5% longer.)
     @inlinable
     public static func positionRows(
         count: Int, at: UnsafePointer<Int>, input: UnsafePointer<Float>, offsets: UnsafePointer<Int>, k: Int,
@@ -315,11 +317,11 @@ extension MatrixProduct {
     ) {
         var p = 0
         if V.scalarCount >= 16 {
-            while p + 12 <= count {
+            while p + 10 <= count {
                 positionBlock(
-                    InlineArray<12, Int> { p + $0 }, at: at, input: input, offsets: offsets, k: k, weights: wt,
+                    InlineArray<10, Int> { p + $0 }, at: at, input: input, offsets: offsets, k: k, weights: wt,
                     bias: bias, into: out)
-                p += 12
+                p += 10
             }
         }
         while p + 6 <= count {
@@ -328,7 +330,7 @@ extension MatrixProduct {
                 into: out)
             p += 6
         }
-        // The last few positions (C3's 100 leave 4) in one block: one at a time, each would
+        // The last few positions (C3's 100 leave 4 on AVX2) in one block: one at a time, each would
         // read all the weights again for a single multiply-add per load.
         switch count - p {
         case 1:
