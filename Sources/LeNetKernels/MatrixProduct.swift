@@ -239,7 +239,7 @@ public enum MatrixProduct<V: SIMD> where V.Scalar == Float {
                 low[r].addProduct(w, b0)
                 high[r].addProduct(w, b1)
             }
-            at += columnStride
+            at &+= columnStride
         }
         for r in 0..<R { store(low[r], high[r], width: width, to: cRows[r] + j, accumulate: accumulate) }
     }
@@ -257,7 +257,7 @@ public enum MatrixProduct<V: SIMD> where V.Scalar == Float {
         for kk in 0..<k {
             let b0 = UnsafeRawPointer(b[kk]).loadUnaligned(as: V.self)
             for r in 0..<R { sums[r].addProduct(V(repeating: aRows[r][at]), b0) }
-            at += columnStride
+            at &+= columnStride
         }
         for r in 0..<R { store(sums[r], V(), width: width, to: cRows[r] + j, accumulate: accumulate) }
     }
@@ -368,7 +368,7 @@ extension MatrixProduct {
             repeating: UnsafeRawPointer(bias).loadUnaligned(as: SIMD16<Float>.self))
         let inputs = InlineArray<R, UnsafePointer<Float>> { input + at[rows[$0]] }
         for kk in 0..<k {
-            let w = UnsafeRawPointer(wt + 16 * kk).loadUnaligned(as: SIMD16<Float>.self)
+            let w = UnsafeRawPointer(wt + 16 &* kk).loadUnaligned(as: SIMD16<Float>.self)
             let offset = offsets[kk]
             for r in 0..<R { sums[r].addProduct(w, SIMD16(repeating: inputs[r][offset])) }
         }

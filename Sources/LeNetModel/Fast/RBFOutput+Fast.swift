@@ -68,39 +68,104 @@ extension RBFOutput {
     func inputGradientFast(input x: Tensor, gradient dy: Tensor, into dx: inout Tensor) {
         let n = x.shape[0]
         dx.prepare(x.shape)
-        x.withPointer { xp in
-            centers.withPointer { wp in
-                dy.withPointer { dyp in
-                    dx.withMutablePointer { dxp in
-                        let floor = skipFloor(wp)
-                        for s in 0..<n {
-                            let g = dyp + s * classes, out = dxp + s * inputs, input = xp + s * inputs
-                            var total: Float = 0
-                            for i in 0..<classes { total += g[i] }
-                            var j = 0
-                            while j + 8 <= inputs {
-                                let v = inputGradient(at: j, input, g, wp, total: total, floor: floor)
-                                UnsafeMutableRawPointer(out + j).storeBytes(of: v, as: SIMD8<Float>.self)
-                                j += 8
-                            }
-                            while j < inputs {
-                                let start = total * input[j]
-                                var v = start, smallest = v.magnitude.bitPattern
+        Scratch.with(Int.self, classes) { kept in
+            x.withPointer { xp in
+                centers.withPointer { wp in
+                    dy.withPointer { dyp in
+                        dx.withMutablePointer { dxp in
+                            // Worked out once, and only for a sample that has a class to leave out.
+                            var centresFloor: UInt32?
+                            for s in 0..<n {
+                                let g = dyp + s * classes, out = dxp + s * inputs, input = xp + s * inputs
+                                var total: Float = 0
+                                for i in 0..<classes { total += g[i] }
+                                var count = 0
                                 for i in 0..<classes where !(g[i].isSubnormal || g[i] == 0) {
-                                    v -= g[i] * wp[i * inputs + j]
-                                    smallest = Swift.min(smallest, v.magnitude.bitPattern)
+                                    kept[count] = i
+                                    count += 1
                                 }
-                                if smallest < floor {
-                                    v = start
-                                    for i in 0..<classes { v -= g[i] * wp[i * inputs + j] }
+                                if count == classes {
+                                    inputGradient(input, g, wp, total: total, into: out)
+                                } else {
+                                    let floor = centresFloor ?? skipFloor(wp)
+                                    centresFloor = floor
+                                    inputGradient(
+                                        input, g, wp, total: total, kept: UnsafePointer(kept), count, floor: floor,
+                                        into: out)
                                 }
-                                out[j] = v * 2
-                                j += 1
                             }
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// One sample's ∂E/∂x with every class: eight inputs at a time, then one at a time.
+    @inline(__always)
+    func inputGradient(
+        _ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ w: UnsafePointer<Float>, total: Float,
+        into out: UnsafeMutablePointer<Float>
+    ) {
+        typealias V = SIMD8<Float>
+        var j = 0
+        while j + 8 <= inputs {
+            var v = total * UnsafeRawPointer(x + j).loadUnaligned(as: V.self)
+            for i in 0..<classes { v -= g[i] * UnsafeRawPointer(w + i * inputs + j).loadUnaligned(as: V.self) }
+            UnsafeMutableRawPointer(out + j).storeBytes(of: v * 2, as: V.self)
+            j += 8
+        }
+        while j < inputs {
+            var v = total * x[j]
+            for i in 0..<classes { v -= g[i] * w[i * inputs + j] }
+            out[j] = v * 2
+            j += 1
+        }
+    }
+
+    /// One sample's ∂E/∂x with the `count` classes in `kept` alone, while every running sum's
+    /// magnitude stays at or above `floor` (as bits); inputs where one does not are worked
+    /// out again with every class.
+    @inline(__always)
+    func inputGradient(
+        _ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ w: UnsafePointer<Float>, total: Float,
+        kept: UnsafePointer<Int>, _ count: Int, floor: UInt32, into out: UnsafeMutablePointer<Float>
+    ) {
+        typealias V = SIMD8<Float>
+        typealias U = SIMD8<UInt32>
+        // The top bit of a lane of `under` is set once a running sum's magnitude has been
+        // under the floor (magnitude − floor, as bits, wraps round).
+        func below(_ v: V) -> U { (unsafeBitCast(v, to: U.self) & 0x7FFF_FFFF) &- U(repeating: floor) }
+        var j = 0
+        while j + 8 <= inputs {
+            let start = total * UnsafeRawPointer(x + j).loadUnaligned(as: V.self)
+            var v = start, under = below(v)
+            for c in 0..<count {
+                let i = kept[c]
+                v -= g[i] * UnsafeRawPointer(w + i * inputs + j).loadUnaligned(as: V.self)
+                under |= below(v)
+            }
+            let four = under.lowHalf | under.highHalf, two = four.lowHalf | four.highHalf
+            if (two[0] | two[1]) >= 0x8000_0000 {
+                v = start
+                for i in 0..<classes { v -= g[i] * UnsafeRawPointer(w + i * inputs + j).loadUnaligned(as: V.self) }
+            }
+            UnsafeMutableRawPointer(out + j).storeBytes(of: v * 2, as: V.self)
+            j += 8
+        }
+        while j < inputs {
+            let start = total * x[j]
+            var v = start, smallest = v.magnitude.bitPattern
+            for c in 0..<count {
+                v -= g[kept[c]] * w[kept[c] * inputs + j]
+                smallest = Swift.min(smallest, v.magnitude.bitPattern)
+            }
+            if smallest < floor {
+                v = start
+                for i in 0..<classes { v -= g[i] * w[i * inputs + j] }
+            }
+            out[j] = v * 2
+            j += 1
         }
     }
 
@@ -113,30 +178,5 @@ extension RBFOutput {
         for k in 0..<classes * inputs { largest = Swift.max(largest, w[k].bitPattern & 0x7FFF_FFFF) }
         let most = Float(bitPattern: largest)
         return most.isFinite ? (most * 0x1p-100).bitPattern : 0x8000_0000
-    }
-
-    /// ∂E/∂x at inputs j ..< j + 8 of one sample (`inputGradientFast`).
-    @inline(__always)
-    func inputGradient(
-        at j: Int, _ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ w: UnsafePointer<Float>, total: Float,
-        floor: UInt32
-    ) -> SIMD8<Float> {
-        typealias V = SIMD8<Float>
-        typealias U = SIMD8<UInt32>
-        // The top bit of a lane of `below` is set once a running sum's magnitude has been
-        // under the floor (magnitude − floor, as bits, wraps round).
-        func below(_ v: V) -> U { (unsafeBitCast(v, to: U.self) & 0x7FFF_FFFF) &- U(repeating: floor) }
-        let start = total * UnsafeRawPointer(x + j).loadUnaligned(as: V.self)
-        var v = start, under = below(v)
-        for i in 0..<classes where !(g[i].isSubnormal || g[i] == 0) {
-            v -= g[i] * UnsafeRawPointer(w + i * inputs + j).loadUnaligned(as: V.self)
-            under |= below(v)
-        }
-        let four = under.lowHalf | under.highHalf, two = four.lowHalf | four.highHalf
-        if (two[0] | two[1]) >= 0x8000_0000 {
-            v = start
-            for i in 0..<classes { v -= g[i] * UnsafeRawPointer(w + i * inputs + j).loadUnaligned(as: V.self) }
-        }
-        return v * 2
     }
 }
