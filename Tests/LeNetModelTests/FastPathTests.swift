@@ -272,7 +272,7 @@ extension FastPathTests {
     /// bit for bit: with the paper's ±1 centres, with centres up to 10⁶, with an infinite
     /// centre, and on 13 inputs (the last 5 one at a time). The cases include inputs of 0 and
     /// 10⁻³⁵, whose sums start under the floor, where leaving a subnormal term out would change
-    /// the sum (0 against −2⁻¹⁴⁹·w).
+    /// the sum (0 against −2⁻¹⁴⁹·w), and samples with no class to leave out (the plain loop).
     func testRBFInputGradientLeavesOutSubnormalClassesBitForBit() {
         var rng = SeededGenerator(seed: 35)
         let tiny: [Float] = [1e-40, -3e-42, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 0, -0.0, 1e-39]
@@ -294,11 +294,12 @@ extension FastPathTests {
                 if s == 1 { for j in 0..<inputs { x[s, j] = 1e-35 } }
                 for i in 0..<classes {
                     // One class in three normal, the rest subnormal or zero; sample 2: 2⁻¹⁴⁹
-                    // for class 0, then zeros, whose ∂E/∂x is −2⁻¹⁴⁹·w doubled, subnormal.
+                    // for class 0, then zeros, whose ∂E/∂x is −2⁻¹⁴⁹·w doubled, subnormal;
+                    // samples 3 and 4: every class normal (nothing to leave out).
                     dy[s, i] =
                         s == 2
                         ? (i == 0 ? .leastNonzeroMagnitude : 0)
-                        : (s + i) % 3 == 0 ? rng.uniform(1) : tiny[(s + i) % tiny.count]
+                        : s == 3 || s == 4 || (s + i) % 3 == 0 ? rng.uniform(1) : tiny[(s + i) % tiny.count]
                 }
             }
             var dx = Tensor.empty
