@@ -9,15 +9,15 @@ import Foundation
 /// The first steps find the block too small and take the heap; the block then grows, once the
 /// thread's outermost buffer is handed back, to the most they held at once.
 public enum Scratch {
-    /// One thread's block, and how much of it is handed out.
-    final class Arena {
+    /// One thread's block, and how much of it is handed out. Kept behind a plain pointer (not
+    /// a class instance), so that reaching it takes no reference counting: a step asks for it
+    /// some thirty times, and each retain and release is an atomic operation.
+    struct Arena {
         var base: UnsafeMutableRawPointer?
         var capacity = 0
         var top = 0
         /// The most ever asked for at once: the size the block grows to.
         var wanted = 0
-
-        deinit { base?.deallocate() }
     }
 
     /// Every buffer starts on a 64-byte boundary: a cache line, and a sixteen-float register.
@@ -26,19 +26,23 @@ public enum Scratch {
     /// Where each thread finds its arena: a pthread key whose destructor frees it.
     private static let key: pthread_key_t = {
         var key = pthread_key_t()
-        let status = pthread_key_create(&key) { arena in
-            guard let arena else { return }
-            Unmanaged<Arena>.fromOpaque(arena).release()
+        let status = pthread_key_create(&key) { state in
+            guard let state else { return }
+            let arena = state.assumingMemoryBound(to: Arena.self)
+            arena.pointee.base?.deallocate()
+            arena.deinitialize(count: 1)
+            arena.deallocate()
         }
         precondition(status == 0, "pthread_key_create failed (\(status))")
         return key
     }()
 
     @inline(__always)
-    static var arena: Arena {
-        if let stored = pthread_getspecific(key) { return Unmanaged<Arena>.fromOpaque(stored).takeUnretainedValue() }
-        let arena = Arena()
-        pthread_setspecific(key, Unmanaged.passRetained(arena).toOpaque())
+    static var arena: UnsafeMutablePointer<Arena> {
+        if let stored = pthread_getspecific(key) { return stored.assumingMemoryBound(to: Arena.self) }
+        let arena = UnsafeMutablePointer<Arena>.allocate(capacity: 1)
+        arena.initialize(to: Arena())
+        pthread_setspecific(key, arena)
         return arena
     }
 
@@ -50,20 +54,20 @@ public enum Scratch {
         rethrows -> R
     {
         let bytes = (max(count, 1) * MemoryLayout<T>.stride + alignment - 1) / alignment * alignment
-        let arena = arena, start = arena.top
-        guard let base = arena.base, start + bytes <= arena.capacity else {
+        let arena = arena, start = arena.pointee.top
+        guard let base = arena.pointee.base, start + bytes <= arena.pointee.capacity else {
             // Not room enough: the heap, this once; the block grows when it is next free.
-            arena.wanted = max(arena.wanted, start + bytes)
+            arena.pointee.wanted = max(arena.pointee.wanted, start + bytes)
             let memory = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: alignment)
             defer {
                 memory.deallocate()
-                if arena.top == 0 { grow(arena) }
+                if arena.pointee.top == 0 { grow(arena) }
             }
             return try body(memory.bindMemory(to: T.self, capacity: count))
         }
-        arena.top = start + bytes
-        arena.wanted = max(arena.wanted, arena.top)
-        defer { arena.top = start }
+        arena.pointee.top = start + bytes
+        arena.pointee.wanted = max(arena.pointee.wanted, arena.pointee.top)
+        defer { arena.pointee.top = start }
         return try body((base + start).bindMemory(to: T.self, capacity: count))
     }
 
@@ -82,13 +86,13 @@ public enum Scratch {
     }
 
     /// Replaces a free block by one of the size the thread has wanted.
-    static func grow(_ arena: Arena) {
-        guard arena.top == 0, arena.wanted > arena.capacity else { return }
-        arena.base?.deallocate()
-        arena.base = UnsafeMutableRawPointer.allocate(byteCount: arena.wanted, alignment: alignment)
-        arena.capacity = arena.wanted
+    static func grow(_ arena: UnsafeMutablePointer<Arena>) {
+        guard arena.pointee.top == 0, arena.pointee.wanted > arena.pointee.capacity else { return }
+        arena.pointee.base?.deallocate()
+        arena.pointee.base = UnsafeMutableRawPointer.allocate(byteCount: arena.pointee.wanted, alignment: alignment)
+        arena.pointee.capacity = arena.pointee.wanted
     }
 
     /// Bytes of this thread's block (for tests).
-    public static var capacity: Int { arena.capacity }
+    public static var capacity: Int { arena.pointee.capacity }
 }

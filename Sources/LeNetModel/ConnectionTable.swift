@@ -13,11 +13,20 @@ public struct ConnectionTable: Equatable, Sendable {
     /// path's ∂E/∂x sums over these only.
     public let readers: [[Int]]
 
+    /// Every output map reads every input map. (Worked out once: the fast path asks at
+    /// every step.)
+    public let isFull: Bool
+
+    /// connected[o·inputMaps + i]: whether output map o reads input map i.
+    let connected: [Bool]
+
     public init(inputs: [[Int]], inputMaps: Int) {
         self.inputs = inputs
         self.inputMaps = inputMaps
         pairs = MapPair.pairing(inputs, inputMaps: inputMaps)
         readers = (0..<inputMaps).map { i in inputs.indices.filter { inputs[$0].contains(i) } }
+        isFull = inputs.allSatisfy { $0.count == inputMaps }
+        connected = inputs.flatMap { reads in (0..<inputMaps).map { reads.contains($0) } }
     }
 
     /// Every output map reads every input map.
@@ -26,8 +35,7 @@ public struct ConnectionTable: Equatable, Sendable {
     }
 
     public var outputMaps: Int { inputs.count }
-    public func connects(output o: Int, input i: Int) -> Bool { inputs[o].contains(i) }
-    public var isFull: Bool { inputs.allSatisfy { $0.count == inputMaps } }
+    public func connects(output o: Int, input i: Int) -> Bool { connected[o * inputMaps + i] }
     /// Number of (output, input) map pairs that are connected.
     public var connectedPairs: Int { inputs.reduce(0) { $0 + $1.count } }
 
