@@ -275,7 +275,12 @@ extension FastPathTests {
     /// the sum (0 against −2⁻¹⁴⁹·w), and samples with no class to leave out (the plain loop).
     func testRBFInputGradientLeavesOutSubnormalClassesBitForBit() {
         var rng = SeededGenerator(seed: 35)
-        let tiny: [Float] = [1e-40, -3e-42, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 0, -0.0, 1e-39]
+        // Subnormal numbers (about 1e-40, -3e-42 and 1e-39, by their bits), the least, and zeros.
+        let tiny: [Float] = [
+            Float(bitPattern: 0x0001_16C2), -Float(bitPattern: 0x0000_0859), .leastNonzeroMagnitude,
+            -.leastNonzeroMagnitude, 0, -0.0, Float(bitPattern: 0x000A_E398),
+        ]
+        XCTAssertTrue(tiny.allSatisfy { $0.isSubnormal || $0 == 0 })
         var scaled = RBFCodes.matrix
         for k in scaled.scalars.indices { scaled.scalars[k] *= Float(k % 7 + 1) * 1.5e5 }
         var infinite = RBFCodes.matrix
