@@ -77,3 +77,17 @@ extension WideProducts {
             count: count, rows: rows, rowStride: rowStride, lead: lead, shifts: shifts, terms: terms, into: out)
     }
 }
+
+extension WideProducts {
+    /// `PairDots.multiply`: a convolution's ∂E/∂w two maps to a register, as the AVX2 dot
+    /// products sum them.
+    @inline(never)
+    public static func pairDots(
+        pairs: Int, columns: Int, k: Int, _ da: UnsafePointer<Float>, pairStride: Int, _ u: Rows, uStride: Int,
+        samples: Int, into c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        PairDots.multiply(
+            pairs: pairs, columns: columns, k: k, da, pairStride: pairStride, u, uStride: uStride, samples: samples,
+            into: c, ldc: ldc)
+    }
+}

@@ -506,6 +506,54 @@ final class MatrixProductTests: XCTestCase {
         }
     }
 
+    /// ∂E/∂w of a convolution with an even number of maps on the AVX-512 build
+    /// (`Kernels.pairGradient`: ∂E/∂a laid in pairs of maps, two maps to a register) gives the
+    /// bits of the dot products it replaces (`Kernels.multiplyTransposed`, summed over the
+    /// samples): one to four pairs (blocks of three, then one), column counts in blocks of five
+    /// and of four with one to three left over, one sample to 17, and signed zeros among ∂E/∂a.
+    func testTheAVX512PairDotsGiveTheDotProductsBits() {
+        guard canRunTheAVX512Build() else { return }
+        var rng = SeededGenerator(seed: 23)
+        for (maps, rows, k) in [(6, 25, 896), (2, 26, 8), (4, 27, 144), (8, 28, 16), (6, 1, 24), (2, 4, 8)] {
+            for n in [1, 2, 17] {
+                let uStride = k + rows + 8, perSample = maps * k + 8
+                var da = (0..<n * perSample).map { _ in rng.uniform(1) }
+                for i in stride(from: 0, to: da.count, by: 7) { da[i] = i % 2 == 0 ? 0 : -0.0 }
+                let inputs = (0..<n * uStride).map { _ in rng.uniform(1) }
+                let offsets = (0..<rows).map { $0 }
+                var dot = [Float](repeating: 0.5, count: maps * rows), pairs = dot
+                da.withUnsafeBufferPointer { dap in
+                    inputs.withUnsafeBufferPointer { ip in
+                        offsets.withUnsafeBufferPointer { op in
+                            let u = Kernels.Rows(base: ip.baseAddress!, offsets: op.baseAddress!)
+                            dot.withUnsafeMutableBufferPointer { cp in
+                                Kernels.multiplyTransposed(
+                                    m: maps, n: rows, k: k, dap.baseAddress!, lda: k, u, into: cp.baseAddress!,
+                                    ldc: rows, accumulate: false,
+                                    samples: .init(count: n, aStride: perSample, bStride: uStride))
+                            }
+                            pairs.withUnsafeMutableBufferPointer { cp in
+                                Kernels.pairGradient(
+                                    n: n, maps: maps, padded: k, da: dap.baseAddress!, perSample: perSample, u,
+                                    uStride: uStride, rows: rows, into: cp.baseAddress!)
+                            }
+                        }
+                    }
+                }
+                XCTAssertEqual(
+                    dot.map(\.bitPattern), pairs.map(\.bitPattern), "maps \(maps), rows \(rows), k \(k), n \(n)")
+                // And the sums are the products': the last map's last entry by hand.
+                var expected: Float = 0
+                for s in 0..<n {
+                    for t in 0..<k {
+                        expected += da[s * perSample + (maps - 1) * k + t] * inputs[s * uStride + (rows - 1) + t]
+                    }
+                }
+                XCTAssertEqual(pairs[maps * rows - 1], expected, accuracy: 1e-3 * Float(n * k).squareRoot())
+            }
+        }
+    }
+
     /// C3's ∂E/∂w on the AVX-512 build adds only the grid's kept columns (`LiveColumns`: rows
     /// 14 wide, 10 kept, 140 positions of 144), each to the partial sum of its t mod 8: the
     /// bits of the whole product, whose other columns hold ∂E/∂a's zeros (+0 and −0 both),

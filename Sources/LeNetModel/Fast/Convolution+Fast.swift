@@ -258,6 +258,11 @@ extension Convolution {
                 n: n, maps: outMaps, padded: g.padded, da: dap, perSample: perSample, unrolled,
                 uStride: g.bufferSize, rows: g.rows, live: LiveColumns(width: g.inW, count: g.outW, end: g.wide),
                 into: dwp)
+        } else if table.isFull && outMaps % 2 == 0 && g.padded % 8 == 0 && ProductKernels.selected == .avx512 {
+            // Two maps to a register (C1's six): the same sums, by `PairDots`.
+            Kernels.pairGradient(
+                n: n, maps: outMaps, padded: g.padded, da: dap, perSample: perSample, unrolled, uStride: g.bufferSize,
+                rows: g.rows, into: dwp)
         } else if table.isFull {
             Kernels.multiplyTransposed(
                 m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded, unrolled, into: dwp, ldc: g.rows,

@@ -100,6 +100,39 @@ extension Kernels {
         }
     }
 
+    /// ∂E/∂w (maps × rows) of a convolution with an even number of maps on the AVX-512 build
+    /// (`PairDots`, two maps to a register): each sample's ∂E/∂a (maps × padded, rows `padded`
+    /// apart, `perSample` apart) laid in pairs of maps, eight positions of one then the same
+    /// eight of the other, then all pairs at once. The same bits as `multiplyTransposed`.
+    static func pairGradient(
+        n: Int, maps: Int, padded: Int, da: UnsafePointer<Float>, perSample: Int, _ unrolled: Rows, uStride: Int,
+        rows: Int, into dw: UnsafeMutablePointer<Float>
+    ) {
+        precondition(maps % 2 == 0 && padded % 8 == 0 && ProductKernels.available)
+        let pairStride = maps * padded
+        Scratch.floats(n * pairStride) { pp in
+            for s in 0..<n {
+                let from = da + s * perSample, to = UnsafeMutableRawPointer(pp + s * pairStride)
+                for p in 0..<maps / 2 {
+                    let first = UnsafeRawPointer(from + 2 * p * padded), second = first + 4 * padded
+                    let base = 8 * p * padded
+                    for c in stride(from: 0, to: padded, by: 8) {
+                        let at = base + 8 * c
+                        to.storeBytes(
+                            of: first.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self), toByteOffset: at,
+                            as: SIMD8<Float>.self)
+                        to.storeBytes(
+                            of: second.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self),
+                            toByteOffset: at + 32, as: SIMD8<Float>.self)
+                    }
+                }
+            }
+            WideProducts.pairDots(
+                pairs: maps / 2, columns: rows, k: padded, pp, pairStride: pairStride, unrolled, uStride: uStride,
+                samples: n, into: dw, ldc: rows)
+        }
+    }
+
     /// to[16·t + o] = from[o·stride + t] for o < rows (at most 16) and t < k, zeros in the
     /// lanes past `rows`: rows laid a lane each. With all 16 lanes on the AVX-512 build, by
     /// 16 × 16 transposes in registers (`WideProducts.lanes`); otherwise one float at a time.
