@@ -80,7 +80,10 @@ extension LeNet5 {
             workspace.gradients = Array(repeating: .empty, count: count)
         }
         workspace.trace[0] = x
-        for l in layers.indices { layers[l].forward(workspace.trace[l], into: &workspace.trace[l + 1], path: path) }
+        let path = path
+        for l in layers.indices {
+            LeNet5.forwardInPlace(&layers[l], workspace.trace[l], into: &workspace.trace[l + 1], path: path)
+        }
         let result = loss.evaluate(workspace.trace[count - 1], labels: [label])
         guard result.loss.isFinite else { return (result.loss, workspace.trace[count - 1]) }
         var dy = result.gradient
@@ -91,6 +94,14 @@ extension LeNet5 {
             dy = workspace.gradients[l]
         }
         return (result.loss, workspace.trace[count - 1])
+    }
+
+    /// A layer's forward pass where the array of layers holds it: the layer opened in place,
+    /// as a mutating call opens it, where calling it on `layers[l]` copied it out of the array
+    /// first (a copy retains, then releases, every buffer the layer holds).
+    @inline(__always)
+    static func forwardInPlace<L: Layer>(_ layer: inout L, _ x: Tensor, into y: inout Tensor, path: ComputePath) {
+        layer.forward(x, into: &y, path: path)
     }
 
     /// `gradients` of one slice, on one core.
