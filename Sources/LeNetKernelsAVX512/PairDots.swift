@@ -12,7 +12,7 @@ import LeNetKernels
 enum PairDots {
     /// c[m·ldc + j] = Σ over samples s and t < k of da(m)[t] · u[j][s·uStride + t] for the maps
     /// m < 2·pairs and the rows j < columns of u, where pair p's ∂E/∂a for sample s starts at
-    /// pairs + s·pairStride + p·2k, eight positions of map 2p then the same of 2p + 1; k a
+    /// da + s·pairStride + p·2k, eight positions of map 2p then the same of 2p + 1; k a
     /// multiple of 8.
     static func multiply(
         pairs: Int, columns: Int, k: Int, _ da: UnsafePointer<Float>, pairStride: Int, _ u: Rows, uStride: Int,
@@ -20,12 +20,12 @@ enum PairDots {
     ) {
         precondition(k % 8 == 0)
         let part = Part(k: k, da: da, pairStride: pairStride, u: u, uStride: uStride, samples: samples, c: c, ldc: ldc)
+        // Blocks of five columns when they cover them (a 5×5 kernel's 25), else four.
+        let width = columns % 5 == 0 ? 5 : 4
         var p = 0
         while p < pairs {
             let take = min(3, pairs - p)
             var j = 0
-            // Blocks of five columns when they cover them (a 5×5 kernel's 25), else four.
-            let width = columns % 5 == 0 ? 5 : 4
             while j + width <= columns {
                 if width == 5 {
                     blocks(take, p, InlineArray<5, Int> { j + $0 }, part)
