@@ -16,9 +16,20 @@ public func parallelMap<T: Sendable>(_ count: Int, threads: Int = coreCount, _ b
         results.deallocate()
     }
     nonisolated(unsafe) let slots = results
+    // Many indices (a batch of 1000's 63 slices): each core claims the next one when it is
+    // free, so a core that runs slower takes fewer. Few (a batch of 64's 4): the fixed share.
+    let claims = count >= 8 * cores ? Claims() : nil
     withoutActuallyEscaping(body) { body in
         let share: @Sendable (Int) -> Void = { w in
-            for i in stride(from: w, to: count, by: cores) { slots[i] = body(i) }
+            if let claims {
+                while true {
+                    let i = claims.next.add(1, ordering: .relaxed).oldValue
+                    if i >= count { break }
+                    slots[i] = body(i)
+                }
+            } else {
+                for i in stride(from: w, to: count, by: cores) { slots[i] = body(i) }
+            }
         }
         // A call from inside a share (the workers are busy) runs here, one index at a time.
         if !Workers.shared.run(cores - 1, share) {
@@ -26,6 +37,11 @@ public func parallelMap<T: Sendable>(_ count: Int, threads: Int = coreCount, _ b
         }
     }
     return results.map { $0! }
+}
+
+/// The next index to claim, shared by the cores of one `parallelMap`.
+final class Claims: Sendable {
+    let next = Atomic<Int>(0)
 }
 
 /// Cores this process may use.

@@ -115,6 +115,20 @@ public struct LeNet5: Sendable {
             parallelMap(parts.count, threads: threads) { [one] in one.sliceForward(x.samples(parts[$0])) })
     }
 
+    /// `forward` of the digits at `indices`, each slice's inputs made (`Digits.batch`) on the
+    /// core that runs it: no batch of inputs is built first on one core, and each slice's
+    /// inputs are still in that core's cache when C1 reads them. The same numbers as
+    /// `forward(digits.batch(indices, scaling: scaling))`.
+    public func forward(_ digits: Digits, _ indices: [Int]) -> Tensor {
+        let parts = slices(indices.count)
+        guard parts.count > 1 else { return sliceForward(digits.batch(indices, scaling: scaling)) }
+        let one = self
+        return .concatenating(
+            parallelMap(parts.count, threads: threads) { [one] in
+                one.sliceForward(digits.batch(Array(indices[parts[$0]]), scaling: one.scaling))
+            })
+    }
+
     /// `forward` of one slice, on one core.
     func sliceForward(_ x: Tensor) -> Tensor {
         layers.reduce(x) { $1.forward($0, path: path) }

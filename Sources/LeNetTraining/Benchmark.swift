@@ -102,7 +102,7 @@ public struct Benchmark: Sendable {
         var net = LeNet5(variant: variant, seed: 1)
         net.path = path
         net.threads = threads
-        let infer = rate(batchSize: 1000) { _ = net.forward(digits.batch($0, scaling: variant.inputScaling)) }
+        let infer = rate(batchSize: 1000) { _ = net.forward(digits, $0) }
         return Result(
             variant: variant, trainBatch1: trainRate(variant, batch: 1, path: path, threads: threads),
             trainBatch64: trainRate(variant, batch: 64, path: path, threads: threads), inferBatch1000: infer,

@@ -30,7 +30,7 @@ public struct Evaluation: Sendable {
         var total: Double = 0
         for start in stride(from: 0, to: digits.count, by: batchSize) {
             let indices = Array(start..<min(start + batchSize, digits.count))
-            let out = net.forward(digits.batch(indices, scaling: net.scaling))
+            let out = net.forward(digits, indices)
             predictions += net.predictions(out)
             scalars += out.scalars
             total +=

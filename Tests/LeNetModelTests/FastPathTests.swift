@@ -1,4 +1,5 @@
 import LeNetCore
+import LeNetData
 @testable import LeNetModel
 import XCTest
 
@@ -98,6 +99,28 @@ final class FastPathTests: XCTestCase {
                 for (p, q) in zip(a.scalars, b.scalars) {
                     XCTAssertEqual(p, q, accuracy: 1e-4 * max(1, abs(p)), "\(variant)")
                 }
+            }
+        }
+    }
+}
+
+final class DigitsForwardTests: XCTestCase {
+    /// `forward(digits, indices)` makes each slice's inputs on the core that runs it: the same
+    /// outputs, bit for bit, as the batch made first, for indices in any order, a batch of
+    /// many slices and one of a single slice, on both paths.
+    func testForwardOfDigitsIsTheForwardOfTheirBatchBitForBit() throws {
+        let digits = try XCTUnwrap(DataSource.embedded().validation)
+        var rng = SeededGenerator(seed: 31)
+        for variant in Variant.allCases {
+            var net = LeNet5(variant: variant, seed: 5)
+            for (path, count) in [(ComputePath.fast, 403), (.fast, 9), (.reference, 20)] {
+                net.path = path
+                let indices = (0..<count).map { _ in Int(rng.next() % UInt64(digits.count)) }
+                let made = net.forward(digits, indices)
+                let first = net.forward(digits.batch(indices, scaling: net.scaling))
+                XCTAssertEqual(made.shape, [count, 10])
+                XCTAssertEqual(
+                    made.scalars.map(\.bitPattern), first.scalars.map(\.bitPattern), "\(variant) \(path) \(count)")
             }
         }
     }

@@ -29,6 +29,25 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    func testManyIndicesAreEachClaimedOnceAndComeBackInOrder() {
+        // Eight indices a core or more (a batch of 1000's 63 slices) are claimed one at a time
+        // by whichever core is free; the work is made uneven so that one core takes more.
+        for call in 0..<300 {
+            let count = 8 * coreCount + call % 50
+            let runs = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
+            runs.initialize(repeating: 0)
+            defer { runs.deallocate() }
+            nonisolated(unsafe) let counter = runs
+            let results = parallelMap(count) { i in
+                counter[i] += 1
+                if i % 7 == 0 { usleep(20) }
+                return i &* 7919 &+ call
+            }
+            XCTAssertEqual(results, (0..<count).map { $0 &* 7919 &+ call }, "call \(call)")
+            XCTAssertEqual(Array(runs), [Int](repeating: 1, count: count), "call \(call)")
+        }
+    }
+
     func testCallsAfterTheWorkersHaveGoneToSleepRunEveryIndexOnce() {
         // Spaced wider than the workers' patience, so each call has to wake them; on a thread
         // of its own, so that a lost wake-up fails the test instead of hanging it.
