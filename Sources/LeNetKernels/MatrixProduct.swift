@@ -104,15 +104,21 @@ public enum MatrixProduct<V: SIMD> where V.Scalar == Float {
     /// beside zeros. Blocks of 6 rows × 2·V columns are summed in twelve registers: per k, two
     /// loads of B and six broadcasts of A feed twelve multiply-adds. `order`, when given, is
     /// the order the rows of A and C are taken in, six at a time (see
-    /// `Convolution.Grid.storeOrder`).
+    /// `Convolution.Grid.storeOrder`). `disjoint`: the rows, taken in that order, come in runs
+    /// of this many whose places in C never overlap (C3's rows of one kernel position, one per
+    /// input map).
     @inlinable
     public static func multiply(
         m: Int, n: Int, k: Int, _ a: Strided, _ b: Rows, readable: Bool,
-        into c: Destination, start: ProductStart, order: UnsafePointer<Int>? = nil
+        into c: Destination, start: ProductStart, order: UnsafePointer<Int>? = nil, disjoint: Int = 1
     ) {
         // Rows added at overlapping offsets are summed in the order blocks of 16 columns give,
         // whatever the register width, so that both builds add the same terms in the same order.
-        let width = c.offsets == nil ? blockWidth : 16, whole = n / width * width, tail = n - whole
+        // When no two rows of a block overlap (each block within a run of `disjoint`), the
+        // blocks are added in turn whatever their width, so they take two registers' width.
+        let height = m % 6 != 0 && m % 5 == 0 ? 5 : 6
+        let apart = c.offsets == nil || (m % height == 0 && disjoint % height == 0)
+        let width = apart ? blockWidth : 16, whole = n / width * width, tail = n - whole
         let copyTail = tail > 0 && !readable
         withUnsafeTemporaryAllocation(of: Float.self, capacity: copyTail ? k * width : 0) { panel in
             Rows.with(UnsafePointer(panel.baseAddress ?? c.base), count: copyTail ? k : 0, stride: width) { panelRows in
@@ -126,7 +132,7 @@ public enum MatrixProduct<V: SIMD> where V.Scalar == Float {
                 var i = 0
                 // Blocks of five when they cover m and sixes do not (a 5×5 kernel's 25 rows):
                 // a last block of one row would load as much as a block of five.
-                if m % 6 != 0 && m % 5 == 0 {
+                if height == 5 {
                     while i < m {
                         rowBlock(
                             InlineArray<5, Int> { order?[i + $0] ?? i + $0 }, columns, k: k, a, b, into: c,

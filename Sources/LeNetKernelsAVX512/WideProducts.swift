@@ -8,10 +8,10 @@ public enum WideProducts {
     @inline(never)
     public static func multiply(
         m: Int, n: Int, k: Int, _ a: Strided, _ b: Rows, readable: Bool,
-        into c: Destination, start: ProductStart, order: UnsafePointer<Int>?
+        into c: Destination, start: ProductStart, order: UnsafePointer<Int>?, disjoint: Int = 1
     ) {
         MatrixProduct<SIMD16<Float>>.multiply(
-            m: m, n: n, k: k, a, b, readable: readable, into: c, start: start, order: order)
+            m: m, n: n, k: k, a, b, readable: readable, into: c, start: start, order: order, disjoint: disjoint)
     }
 
     @inline(never)

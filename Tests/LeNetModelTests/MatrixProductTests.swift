@@ -296,6 +296,71 @@ final class MatrixProductTests: XCTestCase {
         }
     }
 
+    /// C3's ∂E/∂x by the dense product (the keras variant's full table): 150 rows of
+    /// ∂E/∂unrolled added onto the six input maps at overlapping offsets, in the store order
+    /// (kernel position, then input map). Runs of six rows never overlap, so the AVX-512 build
+    /// takes 32 columns a block (`disjoint`); its bits are still those of 16 columns a block,
+    /// in both builds.
+    func testDisjointRowsTakeWideBlocksWithTheNarrowBlocksBits() {
+        guard canRunTheAVX512Build() else { return }
+        var rng = SeededGenerator(seed: 41)
+        let maps = 6, side = 14, kernel = 5, area = kernel * kernel, m = maps * area, n = 140, k = 16
+        let a = (0..<m * k).map { _ in rng.uniform(1) }
+        let b = (0..<k * 144).map { _ in rng.uniform(1) }
+        let offsets = (0..<m).map { row in (row / area * side + row % area / kernel) * side + row % kernel }
+        let order = (0..<area).flatMap { t in (0..<maps).map { $0 * area + t } }
+        let initial = [Float](repeating: 0, count: maps * side * side + 16)
+        func product(wide: Bool, disjoint: Int, storeOrder: Bool = true) -> [Float] {
+            var c = initial
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    offsets.withUnsafeBufferPointer { offp in
+                        order.withUnsafeBufferPointer { op in
+                            c.withUnsafeMutableBufferPointer { cp in
+                                let into = Destination(base: cp.baseAddress!, offsets: offp.baseAddress!)
+                                let strided = Strided(base: ap.baseAddress!, rowStride: k, columnStride: 1)
+                                Rows.with(bp.baseAddress!, count: k, stride: 144) { rows in
+                                    if wide {
+                                        WideProducts.multiply(
+                                            m: m, n: n, k: k, strided, rows, readable: true, into: into,
+                                            start: .accumulate, order: storeOrder ? op.baseAddress! : nil,
+                                            disjoint: disjoint)
+                                    } else {
+                                        MatrixProduct<SIMD8<Float>>.multiply(
+                                            m: m, n: n, k: k, strided, rows, readable: true, into: into,
+                                            start: .accumulate, order: op.baseAddress!, disjoint: disjoint)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            return c
+        }
+        let narrow = product(wide: true, disjoint: 1), wide = product(wide: true, disjoint: maps)
+        XCTAssertNotEqual(narrow, initial)
+        XCTAssertEqual(narrow.map(\.bitPattern), wide.map(\.bitPattern))
+        XCTAssertEqual(product(wide: false, disjoint: maps).map(\.bitPattern), wide.map(\.bitPattern))
+        // The wide blocks are taken: in the natural order (a map's rows one after another, which
+        // do overlap) the same claim adds some terms in another order, so other bits.
+        XCTAssertNotEqual(
+            product(wide: true, disjoint: maps, storeOrder: false).map(\.bitPattern),
+            product(wide: true, disjoint: 1, storeOrder: false).map(\.bitPattern))
+        // And an input by hand: map 1's (2, 3) gathers row (1, u, v) at 31 − (14u + v) on the
+        // 14-wide grid, wherever that lies on it, in order of (u, v).
+        var expected: Float = 0
+        for u in 0..<kernel {
+            for v in 0..<kernel where (0..<n).contains(2 * side + 3 - u * side - v) {
+                let row = area + u * kernel + v, p = 2 * side + 3 - u * side - v
+                var dot: Float = 0
+                for kk in 0..<k { dot = dot.addingProduct(a[row * k + kk], b[kk * 144 + p]) }
+                expected += dot
+            }
+        }
+        XCTAssertEqual(wide[side * side + 2 * side + 3].bitPattern, expected.bitPattern)
+    }
+
     /// A dense layer's online backward pass and step (`MatrixProduct.sweep`): the AVX-512
     /// build (sixteen-wide blocks, then eight, then one at a time) gives the AVX2 build's
     /// weights and ∂E/∂x bit for bit, with and without ∂E/∂x.

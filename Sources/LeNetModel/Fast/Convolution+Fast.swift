@@ -297,7 +297,8 @@ extension Convolution {
                             m: g.rows, n: g.wide, k: table.outputMaps,
                             .init(base: wp, rowStride: 1, columnStride: g.rows),
                             Kernels.Rows(base: dA.base + s * perSample, offsets: dA.offsets), readable: true,
-                            into: .init(base: dip, offsets: g.offsets), start: .accumulate, order: order)
+                            into: .init(base: dip, offsets: g.offsets), start: .accumulate, order: order,
+                            disjoint: g.inMaps)
                         (dx + s * g.sampleSize).update(from: dip, count: g.sampleSize)
                     }
                 }

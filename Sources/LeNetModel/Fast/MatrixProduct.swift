@@ -29,13 +29,14 @@ extension Kernels {
     /// build `ProductKernels.selected` names.
     static func multiply(
         m: Int, n: Int, k: Int, _ a: Strided, _ b: Rows, readable: Bool,
-        into c: Destination, start: Start, order: UnsafePointer<Int>? = nil
+        into c: Destination, start: Start, order: UnsafePointer<Int>? = nil, disjoint: Int = 1
     ) {
         if ProductKernels.selected == .avx512 {
-            WideProducts.multiply(m: m, n: n, k: k, a, b, readable: readable, into: c, start: start, order: order)
+            WideProducts.multiply(
+                m: m, n: n, k: k, a, b, readable: readable, into: c, start: start, order: order, disjoint: disjoint)
         } else {
             MatrixProduct<SIMD8<Float>>.multiply(
-                m: m, n: n, k: k, a, b, readable: readable, into: c, start: start, order: order)
+                m: m, n: n, k: k, a, b, readable: readable, into: c, start: start, order: order, disjoint: disjoint)
         }
     }
 
