@@ -30,15 +30,28 @@ enum LaneDots {
                 let part = Part(
                     samples: first..<min(first + group, samples), k: k, daT: daT, daStride: daStride, u: u,
                     uStride: uStride, partial: partial, live: live)
+                // Rows read one float apart (a kernel row's five positions: (i, u, 0…4)) go in
+                // blocks of their own, three then two: the input one row reads at t, the next
+                // reads at t − 1, so each position's input is loaded once for the block.
+                // Other rows (a dense layer's) three at a time.
                 var kk = 0
-                while kk + 3 <= rows {
-                    block(InlineArray<3, Int> { kk + $0 }, part)
-                    kk += 3
-                }
-                switch rows - kk {
-                case 2: block(InlineArray<2, Int> { kk + $0 }, part)
-                case 1: block(InlineArray<1, Int> { kk + $0 }, part)
-                default: break
+                while kk < rows {
+                    var run = 1
+                    while run < 3 && kk + run < rows && u.offsets[kk + run] == u.offsets[kk] + run { run += 1 }
+                    if run == 3 {
+                        runBlock(InlineArray<3, Int> { kk + $0 }, part)
+                    } else if run == 2 {
+                        runBlock(InlineArray<2, Int> { kk + $0 }, part)
+                    } else if kk + 3 <= rows {
+                        block(InlineArray<3, Int> { kk + $0 }, part)
+                        run = 3
+                    } else if kk + 2 <= rows {
+                        block(InlineArray<2, Int> { kk + $0 }, part)
+                        run = 2
+                    } else {
+                        block(InlineArray<1, Int> { kk + $0 }, part)
+                    }
+                    kk += run
                 }
             }
             // SIMD8.sum() of each lane's eight partial sums (from −0, in order), then the tail's
@@ -71,7 +84,16 @@ enum LaneDots {
     /// registers of partial sums (not inlined, as `MatrixProduct.rowBlock`: inlined, the sums
     /// were kept in memory).
     @inline(never)
-    static func block<let R: Int>(_ rows: InlineArray<R, Int>, _ part: Part) {
+    static func block<let R: Int>(_ rows: InlineArray<R, Int>, _ part: Part) { sums(rows, part, run: false) }
+
+    /// `block` for rows whose inputs lie one float apart: row r's input at t is row 0's at
+    /// t + r, so the same load serves row r at t and row r − 1 at t + 1 (and the compiler
+    /// keeps it in a register for both).
+    @inline(never)
+    static func runBlock<let R: Int>(_ rows: InlineArray<R, Int>, _ part: Part) { sums(rows, part, run: true) }
+
+    @inline(__always)
+    static func sums<let R: Int>(_ rows: InlineArray<R, Int>, _ part: Part, run: Bool) {
         typealias V = SIMD16<Float>
         // The partial sums of t mod 8 = 0, 1, …, 7, R registers each, written out one by one:
         // as an array indexed by t mod 8 they were kept in memory.
@@ -83,7 +105,8 @@ enum LaneDots {
         var s6 = InlineArray<R, V> { fresh ? .zero : at[$0][6] }, s7 = InlineArray<R, V> { fresh ? .zero : at[$0][7] }
         for s in part.samples {
             let d = UnsafeRawPointer(part.daT + s * part.daStride)
-            let x = InlineArray<R, UnsafePointer<Float>> { part.u[rows[$0]] + s * part.uStride }
+            let first = part.u[rows[0]] + s * part.uStride
+            let x = InlineArray<R, UnsafePointer<Float>> { run ? first + $0 : part.u[rows[$0]] + s * part.uStride }
             if let live = part.live, live.width & 7 == 6, live.count == 10 {
                 // C3's grid (rows 14 wide, 10 kept), four rows at a time, the kept columns only:
                 // the rows start at t ≡ 0, 6, 4, 2 (mod 8), and each row's first column adds to

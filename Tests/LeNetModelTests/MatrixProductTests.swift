@@ -521,17 +521,21 @@ final class MatrixProductTests: XCTestCase {
     /// maps in one register, from ∂E/∂a transposed) gives the bits of the dot products it
     /// replaces there (`Kernels.multiplyTransposed`, summed over the samples), for row counts
     /// that leave 0, 1 and 2 rows after the blocks of three, one sample to 17 (an odd last
-    /// group), and signed zeros among ∂E/∂a (a thrown-away column's zeros, and −0).
+    /// group), and signed zeros among ∂E/∂a (a thrown-away column's zeros, and −0). The rows
+    /// read as a kernel's do, in runs of five one float apart (blocks of three and two that
+    /// share their loads), and, for the first shape, from places that are not (blocks of three).
     func testTheAVX512LaneDotsGiveTheDotProductsBitsForC3sGradient() {
         guard canRunTheAVX512Build() else { return }
         var rng = SeededGenerator(seed: 17)
-        for (rows, k) in [(150, 144), (25, 8), (26, 24), (28, 896), (1, 16)] {
+        for (rows, k, spread) in [
+            (150, 144, false), (150, 144, true), (25, 8, false), (26, 24, false), (28, 896, false), (1, 16, false),
+        ] {
             for n in [1, 2, 3, 17] {
-                let uStride = k + rows + 8, perSample = 16 * k
+                let uStride = k + 3 * rows + 8, perSample = 16 * k
                 var da = (0..<n * perSample).map { _ in rng.uniform(1) }
                 for i in stride(from: 0, to: da.count, by: 7) { da[i] = i % 2 == 0 ? 0 : -0.0 }
                 let inputs = (0..<n * uStride).map { _ in rng.uniform(1) }
-                let offsets = (0..<rows).map { $0 }
+                let offsets = (0..<rows).map { spread ? 3 * $0 : $0 / 5 * 7 + $0 % 5 }
                 var dot = [Float](repeating: 0.5, count: 16 * rows), wide = dot
                 // ∂E/∂a by position: 16 maps side by side.
                 var daT = [Float](repeating: 0, count: n * perSample)
@@ -564,7 +568,9 @@ final class MatrixProductTests: XCTestCase {
                 // And the sums are the products': one entry by hand.
                 var expected: Float = 0
                 for s in 0..<n {
-                    for t in 0..<k { expected += da[s * perSample + 3 * k + t] * inputs[s * uStride + (rows - 1) + t] }
+                    for t in 0..<k {
+                        expected += da[s * perSample + 3 * k + t] * inputs[s * uStride + offsets[rows - 1] + t]
+                    }
                 }
                 XCTAssertEqual(wide[3 * rows + rows - 1], expected, accuracy: 1e-3 * Float(n * k).squareRoot())
             }
@@ -630,7 +636,7 @@ final class MatrixProductTests: XCTestCase {
         for (width, kept, end, k) in [(14, 10, 140, 144), (14, 10, 84, 96), (12, 8, 96, 96)] {
             let live = LiveColumns(width: width, count: kept, end: end)
             for (rows, n) in [(150, 1), (151, 2), (152, 17), (25, 3)] {
-                let uStride = k + rows + 8, perSample = 16 * k
+                let uStride = k + 2 * rows + 8, perSample = 16 * k
                 var daT = [Float](repeating: 0, count: n * perSample)
                 for s in 0..<n {
                     for t in 0..<k {
@@ -642,7 +648,7 @@ final class MatrixProductTests: XCTestCase {
                     }
                 }
                 let inputs = (0..<n * uStride).map { _ in rng.uniform(1) }
-                let offsets = Array(0..<rows)
+                let offsets = (0..<rows).map { $0 / 5 * 7 + $0 % 5 }  // a kernel's rows of five
                 var whole = [Float](repeating: 0.5, count: 16 * rows), skipping = whole
                 daT.withUnsafeBufferPointer { tp in
                     inputs.withUnsafeBufferPointer { ip in
