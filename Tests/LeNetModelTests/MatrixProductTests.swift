@@ -451,16 +451,23 @@ final class MatrixProductTests: XCTestCase {
         }
     }
 
-    /// C3's sums by kept position: the AVX-512 build (blocks of 12 positions, one register
-    /// each) gives the AVX2 build's bits (blocks of 6, two registers each).
+    /// C3's sums by kept position: the AVX-512 build (blocks of 10 positions, one register
+    /// each) gives the AVX2 build's bits (blocks of 6, two registers each): with C3's rows
+    /// (runs of five one float apart) and ten positions of an output row, whose inputs the
+    /// AVX-512 build loads once a run (`positionRunBlock`), and with rows and positions that
+    /// are not, each input loaded for each row.
     func testTheAVX512PositionRowsGiveTheAVX2Bits() {
         guard canRunTheAVX512Build() else { return }
         var rng = SeededGenerator(seed: 12)
         let k = 150, input = (0..<(6 * 196 + 16)).map { _ in rng.uniform(1) }
-        let offsets = (0..<k).map { ($0 / 25) * 196 + ($0 % 25 / 5) * 14 + $0 % 5 }
         let weights = (0..<k * 16).map { _ in rng.uniform(1) }, bias = (0..<16).map { _ in rng.uniform(1) }
-        for count in [1, 2, 3, 4, 5, 6, 11, 12, 13, 16, 25, 100] {
-            let at = (0..<count).map { ($0 / 10) * 14 + $0 % 10 }
+        let runs = (0..<k).map { ($0 / 25) * 196 + ($0 % 25 / 5) * 14 + $0 % 5 }
+        let cases =
+            [1, 2, 3, 4, 5, 6, 11, 12, 13, 16, 25, 100].map { ($0, runs, 10) } + [
+                (100, runs, 8), (100, runs.reversed(), 10), (30, runs.map { $0 % 5 == 4 ? $0 + 1 : $0 }, 10),
+            ]
+        for (count, offsets, width) in cases {
+            let at = (0..<count).map { ($0 / width) * 14 + $0 % width }
             func sums(wide: Bool) -> [Float] {
                 var out = [Float](repeating: 0, count: count * 16)
                 input.withUnsafeBufferPointer { ip in
@@ -490,7 +497,8 @@ final class MatrixProductTests: XCTestCase {
             }
             let narrow = sums(wide: false), wide = sums(wide: true)
             XCTAssertTrue(narrow.contains { $0 != 0 })
-            XCTAssertEqual(narrow.map(\.bitPattern), wide.map(\.bitPattern), "\(count) positions")
+            XCTAssertEqual(
+                narrow.map(\.bitPattern), wide.map(\.bitPattern), "\(count) positions, rows \(width) wide")
         }
     }
 
