@@ -3,8 +3,9 @@ import Foundation
 import Synchronization
 
 /// Runs `body` for each index on up to `threads` cores and returns the results in index
-/// order, so that sums over them do not depend on scheduling. Core w takes indices w,
-/// w + cores, …, so each core gets the same share on every call.
+/// order, so that sums over them do not depend on scheduling. With fewer than eight indices a
+/// core, core w takes indices w, w + cores, …, so each core gets the same share on every
+/// call; with more, each core claims the next index whenever it is free.
 public func parallelMap<T: Sendable>(_ count: Int, threads: Int = coreCount, _ body: @Sendable (Int) -> T) -> [T] {
     let cores = min(threads, count, Workers.shared.count + 1)
     guard cores > 1 else { return (0..<count).map(body) }

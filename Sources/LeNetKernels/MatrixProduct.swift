@@ -332,7 +332,7 @@ extension MatrixProduct {
         }
         if V.scalarCount >= 16 {
             while p + 10 <= count {
-                if runs && at[p + 9] == at[p] + 9 && (1..<9).allSatisfy({ at[p + $0] == at[p] + $0 }) {
+                if runs && (1..<10).allSatisfy({ at[p + $0] == at[p] + $0 }) {
                     positionRunBlock(
                         first: p, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias, into: out)
                     p += 10

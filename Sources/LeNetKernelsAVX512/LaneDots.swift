@@ -23,13 +23,16 @@ enum LaneDots {
         samples: Int, into dw: UnsafeMutablePointer<Float>, ldc: Int, live: LiveColumns? = nil
     ) {
         precondition(k % 8 == 0 && lanes <= 16)
-        // Row kk's partial sum for t mod 8 = l, 16 maps, at partial + (8·kk + l)·16.
-        withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: rows * 8) { buffer in
-            let partial = buffer.baseAddress!
+        // Row kk's partial sum for t mod 8 = l, 16 maps, at partial + (8·kk + l)·16, between
+        // groups of samples; the last group adds each row's up at once into `sums` (row kk's
+        // 16 lanes at 16·kk), so with one group (a batch of one or two) no partial sum leaves
+        // the registers.
+        withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: rows * 9) { buffer in
+            let sumsBuffer = buffer.baseAddress!, partial = sumsBuffer + rows
             for first in stride(from: 0, to: samples, by: group) {
                 let part = Part(
                     samples: first..<min(first + group, samples), k: k, daT: daT, daStride: daStride, u: u,
-                    uStride: uStride, partial: partial, live: live)
+                    uStride: uStride, partial: partial, live: live, sums: first + group >= samples ? sumsBuffer : nil)
                 // Rows read one float apart (a kernel row's five positions: (i, u, 0…4)) go in
                 // blocks of their own, three then two: the input one row reads at t, the next
                 // reads at t − 1, so each position's input is loaded once for the block.
@@ -54,21 +57,11 @@ enum LaneDots {
                     kk += run
                 }
             }
-            // SIMD8.sum() of each lane's eight partial sums (from −0, in order), then the tail's
-            // + 0, row by row into `sums` (row kk's 16 lanes at 16·kk); then each lane's row
-            // of c, read from there with a stride of 16 and written in order.
-            withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: rows) { sumsBuffer in
-                let sums = sumsBuffer.baseAddress!
-                for kk in 0..<rows {
-                    var sum = SIMD16<Float>(repeating: -0.0)
-                    for l in 0..<8 { sum += partial[8 &* kk &+ l] }
-                    sums[kk] = sum + SIMD16(repeating: 0)
-                }
-                let from = UnsafeRawPointer(sums).assumingMemoryBound(to: Float.self)
-                for o in 0..<lanes {
-                    let to = dw + o &* ldc
-                    for kk in 0..<rows { to[kk] = from[kk &* 16 &+ o] }
-                }
+            // Each lane's row of c, read from the sums with a stride of 16 and written in order.
+            let from = UnsafeRawPointer(sumsBuffer).assumingMemoryBound(to: Float.self)
+            for o in 0..<lanes {
+                let to = dw + o &* ldc
+                for kk in 0..<rows { to[kk] = from[kk &* 16 &+ o] }
             }
         }
     }
@@ -78,6 +71,9 @@ enum LaneDots {
         let samples: Range<Int>, k: Int, daT: UnsafePointer<Float>, daStride: Int, u: Rows, uStride: Int
         let partial: UnsafeMutablePointer<SIMD16<Float>>
         let live: LiveColumns?
+        /// Where the last group puts each row's total: `SIMD8.sum()` of each lane's eight
+        /// partial sums (from −0, in order), then the empty tail's + 0.
+        let sums: UnsafeMutablePointer<SIMD16<Float>>?
     }
 
     /// Rows `rows` of the unrolled input against all 16 lanes over the part's samples, in R × 8
@@ -179,6 +175,15 @@ enum LaneDots {
                 step(&s7, d, x, t &+ 7)
                 t &+= 8
             }
+        }
+        if let total = part.sums {
+            for r in 0..<R {
+                var sum = V(repeating: -0.0)
+                sum += s0[r]; sum += s1[r]; sum += s2[r]; sum += s3[r]
+                sum += s4[r]; sum += s5[r]; sum += s6[r]; sum += s7[r]
+                total[rows[r]] = sum + V(repeating: 0)
+            }
+            return
         }
         for r in 0..<R {
             at[r][0] = s0[r]; at[r][1] = s1[r]; at[r][2] = s2[r]; at[r][3] = s3[r]
