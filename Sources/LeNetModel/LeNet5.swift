@@ -108,11 +108,8 @@ public struct LeNet5: Sendable {
     /// The network's outputs: RBF penalties (paper) or logits (keras), shape (N, 10), slice
     /// by slice through all layers.
     public func forward(_ x: Tensor) -> Tensor {
-        let parts = slices(x.shape[0])
-        guard parts.count > 1 else { return sliceForward(x) }
-        let one = self
-        return .concatenating(
-            parallelMap(parts.count, threads: threads) { [one] in one.sliceForward(x.samples(parts[$0])) })
+        let n = x.shape[0]
+        return forwardSlices(n) { $0.count == n ? x : x.samples($0) }
     }
 
     /// `forward` of the digits at `indices`, each slice's inputs made (`Digits.batch`) on the
@@ -120,13 +117,18 @@ public struct LeNet5: Sendable {
     /// inputs are still in that core's cache when C1 reads them. The same numbers as
     /// `forward(digits.batch(indices, scaling: scaling))`.
     public func forward(_ digits: Digits, _ indices: [Int]) -> Tensor {
-        let parts = slices(indices.count)
-        guard parts.count > 1 else { return sliceForward(digits.batch(indices, scaling: scaling)) }
+        let scaling = scaling
+        return forwardSlices(indices.count) { digits.batch(Array(indices[$0]), scaling: scaling) }
+    }
+
+    /// The outputs of n samples, the inputs of each slice (`slices`) made by `input` on the
+    /// core that runs it.
+    func forwardSlices(_ n: Int, _ input: @Sendable (Range<Int>) -> Tensor) -> Tensor {
+        let parts = slices(n)
+        guard parts.count > 1 else { return sliceForward(input(0..<n)) }
         let one = self
         return .concatenating(
-            parallelMap(parts.count, threads: threads) { [one] in
-                one.sliceForward(digits.batch(Array(indices[parts[$0]]), scaling: one.scaling))
-            })
+            parallelMap(parts.count, threads: threads) { [one] in one.sliceForward(input(parts[$0])) })
     }
 
     /// `forward` of one slice, on one core.
