@@ -7,7 +7,8 @@ import Foundation
 /// are whatever the last user left: callers write before they read.
 ///
 /// The first steps find the block too small and take the heap; the block then grows, once the
-/// thread's outermost buffer is handed back, to the most they held at once.
+/// thread's outermost buffer is handed back, to the most they held at once (however deep in
+/// the nesting the heap was taken).
 public enum Scratch {
     /// One thread's block, and how much of it is handed out. Kept behind a plain pointer (not
     /// a class instance), so that reaching it takes no reference counting: a step asks for it
@@ -54,20 +55,22 @@ public enum Scratch {
         rethrows -> R
     {
         let bytes = (max(count, 1) * MemoryLayout<T>.stride + alignment - 1) / alignment * alignment
-        let arena = arena, start = arena.pointee.top
-        guard let base = arena.pointee.base, start + bytes <= arena.pointee.capacity else {
-            // Not room enough: the heap, this once; the block grows when it is next free.
-            arena.pointee.wanted = max(arena.pointee.wanted, start + bytes)
+        let arena = arena, start = arena.pointee.top, end = start + bytes
+        // The buffer holds [start, end) of the block, or would: buffers asked for inside it go
+        // after it either way, so `wanted` counts everything held at once.
+        arena.pointee.top = end
+        arena.pointee.wanted = max(arena.pointee.wanted, end)
+        defer {
+            arena.pointee.top = start
+            // The outermost buffer is back: a block found too small grows now.
+            if start == 0 && arena.pointee.wanted > arena.pointee.capacity { grow(arena) }
+        }
+        guard let base = arena.pointee.base, end <= arena.pointee.capacity else {
+            // Not room enough: the heap, this once.
             let memory = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: alignment)
-            defer {
-                memory.deallocate()
-                if arena.pointee.top == 0 { grow(arena) }
-            }
+            defer { memory.deallocate() }
             return try body(memory.bindMemory(to: T.self, capacity: count))
         }
-        arena.pointee.top = start + bytes
-        arena.pointee.wanted = max(arena.pointee.wanted, arena.pointee.top)
-        defer { arena.pointee.top = start }
         return try body((base + start).bindMemory(to: T.self, capacity: count))
     }
 

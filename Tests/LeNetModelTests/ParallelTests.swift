@@ -115,4 +115,23 @@ final class ScratchTests: XCTestCase {
         let there = parallelMap(2, threads: 2) { _ in Scratch.floats(8) { Int(bitPattern: $0) } }
         XCTAssertTrue(there.contains { $0 != here } || coreCount == 1)
     }
+
+    /// A buffer too big for what is left of the block, asked for inside another (as a layer's
+    /// inner loops ask), takes the heap once; the block grows when the outer one is handed
+    /// back, and from then on both come from it, one after the other. (It used to grow only
+    /// when the heap was taken by an outermost buffer, so such a step took the heap for good.)
+    func testABlockTooSmallForAnInnerBufferGrowsOnceTheOuterIsBack() {
+        let outerCount = 1000, innerCount = Scratch.capacity / 4 + 1
+        let outerBytes = (outerCount * 4 + 63) / 64 * 64
+        func nested() -> (outer: Int, inner: Int) {
+            Scratch.floats(outerCount) { outer in (address(outer), Scratch.floats(innerCount) { address($0) }) }
+        }
+        let first = nested()
+        XCTAssertNotEqual(first.inner, first.outer + outerBytes, "the inner buffer did not fit: the heap")
+        XCTAssertGreaterThanOrEqual(Scratch.capacity, outerBytes + innerCount * 4, "the block grew to both at once")
+        let second = nested(), third = nested()
+        XCTAssertEqual(second.inner, second.outer + outerBytes, "the inner buffer lies right after the outer")
+        XCTAssertEqual(third.outer, second.outer)
+        XCTAssertEqual(third.inner, second.inner)
+    }
 }
