@@ -44,11 +44,11 @@ let package = Package(
             name: "CCairo", pkgConfig: "cairo",
             providers: [.apt(["libcairo2-dev"])]),
         .systemLibrary(name: "CMalloc"),
-        // cpuid and xgetbv: whether the AVX-512 products may run.
+        // cpuid and xgetbv: whether the AVX-512 products may run; the cores the process may use.
         .systemLibrary(name: "CCPUID"),
         // The CPU's prefetch hint: online training asks for the next digit while it trains on this one.
         .systemLibrary(name: "CPrefetch"),
-        .target(name: "LeNetCore"),
+        .target(name: "LeNetCore", dependencies: ["CCPUID"]),
         .target(
             name: "LeNetData",
             dependencies: ["LeNetCore", "CZlib", "CPrefetch", .product(name: "Crypto", package: "swift-crypto")],

@@ -1,5 +1,16 @@
 // What the CPU and the operating system support, asked of the CPU itself (cpuid, xgetbv):
-// the fast path runs its AVX-512 products only where both say yes.
+// the fast path runs its AVX-512 products only where both say yes. And the cores the
+// operating system lets this process run on (its affinity mask, as `taskset` sets it).
+#define _GNU_SOURCE
+#include <sched.h>
+
+/// The CPUs this process may run on, or 0 when the system does not say.
+static inline int lenet_allowed_cpus(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+    return CPU_COUNT(&set);
+}
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 

@@ -1,3 +1,4 @@
+import CCPUID
 import Dispatch
 import Foundation
 import Synchronization
@@ -45,8 +46,12 @@ final class Claims: Sendable {
     let next = Atomic<Int>(0)
 }
 
-/// Cores this process may use.
-public let coreCount = ProcessInfo.processInfo.activeProcessorCount
+/// Cores this process may use: those of its affinity mask (`taskset -c 0` leaves one) that
+/// are online.
+public let coreCount: Int = {
+    let online = ProcessInfo.processInfo.activeProcessorCount, allowed = Int(lenet_allowed_cpus())
+    return allowed > 0 ? min(allowed, online) : online
+}()
 
 /// Threads that live as long as the process, one per core but the caller's. Each stays on
 /// its core from one call to the next, and so keeps its caches warm. libdispatch's
@@ -152,9 +157,11 @@ public final class Background<T: Sendable>: @unchecked Sendable {
     private var result: T?
 
     public init(_ work: @escaping @Sendable () -> T) {
+        BackgroundJobs.running.add(1, ordering: .sequentiallyConsistent)
         let thread = Thread { [self] in
             let value = work()
             lock.withLock { result = value }
+            BackgroundJobs.running.subtract(1, ordering: .sequentiallyConsistent)
             finished.signal()
         }
         thread.name = "lenet-background"
@@ -168,5 +175,58 @@ public final class Background<T: Sendable>: @unchecked Sendable {
     public var value: T {
         if !isDone { finished.wait(); finished.signal() }
         return lock.withLock { result! }
+    }
+}
+
+/// How many `Background` jobs are running: while one is, its core is taken, and `runPaired`
+/// does not count on a second core.
+enum BackgroundJobs {
+    static let running = Atomic<Int>(0)
+}
+
+/// Runs `first` on this thread and `second` on a worker's core at the same time, for two jobs
+/// that hand work to each other as they go (`Relay`); returns when both are done. False,
+/// having run neither, when no second core is free: one core, the workers taken (a call from
+/// inside `parallelMap`), or a `Background` job running (a core shared by two threads would
+/// leave the other waiting at every hand-over for a time slice). The caller then does the
+/// work on one core.
+public func runPaired(_ first: () -> Void, _ second: @Sendable () -> Void) -> Bool {
+    guard Workers.shared.count > 0, BackgroundJobs.running.load(ordering: .sequentiallyConsistent) == 0 else {
+        return false
+    }
+    return withoutActuallyEscaping(first) { first in
+        withoutActuallyEscaping(second) { second in
+            nonisolated(unsafe) let first = first
+            return Workers.shared.run(1) { w in if w == 0 { first() } else { second() } }
+        }
+    }
+}
+
+/// Where two jobs of `runPaired` stand: each posts the stages it has reached and waits,
+/// watching, for the other's. Posting publishes every write made before it to the job that
+/// waits for that stage.
+public final class Relay: Sendable {
+    /// Room on either side, so that the line the waiting core watches holds nothing else.
+    private let before: InlineArray<16, Int> = .init(repeating: 0)
+    private let stage = Atomic<Int>(0)
+    private let after: InlineArray<16, Int> = .init(repeating: 0)
+
+    public init() {}
+
+    /// Back to stage 0, before the jobs start.
+    public func reset() { stage.store(0, ordering: .relaxed) }
+
+    public func post(_ reached: Int) { stage.store(reached, ordering: .releasing) }
+
+    /// Returns once `reached` is posted; past `Workers.patience`, gives the core away between
+    /// looks (the other job may have lost its core).
+    public func wait(for reached: Int) {
+        if stage.load(ordering: .acquiring) >= reached { return }
+        let since = DispatchTime.now().uptimeNanoseconds
+        var spins = 0
+        while stage.load(ordering: .acquiring) < reached {
+            spins &+= 1
+            if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds - since > Workers.patience { sched_yield() }
+        }
     }
 }

@@ -6,42 +6,46 @@ extension MatrixProduct {
     /// over o in order from zero with the weights before the step, and the step w[o, j] ←
     /// w[o, j] − rates[o, j]·(da[o]·x[j]), a product then a difference, each rounded. Each
     /// weight is read once and written once; no gradient is stored. dx is not written when
-    /// nil. Every number is computed alike at any width, so the AVX2 and AVX-512 builds agree
+    /// nil; the weights are not stepped when `step` is false. Split in two, a call with `dx`
+    /// and no step then one with the step and no `dx` computes the same numbers as one call
+    /// with both (online training on two cores hands ∂E/∂x over between the two). Every
+    /// number is computed alike at any width, so the AVX2 and AVX-512 builds agree
     /// bit for bit. (The weights and rates come from L2, C5's 384 KB of them every step: eight
     /// registers stream 512 bytes of a row at a time, and C5's backward pass took 9% less time
     /// than with four; twelve ran out of registers.)
     @inlinable
     public static func sweep(
         outputs: Int, inputs: Int, da: UnsafePointer<Float>, x: UnsafePointer<Float>,
-        weight: UnsafeMutablePointer<Float>, rates: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?
+        weight: UnsafeMutablePointer<Float>, rates: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+        step: Bool = true
     ) {
         let width = V.scalarCount
         var j = 0
         while j + 8 * width <= inputs {
             sweepBlock(
                 InlineArray<8, V>(repeating: V()), at: j, outputs: outputs, inputs: inputs, da: da, x: x,
-                weight: weight, rates: rates, dx: dx)
+                weight: weight, rates: rates, dx: dx, step: step)
             j += 8 * width
         }
         while j + 4 * width <= inputs {
             sweepBlock(
                 InlineArray<4, V>(repeating: V()), at: j, outputs: outputs, inputs: inputs, da: da, x: x,
-                weight: weight, rates: rates, dx: dx)
+                weight: weight, rates: rates, dx: dx, step: step)
             j += 4 * width
         }
         switch (inputs - j) / width {
         case 3:
             sweepBlock(
                 InlineArray<3, V>(repeating: V()), at: j, outputs: outputs, inputs: inputs, da: da, x: x,
-                weight: weight, rates: rates, dx: dx)
+                weight: weight, rates: rates, dx: dx, step: step)
         case 2:
             sweepBlock(
                 InlineArray<2, V>(repeating: V()), at: j, outputs: outputs, inputs: inputs, da: da, x: x,
-                weight: weight, rates: rates, dx: dx)
+                weight: weight, rates: rates, dx: dx, step: step)
         case 1:
             sweepBlock(
                 InlineArray<1, V>(repeating: V()), at: j, outputs: outputs, inputs: inputs, da: da, x: x,
-                weight: weight, rates: rates, dx: dx)
+                weight: weight, rates: rates, dx: dx, step: step)
         default: break
         }
         j += (inputs - j) / width * width
@@ -49,7 +53,7 @@ extension MatrixProduct {
         if width > 8 && j + 8 <= inputs {
             MatrixProduct<SIMD8<Float>>.sweepBlock(
                 InlineArray<1, SIMD8<Float>>(repeating: .zero), at: j, outputs: outputs, inputs: inputs, da: da,
-                x: x, weight: weight, rates: rates, dx: dx)
+                x: x, weight: weight, rates: rates, dx: dx, step: step)
             j += 8
         }
         while j < inputs {
@@ -57,7 +61,7 @@ extension MatrixProduct {
             for o in 0..<outputs {
                 let old = weight[o * inputs + j]
                 sum = sum.addingProduct(da[o], old)
-                weight[o * inputs + j] = old - rates[o * inputs + j] * (da[o] * x[j])
+                if step { weight[o * inputs + j] = old - rates[o * inputs + j] * (da[o] * x[j]) }
             }
             dx?[j] = sum
             j += 1
@@ -70,7 +74,7 @@ extension MatrixProduct {
     static func sweepBlock<let R: Int>(
         _: InlineArray<R, V>, at j: Int, outputs: Int, inputs: Int, da: UnsafePointer<Float>,
         x: UnsafePointer<Float>, weight: UnsafeMutablePointer<Float>, rates: UnsafePointer<Float>,
-        dx: UnsafeMutablePointer<Float>?
+        dx: UnsafeMutablePointer<Float>?, step: Bool
     ) {
         let bytes = 4 * V.scalarCount
         let xv = InlineArray<R, V> { UnsafeRawPointer(x + j).loadUnaligned(fromByteOffset: bytes * $0, as: V.self) }
@@ -81,8 +85,10 @@ extension MatrixProduct {
             for r in 0..<R {
                 let old = w.loadUnaligned(fromByteOffset: bytes * r, as: V.self)
                 sum[r].addProduct(d, old)
-                let step = e.loadUnaligned(fromByteOffset: bytes * r, as: V.self) * (d * xv[r])
-                w.storeBytes(of: old - step, toByteOffset: bytes * r, as: V.self)
+                if step {
+                    let change = e.loadUnaligned(fromByteOffset: bytes * r, as: V.self) * (d * xv[r])
+                    w.storeBytes(of: old - change, toByteOffset: bytes * r, as: V.self)
+                }
             }
         }
         if let dx {

@@ -59,10 +59,11 @@ extension WideProducts {
     @inline(never)
     public static func sweep(
         outputs: Int, inputs: Int, da: UnsafePointer<Float>, x: UnsafePointer<Float>,
-        weight: UnsafeMutablePointer<Float>, rates: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?
+        weight: UnsafeMutablePointer<Float>, rates: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+        step: Bool = true
     ) {
         MatrixProduct<SIMD16<Float>>.sweep(
-            outputs: outputs, inputs: inputs, da: da, x: x, weight: weight, rates: rates, dx: dx)
+            outputs: outputs, inputs: inputs, da: da, x: x, weight: weight, rates: rates, dx: dx, step: step)
     }
 }
 

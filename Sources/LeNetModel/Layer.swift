@@ -72,6 +72,15 @@ public protocol Layer: Sendable {
         rates: [Tensor], into dx: inout Tensor
     )
 
+    /// `backwardAndStep`, calling `handOver(dx)` as soon as ∂E/∂x is worked out: before the
+    /// step where the layer can take them apart (a dense layer, one sample, on the fast
+    /// path), after it otherwise. Online training on two cores gives ∂E/∂x to the layers
+    /// below, on the other core, while this layer steps. The same numbers either way.
+    mutating func backwardAndStep(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
+        rates: [Tensor], into dx: inout Tensor, handOver: (Tensor) -> Void
+    )
+
     /// As `curvature`, on the fast path, for a layer whose Gauss–Newton pass is not its
     /// squared backward pass (`curvatureIsSquaredBackward`); the reference code unless the
     /// layer has its own.
@@ -135,6 +144,15 @@ extension Layer {
     ) {
         backwardThenStep(
             input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates, into: &dx)
+    }
+
+    public mutating func backwardAndStep(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
+        rates: [Tensor], into dx: inout Tensor, handOver: (Tensor) -> Void
+    ) {
+        backwardAndStep(
+            input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates, into: &dx)
+        handOver(dx)
     }
 
     /// `backwardThenStep` into `dx`: the default `backwardAndStep`, and where a layer's fused

@@ -71,6 +71,8 @@ extension LeNet5 {
     /// (`Layer.backwardAndStep`). The same weights as `gradients` followed by the step; they
     /// move only when the loss is finite. Returns the loss and the output. The trace and
     /// the gradients go into `workspace`'s buffers, which a run keeps from step to step.
+    /// With `threads` above one and a second core free, the step is shared by two cores
+    /// (`pairedStep`), with the same numbers.
     public mutating func onlineStep(
         _ x: Tensor, label: Int, loss: Loss, rates: [[Tensor]], workspace: inout OnlineWorkspace
     ) -> (loss: Float, output: Tensor) {
@@ -78,8 +80,15 @@ extension LeNet5 {
         if workspace.trace.count != count {
             workspace.trace = Array(repeating: .empty, count: count)
             workspace.gradients = Array(repeating: .empty, count: count)
+            workspace.top = firstVectorLayer
         }
         workspace.trace[0] = x
+        if threads > 1, let top = workspace.top, top > 0,
+            let result = pairedStep(top: top, label: label, loss: loss, rates: rates, workspace: &workspace)
+        {
+            workspace.pairedSteps += 1
+            return result
+        }
         let path = path
         for l in layers.indices {
             LeNet5.forwardInPlace(&layers[l], workspace.trace[l], into: &workspace.trace[l + 1], path: path)
@@ -94,6 +103,77 @@ extension LeNet5 {
             dy = workspace.gradients[l]
         }
         return (result.loss, workspace.trace[count - 1])
+    }
+
+    /// `onlineStep` on two cores, nil (having done nothing) when there is no second core free
+    /// (`runPaired`). The layers from `top` up (those that read every input: C5, F6 and the
+    /// output) run on the second core, which keeps their weights in its cache (C5's 48,000 and
+    /// their step sizes), and the maps below them on this one; only the outputs of the layer
+    /// under `top` and their gradients (S4's 400) cross over, at two hand-overs. The top's
+    /// layers hand ∂E/∂x down before they step (`Layer.backwardAndStep(…handOver:)`), so the
+    /// maps back-propagate while C5 and F6 step. Every number is as on one core.
+    mutating func pairedStep(
+        top: Int, label: Int, loss: Loss, rates: [[Tensor]], workspace: inout OnlineWorkspace
+    ) -> (loss: Float, output: Tensor)? {
+        let path = path, count = layers.count, relay = workspace.relay
+        relay.reset()
+        nonisolated(unsafe) var result = Float.nan
+        let ran = layers.withUnsafeMutableBufferPointer { layers in
+            workspace.trace.withUnsafeMutableBufferPointer { trace in
+                workspace.gradients.withUnsafeMutableBufferPointer { gradients in
+                    nonisolated(unsafe) let layers = layers, trace = trace, gradients = gradients
+                    return runPaired(
+                        {
+                            // This core: the maps forward, then (given ∂E/∂x of the top) backward.
+                            for l in 0..<top {
+                                layers[l].forward(trace[l], into: &trace[l + 1], path: path)
+                            }
+                            relay.post(1)
+                            relay.wait(for: 2)
+                            guard result.isFinite else { return }
+                            var dy = gradients[top]
+                            for l in (0..<top).reversed() {
+                                layers[l].backwardAndStep(
+                                    input: trace[l], output: trace[l + 1], gradient: dy, path: path,
+                                    inputGradient: l > 0, rates: rates[l], into: &gradients[l])
+                                dy = gradients[l]
+                            }
+                        },
+                        {
+                            // The second core: the top forward, the loss, and the top backward,
+                            // each layer stepping once the layers below have its ∂E/∂x.
+                            relay.wait(for: 1)
+                            for l in top..<count {
+                                layers[l].forward(trace[l], into: &trace[l + 1], path: path)
+                            }
+                            let evaluated = loss.evaluate(trace[count], labels: [label])
+                            result = evaluated.loss
+                            guard result.isFinite else { return relay.post(2) }
+                            func back(_ l: Int, _ dy: Tensor) {
+                                layers[l].backwardAndStep(
+                                    input: trace[l], output: trace[l + 1], gradient: dy, path: path,
+                                    inputGradient: true, rates: rates[l], into: &gradients[l]
+                                ) { dx in
+                                    if l == top { relay.post(2) } else { back(l - 1, dx) }
+                                }
+                            }
+                            back(count - 1, evaluated.gradient)
+                        })
+                }
+            }
+        }
+        return ran ? (result, workspace.trace[count]) : nil
+    }
+
+    /// The first layer whose output is a vector rather than maps (C5, 120 units on 1×1 maps):
+    /// from it up, every layer reads all of its input.
+    var firstVectorLayer: Int? {
+        var shape = LeNet5.inputShape
+        for (l, layer) in layers.enumerated() {
+            shape = layer.outputShape(shape)
+            if shape.dropFirst().allSatisfy({ $0 == 1 }) { return l }
+        }
+        return nil
     }
 
     /// A layer's forward pass where the array of layers holds it: the layer opened in place,
@@ -136,6 +216,12 @@ extension LeNet5 {
 public struct OnlineWorkspace: Sendable {
     var trace: [Tensor] = []
     var gradients: [Tensor] = []
+    /// Where a step on two cores splits the layers (`LeNet5.firstVectorLayer`), and its
+    /// hand-overs (`LeNet5.pairedStep`).
+    var top: Int?
+    let relay = Relay()
+    /// Steps taken on two cores so far.
+    public internal(set) var pairedSteps = 0
 
     public init() {}
 }

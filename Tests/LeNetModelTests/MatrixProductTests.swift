@@ -363,7 +363,9 @@ final class MatrixProductTests: XCTestCase {
 
     /// A dense layer's online backward pass and step (`MatrixProduct.sweep`): the AVX-512
     /// build (sixteen-wide blocks, then eight, then one at a time) gives the AVX2 build's
-    /// weights and ∂E/∂x bit for bit, with and without ∂E/∂x.
+    /// weights and ∂E/∂x bit for bit, with and without ∂E/∂x; and in two sweeps, ∂E/∂x
+    /// without the step and then the step alone (online training on two cores), the same
+    /// numbers as in one, in either build, with the weights left alone by the first.
     func testTheAVX512SweepGivesTheAVX2Bits() {
         guard canRunTheAVX512Build() else { return }
         var rng = SeededGenerator(seed: 17)
@@ -373,25 +375,36 @@ final class MatrixProductTests: XCTestCase {
             let rates = (0..<outputs * inputs).map { _ in abs(rng.uniform(0.1)) }
             let x = (0..<inputs).map { _ in rng.uniform(1) }, da = (0..<outputs).map { _ in rng.uniform(1) }
             for withDx in [true, false] {
-                func sweep(wide: Bool) -> (weight: [Float], dx: [Float]) {
+                func sweep(wide: Bool, split: Bool = false) -> (weight: [Float], dx: [Float]) {
                     var w = weight, dx = [Float](repeating: -1, count: inputs)
                     w.withUnsafeMutableBufferPointer { wp in
                         dx.withUnsafeMutableBufferPointer { dxp in
                             let into = withDx ? dxp.baseAddress! : nil
-                            if wide {
-                                WideProducts.sweep(
-                                    outputs: outputs, inputs: inputs, da: da, x: x, weight: wp.baseAddress!,
-                                    rates: rates, dx: into)
-                            } else {
-                                MatrixProduct<SIMD8<Float>>.sweep(
-                                    outputs: outputs, inputs: inputs, da: da, x: x, weight: wp.baseAddress!,
-                                    rates: rates, dx: into)
+                            // One sweep, or two: ∂E/∂x alone, then the step alone.
+                            for (dx, step) in split ? [(into, false), (nil, true)] : [(into, true)] {
+                                if wide {
+                                    WideProducts.sweep(
+                                        outputs: outputs, inputs: inputs, da: da, x: x, weight: wp.baseAddress!,
+                                        rates: rates, dx: dx, step: step)
+                                } else {
+                                    MatrixProduct<SIMD8<Float>>.sweep(
+                                        outputs: outputs, inputs: inputs, da: da, x: x, weight: wp.baseAddress!,
+                                        rates: rates, dx: dx, step: step)
+                                }
+                                if !step {
+                                    XCTAssertEqual(Array(wp), weight, "\(inputs) inputs: ∂E/∂x alone steps nothing")
+                                }
                             }
                         }
                     }
                     return (w, dx)
                 }
                 let narrow = sweep(wide: false), wide = sweep(wide: true)
+                for wide in [false, true] {
+                    let split = sweep(wide: wide, split: true)
+                    XCTAssertEqual(split.weight.map(\.bitPattern), narrow.weight.map(\.bitPattern), "\(inputs) inputs")
+                    XCTAssertEqual(split.dx.map(\.bitPattern), narrow.dx.map(\.bitPattern), "\(inputs) inputs")
+                }
                 XCTAssertNotEqual(narrow.weight, weight, "\(inputs) inputs: the step moved the weights")
                 XCTAssertEqual(narrow.weight.map(\.bitPattern), wide.weight.map(\.bitPattern), "\(inputs) inputs")
                 XCTAssertEqual(narrow.dx.map(\.bitPattern), wide.dx.map(\.bitPattern), "\(inputs) inputs")

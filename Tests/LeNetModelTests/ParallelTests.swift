@@ -79,6 +79,58 @@ final class ParallelTests: XCTestCase {
         for _ in 0..<2 { XCTAssertEqual(done.wait(timeout: .now() + 120), .success, "a thread did not finish") }
     }
 
+    /// `runPaired`: both jobs run at once (each waits for a stage only the other posts, so
+    /// one run after the other would hang), many times over, each seeing what the other
+    /// wrote before it posted; refused while a `Background` job holds a core, and from
+    /// inside a share of `parallelMap` (the workers are taken).
+    func testPairedJobsRunAtOnceAndHandOverInOrder() throws {
+        try XCTSkipIf(coreCount < 2, "two jobs at once need two cores; this machine gives the process one")
+        let relay = Relay()
+        nonisolated(unsafe) var first = 0, second = 0, faults: [String] = []
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            for round in 1...2_000 {
+                relay.reset()
+                let ran = runPaired(
+                    {
+                        first = round
+                        relay.post(1)
+                        relay.wait(for: 2)
+                        if second != 2 * round { faults.append("round \(round): first saw \(second)") }
+                    },
+                    {
+                        relay.wait(for: 1)
+                        if first != round { faults.append("round \(round): second saw \(first)") }
+                        second = 2 * round
+                        relay.post(2)
+                    })
+                if !ran { faults.append("round \(round): not run") }
+            }
+            done.signal()
+        }.start()
+        XCTAssertEqual(done.wait(timeout: .now() + 120), .success, "the paired jobs hung")
+        XCTAssertEqual(faults, [])
+
+        let background = Background { usleep(200_000) }
+        XCTAssertFalse(runPaired({ XCTFail("ran") }, { XCTFail("ran") }), "a background job holds the second core")
+        background.value
+        XCTAssertTrue(runPaired({}, {}), "the second core is free again")
+        let inside = parallelMap(2) { _ in runPaired({}, {}) }
+        XCTAssertEqual(inside, [false, false], "the workers are taken")
+    }
+
+    /// The cores the process may use are those of its affinity mask (what `taskset` sets),
+    /// as Linux lists them in /proc/self/status.
+    func testCoreCountIsTheAffinityMasks() throws {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let list = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") })
+        let allowed = list.dropFirst("Cpus_allowed_list:".count).split(separator: ",").map { part in
+            let ends = part.trimmingCharacters(in: .whitespaces).split(separator: "-").compactMap { Int($0) }
+            return ends.count == 2 ? ends[1] - ends[0] + 1 : 1
+        }.reduce(0, +)
+        XCTAssertEqual(coreCount, min(allowed, ProcessInfo.processInfo.activeProcessorCount))
+    }
+
     func testACallFromInsideAShareRunsOnItsOwnThread() {
         let results = parallelMap(4) { i in parallelMap(3) { j in 10 * i + j }.reduce(0, +) }
         XCTAssertEqual(results, (0..<4).map { 30 * $0 + 3 })

@@ -58,6 +58,8 @@ final class TrainingTests: XCTestCase {
         XCTAssertNil(momentum.stepSizes(rate: 0.01), "momentum keeps a velocity: no fused step")
     }
 
+    /// Online steps on one core and on two (`LeNet5.pairedStep`: C5 and above on the second
+    /// core, stepping after they hand ∂E/∂x down) against the backward pass then the step.
     func checkOnlineStep(_ variant: Variant, _ kind: OptimizerKind) {
         var stepped = LeNet5(variant: variant, seed: 3)
         let start = stepped.parameters.map(\.value)
@@ -65,21 +67,31 @@ final class TrainingTests: XCTestCase {
         let x = small.batch(indices, scaling: stepped.scaling), labels = indices.map { Int(small.labels[$0]) }
         var optimizer = Optimizer(kind: kind, for: stepped)
         optimizer.estimateCurvature(stepped, samples: x, labels: labels, loss: loss)
-        var fused = stepped, workspace = OnlineWorkspace()
+        var fused = [stepped, stepped], workspaces = [OnlineWorkspace(), OnlineWorkspace()]
+        fused[0].threads = 1
+        fused[1].threads = 2
         for s in indices {
             let (lossA, grads, outA) = stepped.gradients(x.sample(s), labels: [labels[s]], loss: loss)
             optimizer.step(&stepped, gradients: grads, rate: 0.002)
-            let (lossB, outB) = fused.onlineStep(
-                x.sample(s), label: labels[s], loss: loss, rates: optimizer.stepSizes(rate: 0.002)!,
-                workspace: &workspace)
-            XCTAssertEqual(lossA.bitPattern, lossB.bitPattern)
-            XCTAssertEqual(outA, outB)
+            for k in 0..<2 {
+                let (lossB, outB) = fused[k].onlineStep(
+                    x.sample(s), label: labels[s], loss: loss, rates: optimizer.stepSizes(rate: 0.002)!,
+                    workspace: &workspaces[k])
+                XCTAssertEqual(lossA.bitPattern, lossB.bitPattern)
+                XCTAssertEqual(outA, outB)
+            }
         }
-        for (a, b) in zip(stepped.parameters, fused.parameters) {
-            XCTAssertEqual(
-                a.value.scalars.map(\.bitPattern), b.value.scalars.map(\.bitPattern), "\(kind) \(a.name)")
+        XCTAssertEqual(workspaces[0].pairedSteps, 0, "one thread: one core")
+        XCTAssertEqual(
+            workspaces[1].pairedSteps, coreCount > 1 ? indices.count : 0, "two threads: every step on two cores")
+        for net in fused {
+            for (a, b) in zip(stepped.parameters, net.parameters) {
+                XCTAssertEqual(
+                    a.value.scalars.map(\.bitPattern), b.value.scalars.map(\.bitPattern),
+                    "\(kind) \(a.name), \(net.threads) threads")
+            }
+            XCTAssertNotEqual(net.parameters.map(\.value), start, "the steps moved the weights")
         }
-        XCTAssertNotEqual(fused.parameters.map(\.value), start, "the steps moved the weights")
     }
 
     func testDivergenceStopsWithTheLastGoodWeights() {

@@ -393,6 +393,24 @@ extension Convolution {
         }
     }
 
+    /// One sample on the fast path; C5 (a dense layer) hands ∂E/∂x over before its step
+    /// (`Dense.backwardAndStep`), other convolutions after.
+    public mutating func backwardAndStep(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
+        rates: [Tensor], into dx: inout Tensor, handOver: (Tensor) -> Void
+    ) {
+        guard path == .fast, x.shape[0] == 1, coversWholeInput(x.shape), table.isFull else {
+            backwardAndStep(
+                input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates, into: &dx)
+            return handOver(dx)
+        }
+        withoutActuallyEscaping(handOver) { handOver in
+            Dense.backwardAndStep(
+                input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
+                inputGradient: inputGradient, rates: (rates[0], rates[1]), into: &dx, handOver: handOver)
+        }
+    }
+
     /// Whether each kernel covers its whole input (C5 on S4's 5×5 maps): one output position,
     /// a dense layer.
     func coversWholeInput(_ shape: [Int]) -> Bool { shape[2] == kernelSize && shape[3] == kernelSize }

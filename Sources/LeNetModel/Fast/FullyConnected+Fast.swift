@@ -81,39 +81,47 @@ enum Dense {
 extension Dense {
     /// `backward` of one sample followed by the step w ← w − ε ⊙ ∂E/∂w (and the same for b),
     /// in one sweep over the weights, which are read once and written once: the gradient
-    /// (outputs × inputs, 48,000 floats for C5) is never stored. Returns ∂E/∂x. Every number
-    /// is worked out as `backward` and `Tensor.subtractProducts` do: ∂E/∂x[j] sums
+    /// (outputs × inputs, 48,000 floats for C5) is never stored. ∂E/∂x goes into `dx`. Every
+    /// number is worked out as `backward` and `Tensor.subtractProducts` do: ∂E/∂x[j] sums
     /// ∂E/∂a[o]·w[o, j] over o in order from zero (with the weights before the step), and
     /// ∂E/∂w[o, j] = ∂E/∂a[o]·x[j] is one rounded product.
+    ///
+    /// With `handOver`, two sweeps instead: the first reads the weights for ∂E/∂x, which then
+    /// goes to `handOver`, and the second steps them (the same numbers).
     static func backwardAndStep(
         input x: Tensor, output y: Tensor, gradient dy: Tensor, weight: inout Tensor, bias: inout Tensor,
-        activation: Activation, inputGradient: Bool, rates: (weight: Tensor, bias: Tensor), into dx: inout Tensor
+        activation: Activation, inputGradient: Bool, rates: (weight: Tensor, bias: Tensor), into dx: inout Tensor,
+        handOver: ((Tensor) -> Void)? = nil
     ) {
         let outputs = y.count, inputs = x.count
         precondition(x.shape[0] == 1 && weight.count == outputs * inputs)
         dx.prepare(x.shape)
         Scratch.floats(outputs) { dap in
-            x.withPointer { xp in
-                y.withPointer { yp in
-                    dy.withPointer { dyp in
-                        rates.weight.withPointer { ep in
-                            rates.bias.withPointer { ebp in
-                                weight.withMutablePointer { wp in
-                                    bias.withMutablePointer { bp in
-                                        dx.withMutablePointer { dxp in
-                                            Kernels.slope(activation, outputs, dyp, yp, dap)
-                                            // ∂E/∂b = 0 + ∂E/∂a, as backward sums it.
-                                            for o in 0..<outputs { bp[o] -= ebp[o] * (0 + dap[o]) }
-                                            Kernels.sweep(
-                                                outputs: outputs, inputs: inputs, da: dap, x: xp, weight: wp,
-                                                rates: ep, dx: inputGradient ? dxp : nil)
-                                        }
-                                    }
-                                }
-                            }
+            y.withPointer { yp in dy.withPointer { _ = Kernels.slope(activation, outputs, $0, yp, dap) } }
+            // The sweep: ∂E/∂x into dx unless nil, the step when asked.
+            func sweep(dx dxp: UnsafeMutablePointer<Float>?, step: Bool) {
+                x.withPointer { xp in
+                    rates.weight.withPointer { ep in
+                        weight.withMutablePointer { wp in
+                            Kernels.sweep(
+                                outputs: outputs, inputs: inputs, da: dap, x: xp, weight: wp, rates: ep, dx: dxp,
+                                step: step)
                         }
                     }
                 }
+            }
+            if let handOver {
+                if inputGradient { dx.withMutablePointer { sweep(dx: $0, step: false) } }
+                handOver(dx)
+                sweep(dx: nil, step: true)
+            } else if inputGradient {
+                dx.withMutablePointer { sweep(dx: $0, step: true) }
+            } else {
+                sweep(dx: nil, step: true)
+            }
+            // ∂E/∂b = 0 + ∂E/∂a, as backward sums it.
+            rates.bias.withPointer { ebp in
+                bias.withMutablePointer { bp in for o in 0..<outputs { bp[o] -= ebp[o] * (0 + dap[o]) } }
             }
         }
     }
@@ -132,6 +140,23 @@ extension FullyConnected {
         Dense.backwardAndStep(
             input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
             inputGradient: inputGradient, rates: (rates[0], rates[1]), into: &dx)
+    }
+
+    /// One sample on the fast path: `Dense.backwardAndStep`, ∂E/∂x handed over before the step.
+    public mutating func backwardAndStep(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
+        rates: [Tensor], into dx: inout Tensor, handOver: (Tensor) -> Void
+    ) {
+        guard path == .fast, x.shape[0] == 1 else {
+            backwardThenStep(
+                input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates, into: &dx)
+            return handOver(dx)
+        }
+        withoutActuallyEscaping(handOver) { handOver in
+            Dense.backwardAndStep(
+                input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
+                inputGradient: inputGradient, rates: (rates[0], rates[1]), into: &dx, handOver: handOver)
+        }
     }
 
     public func forwardFast(_ x: Tensor, into y: inout Tensor) {

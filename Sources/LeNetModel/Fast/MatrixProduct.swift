@@ -58,13 +58,15 @@ extension Kernels {
     /// while each row's weights are read, used and stepped.
     static func sweep(
         outputs: Int, inputs: Int, da: UnsafePointer<Float>, x: UnsafePointer<Float>,
-        weight: UnsafeMutablePointer<Float>, rates: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?
+        weight: UnsafeMutablePointer<Float>, rates: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+        step: Bool = true
     ) {
         if ProductKernels.selected == .avx512 {
-            WideProducts.sweep(outputs: outputs, inputs: inputs, da: da, x: x, weight: weight, rates: rates, dx: dx)
+            WideProducts.sweep(
+                outputs: outputs, inputs: inputs, da: da, x: x, weight: weight, rates: rates, dx: dx, step: step)
         } else {
             MatrixProduct<SIMD8<Float>>.sweep(
-                outputs: outputs, inputs: inputs, da: da, x: x, weight: weight, rates: rates, dx: dx)
+                outputs: outputs, inputs: inputs, da: da, x: x, weight: weight, rates: rates, dx: dx, step: step)
         }
     }
 
