@@ -1,3 +1,4 @@
+import Dispatch
 import LeNetCore
 import LeNetModel
 
@@ -83,11 +84,15 @@ extension LeNet5 {
             workspace.top = firstVectorLayer
         }
         workspace.trace[0] = x
-        if threads > 1, let top = workspace.top, top > 0,
-            let result = pairedStep(top: top, label: label, loss: loss, rates: rates, workspace: &workspace)
-        {
-            workspace.pairedSteps += 1
-            return result
+        if workspace.oneCoreSteps > 0 {
+            workspace.oneCoreSteps -= 1
+        } else if threads > 1, let top = workspace.top, top > 0 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            if let result = pairedStep(top: top, label: label, loss: loss, rates: rates, workspace: &workspace) {
+                workspace.pairedSteps += 1
+                workspace.paired(slow: DispatchTime.now().uptimeNanoseconds - start > workspace.slowStep)
+                return result
+            }
         }
         let path = path
         for l in layers.indices {
@@ -222,6 +227,30 @@ public struct OnlineWorkspace: Sendable {
     let relay = Relay()
     /// Steps taken on two cores so far.
     public internal(set) var pairedSteps = 0
+    /// A step on two cores that takes longer than this (nanoseconds; one takes some 50 µs)
+    /// means the second core is shared with another program, which leaves each hand-over
+    /// waiting for a time slice (a pass took three times as long): the next `pause` steps run
+    /// on one core, then two are tried again. Each slow step doubles the pause (up to 1,024
+    /// times); as many fast steps on two cores as the last pause halve it again.
+    public var slowStep: UInt64 = 2_000_000
+    public var pause = 1_000
+    /// Steps still to run on one core; the pause's doublings; fast steps since the last change.
+    var oneCoreSteps = 0, doublings = 0, fastSteps = 0
+
+    /// Counts a step taken on two cores, slow or not.
+    mutating func paired(slow: Bool) {
+        if slow {
+            oneCoreSteps = pause << doublings
+            doublings = min(doublings + 1, 10)
+            fastSteps = 0
+        } else if doublings > 0 {
+            fastSteps += 1
+            if fastSteps >= pause << (doublings - 1) {
+                doublings -= 1
+                fastSteps = 0
+            }
+        }
+    }
 
     public init() {}
 }

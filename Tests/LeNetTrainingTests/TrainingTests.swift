@@ -94,6 +94,29 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// A step on two cores slower than `slowStep` (here every one: the limit is zero) sends
+    /// the next `pause` steps to one core, twice as many after each slow step, then two are
+    /// tried again; the numbers stay the same.
+    func testASlowStepOnTwoCoresSendsTheNextStepsToOne() throws {
+        try XCTSkipIf(coreCount < 2, "steps on two cores need two cores; this machine gives the process one")
+        var paired = LeNet5(variant: .paper, seed: 3)
+        paired.threads = 2
+        var single = paired
+        single.threads = 1
+        var optimizer = Optimizer(kind: .sgd, for: paired)
+        let rates = optimizer.stepSizes(rate: 0.002)!, loss = Loss.default(for: .paper)
+        var workspace = OnlineWorkspace(), alone = OnlineWorkspace()
+        workspace.slowStep = 0
+        workspace.pause = 3
+        for s in 0..<12 {
+            let x = small.batch([s], scaling: paired.scaling), label = Int(small.labels[s])
+            _ = paired.onlineStep(x, label: label, loss: loss, rates: rates, workspace: &workspace)
+            _ = single.onlineStep(x, label: label, loss: loss, rates: rates, workspace: &alone)
+        }
+        XCTAssertEqual(workspace.pairedSteps, 3, "steps 0, 4 and 11 on two cores, then three and six on one")
+        XCTAssertEqual(paired.parameters.map(\.value), single.parameters.map(\.value))
+    }
+
     func testDivergenceStopsWithTheLastGoodWeights() {
         // A NaN rate turns every weight NaN after the first step, so the second loss is NaN.
         var config = TrainingConfig.defaults(for: .paper)
