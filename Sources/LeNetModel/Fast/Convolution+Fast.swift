@@ -404,11 +404,9 @@ extension Convolution {
                 input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates, into: &dx)
             return handOver(dx)
         }
-        withoutActuallyEscaping(handOver) { handOver in
-            Dense.backwardAndStep(
-                input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
-                inputGradient: inputGradient, rates: (rates[0], rates[1]), into: &dx, handOver: handOver)
-        }
+        Dense.backwardAndStep(
+            input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
+            inputGradient: inputGradient, rates: (rates[0], rates[1]), into: &dx, handingOver: handOver)
     }
 
     /// Whether each kernel covers its whole input (C5 on S4's 5×5 maps): one output position,

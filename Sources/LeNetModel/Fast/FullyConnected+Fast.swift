@@ -127,6 +127,21 @@ extension Dense {
     }
 }
 
+extension Dense {
+    /// `backwardAndStep` in two sweeps, `handOver` given ∂E/∂x between them.
+    static func backwardAndStep(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, weight: inout Tensor, bias: inout Tensor,
+        activation: Activation, inputGradient: Bool, rates: (weight: Tensor, bias: Tensor), into dx: inout Tensor,
+        handingOver handOver: (Tensor) -> Void
+    ) {
+        withoutActuallyEscaping(handOver) { handOver in
+            backwardAndStep(
+                input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
+                inputGradient: inputGradient, rates: rates, into: &dx, handOver: handOver)
+        }
+    }
+}
+
 extension FullyConnected {
     /// One sample on the fast path: `Dense.backwardAndStep`.
     public mutating func backwardAndStep(
@@ -152,11 +167,9 @@ extension FullyConnected {
                 input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates, into: &dx)
             return handOver(dx)
         }
-        withoutActuallyEscaping(handOver) { handOver in
-            Dense.backwardAndStep(
-                input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
-                inputGradient: inputGradient, rates: (rates[0], rates[1]), into: &dx, handOver: handOver)
-        }
+        Dense.backwardAndStep(
+            input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
+            inputGradient: inputGradient, rates: (rates[0], rates[1]), into: &dx, handingOver: handOver)
     }
 
     public func forwardFast(_ x: Tensor, into y: inout Tensor) {
