@@ -111,7 +111,7 @@ final class ParallelTests: XCTestCase {
         XCTAssertEqual(done.wait(timeout: .now() + 120), .success, "the paired jobs hung")
         XCTAssertEqual(faults, [])
 
-        let background = Background { usleep(200_000) }
+        let background = Background { _ = usleep(200_000) }
         XCTAssertFalse(runPaired({ XCTFail("ran") }, { XCTFail("ran") }), "a background job holds the second core")
         background.value
         XCTAssertTrue(runPaired({}, {}), "the second core is free again")
