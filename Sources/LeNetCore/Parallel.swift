@@ -123,6 +123,18 @@ final class Workers: @unchecked Sendable {
         return calls.load(ordering: .acquiring)
     }
 
+    /// Returns once `done()` is true, looking again and again; past `patience`, gives the
+    /// core away between looks (the thread being waited for may have lost its core).
+    static func watch(until done: () -> Bool) {
+        if done() { return }
+        let since = DispatchTime.now().uptimeNanoseconds
+        var spins = 0
+        while !done() {
+            spins &+= 1
+            if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds - since > patience { sched_yield() }
+        }
+    }
+
     /// Runs `share(0)` on this thread and `share(1…n)` on n workers, and returns when all
     /// are done; false, having run nothing, when the workers are already taken.
     func run(_ n: Int, _ share: @escaping @Sendable (Int) -> Void) -> Bool {
@@ -136,14 +148,9 @@ final class Workers: @unchecked Sendable {
             start[w].signal()
         }
         share(0)
-        // Watch for the workers to finish; past `patience`, give the core away between looks
-        // (a worker that lost its core to another thread of ours needs it back).
-        let since = DispatchTime.now().uptimeNanoseconds
-        var spins = 0
-        while running.load(ordering: .acquiring) > 0 {
-            spins &+= 1
-            if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds - since > Workers.patience { sched_yield() }
-        }
+        // Watch for the workers to finish (a worker that lost its core to another thread of
+        // ours needs it back: `watch` gives it away between looks past `patience`).
+        Workers.watch { running.load(ordering: .acquiring) == 0 }
         self.share = nil
         return true
     }
@@ -206,10 +213,7 @@ public func runPaired(_ first: () -> Void, _ second: @Sendable () -> Void) -> Bo
 /// watching, for the other's. Posting publishes every write made before it to the job that
 /// waits for that stage.
 public final class Relay: Sendable {
-    /// Room on either side, so that the line the waiting core watches holds nothing else.
-    private let before: InlineArray<16, Int> = .init(repeating: 0)
     private let stage = Atomic<Int>(0)
-    private let after: InlineArray<16, Int> = .init(repeating: 0)
 
     public init() {}
 
@@ -218,15 +222,8 @@ public final class Relay: Sendable {
 
     public func post(_ reached: Int) { stage.store(reached, ordering: .releasing) }
 
-    /// Returns once `reached` is posted; past `Workers.patience`, gives the core away between
-    /// looks (the other job may have lost its core).
+    /// Returns once `reached` is posted (`Workers.watch`: the other job may have lost its core).
     public func wait(for reached: Int) {
-        if stage.load(ordering: .acquiring) >= reached { return }
-        let since = DispatchTime.now().uptimeNanoseconds
-        var spins = 0
-        while stage.load(ordering: .acquiring) < reached {
-            spins &+= 1
-            if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds - since > Workers.patience { sched_yield() }
-        }
+        Workers.watch { stage.load(ordering: .acquiring) >= reached }
     }
 }

@@ -89,7 +89,6 @@ extension LeNet5 {
         } else if threads > 1, let top = workspace.top, top > 0 {
             let start = DispatchTime.now().uptimeNanoseconds
             if let result = pairedStep(top: top, label: label, loss: loss, rates: rates, workspace: &workspace) {
-                workspace.pairedSteps += 1
                 workspace.paired(slow: DispatchTime.now().uptimeNanoseconds - start > workspace.slowStep)
                 return result
             }
@@ -239,6 +238,7 @@ public struct OnlineWorkspace: Sendable {
 
     /// Counts a step taken on two cores, slow or not.
     mutating func paired(slow: Bool) {
+        pairedSteps += 1
         if slow {
             oneCoreSteps = pause << doublings
             doublings = min(doublings + 1, 10)
