@@ -190,6 +190,46 @@ final class FastActivationTests: XCTestCase {
     }
 }
 
+extension FastActivationTests {
+    /// f over a layer's maps in one pass of the vector tanh (`Kernels.activate(_:runs:of:_:)`)
+    /// gives each map's numbers as `activate` on that map alone, bit for bit: the vector tanh
+    /// for all but the last run mod 8 of each run, tanhf for those. Runs of 1 to 33 floats
+    /// (S4's 25, F6's 84 and S2's 196 too), 1 to 7 runs, so that the whole is sometimes no
+    /// multiple of eight and its last floats take a register of their own.
+    func testActivationOverManyRunsIsEachRunsBitForBit() {
+        var rng = SeededGenerator(seed: 5)
+        for activation in [Activation.tanh, .squash] {
+            for run in Array(1...33) + [84, 196] {
+                for runs in 1...7 {
+                    let a = (0..<runs * run).map { _ in Float.random(in: -6...6, using: &rng) }
+                    var one = a, many = a
+                    one.withUnsafeMutableBufferPointer { p in
+                        for r in 0..<runs { Kernels.activate(activation, run, p.baseAddress! + r * run) }
+                    }
+                    many.withUnsafeMutableBufferPointer {
+                        Kernels.activate(activation, runs: runs, of: run, $0.baseAddress!)
+                    }
+                    XCTAssertEqual(
+                        one.map(\.bitPattern), many.map(\.bitPattern), "\(activation), \(runs) runs of \(run)")
+                }
+            }
+        }
+        // The tails really are tanhf's: at an x where the vector tanh and tanhf differ, a run
+        // of 9 has its first eight floats from the one and its last from the other.
+        func vector(_ x: Float) -> Float {
+            var v = [Float](repeating: x, count: 8)
+            v.withUnsafeMutableBufferPointer { Kernels.activateInRegisters(.tanh, 8, $0.baseAddress!) }
+            return v[0]
+        }
+        guard let x = stride(from: Float(0.01), to: 3, by: 0.001).first(where: { vector($0) != Activation.tanh($0) })
+        else { return XCTFail("no x where the vector tanh and tanhf differ") }
+        var nine = [Float](repeating: x, count: 18)
+        nine.withUnsafeMutableBufferPointer { Kernels.activate(.tanh, runs: 2, of: 9, $0.baseAddress!) }
+        XCTAssertEqual(
+            nine.map(\.bitPattern), (0..<18).map { ($0 % 9 == 8 ? Activation.tanh(x) : vector(x)).bitPattern })
+    }
+}
+
 extension FastPathTests {
     /// A dense layer's fused online step (`backwardAndStep`: four, three, two or one
     /// registers of inputs at a time, eight more on the AVX-512 build, then one at a time)

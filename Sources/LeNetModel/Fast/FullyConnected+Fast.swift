@@ -23,8 +23,8 @@ enum Dense {
                     }
                     for s in 0..<n {
                         for o in 0..<outputs { yp[s * outputs + o] += bias.scalars[o] }
-                        Kernels.activate(activation, outputs, yp + s * outputs)
                     }
+                    Kernels.activate(activation, runs: n, of: outputs, yp)
                 }
             }
         }

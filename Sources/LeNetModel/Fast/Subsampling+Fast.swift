@@ -45,9 +45,10 @@ extension Subsampling {
                             top += 2 &* inW
                             row += outW
                         }
-                        Kernels.activate(activation, outH * outW, out)
                     }
                 }
+                // Every map of every sample at once, each map's numbers as on its own.
+                Kernels.activate(activation, runs: n * maps, of: outH * outW, yp)
             }
         }
     }
