@@ -42,6 +42,7 @@ final class DataSourceTests: XCTestCase {
             XCTAssertEqual($0 as? DataSourceError, .noFolder("/nonexistent"))
         }
         let empty = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID())").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: empty) }
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         XCTAssertThrowsError(try DataSource.folder(empty)) { XCTAssertEqual($0 as? DataSourceError, .noData(empty)) }
     }

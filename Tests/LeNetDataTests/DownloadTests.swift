@@ -76,6 +76,7 @@ final class DownloadTests: XCTestCase {
     override func tearDown() {
         server?.terminate()
         server?.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: root)
     }
 
     func mirror(_ sub: String) -> String { "http://127.0.0.1:\(port)/\(sub)/" }

@@ -2,13 +2,16 @@ import Foundation
 import LeNetData
 import XCTest
 
-/// Writes bytes to a fresh temporary file and returns its path.
-func temporaryFile(_ bytes: [UInt8], name: String = "file") -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lenet-tests-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    let path = dir.appendingPathComponent(name).path
-    XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
-    return path
+extension XCTestCase {
+    /// Writes bytes to a fresh temporary file, which goes when the test ends, and returns its path.
+    func temporaryFile(_ bytes: [UInt8], name: String = "file") -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lenet-tests-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent(name).path
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        return path
+    }
 }
 
 /// ../shared beside the checkout, found from this source file's location.
@@ -100,6 +103,7 @@ final class IDXTests: XCTestCase {
     /// A data set of no digits, or of 0×0 digits, is refused when read.
     func testDegenerateDataSetsAreRefused() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("degenerate-\(UUID())").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         func write(images: Int, rows: Int, columns: Int) throws -> (String, String) {
             let i = IDX.encode(
@@ -125,6 +129,7 @@ final class IDXTests: XCTestCase {
     /// 64 KB. Inflation stops at the promised 7,856 bytes instead of filling memory.
     func testInflationStopsAtTheSizeTheHeaderPromises() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bomb-\(UUID())").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let plain = IDX.encode(
             magic: IDX.imagesMagic, dimensions: [10, 28, 28], payload: [UInt8](repeating: 0, count: 64 << 20))

@@ -74,6 +74,7 @@ final class MNISTPickleTests: XCTestCase {
     /// A zip built by Python's zipfile, one member stored and one deflated.
     func testZipMembers() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("zip-\(UUID())").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")

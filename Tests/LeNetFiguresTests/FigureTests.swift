@@ -49,6 +49,11 @@ enum Examples {
 final class FigureTests: XCTestCase {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("figures-\(UUID())").path
 
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: dir)
+        super.tearDown()
+    }
+
     func testEveryTypeRendersToPNGSVGAndPDF() throws {
         for (name, figure) in Examples.all {
             for format in FigureFormat.allCases {
@@ -168,6 +173,7 @@ final class DigitPictureTests: XCTestCase {
             try DigitPicture(brightness: [Double](repeating: 0.8, count: 100), width: 10, height: 10, name: "flat")
         ) { XCTAssertEqual($0 as? DigitPictureError, .blank("flat")) }
         let notPNG = FileManager.default.temporaryDirectory.appendingPathComponent("not-\(UUID()).png").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: notPNG) }
         try Data("not a png".utf8).write(to: URL(fileURLWithPath: notPNG))
         XCTAssertThrowsError(try DigitPicture(png: notPNG)) {
             XCTAssertTrue("\($0)".hasPrefix("\(notPNG): cannot read as a PNG picture"), "\($0)")

@@ -10,6 +10,11 @@ import XCTest
 final class LessonTests: XCTestCase {
     let output = FileManager.default.temporaryDirectory.appendingPathComponent("lessons-\(UUID())").path
 
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: output)
+        super.tearDown()
+    }
+
     /// A briefly trained model: one pass over 300 digits, so every figure has real content.
     static let model: TrainedModel = {
         let splits = try! DataSource.embedded()
@@ -310,6 +315,7 @@ final class TrainingLogTests: XCTestCase {
         records[1].trainingSetError = .infinity
         let config = TrainingConfig.defaults(for: .paper)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID()).json").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
         let text = TrainingReport.json(records, config: config, source: "a/b")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertTrue(text.contains("\"train_loss\" : \"nan\""), text)

@@ -9,6 +9,7 @@ final class SafetensorsTests: XCTestCase {
         for variant in Variant.allCases {
             let net = LeNet5(variant: variant, seed: 11)
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("w-\(UUID()).safetensors").path
+            addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
             try Weights.save(net, to: path)
             let loaded = try Weights.load(path, variant: variant)
             XCTAssertEqual(loaded.parameters.map(\.value), net.parameters.map(\.value))

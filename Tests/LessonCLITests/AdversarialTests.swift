@@ -8,7 +8,7 @@ final class AdversarialTests: XCTestCase {
     let cli = LessonCLI()
     var scratch: String { cli.scratch }
 
-    override func setUpWithError() throws { try cli.prepare() }
+    override func setUpWithError() throws { try cli.prepare(for: self) }
 
     /// Runs `lesson` with `ulimit -f` (512-byte blocks in sh) so that any file growing past
     /// `blocks` fails its write as on a full disk.

@@ -20,7 +20,9 @@ struct LessonCLI {
         return folder
     }
 
-    func prepare() throws {
+    /// Makes the scratch folder, which goes when `test` ends.
+    func prepare(for test: XCTestCase) throws {
+        test.addTeardownBlock { [scratch] in try? FileManager.default.removeItem(atPath: scratch) }
         XCTAssertTrue(
             FileManager.default.isExecutableFile(atPath: binary), "lesson is not built beside the tests: \(binary)")
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
@@ -88,7 +90,7 @@ final class CLITests: XCTestCase {
         try cli.assertOneLineError(arguments, environment: environment, contains: text, file: file, line: line)
     }
 
-    override func setUpWithError() throws { try cli.prepare() }
+    override func setUpWithError() throws { try cli.prepare(for: self) }
 
     func testBadOptions() throws {
         try assertOneLineError(["10"], contains: "unknown lesson '10'")
@@ -164,7 +166,7 @@ final class CLITests: XCTestCase {
     /// this CPU selects (AVX-512 where it has it) writes the same file, byte for byte: the same
     /// weights, losses and errors. Both variants, one pass over the embedded digits.
     func testBothBuildsOfTheProductsTrainTheSameWeights() throws {
-        try cli.prepare()
+        try cli.prepare(for: self)
         let save = scratch + "/w.safetensors"
         for variant in ["paper", "keras"] {
             var files: [Data] = []

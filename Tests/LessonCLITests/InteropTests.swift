@@ -45,7 +45,7 @@ final class InteropTests: XCTestCase {
         try scripts.runPython(arguments)
     }
 
-    override func setUpWithError() throws { try cli.prepare() }
+    override func setUpWithError() throws { try cli.prepare(for: self) }
 
     /// `bench --compare` runs ONNX Runtime (in the test venv) on the same network beside ours
     /// and reports both rates and their ratio; PyTorch, not a test package, is reported as
@@ -171,7 +171,7 @@ final class BrowserTests: XCTestCase {
     let cli = LessonCLI()
     let interop = ScriptRunner()
 
-    override func setUpWithError() throws { try cli.prepare() }
+    override func setUpWithError() throws { try cli.prepare(for: self) }
 
     func testPagesAndExplorerInChromium() throws {
         let mnist = try interop.fullMNIST()
@@ -205,7 +205,7 @@ final class ClassifyTests: XCTestCase {
     let cli = LessonCLI()
     let scripts = ScriptRunner()
 
-    override func setUpWithError() throws { try cli.prepare() }
+    override func setUpWithError() throws { try cli.prepare(for: self) }
 
     func testPicturesOfTestDigitsAreClassified() throws {
         let mnist = try scripts.fullMNIST()
