@@ -97,16 +97,17 @@ extension LeNet5 {
         for l in layers.indices {
             LeNet5.forwardInPlace(&layers[l], workspace.trace[l], into: &workspace.trace[l + 1], path: path)
         }
-        let result = loss.evaluate(workspace.trace[count - 1], labels: [label])
-        guard result.loss.isFinite else { return (result.loss, workspace.trace[count - 1]) }
-        var dy = result.gradient
+        let value = loss.evaluate(
+            workspace.trace[count - 1], labels: [label], gradient: &workspace.gradients[count - 1])
+        guard value.isFinite else { return (value, workspace.trace[count - 1]) }
+        var dy = workspace.gradients[count - 1]
         for l in layers.indices.reversed() {
             layers[l].backwardAndStep(
                 input: workspace.trace[l], output: workspace.trace[l + 1], gradient: dy, path: path,
                 inputGradient: l > 0, rates: rates[l], into: &workspace.gradients[l])
             dy = workspace.gradients[l]
         }
-        return (result.loss, workspace.trace[count - 1])
+        return (value, workspace.trace[count - 1])
     }
 
     /// `onlineStep` on two cores, nil (having done nothing) when there is no second core free
@@ -150,8 +151,7 @@ extension LeNet5 {
                             for l in top..<count {
                                 layers[l].forward(trace[l], into: &trace[l + 1], path: path)
                             }
-                            let evaluated = loss.evaluate(trace[count], labels: [label])
-                            result = evaluated.loss
+                            result = loss.evaluate(trace[count], labels: [label], gradient: &gradients[count])
                             guard result.isFinite else { return relay.post(2) }
                             func back(_ l: Int, _ dy: Tensor) {
                                 layers[l].backwardAndStep(
@@ -161,7 +161,7 @@ extension LeNet5 {
                                     if l == top { relay.post(2) } else { back(l - 1, dx) }
                                 }
                             }
-                            back(count - 1, evaluated.gradient)
+                            back(count - 1, gradients[count])
                         })
                 }
             }
@@ -215,8 +215,9 @@ extension LeNet5 {
 }
 
 /// What online training keeps from one step to the next: the trace (the input and every
-/// layer's output) and each layer's ∂E/∂x, whose buffers the fast path writes into
-/// (`Layer.forwardFast(_:into:)`, `Layer.backwardAndStep`) instead of taking new ones.
+/// layer's output) and ∂E/∂ of each (each layer's ∂E/∂x, then the loss's ∂E/∂output), whose
+/// buffers the fast path writes into (`Layer.forwardFast(_:into:)`, `Layer.backwardAndStep`,
+/// `Loss.evaluate(_:labels:gradient:)`) instead of taking new ones.
 public struct OnlineWorkspace: Sendable {
     var trace: [Tensor] = []
     var gradients: [Tensor] = []

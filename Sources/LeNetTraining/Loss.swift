@@ -28,36 +28,52 @@ public enum Loss: Sendable, Equatable {
     }
 
     public func evaluate(_ output: Tensor, labels: [Int]) -> Result {
+        var gradient = Tensor.empty
+        let loss = evaluate(output, labels: labels, gradient: &gradient)
+        return Result(loss: loss, gradient: gradient)
+    }
+
+    /// `evaluate`, ∂E/∂output written into `gradient` (its buffer kept when it has the
+    /// outputs' shape: online training keeps one from step to step), each row worked out in
+    /// place; returns the loss.
+    public func evaluate(_ output: Tensor, labels: [Int], gradient: inout Tensor) -> Float {
         let n = output.shape[0], classes = output.shape[1]
-        var gradient = Tensor(zeros: output.shape)
+        gradient.prepare(n, classes)
         var total: Double = 0
-        for s in 0..<n {
-            let row = (0..<classes).map { output[s, $0] }
-            let d = labels[s]
-            switch self {
-            case .mse:
-                total += Double(row[d])
-                gradient[s, d] = 1
-            case .map(let j):
-                // log(e^{−j} + Σ e^{−y_i}) computed around m = min(j, y) to stay finite.
-                let m = min(j, row.min()!)
-                let terms = row.map { exp(-($0 - m)) }
-                let z = exp(-(j - m)) + terms.reduce(0, +)
-                total += Double(row[d] + (-m + log(z)))
-                for i in 0..<classes { gradient[s, i] = -terms[i] / z }
-                gradient[s, d] += 1
-            case .crossEntropy:
-                let m = row.max()!
-                let e = row.map { exp($0 - m) }
-                let z = e.reduce(0, +)
-                total += Double(-(row[d] - m - log(z)))
-                for i in 0..<classes { gradient[s, i] = e[i] / z }
-                gradient[s, d] -= 1
+        output.scalars.withUnsafeBufferPointer { outputs in
+            gradient.scalars.withUnsafeMutableBufferPointer { gradients in
+                for s in 0..<n {
+                    let row = UnsafeBufferPointer(rebasing: outputs[(s * classes)..<((s + 1) * classes)])
+                    let g = UnsafeMutableBufferPointer(rebasing: gradients[(s * classes)..<((s + 1) * classes)])
+                    let d = labels[s]
+                    switch self {
+                    case .mse:
+                        total += Double(row[d])
+                        g.update(repeating: 0)
+                        g[d] = 1
+                    case .map(let j):
+                        // log(e^{−j} + Σ e^{−y_i}) computed around m = min(j, y) to stay finite;
+                        // the terms e^{−(y_i − m)} go into g first.
+                        let m = min(j, row.min()!)
+                        for i in 0..<classes { g[i] = exp(-(row[i] - m)) }
+                        let z = exp(-(j - m)) + g.reduce(0, +)
+                        total += Double(row[d] + (-m + log(z)))
+                        for i in 0..<classes { g[i] = -g[i] / z }
+                        g[d] += 1
+                    case .crossEntropy:
+                        let m = row.max()!
+                        for i in 0..<classes { g[i] = exp(row[i] - m) }
+                        let z = g.reduce(0, +)
+                        total += Double(-(row[d] - m - log(z)))
+                        for i in 0..<classes { g[i] = g[i] / z }
+                        g[d] -= 1
+                    }
+                }
+                let scale = 1 / Float(n)
+                for k in gradients.indices { gradients[k] *= scale }
             }
         }
-        let scale = 1 / Float(n)
-        for k in gradient.scalars.indices { gradient.scalars[k] *= scale }
-        return Result(loss: Float(total / Double(n)), gradient: gradient)
+        return Float(total / Double(n))
     }
 
     /// Gauss–Newton ∂²E/∂output² for SDLM, per sample (not divided by N). For the RBF losses
