@@ -93,7 +93,7 @@ let package = Package(
                 "LeNetLessons", "LeNetExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "LeNetDataTests", dependencies: ["LeNetData"]),
+        .testTarget(name: "LeNetDataTests", dependencies: ["LeNetData", "LeNetCore"]),
         .testTarget(
             name: "LeNetModelTests", dependencies: ["LeNetModel", "LeNetData", "LeNetKernels", "LeNetKernelsAVX512"]),
         .testTarget(name: "LeNetFiguresTests", dependencies: ["LeNetFigures"]),

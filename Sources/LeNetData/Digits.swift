@@ -140,9 +140,17 @@ public struct Digits: Sendable {
     /// A batch (N, 1, 32, 32): each digit centred in a 32×32 field of background, so that
     /// stroke ends can reach the centre of the top feature detectors' receptive fields (II.B).
     public func batch(_ indices: [Int], scaling: InputScaling) -> Tensor {
+        var t = Tensor.empty
+        batch(indices, scaling: scaling, into: &t)
+        return t
+    }
+
+    /// `batch` into `t`, whose buffer is kept when it has the batch's shape already (online
+    /// training writes each digit where the one before was).
+    public func batch(_ indices: [Int], scaling: InputScaling, into t: inout Tensor) {
         let side = Digits.inputSize
         let top = (side - rows) / 2, left = (side - columns) / 2
-        var t = Tensor(unfilled: [indices.count, 1, side, side])
+        t.prepare(indices.count, 1, side, side)
         let background = scaling.background, span = scaling.foreground - background
         // A lookup table from grey level to input value, and raw buffers: this runs for
         // every training batch.
@@ -189,6 +197,5 @@ public struct Digits: Sendable {
                 }
             }
         }
-        return t
     }
 }

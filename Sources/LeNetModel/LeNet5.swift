@@ -179,12 +179,18 @@ public struct LeNet5: Sendable {
 
     /// The predicted class of each sample: the smallest RBF penalty, or the largest logit.
     public func predictions(_ output: Tensor) -> [Int] {
-        (0..<output.shape[0]).map { s in
-            // The smallest penalty (paper) or largest logit (keras) wins; a NaN never wins,
-            // and a row with no number at all answers 0 rather than stopping the program.
+        (0..<output.shape[0]).map { prediction(output, sample: $0) }
+    }
+
+    /// The predicted class of sample s of `output`.
+    public func prediction(_ output: Tensor, sample s: Int) -> Int {
+        // The smallest penalty (paper) or largest logit (keras) wins; a NaN never wins, and a
+        // row with no number at all answers 0 rather than stopping the program.
+        let classes = output.shape[1]
+        return output.scalars.withUnsafeBufferPointer { p in
             var best = 0, bestValue = Float.nan
-            for k in 0..<output.shape[1] {
-                let v = output[s, k]
+            for k in 0..<classes {
+                let v = p[s * classes + k]
                 guard !v.isNaN else { continue }
                 if bestValue.isNaN || (variant == .paper ? v < bestValue : v > bestValue) { best = k; bestValue = v }
             }

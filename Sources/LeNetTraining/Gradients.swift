@@ -77,13 +77,21 @@ extension LeNet5 {
     public mutating func onlineStep(
         _ x: Tensor, label: Int, loss: Loss, rates: [[Tensor]], workspace: inout OnlineWorkspace
     ) -> (loss: Float, output: Tensor) {
+        onlineStep(label: label, loss: loss, rates: rates, workspace: &workspace) { $0 = x }
+    }
+
+    /// `onlineStep` of the input `input` writes into the buffer the workspace keeps for it
+    /// (the trace's first), from step to step: no tensor is made for it.
+    public mutating func onlineStep(
+        label: Int, loss: Loss, rates: [[Tensor]], workspace: inout OnlineWorkspace, input: (inout Tensor) -> Void
+    ) -> (loss: Float, output: Tensor) {
         let count = layers.count + 1
         if workspace.trace.count != count {
             workspace.trace = Array(repeating: .empty, count: count)
             workspace.gradients = Array(repeating: .empty, count: count)
             workspace.top = firstVectorLayer
         }
-        workspace.trace[0] = x
+        input(&workspace.trace[0])
         if workspace.oneCoreSteps > 0 {
             workspace.oneCoreSteps -= 1
         } else if threads > 1, let top = workspace.top, top > 0 {

@@ -269,21 +269,29 @@ public struct Trainer: Sendable {
         }
 
         let lastGood = net
+        var input = Tensor.empty
         for batchStart in stride(from: state.position, to: order.count, by: config.batchSize) {
             let chosen = order[batchStart..<min(batchStart + config.batchSize, order.count)]
             let labels = chosen.map { Int(train.labels[$0 % train.count]) }
-            // The inputs of `part` of the batch: distorted at random, distorted copies, or as they are.
-            func inputs(_ part: ArraySlice<Int>) -> Tensor {
+            // The inputs of `part` of the batch, into `t`: distorted at random, distorted
+            // copies, or as they are (then in t's buffer).
+            func write(_ part: ArraySlice<Int>, into t: inout Tensor) {
                 let indices = part.map { $0 % train.count }
                 if config.augment {
-                    return train.batch(
+                    t = train.batch(
                         indices, scaling: scaling,
                         distortions: indices.map { _ in Distortion.random(using: &distorter) })
                 } else if part.contains(where: { $0 >= train.count }) {
-                    return train.batch(
+                    t = train.batch(
                         indices, scaling: scaling, distortions: part.map { fixedDistortion($0, digits: train.count) })
+                } else {
+                    train.batch(indices, scaling: scaling, into: &t)
                 }
-                return train.batch(indices, scaling: scaling)
+            }
+            func inputs(_ part: ArraySlice<Int>) -> Tensor {
+                var t = Tensor.empty
+                write(part, into: &t)
+                return t
             }
             // Online SDLM (the paper) or SGD steps as it back-propagates; other runs take the
             // batch's gradients, then the optimizer's step.
@@ -293,8 +301,12 @@ public struct Trainer: Sendable {
             let (loss, output): (Float, Tensor)
             var grads: [[Tensor]] = []
             if let rates {
+                // Written into a buffer kept from step to step, which the step's own input buffer
+                // is then traded for.
+                write(chosen, into: &input)
                 (loss, output) = net.onlineStep(
-                    inputs(chosen), label: labels[0], loss: config.loss, rates: rates, workspace: &workspace)
+                    label: labels[0], loss: config.loss, rates: rates, workspace: &workspace
+                ) { swap(&$0, &input) }
             } else {
                 (loss, grads, output) = net.gradients(
                     of: chosen, labels: labels, partSize: Trainer.largestPart, inputs: inputs, loss: config.loss)
@@ -304,7 +316,7 @@ public struct Trainer: Sendable {
                 throw TrainingError.diverged(epoch: epoch + 1, learningRate: rate)
             }
             state.lossSum += Double(loss) * Double(chosen.count)
-            state.errors += zip(net.predictions(output), labels).filter { $0 != $1 }.count
+            for (s, label) in labels.enumerated() where net.prediction(output, sample: s) != label { state.errors += 1 }
             if rates == nil { optimizer.step(&net, gradients: grads, rate: rate) }
             state.position = batchStart + chosen.count
             progress(state.position, order.count)

@@ -44,12 +44,14 @@ func runEpochs(
         let epoch = trainer.epochsDone + 1
         let overlap = coreCount > 1 && epoch < total
         let record: EpochRecord?
+        // Made once a pass, not at each of its 60,000 steps.
+        let label = "\(unit) \(epoch)/\(total)"
         do {
             record = try trainer.trainEpoch(
                 train, validation: check, evaluate: !overlap, shouldStop: { interrupt.requested },
                 progress: { done, all in
                     reportPending(wait: false)
-                    progress.update(label: "\(unit) \(epoch)/\(total)", done: done, total: all)
+                    progress.update(label: label, done: done, total: all)
                 })
         } catch let error as TrainingError {
             progress.finish()

@@ -1,3 +1,4 @@
+import LeNetCore
 import LeNetData
 import XCTest
 
@@ -18,6 +19,24 @@ final class PreprocessingTests: XCTestCase {
         XCTAssertEqual(t[0, 0, 2, 2], 1.175, accuracy: 1e-6)  // the digit's (0, 0), shifted by 2
         XCTAssertEqual(t[0, 0, 2, 3], -0.1 + 1.275 * 0.2, accuracy: 1e-6)  // 51/255 = 0.2
         XCTAssertEqual(t[0, 0, 3, 2], -0.1)  // background inside the digit
+    }
+
+    /// Online training writes each digit where the one before was: into a kept tensor, a
+    /// digit is its own batch, in the same buffer; a tensor of another shape is made anew.
+    func testADigitWrittenIntoAKeptTensorIsItsBatchInTheSameBuffer() {
+        let pixels: [UInt8] = (0..<3 * 28 * 28).map { UInt8(($0 * 29) % 256) }
+        let three = Digits(name: "three", rows: 28, columns: 28, pixels: pixels, labels: [0, 1, 2])
+        var kept = Tensor.empty
+        three.batch([0, 1], scaling: .paper, into: &kept)
+        XCTAssertEqual(kept, three.batch([0, 1], scaling: .paper))
+        three.batch([2], scaling: .paper, into: &kept)
+        XCTAssertEqual(kept, three.batch([2], scaling: .paper))
+        let buffer = kept.scalars.withUnsafeBufferPointer { $0.baseAddress }
+        for i in [1, 0, 2] {
+            three.batch([i], scaling: .paper, into: &kept)
+            XCTAssertEqual(kept, three.batch([i], scaling: .paper))
+            XCTAssertEqual(kept.scalars.withUnsafeBufferPointer { $0.baseAddress }, buffer)
+        }
     }
 
     /// A digit holding every grey level (eight at a time in a row's first 24 columns, the
