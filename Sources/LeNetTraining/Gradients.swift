@@ -134,15 +134,14 @@ extension LeNet5 {
         let ran = layers.withUnsafeMutableBufferPointer { layers in
             workspace.trace.withUnsafeMutableBufferPointer { trace in
                 workspace.gradients.withUnsafeMutableBufferPointer { gradients in
-                    nonisolated(unsafe) let layers = layers, trace = trace, gradients = gradients
                     // The layers through a pointer, which a generic call opens in place
                     // (`forwardInPlace`); through the buffer, each would be copied first.
-                    nonisolated(unsafe) let layer = layers.baseAddress!
+                    nonisolated(unsafe) let layers = layers.baseAddress!, trace = trace, gradients = gradients
                     return runPaired(
                         {
                             // This core: the maps forward, then (given ∂E/∂x of the top) backward.
                             for l in 0..<top {
-                                LeNet5.forwardInPlace(&layer[l], trace[l], into: &trace[l + 1], path: path)
+                                LeNet5.forwardInPlace(&layers[l], trace[l], into: &trace[l + 1], path: path)
                             }
                             relay.post(1)
                             relay.wait(for: 2)
@@ -160,7 +159,7 @@ extension LeNet5 {
                             // each layer stepping once the layers below have its ∂E/∂x.
                             relay.wait(for: 1)
                             for l in top..<count {
-                                LeNet5.forwardInPlace(&layer[l], trace[l], into: &trace[l + 1], path: path)
+                                LeNet5.forwardInPlace(&layers[l], trace[l], into: &trace[l + 1], path: path)
                             }
                             result = loss.evaluate(trace[count], labels: [label], gradient: &gradients[count])
                             guard result.isFinite else { return relay.post(2) }
