@@ -179,17 +179,20 @@ extension Convolution {
         dx.withMutablePointer { dxp in
             dw.withMutablePointer { dwp in
                 db.withMutablePointer { dbp in
-                    backwardOnGrid(input: x, output: y, gradient: dy, dw: dwp, db: dbp, dx: inputGradient ? dxp : nil)
+                    backwardOnGrid(
+                        input: x, output: y, gradient: dy, weight: weight, dw: dwp, db: dbp,
+                        dx: inputGradient ? dxp : nil)
                 }
             }
         }
         return (dx, [dw, db])
     }
 
-    /// The backward pass on the input-wide grid: writes ∂E/∂w into `dw`, adds ∂E/∂b onto `db`
-    /// (which starts at zero), and writes ∂E/∂x into `dx` when given.
+    /// The backward pass on the input-wide grid with these weights (the layer's): writes ∂E/∂w
+    /// into `dw`, adds ∂E/∂b onto `db` (which starts at zero), and writes ∂E/∂x into `dx` when
+    /// given.
     func backwardOnGrid(
-        input x: Tensor, output y: Tensor, gradient dy: Tensor, dw dwp: UnsafeMutablePointer<Float>,
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, weight: Tensor, dw dwp: UnsafeMutablePointer<Float>,
         db dbp: UnsafeMutablePointer<Float>, dx dxp: UnsafeMutablePointer<Float>?
     ) {
         let n = x.shape[0], outMaps = table.outputMaps
@@ -377,15 +380,34 @@ extension Convolution {
                 inputGradient: inputGradient, rates: (rates[0], rates[1]), into: &dx)
             return
         }
+        // The weights and biases move out of the layer for the while and back: the work is
+        // then a method of the layer that leaves it as it is, whose closures see it without
+        // copying it (a mutating method's closures copied the layer, retaining every buffer
+        // it holds, to call a method on it).
+        var weight = Tensor.empty, bias = Tensor.empty
+        swap(&weight, &self.weight)
+        swap(&bias, &self.bias)
+        stepOnGrid(
+            input: x, output: y, gradient: dy, inputGradient: inputGradient, rates: rates, into: &dx, weight: &weight,
+            bias: &bias)
+        swap(&weight, &self.weight)
+        swap(&bias, &self.bias)
+    }
+
+    /// `backwardAndStep` on the grid with the layer's weights and biases given apart.
+    func stepOnGrid(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool, rates: [Tensor],
+        into dx: inout Tensor, weight: inout Tensor, bias: inout Tensor
+    ) {
         Scratch.floats(weight.count) { dwp in
             Scratch.floats(bias.count, zerosFrom: 0) { dbp in
                 if inputGradient {
                     dx.prepare(x.shape)
                     dx.withMutablePointer {
-                        backwardOnGrid(input: x, output: y, gradient: dy, dw: dwp, db: dbp, dx: $0)
+                        backwardOnGrid(input: x, output: y, gradient: dy, weight: weight, dw: dwp, db: dbp, dx: $0)
                     }
                 } else {
-                    backwardOnGrid(input: x, output: y, gradient: dy, dw: dwp, db: dbp, dx: nil)
+                    backwardOnGrid(input: x, output: y, gradient: dy, weight: weight, dw: dwp, db: dbp, dx: nil)
                 }
                 weight.subtractProducts(rates[0], dwp)
                 bias.subtractProducts(rates[1], dbp)

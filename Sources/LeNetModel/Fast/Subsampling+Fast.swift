@@ -78,15 +78,30 @@ extension Subsampling {
                 input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates, into: &dx)
         }
         Subsampling.prepareInputGradient(&dx, x.shape)
+        // The closures see the layer's fields, not the layer: a closure that captured the
+        // layer would copy it (retaining every buffer it holds) to call a method on it. The
+        // two tensors that step are moved out for the while and back.
+        let maps = maps, activation = activation, trainable = trainable
+        var coefficient = Tensor.empty, bias = Tensor.empty
+        swap(&coefficient, &self.coefficient)
+        swap(&bias, &self.bias)
         Scratch.floats(maps, zerosFrom: 0) { dβp in
             Scratch.floats(maps, zerosFrom: 0) { dbp in
-                dx.withMutablePointer { backwardOnMaps(input: x, output: y, gradient: dy, dβ: dβp, db: dbp, dx: $0) }
+                coefficient.withPointer { βp in
+                    dx.withMutablePointer {
+                        Subsampling.backwardOnMaps(
+                            maps: maps, activation: activation, coefficient: βp, input: x, output: y, gradient: dy,
+                            dβ: dβp, db: dbp, dx: $0)
+                    }
+                }
                 if trainable {
                     coefficient.subtractProducts(rates[0], dβp)
                     bias.subtractProducts(rates[1], dbp)
                 }
             }
         }
+        swap(&coefficient, &self.coefficient)
+        swap(&bias, &self.bias)
     }
 
     /// Shapes `dx` for ∂E/∂x of inputs of `shape`, left unset where the backward pass writes
@@ -104,6 +119,19 @@ extension Subsampling {
         input x: Tensor, output y: Tensor, gradient dy: Tensor, dβ: UnsafeMutablePointer<Float>,
         db: UnsafeMutablePointer<Float>, dx dxp: UnsafeMutablePointer<Float>
     ) {
+        coefficient.withPointer { βp in
+            Subsampling.backwardOnMaps(
+                maps: maps, activation: activation, coefficient: βp, input: x, output: y, gradient: dy, dβ: dβ, db: db,
+                dx: dxp)
+        }
+    }
+
+    /// `backwardOnMaps` of a layer of `maps` maps with these coefficients β.
+    static func backwardOnMaps(
+        maps: Int, activation: Activation, coefficient βs: UnsafePointer<Float>, input x: Tensor, output y: Tensor,
+        gradient dy: Tensor, dβ: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
+        dx dxp: UnsafeMutablePointer<Float>
+    ) {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], outH = y.shape[2], outW = y.shape[3]
         Scratch.floats(outH * outW) { dap in
             x.withPointer { xp in
@@ -115,7 +143,7 @@ extension Subsampling {
                                 db[c] += Kernels.slope(activation, outH * outW, dyp + base, yp + base, dap)
                                 let input = xp + (s * maps + c) * inH * inW
                                 let dInput = dxp + (s * maps + c) * inH * inW
-                                let β = coefficient.scalars[c]
+                                let β = βs[c]
                                 var gβ = SIMD4<Float>(), gβTail: Float = 0
                                 for r in 0..<outH {
                                     let top = input + 2 * r * inW, bottom = top + inW
