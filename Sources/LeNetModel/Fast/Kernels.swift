@@ -82,11 +82,7 @@ enum Kernels {
     @inline(__always)
     static func activate(_ f: Activation, _ n: Int, _ a: UnsafeMutablePointer<Float>) {
         if f == .identity { return }
-        let (outer, inner): (Float, Float) = f == .squash ? (Activation.amplitude, Activation.slope) : (1, 1)
-        var k =
-            ProductKernels.selected == .avx512
-            ? WideProducts.squash(n, a, outer: outer, inner: inner)
-            : VectorTanh.apply(n, a, outer: outer, inner: inner, wide: false)
+        var k = vectorTanh(f, n, a)
         while k < n {
             a[k] = f(a[k])
             k += 1
@@ -113,22 +109,26 @@ enum Kernels {
     /// `VectorTanh.apply` on every one of the n floats, the last n mod 8 in a register of
     /// their own (each lane's number does not depend on the others').
     static func activateInRegisters(_ f: Activation, _ n: Int, _ a: UnsafeMutablePointer<Float>) {
-        let (outer, inner): (Float, Float) = f == .squash ? (Activation.amplitude, Activation.slope) : (1, 1)
-        func apply(_ n: Int, _ a: UnsafeMutablePointer<Float>) -> Int {
-            ProductKernels.selected == .avx512
-                ? WideProducts.squash(n, a, outer: outer, inner: inner)
-                : VectorTanh.apply(n, a, outer: outer, inner: inner, wide: false)
-        }
-        let k = apply(n, a)
+        let k = vectorTanh(f, n, a)
         guard k < n else { return }
         var last = InlineArray<8, Float>(repeating: 0)
         for t in k..<n { last[t - k] = a[t] }
         withUnsafeMutablePointer(to: &last) { p in
             p.withMemoryRebound(to: Float.self, capacity: 8) { lp in
-                _ = apply(8, lp)
+                _ = vectorTanh(f, 8, lp)
                 a.advanced(by: k).update(from: lp, count: n - k)
             }
         }
+    }
+
+    /// f of the first n / 8 · 8 floats by `VectorTanh.apply` in the build `ProductKernels`
+    /// selects (f neither the identity); returns how many it did.
+    @inline(__always)
+    static func vectorTanh(_ f: Activation, _ n: Int, _ a: UnsafeMutablePointer<Float>) -> Int {
+        let (outer, inner): (Float, Float) = f == .squash ? (Activation.amplitude, Activation.slope) : (1, 1)
+        return ProductKernels.selected == .avx512
+            ? WideProducts.squash(n, a, outer: outer, inner: inner)
+            : VectorTanh.apply(n, a, outer: outer, inner: inner, wide: false)
     }
 
     /// da[k] = dy[k] · f′(y[k]) for k < n, eight at a time; returns Σ da (a bias's gradient).
