@@ -54,6 +54,14 @@ public struct Tensor: Equatable, Sendable {
         }
     }
 
+    /// The scalars' address beyond a closure, for two cores that write apart parts of one
+    /// tensor at once (a pointer good only inside a closure cannot be handed to the other
+    /// core's job). It stays good while nothing else changes the tensor; the buffer is made
+    /// the tensor's own first.
+    public mutating func sharedAddress() -> UnsafeMutablePointer<Float> {
+        scalars.withUnsafeMutableBufferPointer { $0.baseAddress! }
+    }
+
     /// Element (n, c, y, x) of a rank-4 tensor.
     @inline(__always)
     public subscript(n: Int, c: Int, y: Int, x: Int) -> Float {

@@ -81,6 +81,26 @@ public protocol Layer: Sendable {
         rates: [Tensor], into dx: inout Tensor, handOver: (Tensor) -> Void
     )
 
+    /// Whether two cores may share out this layer's output maps, one sample on the fast path,
+    /// each core computing some maps forward (`forwardFast(_:maps:into:)`) and back
+    /// (`backwardFast(maps:…)`) while the other computes the rest (online training on two
+    /// cores, `LeNet5.sharedMapLayers`). False unless the layer says so.
+    var sharesMaps: Bool { get }
+
+    /// The forward pass of one sample for output maps `maps` alone: writes those maps of the
+    /// output into `y` (the whole output's buffer, shaped by the caller), the numbers
+    /// `forwardFast` gives them.
+    func forwardFast(_ x: Tensor, maps: Range<Int>, into y: UnsafeMutablePointer<Float>)
+
+    /// The backward pass of one sample for output maps `maps` alone: ∂E/∂p of their
+    /// parameters into `parameters` (all the layer's trainable parameters one after another,
+    /// as `updateTrainable` visits them; other entries left as they are) and, when `dx` is
+    /// given, ∂E/∂x of the input maps they read (a layer whose map m reads input map m alone);
+    /// the numbers `backwardFast` gives them.
+    func backwardFast(
+        maps: Range<Int>, input x: Tensor, output y: Tensor, gradient dy: Tensor,
+        parameters dp: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?)
+
     /// As `curvature`, on the fast path, for a layer whose Gauss–Newton pass is not its
     /// squared backward pass (`curvatureIsSquaredBackward`); the reference code unless the
     /// layer has its own.
@@ -100,6 +120,18 @@ public protocol Layer: Sendable {
 extension Layer {
     public func multiplyAdds(input: [Int]) -> Int { connections(input: input) }
     public var mapInputs: [[Int]]? { nil }
+    public var sharesMaps: Bool { false }
+
+    public func forwardFast(_ x: Tensor, maps: Range<Int>, into y: UnsafeMutablePointer<Float>) {
+        preconditionFailure("\(name) does not share out its maps")
+    }
+
+    public func backwardFast(
+        maps: Range<Int>, input x: Tensor, output y: Tensor, gradient dy: Tensor,
+        parameters dp: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?
+    ) {
+        preconditionFailure("\(name) does not share out its maps")
+    }
 
     public func curvatureFast(input x: Tensor, output y: Tensor, curvature d2y: Tensor) -> (
         input: Tensor, parameters: [Tensor]
@@ -172,6 +204,16 @@ extension Layer {
         let (dx, grads) = backward(input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient)
         step(grads, rates: rates)
         return dx
+    }
+
+    /// The step with ∂E/∂p of every trainable parameter laid one after another in `gradients`
+    /// (as `backwardFast(maps:…)` writes them).
+    public mutating func step(laidOut gradients: UnsafePointer<Float>, rates: [Tensor]) {
+        var offset = 0
+        updateTrainable { p, value in
+            value.subtractProducts(rates[p], gradients + offset)
+            offset += value.count
+        }
     }
 
     /// p ← p − ε ⊙ ∂E/∂p for each trainable parameter (`gradients` and `rates` one tensor per

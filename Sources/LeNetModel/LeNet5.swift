@@ -95,6 +95,23 @@ public struct LeNet5: Sendable {
         layers.reduce(into: [LeNet5.inputShape]) { shapes, layer in shapes.append(layer.outputShape(shapes.last!)) }
     }
 
+    /// How many layers at the bottom two cores can share out map by map (`Layer.sharesMaps`):
+    /// the first, then each next one of as many maps whose map m reads map m below alone.
+    /// The paper's C1 and S2 (C3 reads several of S2's maps).
+    public var sharedMapLayers: Int {
+        let shapes = shapes
+        var count = 0
+        for (l, layer) in layers.enumerated() {
+            guard layer.sharesMaps else { break }
+            if l > 0 {
+                let maps = shapes[l][0]
+                guard shapes[l + 1][0] == maps, layer.mapInputs == (0..<maps).map({ [$0] }) else { break }
+            }
+            count = l + 1
+        }
+        return count
+    }
+
     public var trainableParameterCount: Int { layers.reduce(0) { $0 + $1.trainableParameterCount } }
 
     public var connections: Int {

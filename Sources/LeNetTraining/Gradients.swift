@@ -90,6 +90,7 @@ extension LeNet5 {
             workspace.trace = Array(repeating: .empty, count: count)
             workspace.gradients = Array(repeating: .empty, count: count)
             workspace.top = firstVectorLayer
+            workspace.shareMaps(of: self)
         }
         input(&workspace.trace[0])
         if workspace.oneCoreSteps > 0 {
@@ -121,14 +122,29 @@ extension LeNet5 {
     /// `onlineStep` on two cores, nil (having done nothing) when there is no second core free
     /// (`runPaired`). The layers from `top` up (those that read every input: C5, F6 and the
     /// output) run on the second core, which keeps their weights in its cache (C5's 48,000 and
-    /// their step sizes), and the maps below them on this one; only the outputs of the layer
-    /// under `top` and their gradients (S4's 400) cross over, at two hand-overs. The top's
-    /// layers hand ∂E/∂x down before they step (`Layer.backwardAndStep(…handOver:)`), so the
-    /// maps back-propagate while C5 and F6 step. Every number is as on one core.
+    /// their step sizes), and the maps on this one. The top's layers hand ∂E/∂x down before
+    /// they step (`Layer.backwardAndStep(…handOver:)`), so the maps back-propagate while C5
+    /// and F6 step. The layers at the bottom that can (`sharedMapLayers`: C1 and S2) are
+    /// shared out map by map: the second core, idle until S4's outputs come, computes half
+    /// their maps forward while this one computes the others; C3 hands its ∂E/∂x over before
+    /// working out its own ∂E/∂w, and the second core, done stepping C5 and F6 by then, takes
+    /// C1 and S2 back while this one finishes C3. Their ∂E/∂p go into a buffer
+    /// (`OnlineWorkspace.mapGradients`) and they step here at the end. Every number is as on
+    /// one core.
     mutating func pairedStep(
         top: Int, label: Int, loss: Loss, rates: [[Tensor]], workspace: inout OnlineWorkspace
     ) -> (loss: Float, output: Tensor)? {
         let path = path, count = layers.count, relay = workspace.relay
+        let shared = min(workspace.sharedLayers, top), maps = workspace.sharedMaps
+        let forwardSplit = workspace.forwardSplit, backwardSplit = workspace.backwardSplit
+        // The shared layers' outputs and ∂E/∂x, which both cores write (each its own maps), and
+        // their ∂E/∂p: shaped here, and reached through addresses taken here.
+        for l in 0..<shared {
+            workspace.trace[l + 1].prepare(workspace.sharedShapes[l + 1])
+            if l > 0 { workspace.gradients[l].prepare(workspace.sharedShapes[l]) }
+        }
+        nonisolated(unsafe) let gradientsAt = workspace.mapGradients.sharedAddress()
+        let offsets = workspace.mapGradientOffsets
         relay.reset()
         nonisolated(unsafe) var result = Float.nan
         let ran = layers.withUnsafeMutableBufferPointer { layers in
@@ -137,46 +153,82 @@ extension LeNet5 {
                     // The layers through a pointer, which a generic call opens in place
                     // (`forwardInPlace`); through the buffer, each would be copied first.
                     nonisolated(unsafe) let layers = layers.baseAddress!, trace = trace, gradients = gradients
-                    return runPaired(
-                        {
-                            // This core: the maps forward, then (given ∂E/∂x of the top) backward.
-                            for l in 0..<top {
-                                LeNet5.forwardInPlace(&layers[l], trace[l], into: &trace[l + 1], path: path)
+                    return Scratch.with(UnsafeMutablePointer<Float>.self, 2 * shared) { at in
+                        // Layer l's output at at[l], its ∂E/∂x at at[shared + l] (l > 0).
+                        for l in 0..<shared {
+                            at[l] = trace[l + 1].sharedAddress()
+                            at[shared + l] = l > 0 ? gradients[l].sharedAddress() : at[l]
+                        }
+                        nonisolated(unsafe) let at = at
+                        @Sendable func shareForward(_ part: Range<Int>) {
+                            guard !part.isEmpty else { return }
+                            for l in 0..<shared { layers[l].forwardFast(trace[l], maps: part, into: at[l]) }
+                        }
+                        @Sendable func shareBackward(_ part: Range<Int>) {
+                            guard !part.isEmpty else { return }
+                            for l in (0..<shared).reversed() {
+                                layers[l].backwardFast(
+                                    maps: part, input: trace[l], output: trace[l + 1], gradient: gradients[l + 1],
+                                    parameters: gradientsAt + offsets[l], dx: l > 0 ? at[shared + l] : nil)
                             }
-                            relay.post(1)
-                            relay.wait(for: 2)
-                            guard result.isFinite else { return }
-                            var dy = gradients[top]
-                            for l in (0..<top).reversed() {
-                                layers[l].backwardAndStep(
-                                    input: trace[l], output: trace[l + 1], gradient: dy, path: path,
-                                    inputGradient: l > 0, rates: rates[l], into: &gradients[l])
-                                dy = gradients[l]
-                            }
-                        },
-                        {
-                            // The second core: the top forward, the loss, and the top backward,
-                            // each layer stepping once the layers below have its ∂E/∂x.
-                            relay.wait(for: 1)
-                            for l in top..<count {
-                                LeNet5.forwardInPlace(&layers[l], trace[l], into: &trace[l + 1], path: path)
-                            }
-                            result = loss.evaluate(trace[count], labels: [label], gradient: &gradients[count])
-                            guard result.isFinite else { return relay.post(2) }
-                            func back(_ l: Int, _ dy: Tensor) {
-                                layers[l].backwardAndStep(
-                                    input: trace[l], output: trace[l + 1], gradient: dy, path: path,
-                                    inputGradient: true, rates: rates[l], into: &gradients[l]
-                                ) { dx in
-                                    if l == top { relay.post(2) } else { back(l - 1, dx) }
+                        }
+                        return runPaired(
+                            {
+                                // This core: the maps forward, then (given ∂E/∂x of the top) backward.
+                                shareForward(0..<forwardSplit)
+                                relay.wait(for: 1)
+                                for l in shared..<top {
+                                    LeNet5.forwardInPlace(&layers[l], trace[l], into: &trace[l + 1], path: path)
                                 }
-                            }
-                            back(count - 1, gradients[count])
-                        })
+                                relay.post(2)
+                                relay.wait(for: 3)
+                                guard result.isFinite else { return }
+                                var dy = gradients[top]
+                                for l in (shared..<top).reversed() {
+                                    // The lowest of these hands ∂E/∂x to the second core before
+                                    // it works out its own ∂E/∂p and steps.
+                                    layers[l].backwardAndStep(
+                                        input: trace[l], output: trace[l + 1], gradient: dy, path: path,
+                                        inputGradient: l > 0, rates: rates[l], into: &gradients[l]
+                                    ) { _ in if l == shared { relay.post(4) } }
+                                    dy = gradients[l]
+                                }
+                                shareBackward(0..<backwardSplit)
+                            },
+                            {
+                                // The second core: its share of the bottom maps, then the top
+                                // forward, the loss, and the top backward, each layer stepping
+                                // once the layers below have its ∂E/∂x; then its share of the
+                                // bottom maps backward.
+                                shareForward(forwardSplit..<maps)
+                                relay.post(1)
+                                relay.wait(for: 2)
+                                for l in top..<count {
+                                    LeNet5.forwardInPlace(&layers[l], trace[l], into: &trace[l + 1], path: path)
+                                }
+                                result = loss.evaluate(trace[count], labels: [label], gradient: &gradients[count])
+                                guard result.isFinite else { return relay.post(3) }
+                                func back(_ l: Int, _ dy: Tensor) {
+                                    layers[l].backwardAndStep(
+                                        input: trace[l], output: trace[l + 1], gradient: dy, path: path,
+                                        inputGradient: true, rates: rates[l], into: &gradients[l]
+                                    ) { dx in
+                                        if l == top { relay.post(3) } else { back(l - 1, dx) }
+                                    }
+                                }
+                                back(count - 1, gradients[count])
+                                relay.wait(for: 4)
+                                shareBackward(backwardSplit..<maps)
+                            })
+                    }
                 }
             }
         }
-        return ran ? (result, workspace.trace[count]) : nil
+        guard ran else { return nil }
+        if result.isFinite {
+            for l in 0..<shared { layers[l].step(laidOut: gradientsAt + offsets[l], rates: rates[l]) }
+        }
+        return (result, workspace.trace[count])
     }
 
     /// The first layer whose output is a vector rather than maps (C5, 120 units on 1×1 maps):
@@ -237,6 +289,18 @@ public struct OnlineWorkspace: Sendable {
     let relay = Relay()
     /// Steps taken on two cores so far.
     public internal(set) var pairedSteps = 0
+    /// The layers at the bottom two cores share out map by map (`LeNet5.sharedMapLayers`),
+    /// their maps, and the shapes of the input and their outputs (one sample).
+    var sharedLayers = 0, sharedMaps = 0, sharedShapes: [[Int]] = []
+    /// The shared layers' maps the first core computes forward (half; the rest are the
+    /// second's) and backward (none: the second core takes them all while the first works out
+    /// C3's ∂E/∂w and steps). Steps alternated 500 at a time in one pass over 60,000 digits
+    /// took 46.4–46.7 µs so, 47.1–47.5 with four or two maps of six back on the first core,
+    /// and 49.6 with all of them on the first core.
+    var forwardSplit = 0, backwardSplit = 0
+    /// The shared layers' ∂E/∂p, layer by layer (each as `Layer.backwardFast(maps:…)` lays them
+    /// out, from `mapGradientOffsets`).
+    var mapGradients = Tensor.empty, mapGradientOffsets: [Int] = []
     /// A step on two cores that takes longer than this (nanoseconds; one takes some 50 µs)
     /// means the second core is shared with another program, which leaves each hand-over
     /// waiting for a time slice (a pass took three times as long): the next `pause` steps run
@@ -264,4 +328,21 @@ public struct OnlineWorkspace: Sendable {
     }
 
     public init() {}
+
+    /// Works out which layers of `model` two cores share out map by map, and how.
+    mutating func shareMaps(of model: LeNet5) {
+        sharedLayers = model.sharedMapLayers
+        let shapes = model.shapes.map { [1] + $0 }
+        sharedShapes = Array(shapes.prefix(sharedLayers + 1))
+        sharedMaps = sharedLayers > 0 ? shapes[1][1] : 0
+        forwardSplit = sharedMaps / 2
+        backwardSplit = 0
+        var offsets = [0]
+        for l in 0..<sharedLayers {
+            offsets.append(
+                offsets[l] + model.layers[l].parameters.filter(\.trainable).reduce(0) { $0 + $1.value.count })
+        }
+        mapGradientOffsets = offsets
+        mapGradients = Tensor(zeros: [max(offsets[sharedLayers], 1)])
+    }
 }

@@ -268,7 +268,8 @@ extension FastPathTests {
     /// the weights and ∂E/∂x of its backward pass followed by the step, bit for bit: C1, C3
     /// with Table I and with a full table, S2 and S4, C5, F6 and the RBF output, each stepped
     /// twice into the same ∂E/∂x buffer (kept, as online training keeps it), starting from a
-    /// buffer of the wrong shape.
+    /// buffer of the wrong shape. Handing ∂E/∂x over on the way (`backwardAndStep(…handOver:)`,
+    /// as on two cores: C3 before its ∂E/∂w) gives it once, complete, and the same weights.
     func testEveryFusedStepIsBackwardThenStepBitForBit() {
         var rng = SeededGenerator(seed: 34)
         let layers: [(any Layer, [Int])] = [
@@ -294,7 +295,7 @@ extension FastPathTests {
         for (original, shape) in layers {
             var layer = original
             layer.initialize(.default(for: .paper), using: &rng)
-            var fused = layer, unfused = layer, dxFused = Tensor(zeros: [2, 3])
+            var fused = layer, unfused = layer, handing = layer, dxFused = Tensor(zeros: [2, 3]), dxHanding = dxFused
             for round in 0..<2 {
                 let x = Tensor(shape: [1] + shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.uniform(1) })
                 let y = unfused.forwardFast(x)
@@ -308,14 +309,23 @@ extension FastPathTests {
                 let kept = dxFused.scalars.withUnsafeBufferPointer { $0.baseAddress }
                 fused.backwardAndStep(
                     input: x, output: y, gradient: dy, path: .fast, inputGradient: true, rates: rates, into: &dxFused)
+                var handed = [Tensor]()
+                handing.backwardAndStep(
+                    input: x, output: y, gradient: dy, path: .fast, inputGradient: true, rates: rates,
+                    into: &dxHanding
+                ) { handed.append($0) }
                 let dxUnfused = unfused.backwardThenStep(
                     input: x, output: y, gradient: dy, path: .fast, inputGradient: true, rates: rates)
                 let what = "\(layer.name) \(shape), step \(round + 1)"
                 XCTAssertEqual(dxFused.shape, x.shape, what)
                 XCTAssertEqual(dxFused.scalars.map(\.bitPattern), dxUnfused.scalars.map(\.bitPattern), what)
+                XCTAssertEqual(handed.count, 1, "\(what): ∂E/∂x handed over once")
+                XCTAssertEqual(handed.first?.scalars.map(\.bitPattern), dxUnfused.scalars.map(\.bitPattern), what)
+                XCTAssertEqual(dxHanding, dxUnfused, what)
                 for (a, b) in zip(fused.parameters, unfused.parameters) {
                     XCTAssertEqual(a.value.scalars.map(\.bitPattern), b.value.scalars.map(\.bitPattern), what)
                 }
+                XCTAssertEqual(handing.parameters.map(\.value), unfused.parameters.map(\.value), what)
                 if round == 1 {
                     XCTAssertEqual(
                         dxFused.scalars.withUnsafeBufferPointer { $0.baseAddress }, kept, "\(what): buffer kept")
@@ -386,6 +396,79 @@ extension FastPathTests {
             XCTAssertEqual(
                 dx.scalars.map(\.bitPattern), expected.scalars.map(\.bitPattern), "centres \(layer.centers.shape)")
             XCTAssertTrue(expected.scalars.contains { $0.isSubnormal }, "a case where leaving out would show")
+        }
+    }
+}
+
+extension FastPathTests {
+    /// Online training on two cores shares out C1's and S2's maps (`LeNet5.sharedMapLayers`),
+    /// and no more: C3 reads several of S2's maps.
+    func testTheSharedLayersAreC1AndS2() {
+        for variant in Variant.allCases {
+            let net = LeNet5(variant: variant)
+            XCTAssertEqual(net.sharedMapLayers, 2, "\(variant)")
+            XCTAssertEqual(net.layers.map(\.sharesMaps), [true, true, false, true, false, false, false], "\(variant)")
+        }
+        XCTAssertEqual(LeNet5(variant: .paper, c1Maps: 4).sharedMapLayers, 2, "C1 of four maps")
+    }
+
+    /// C1 and S2 worked out in two parts of their maps (`forwardFast(_:maps:into:)`,
+    /// `backwardFast(maps:…)`), as two cores do, give the whole layer's outputs, ∂E/∂p and
+    /// ∂E/∂x, bit for bit: every cut of the six maps, both variants (S2 trainable and
+    /// squashing, and fixed average pooling), and a C1 of five maps (an odd part, whose ∂E/∂w
+    /// is not worked out two maps to a register).
+    func testMapsSharedOutAreTheWholeLayerBitForBit() {
+        var rng = SeededGenerator(seed: 41)
+        for (variant, c1Maps) in [(Variant.paper, 6), (.keras, 6), (.paper, 5)] {
+            let net = LeNet5(variant: variant, seed: 8, c1Maps: c1Maps)
+            var input = Tensor(shape: [1, 1, 32, 32], scalars: (0..<1024).map { _ in rng.uniform(1.2) })
+            for l in 0..<net.sharedMapLayers {
+                let layer = net.layers[l]
+                let y = layer.forwardFast(input)
+                let dy = Tensor(shape: y.shape, scalars: (0..<y.count).map { _ in rng.uniform(1) })
+                let (dx, grads) = layer.backwardFast(input: input, output: y, gradient: dy, inputGradient: true)
+                let whole = grads.flatMap(\.scalars).map(\.bitPattern), maps = y.shape[1]
+                for cut in 0...maps {
+                    let what = "\(variant) \(layer.name) of \(maps) maps cut at \(cut)"
+                    // NaNs where nothing is written yet: as online training's kept buffers, which
+                    // hold the last step's numbers, nothing may be added onto them.
+                    var parts = Tensor(repeating: .nan, shape: y.shape)
+                    var dp = Tensor(repeating: .nan, shape: [max(whole.count, 1)])
+                    var dxParts = Tensor(repeating: .nan, shape: input.shape)
+                    let dxp = dxParts.sharedAddress(), yp = parts.sharedAddress(), gp = dp.sharedAddress()
+                    for part in [0..<cut, cut..<maps] {
+                        layer.forwardFast(input, maps: part, into: yp)
+                        layer.backwardFast(
+                            maps: part, input: input, output: y, gradient: dy, parameters: gp, dx: l > 0 ? dxp : nil)
+                    }
+                    XCTAssertEqual(parts.scalars.map(\.bitPattern), y.scalars.map(\.bitPattern), what)
+                    XCTAssertEqual(Array(dp.scalars.prefix(whole.count)).map(\.bitPattern), whole, what)
+                    if l > 0 { XCTAssertEqual(dxParts.scalars.map(\.bitPattern), dx.scalars.map(\.bitPattern), what) }
+                }
+                input = y
+            }
+        }
+    }
+
+    /// The numbers `activate` gives a run, worked out part by part (`activate(_:part:of:_:)`,
+    /// each core squashing its own maps): every cut of runs of 1 to 40 floats, and runs of
+    /// C1's 4,704 and 3,920 cut at each map; the last run mod 8 by tanhf in every case.
+    func testActivationOfAPartIsThatOfTheWholeBitForBit() {
+        var rng = SeededGenerator(seed: 42)
+        var cases = (1...40).flatMap { n in (0...n).map { (n, [$0]) } }
+        cases += [(4704, Array(stride(from: 0, through: 4704, by: 784))), (3920, [0, 784, 1568, 2352, 3136, 3920])]
+        for activation in [Activation.tanh, .squash] {
+            for (n, cuts) in cases {
+                let a = (0..<n).map { _ in Float.random(in: -6...6, using: &rng) }
+                var whole = a, parts = a
+                whole.withUnsafeMutableBufferPointer { Kernels.activate(activation, n, $0.baseAddress!) }
+                parts.withUnsafeMutableBufferPointer { p in
+                    for (from, to) in zip([0] + cuts, cuts + [n]) {
+                        Kernels.activate(activation, part: from..<to, of: n, p.baseAddress!)
+                    }
+                }
+                XCTAssertEqual(parts.map(\.bitPattern), whole.map(\.bitPattern), "\(activation), \(n) cut at \(cuts)")
+            }
         }
     }
 }

@@ -125,43 +125,69 @@ extension Convolution {
     /// `forwardFast` on the input-wide grid: a = b + w · unrolled, every position of the grid
     /// (C1, whose 896 positions keep 784).
     func forwardOnWideGrid(_ x: Tensor, _ g: Grid, into y: inout Tensor) {
-        let n = x.shape[0], outMaps = table.outputMaps
+        y.prepare(x.shape[0], table.outputMaps, g.outH, g.outW)
+        y.withMutablePointer { forwardOnWideGrid(x, g, maps: 0..<table.outputMaps, into: $0) }
+    }
+
+    /// `forwardOnWideGrid` of output maps `maps` alone, into the whole output's buffer `yp`.
+    func forwardOnWideGrid(_ x: Tensor, _ g: Grid, maps: Range<Int>, into yp: UnsafeMutablePointer<Float>) {
+        let n = x.shape[0], outMaps = table.outputMaps, count = maps.count
         let positions = g.outH * g.outW
-        y.prepare(n, outMaps, g.outH, g.outW)
         // Each sample is copied into `input`, whose zeros after it are all that needs
         // setting; the product writes every sum.
         Scratch.floats(g.bufferSize, zerosFrom: g.sampleSize) { inp in
-            Scratch.floats(outMaps * g.wide) { sump in
+            Scratch.floats(count * g.wide) { sump in
                 x.withPointer { xp in
                     weight.withPointer { wp in
                         bias.withPointer { bp in
-                            y.withMutablePointer { yp in
-                                let unrolled = Kernels.Rows(base: inp, offsets: g.offsets)
-                                for s in 0..<n {
-                                    inp.update(from: xp + s * g.sampleSize, count: g.sampleSize)
-                                    // a = b + w · unrolled: (maps × rows) · (rows × wide positions)
-                                    Kernels.multiply(
-                                        m: outMaps, n: g.wide, k: g.rows,
-                                        .init(base: wp, rowStride: g.rows, columnStride: 1), unrolled,
-                                        readable: true,
-                                        into: .init(base: sump, stride: g.wide), start: .bias(bp))
-                                    // Keep the outW real columns of each row (the maps' rows
-                                    // follow one another inW apart), then y = f(a).
-                                    let out = yp + s * outMaps * positions
-                                    var from = UnsafePointer(sump), to = out
-                                    for _ in 0..<outMaps * g.outH {
-                                        Kernels.copy(g.outW, from, to: to)
-                                        from += g.inW
-                                        to += g.outW
-                                    }
-                                    Kernels.activate(activation, outMaps * positions, out)
+                            let unrolled = Kernels.Rows(base: inp, offsets: g.offsets)
+                            for s in 0..<n {
+                                inp.update(from: xp + s * g.sampleSize, count: g.sampleSize)
+                                // a = b + w · unrolled: (maps × rows) · (rows × wide positions)
+                                Kernels.multiply(
+                                    m: count, n: g.wide, k: g.rows,
+                                    .init(base: wp + maps.lowerBound * g.rows, rowStride: g.rows, columnStride: 1),
+                                    unrolled, readable: true,
+                                    into: .init(base: sump, stride: g.wide), start: .bias(bp + maps.lowerBound))
+                                // Keep the outW real columns of each row (the maps' rows
+                                // follow one another inW apart), then y = f(a).
+                                let out = yp + s * outMaps * positions
+                                var from = UnsafePointer(sump), to = out + maps.lowerBound * positions
+                                for _ in 0..<count * g.outH {
+                                    Kernels.copy(g.outW, from, to: to)
+                                    from += g.inW
+                                    to += g.outW
                                 }
+                                Kernels.activate(
+                                    activation, part: maps.lowerBound * positions..<maps.upperBound * positions,
+                                    of: outMaps * positions, out)
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// A convolution of one input map (C1): every output map reads all of it, so two cores
+    /// can each compute some of the maps.
+    public var sharesMaps: Bool { table.inputMaps == 1 }
+
+    public func forwardFast(_ x: Tensor, maps: Range<Int>, into y: UnsafeMutablePointer<Float>) {
+        precondition(sharesMaps && x.shape[0] == 1)
+        Grid.with(kernelSize: kernelSize, input: x.shape) { forwardOnWideGrid(x, $0, maps: maps, into: y) }
+    }
+
+    public func backwardFast(
+        maps: Range<Int>, input x: Tensor, output y: Tensor, gradient dy: Tensor,
+        parameters dp: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?
+    ) {
+        // Its one input map is read by every output map: ∂E/∂x sums over all of them.
+        precondition(sharesMaps && x.shape[0] == 1 && dx == nil)
+        let db = dp + weight.count
+        for o in maps { db[o] = 0 }
+        backwardOnGrid(
+            input: x, output: y, gradient: dy, weight: weight, dw: dp, db: db, dx: nil, maps: maps)
     }
 
     public func backwardFast(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (
@@ -190,14 +216,18 @@ extension Convolution {
 
     /// The backward pass on the input-wide grid with these weights (the layer's): writes ∂E/∂w
     /// into `dw`, adds ∂E/∂b onto `db` (which starts at zero), and writes ∂E/∂x into `dx` when
-    /// given.
+    /// given. With `maps`, of those output maps alone (their rows of `dw`, their entries of
+    /// `db`), and no ∂E/∂x. ∂E/∂x comes first: `handOver` is called once it is out, before
+    /// ∂E/∂w.
     func backwardOnGrid(
         input x: Tensor, output y: Tensor, gradient dy: Tensor, weight: Tensor, dw dwp: UnsafeMutablePointer<Float>,
-        db dbp: UnsafeMutablePointer<Float>, dx dxp: UnsafeMutablePointer<Float>?
+        db dbp: UnsafeMutablePointer<Float>, dx dxp: UnsafeMutablePointer<Float>?, maps: Range<Int>? = nil,
+        handOver: () -> Void = {}
     ) {
-        let n = x.shape[0], outMaps = table.outputMaps
+        let n = x.shape[0], outMaps = table.outputMaps, maps = maps ?? 0..<outMaps
+        precondition(dxp == nil || maps.count == outMaps)
         Grid.with(kernelSize: kernelSize, input: x.shape) { g in
-            let positions = g.outH * g.outW, perSample = outMaps * g.padded
+            let positions = g.outH * g.outW, perSample = maps.count * g.padded
             let gap = g.inW - g.outW, lastGap = g.padded - g.wide + gap
             // Each sample's input in a buffer of its own with zeros after it, and its ∂E/∂a on
             // the wide grid, rows padded to 16: the thrown-away columns stay zero, so they add
@@ -212,10 +242,10 @@ extension Convolution {
                                         // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid, and zeros
                                         // in the thrown-away columns (`gap`) and, after the last row,
                                         // the padding too (`lastGap`).
-                                        var from = s * outMaps * positions
-                                        for o in 0..<outMaps {
+                                        var from = (s * outMaps + maps.lowerBound) * positions
+                                        for o in maps {
                                             var sum: Float = 0
-                                            var to = dap + s * perSample + o * g.padded
+                                            var to = dap + s * perSample + (o - maps.lowerBound) * g.padded
                                             for r in 0..<g.outH {
                                                 sum += Kernels.slope(activation, g.outW, dyp + from, yp + from, to)
                                                 Kernels.zero(r + 1 < g.outH ? gap : lastGap, to + g.outW)
@@ -228,13 +258,14 @@ extension Convolution {
                                         buffer.update(from: xp + s * g.sampleSize, count: g.sampleSize)
                                         Kernels.zero(g.bufferSize - g.sampleSize, buffer + g.sampleSize)
                                     }
-                                    weightGradient(n: n, g, inputs: inp, da: dap, perSample: perSample, into: dwp)
-                                    guard let dxp else { return }
-                                    if table.isFull {
+                                    if let dxp, table.isFull {
                                         inputGradientDense(n: n, g, da: dap, perSample: perSample, weight: wp, dx: dxp)
-                                    } else {
+                                    } else if let dxp {
                                         inputGradientByMap(n: n, g, da: dap, perSample: perSample, weight: wp, dx: dxp)
                                     }
+                                    handOver()
+                                    weightGradient(
+                                        n: n, g, inputs: inp, da: dap, perSample: perSample, maps: maps, into: dwp)
                                 }
                             }
                         }
@@ -242,16 +273,17 @@ extension Convolution {
                 }
             }
         }
-        keepTable(dwp)
+        keepTable(dwp, maps: maps)
     }
 
     /// ∂E/∂w = Σ over samples of ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows),
-    /// the whole batch in one pass, from the samples' inputs each in a buffer of `bufferSize`.
+    /// the whole batch in one pass, from the samples' inputs each in a buffer of `bufferSize`:
+    /// the rows of output maps `maps` (∂E/∂a holds theirs alone).
     func weightGradient(
         n: Int, _ g: Grid, inputs inp: UnsafePointer<Float>, da dap: UnsafePointer<Float>, perSample: Int,
-        into dwp: UnsafeMutablePointer<Float>
+        maps: Range<Int>, into dw: UnsafeMutablePointer<Float>
     ) {
-        let outMaps = table.outputMaps
+        let outMaps = maps.count, dwp = dw + maps.lowerBound * g.rows
         let unrolled = Kernels.Rows(base: inp, offsets: g.offsets)
         let samples = Kernels.Samples(count: n, aStride: perSample, bStride: g.bufferSize)
         if outMaps == 16 && ProductKernels.selected == .avx512 {
@@ -273,6 +305,7 @@ extension Convolution {
         } else {
             // Only kernels of input maps a pair of maps reads; the others, never connected, are
             // zeroed by keepTable.
+            precondition(outMaps == table.outputMaps)
             let area = kernelSize * kernelSize
             for pair in table.pairs {
                 for run in pair.inputRuns {
@@ -380,34 +413,46 @@ extension Convolution {
                 inputGradient: inputGradient, rates: (rates[0], rates[1]), into: &dx)
             return
         }
-        // The weights and biases move out of the layer for the while and back: the work is
-        // then a method of the layer that leaves it as it is, whose closures see it without
-        // copying it (a mutating method's closures copied the layer, retaining every buffer
-        // it holds, to call a method on it).
+        stepOnGrid(input: x, output: y, gradient: dy, inputGradient: inputGradient, rates: rates, into: &dx)
+    }
+
+    /// `stepOnGrid` with the layer's weights and biases. They move out of the layer for the
+    /// while and back: the work is then a method of the layer that leaves it as it is, whose
+    /// closures see it without copying it (a mutating method's closures copied the layer,
+    /// retaining every buffer it holds, to call a method on it).
+    mutating func stepOnGrid(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool, rates: [Tensor],
+        into dx: inout Tensor, handOver: ((Tensor) -> Void)? = nil
+    ) {
         var weight = Tensor.empty, bias = Tensor.empty
         swap(&weight, &self.weight)
         swap(&bias, &self.bias)
         stepOnGrid(
             input: x, output: y, gradient: dy, inputGradient: inputGradient, rates: rates, into: &dx, weight: &weight,
-            bias: &bias)
+            bias: &bias, handOver: handOver)
         swap(&weight, &self.weight)
         swap(&bias, &self.bias)
     }
 
-    /// `backwardAndStep` on the grid with the layer's weights and biases given apart.
+    /// `backwardAndStep` on the grid with the layer's weights and biases given apart;
+    /// `handOver(dx)` as soon as ∂E/∂x is out, before ∂E/∂w.
     func stepOnGrid(
         input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool, rates: [Tensor],
-        into dx: inout Tensor, weight: inout Tensor, bias: inout Tensor
+        into dx: inout Tensor, weight: inout Tensor, bias: inout Tensor, handOver: ((Tensor) -> Void)? = nil
     ) {
         Scratch.floats(weight.count) { dwp in
             Scratch.floats(bias.count, zerosFrom: 0) { dbp in
                 if inputGradient {
                     dx.prepare(x.shape)
-                    dx.withMutablePointer {
-                        backwardOnGrid(input: x, output: y, gradient: dy, weight: weight, dw: dwp, db: dbp, dx: $0)
-                    }
+                    // Written through its address, so that `handOver` can be given the tensor
+                    // while the backward pass goes on.
+                    let dxp = dx.sharedAddress()
+                    backwardOnGrid(
+                        input: x, output: y, gradient: dy, weight: weight, dw: dwp, db: dbp, dx: dxp,
+                        handOver: { handOver?(dx) })
                 } else {
                     backwardOnGrid(input: x, output: y, gradient: dy, weight: weight, dw: dwp, db: dbp, dx: nil)
+                    handOver?(dx)
                 }
                 weight.subtractProducts(rates[0], dwp)
                 bias.subtractProducts(rates[1], dbp)
@@ -416,19 +461,26 @@ extension Convolution {
     }
 
     /// One sample on the fast path; C5 (a dense layer) hands ∂E/∂x over before its step
-    /// (`Dense.backwardAndStep`), other convolutions after.
+    /// (`Dense.backwardAndStep`), other convolutions before their ∂E/∂w (`stepOnGrid`).
     public mutating func backwardAndStep(
         input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
         rates: [Tensor], into dx: inout Tensor, handOver: (Tensor) -> Void
     ) {
-        guard path == .fast, x.shape[0] == 1, coversWholeInput(x.shape), table.isFull else {
+        guard path == .fast, x.shape[0] == 1, !coversWholeInput(x.shape) || table.isFull else {
             backwardAndStep(
                 input: x, output: y, gradient: dy, path: path, inputGradient: inputGradient, rates: rates, into: &dx)
             return handOver(dx)
         }
-        Dense.backwardAndStep(
-            input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
-            inputGradient: inputGradient, rates: (rates[0], rates[1]), into: &dx, handingOver: handOver)
+        guard !coversWholeInput(x.shape) else {
+            return Dense.backwardAndStep(
+                input: x, output: y, gradient: dy, weight: &weight, bias: &bias, activation: activation,
+                inputGradient: inputGradient, rates: (rates[0], rates[1]), into: &dx, handingOver: handOver)
+        }
+        withoutActuallyEscaping(handOver) { handOver in
+            stepOnGrid(
+                input: x, output: y, gradient: dy, inputGradient: inputGradient, rates: rates, into: &dx,
+                handOver: handOver)
+        }
     }
 
     /// Whether each kernel covers its whole input (C5 on S4's 5×5 maps): one output position,
@@ -436,11 +488,11 @@ extension Convolution {
     func coversWholeInput(_ shape: [Int]) -> Bool { shape[2] == kernelSize && shape[3] == kernelSize }
 
     /// Zeros the gradient of kernels the connection table leaves out (C3 of the paper), so
-    /// that those weights stay zero.
-    func keepTable(_ dw: UnsafeMutablePointer<Float>) {
+    /// that those weights stay zero: of output maps `maps`, all unless given.
+    func keepTable(_ dw: UnsafeMutablePointer<Float>, maps: Range<Int>? = nil) {
         guard !table.isFull else { return }
         let area = kernelSize * kernelSize, inputMaps = table.inputMaps
-        for o in 0..<table.outputMaps {
+        for o in maps ?? 0..<table.outputMaps {
             for i in 0..<inputMaps where !table.connects(output: o, input: i) {
                 (dw + (o * inputMaps + i) * area).update(repeating: 0, count: area)
             }

@@ -106,6 +106,20 @@ enum Kernels {
         }
     }
 
+    /// The numbers `activate(f, total, a)` gives the floats at `part` (of a run of `total`):
+    /// those before the run's last total mod 8 by the vector tanh, in registers, the others by
+    /// f. Two cores that share out a layer's maps each squash their own.
+    static func activate(_ f: Activation, part: Range<Int>, of total: Int, _ a: UnsafeMutablePointer<Float>) {
+        if f == .identity { return }
+        let vector = total - total % 8, end = min(part.upperBound, vector)
+        if part.lowerBound < end { activateInRegisters(f, end - part.lowerBound, a + part.lowerBound) }
+        var k = max(part.lowerBound, vector)
+        while k < part.upperBound {
+            a[k] = f(a[k])
+            k += 1
+        }
+    }
+
     /// `VectorTanh.apply` on every one of the n floats, the last n mod 8 in a register of
     /// their own (each lane's number does not depend on the others').
     static func activateInRegisters(_ f: Activation, _ n: Int, _ a: UnsafeMutablePointer<Float>) {

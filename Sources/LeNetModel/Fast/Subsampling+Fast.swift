@@ -19,36 +19,66 @@ extension Subsampling {
     }
 
     public func forwardFast(_ x: Tensor, into y: inout Tensor) {
+        y.prepare(x.shape[0], maps, x.shape[2] / 2, x.shape[3] / 2)
+        y.withMutablePointer { forwardFast(x, maps: 0..<maps, into: $0) }
+    }
+
+    /// Each map reads its own input map alone: two cores can each compute some of them.
+    public var sharesMaps: Bool { true }
+
+    /// `forwardFast` of maps `maps` of every sample, into the whole output's buffer `yp`.
+    public func forwardFast(_ x: Tensor, maps range: Range<Int>, into yp: UnsafeMutablePointer<Float>) {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3]
         let outH = inH / 2, outW = inW / 2
-        y.prepare(n, maps, outH, outW)
         x.withPointer { xp in
-            y.withMutablePointer { yp in
-                for s in 0..<n {
-                    for c in 0..<maps {
-                        let out = yp + (s * maps + c) * outH * outW
-                        let β = coefficient.scalars[c], b = bias.scalars[c]
-                        // Row by row through pointers: two input rows in, one output row out.
-                        var top = xp + (s * maps + c) * inH * inW, row = out
-                        for _ in 0..<outH {
-                            let bottom = top + inW
-                            var q = 0
-                            while q &+ 4 <= outW {
-                                let a = β * Subsampling.sums4(top + 2 &* q, bottom + 2 &* q) + b
-                                UnsafeMutableRawPointer(row + q).storeBytes(of: a, as: SIMD4<Float>.self)
-                                q &+= 4
-                            }
-                            while q < outW {
-                                row[q] = β * Subsampling.sum1(top + 2 &* q, bottom + 2 &* q) + b
-                                q &+= 1
-                            }
-                            top += 2 &* inW
-                            row += outW
+            for s in 0..<n {
+                for c in range {
+                    let out = yp + (s * maps + c) * outH * outW
+                    let β = coefficient.scalars[c], b = bias.scalars[c]
+                    // Row by row through pointers: two input rows in, one output row out.
+                    var top = xp + (s * maps + c) * inH * inW, row = out
+                    for _ in 0..<outH {
+                        let bottom = top + inW
+                        var q = 0
+                        while q &+ 4 <= outW {
+                            let a = β * Subsampling.sums4(top + 2 &* q, bottom + 2 &* q) + b
+                            UnsafeMutableRawPointer(row + q).storeBytes(of: a, as: SIMD4<Float>.self)
+                            q &+= 4
                         }
+                        while q < outW {
+                            row[q] = β * Subsampling.sum1(top + 2 &* q, bottom + 2 &* q) + b
+                            q &+= 1
+                        }
+                        top += 2 &* inW
+                        row += outW
                     }
                 }
-                // Every map of every sample at once, each map's numbers as on its own.
-                Kernels.activate(activation, runs: n * maps, of: outH * outW, yp)
+                if range.count < maps {
+                    Kernels.activate(
+                        activation, runs: range.count, of: outH * outW,
+                        yp + (s * maps + range.lowerBound) * outH * outW)
+                }
+            }
+            // Every map of every sample at once, each map's numbers as on its own.
+            if range.count == maps { Kernels.activate(activation, runs: n * maps, of: outH * outW, yp) }
+        }
+    }
+
+    public func backwardFast(
+        maps range: Range<Int>, input x: Tensor, output y: Tensor, gradient dy: Tensor,
+        parameters dp: UnsafeMutablePointer<Float>, dx: UnsafeMutablePointer<Float>?
+    ) {
+        precondition(x.shape[0] == 1 && x.shape[2] % 2 == 0 && x.shape[3] % 2 == 0)
+        // ∂E/∂β and ∂E/∂b start at zero, as in `backwardAndStep`; a fixed layer has none.
+        Scratch.floats(2 * maps) { scratch in
+            let dβ = trainable ? dp : scratch, db = dβ + maps
+            for c in range { dβ[c] = 0; db[c] = 0 }
+            coefficient.withPointer { βp in
+                Scratch.floats(dx == nil ? x.count : 0) { unused in
+                    Subsampling.backwardOnMaps(
+                        maps: maps, activation: activation, coefficient: βp, input: x, output: y, gradient: dy,
+                        dβ: dβ, db: db, dx: dx ?? unused, only: range)
+                }
             }
         }
     }
@@ -126,11 +156,12 @@ extension Subsampling {
         }
     }
 
-    /// `backwardOnMaps` of a layer of `maps` maps with these coefficients β.
+    /// `backwardOnMaps` of a layer of `maps` maps with these coefficients β (of maps `only`
+    /// alone, when given: their ∂E/∂β, ∂E/∂b and ∂E/∂x).
     static func backwardOnMaps(
         maps: Int, activation: Activation, coefficient βs: UnsafePointer<Float>, input x: Tensor, output y: Tensor,
         gradient dy: Tensor, dβ: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
-        dx dxp: UnsafeMutablePointer<Float>
+        dx dxp: UnsafeMutablePointer<Float>, only: Range<Int>? = nil
     ) {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], outH = y.shape[2], outW = y.shape[3]
         Scratch.floats(outH * outW) { dap in
@@ -138,7 +169,7 @@ extension Subsampling {
                 y.withPointer { yp in
                     dy.withPointer { dyp in
                         for s in 0..<n {
-                            for c in 0..<maps {
+                            for c in only ?? 0..<maps {
                                 let base = (s * maps + c) * outH * outW
                                 db[c] += Kernels.slope(activation, outH * outW, dyp + base, yp + base, dap)
                                 let input = xp + (s * maps + c) * inH * inW
