@@ -294,9 +294,9 @@ public struct OnlineWorkspace: Sendable {
     var sharedLayers = 0, sharedMaps = 0, sharedShapes: [[Int]] = []
     /// The shared layers' maps the first core computes forward (half; the rest are the
     /// second's) and backward (none: the second core takes them all while the first works out
-    /// C3's ∂E/∂w and steps). Steps alternated 500 at a time in one pass over 60,000 digits
-    /// took 46.4–46.7 µs so, 47.1–47.5 with four or two maps of six back on the first core,
-    /// and 49.6 with all of them on the first core.
+    /// C3's ∂E/∂w and steps). Alternated 500 steps at a time in one pass over 60,000 digits,
+    /// a step took 46.4 and 46.7 µs so, 47.4 with two of the six maps back on the first core,
+    /// and 49.6 with all of C1 and S2 on the first core.
     var forwardSplit = 0, backwardSplit = 0
     /// The shared layers' ∂E/∂p, layer by layer (each as `Layer.backwardFast(maps:…)` lays them
     /// out, from `mapGradientOffsets`).
