@@ -135,7 +135,8 @@ extension LeNet5 {
         top: Int, label: Int, loss: Loss, rates: [[Tensor]], workspace: inout OnlineWorkspace
     ) -> (loss: Float, output: Tensor)? {
         let path = path, count = layers.count, relay = workspace.relay
-        let shared = min(workspace.sharedLayers, top), maps = workspace.sharedMaps
+        // Sharing out maps is the fast path's; the reference path keeps every layer whole.
+        let shared = path == .fast ? min(workspace.sharedLayers, top) : 0, maps = workspace.sharedMaps
         let forwardSplit = workspace.forwardSplit, backwardSplit = workspace.backwardSplit
         // The shared layers' outputs and ∂E/∂x, which both cores write (each its own maps), and
         // their ∂E/∂p: shaped here, and reached through addresses taken here.

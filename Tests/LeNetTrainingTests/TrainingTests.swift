@@ -94,6 +94,28 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// On the reference path the shared step keeps C1 and S2 whole (their shares are the fast
+    /// path's): two cores give the weights of one, bit for bit.
+    func testTheReferencePathOnTwoCoresIsItsOneCoreBitForBit() throws {
+        try XCTSkipIf(coreCount < 2, "steps on two cores need two cores; this machine gives the process one")
+        var paired = LeNet5(variant: .paper, seed: 3)
+        paired.path = .reference
+        paired.threads = 2
+        var single = paired
+        single.threads = 1
+        var optimizer = Optimizer(kind: .sgd, for: paired)
+        let rates = optimizer.stepSizes(rate: 0.002)!, loss = Loss.default(for: .paper)
+        var workspace = OnlineWorkspace(), alone = OnlineWorkspace()
+        workspace.slowStep = .max  // the reference path's steps are slow, not shared with another program
+        for s in 0..<3 {
+            let x = small.batch([s], scaling: paired.scaling), label = Int(small.labels[s])
+            _ = paired.onlineStep(x, label: label, loss: loss, rates: rates, workspace: &workspace)
+            _ = single.onlineStep(x, label: label, loss: loss, rates: rates, workspace: &alone)
+        }
+        XCTAssertEqual(workspace.pairedSteps, 3)
+        XCTAssertTrue(paired.parameters.map(\.value) == single.parameters.map(\.value), "the same weights")
+    }
+
     /// A step on two cores slower than `slowStep` (here every one: the limit is zero) sends
     /// the next `pause` steps to one core, twice as many after each slow step, then two are
     /// tried again; the numbers stay the same.
