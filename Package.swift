@@ -48,10 +48,10 @@ let package = Package(
         .systemLibrary(name: "CCPUID"),
         // The CPU's prefetch hint: online training asks for the next digit while it trains on this one.
         .systemLibrary(name: "CPrefetch"),
-        .target(name: "LeNetCore", dependencies: ["CCPUID"]),
+        .target(name: "LeNetCore", dependencies: ["CCPUID", "CPrefetch"]),
         .target(
             name: "LeNetData",
-            dependencies: ["LeNetCore", "CZlib", "CPrefetch", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["LeNetCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
             resources: [
                 .copy("Resources/mnist5k-images-idx3-ubyte.gz"),
                 .copy("Resources/mnist5k-labels-idx1-ubyte.gz"),

@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 
 /// Working memory that outlives a training step: each thread keeps one block, handed out
@@ -98,4 +99,13 @@ public enum Scratch {
 
     /// Bytes of this thread's block (for tests).
     public static var capacity: Int { arena.pointee.capacity }
+}
+
+/// Asks the CPU to fetch `bytes` bytes from `start` into its caches (every cache line they
+/// touch), for a read soon after: a digit taken at random from 47 MB of them, or feature maps
+/// another core wrote, fetched while this one waits.
+public func prefetch(_ start: UnsafeRawPointer, bytes: Int) {
+    guard bytes > 0 else { return }
+    for offset in stride(from: 0, to: bytes, by: 64) { lenet_prefetch(start + offset) }
+    lenet_prefetch(start + bytes - 1)
 }

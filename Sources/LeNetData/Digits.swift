@@ -1,4 +1,3 @@
-import CPrefetch
 import Foundation
 import LeNetCore
 
@@ -127,11 +126,7 @@ public struct Digits: Sendable {
     public func prefetch(_ index: Int) {
         guard (0..<count).contains(index) else { return }
         let size = rows * columns
-        pixels.withUnsafeBufferPointer { p in
-            let first = UnsafeRawPointer(p.baseAddress! + index * size)
-            for offset in stride(from: 0, to: size, by: 64) { lenet_prefetch(first + offset) }
-            lenet_prefetch(first + size - 1)
-        }
+        pixels.withUnsafeBufferPointer { p in LeNetCore.prefetch(p.baseAddress! + index * size, bytes: size) }
     }
 
     /// The network's input side: 32×32, the paper's size.
