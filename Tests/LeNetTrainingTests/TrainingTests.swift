@@ -94,24 +94,34 @@ final class TrainingTests: XCTestCase {
         }
     }
 
-    /// On the reference path the shared step keeps C1 and S2 whole (their shares are the fast
-    /// path's): two cores give the weights of one, bit for bit.
-    func testTheReferencePathOnTwoCoresIsItsOneCoreBitForBit() throws {
-        try XCTSkipIf(coreCount < 2, "steps on two cores need two cores; this machine gives the process one")
+    /// `steps` online steps (SGD) of the paper's network on two cores and on one, from the
+    /// same start, the two-core workspace set up by `setUp`.
+    func stepOnTwoCoresAndOne(
+        steps: Int, path: ComputePath = .fast, _ setUp: (inout OnlineWorkspace) -> Void
+    ) -> (paired: LeNet5, single: LeNet5, workspace: OnlineWorkspace) {
         var paired = LeNet5(variant: .paper, seed: 3)
-        paired.path = .reference
+        paired.path = path
         paired.threads = 2
         var single = paired
         single.threads = 1
         var optimizer = Optimizer(kind: .sgd, for: paired)
         let rates = optimizer.stepSizes(rate: 0.002)!, loss = Loss.default(for: .paper)
         var workspace = OnlineWorkspace(), alone = OnlineWorkspace()
-        workspace.slowStep = .max  // the reference path's steps are slow, not shared with another program
-        for s in 0..<3 {
+        setUp(&workspace)
+        for s in 0..<steps {
             let x = small.batch([s], scaling: paired.scaling), label = Int(small.labels[s])
             _ = paired.onlineStep(x, label: label, loss: loss, rates: rates, workspace: &workspace)
             _ = single.onlineStep(x, label: label, loss: loss, rates: rates, workspace: &alone)
         }
+        return (paired, single, workspace)
+    }
+
+    /// On the reference path the shared step keeps C1 and S2 whole (their shares are the fast
+    /// path's): two cores give the weights of one, bit for bit.
+    func testTheReferencePathOnTwoCoresIsItsOneCoreBitForBit() throws {
+        try XCTSkipIf(coreCount < 2, "steps on two cores need two cores; this machine gives the process one")
+        // The reference path's steps are slow, not shared with another program.
+        let (paired, single, workspace) = stepOnTwoCoresAndOne(steps: 3, path: .reference) { $0.slowStep = .max }
         XCTAssertEqual(workspace.pairedSteps, 3)
         XCTAssertTrue(paired.parameters.map(\.value) == single.parameters.map(\.value), "the same weights")
     }
@@ -121,19 +131,9 @@ final class TrainingTests: XCTestCase {
     /// tried again; the numbers stay the same.
     func testASlowStepOnTwoCoresSendsTheNextStepsToOne() throws {
         try XCTSkipIf(coreCount < 2, "steps on two cores need two cores; this machine gives the process one")
-        var paired = LeNet5(variant: .paper, seed: 3)
-        paired.threads = 2
-        var single = paired
-        single.threads = 1
-        var optimizer = Optimizer(kind: .sgd, for: paired)
-        let rates = optimizer.stepSizes(rate: 0.002)!, loss = Loss.default(for: .paper)
-        var workspace = OnlineWorkspace(), alone = OnlineWorkspace()
-        workspace.slowStep = 0
-        workspace.pause = 3
-        for s in 0..<12 {
-            let x = small.batch([s], scaling: paired.scaling), label = Int(small.labels[s])
-            _ = paired.onlineStep(x, label: label, loss: loss, rates: rates, workspace: &workspace)
-            _ = single.onlineStep(x, label: label, loss: loss, rates: rates, workspace: &alone)
+        let (paired, single, workspace) = stepOnTwoCoresAndOne(steps: 12) {
+            $0.slowStep = 0
+            $0.pause = 3
         }
         XCTAssertEqual(workspace.pairedSteps, 3, "steps 0, 4 and 11 on two cores, then three and six on one")
         XCTAssertEqual(paired.parameters.map(\.value), single.parameters.map(\.value))
