@@ -142,8 +142,8 @@ extension LeNet5 {
         // The shared layers' outputs and ∂E/∂x, which both cores write (each its own maps), and
         // their ∂E/∂p: shaped here, and reached through addresses taken here.
         for l in 0..<shared {
-            workspace.trace[l + 1].prepare(workspace.sharedShapes[l + 1])
-            if l > 0 { workspace.gradients[l].prepare(workspace.sharedShapes[l]) }
+            workspace.trace[l + 1].prepare(shapes[l + 1])
+            if l > 0 { workspace.gradients[l].prepare(shapes[l]) }
         }
         nonisolated(unsafe) let gradientsAt = workspace.mapGradients.sharedAddress()
         let offsets = workspace.mapGradientOffsets
@@ -221,11 +221,12 @@ extension LeNet5 {
                                 back(count - 1, gradients[count])
                                 // The first core's maps of C1 and S2 that this one takes back
                                 // come into its cache while C3 works out ∂E/∂x (a step 1.7% faster).
-                                for l in 0..<shared where backwardSplit < forwardSplit {
+                                let fetched = backwardSplit..<max(forwardSplit, backwardSplit)
+                                for l in 0..<shared {
                                     let area = shapes[l + 1][2] * shapes[l + 1][3]
                                     prefetch(
-                                        at[l] + backwardSplit * area,
-                                        bytes: (forwardSplit - backwardSplit) * area * MemoryLayout<Float>.size)
+                                        at[l] + fetched.lowerBound * area,
+                                        bytes: fetched.count * area * MemoryLayout<Float>.size)
                                 }
                                 relay.wait(for: 4)
                                 shareBackward(backwardSplit..<maps)
