@@ -515,26 +515,42 @@ final class MatrixProductTests: XCTestCase {
         }
     }
 
-    /// The scaled tanh in the AVX-512 build (32 floats a step) gives the AVX2 build's bits
-    /// (16 a step, as two eight-wide chains) and covers the same first n / 8 · 8 floats, for
-    /// every n up to 70, signs, zeros, the clamp at 9 and NaN.
+    /// The tanh in the AVX-512 build (32 floats a step) gives the AVX2 build's bits (16 a step,
+    /// as two eight-wide chains) and covers the same first n / 8 · 8 floats, for every n up to
+    /// 70, signs, zeros, the clamp at 9 and NaN: scaled as the paper's f, and unscaled (scales
+    /// of 1), where plain tanh's own copies (`WideProducts.tanh`, `Kernels.narrowTanh`) give
+    /// the same bits too.
     func testTheAVX512TanhGivesTheAVX2Bits() {
         guard canRunTheAVX512Build() else { return }
         var rng = SeededGenerator(seed: 13)
         var values = (0..<70).map { _ in rng.uniform(12) }
         values[0...5] = [0, -0.0, 9, -9.5, .nan, 1e30]
-        for n in 0...70 {
-            var narrow = values, wide = values
-            let done = narrow.withUnsafeMutableBufferPointer {
-                VectorTanh.apply(n, $0.baseAddress!, outer: 1.7159, inner: 2.0 / 3, wide: false)
+        values[6...9] = [-1e-40, 1e-45, .infinity, -.infinity]
+        for (outer, inner): (Float, Float) in [(1.7159, 2.0 / 3), (1, 1)] {
+            for n in 0...70 {
+                var narrow = values, wide = values
+                let done = narrow.withUnsafeMutableBufferPointer {
+                    VectorTanh.apply(n, $0.baseAddress!, outer: outer, inner: inner, wide: false)
+                }
+                let wideDone = wide.withUnsafeMutableBufferPointer {
+                    WideProducts.squash(n, $0.baseAddress!, outer: outer, inner: inner)
+                }
+                XCTAssertEqual(done, n / 8 * 8)
+                XCTAssertEqual(wideDone, done)
+                XCTAssertEqual(narrow.map(\.bitPattern), wide.map(\.bitPattern), "n = \(n)")
+                if n >= 16 {
+                    XCTAssertEqual(
+                        Double(narrow[15]), Double(outer) * tanh(Double(inner) * Double(values[15])), accuracy: 1e-6)
+                }
+                if outer == 1 {
+                    // Plain tanh's own copies, without the multiplications by 1, change no bit.
+                    var plainNarrow = values, plainWide = values
+                    _ = plainNarrow.withUnsafeMutableBufferPointer { Kernels.narrowTanh(n, $0.baseAddress!) }
+                    _ = plainWide.withUnsafeMutableBufferPointer { WideProducts.tanh(n, $0.baseAddress!) }
+                    XCTAssertEqual(narrow.map(\.bitPattern), plainNarrow.map(\.bitPattern), "n = \(n)")
+                    XCTAssertEqual(narrow.map(\.bitPattern), plainWide.map(\.bitPattern), "n = \(n)")
+                }
             }
-            let wideDone = wide.withUnsafeMutableBufferPointer {
-                WideProducts.squash(n, $0.baseAddress!, outer: 1.7159, inner: 2.0 / 3)
-            }
-            XCTAssertEqual(done, n / 8 * 8)
-            XCTAssertEqual(wideDone, done)
-            XCTAssertEqual(narrow.map(\.bitPattern), wide.map(\.bitPattern), "n = \(n)")
-            if n >= 8 { XCTAssertEqual(Double(narrow[7]), 1.7159 * tanh(2.0 / 3 * Double(values[7])), accuracy: 1e-6) }
         }
     }
 
