@@ -86,13 +86,16 @@ public struct Benchmark: Sendable {
         // Kept from step to step, as training keeps it.
         var workspace = OnlineWorkspace()
         return rate(batchSize: batch) { indices in
-            let x = digits.batch(indices, scaling: variant.inputScaling)
             let labels = indices.map { Int(digits.labels[$0]) }
             // One sample steps as it back-propagates, as online training does.
             if batch == 1, let rates = optimizer.stepSizes(rate: config.learningRate) {
+                let x = digits.batch(indices, scaling: variant.inputScaling)
                 _ = net.onlineStep(x, label: labels[0], loss: config.loss, rates: rates, workspace: &workspace)
             } else {
-                let (_, grads, _) = net.gradients(x, labels: labels, loss: config.loss)
+                // Each slice's inputs made on the core that runs it, as training makes them.
+                let (_, grads, _) = net.gradients(indices.count, labels: labels, loss: config.loss) {
+                    [digits] in digits.batch(Array(indices[$0]), scaling: variant.inputScaling)
+                }
                 optimizer.step(&net, gradients: grads, rate: config.learningRate)
             }
         }

@@ -10,17 +10,26 @@ extension LeNet5 {
     public func gradients(_ x: Tensor, labels: [Int], loss: Loss) -> (
         loss: Float, parameters: [[Tensor]], output: Tensor
     ) {
-        let parts = slices(x.shape[0])
-        guard parts.count > 1 else { return sliceGradients(x, labels: labels, loss: loss) }
+        let n = x.shape[0]
+        return gradients(n, labels: labels, loss: loss) { $0.count == n ? x : x.samples($0) }
+    }
+
+    /// `gradients` of n samples, the inputs of each slice (`slices`) made by `input` on the
+    /// core that runs it (as `forward(_:_:)` makes them): no batch of inputs is built first on
+    /// one core while the others wait. The same numbers as `gradients` of all the inputs.
+    public func gradients(_ n: Int, labels: [Int], loss: Loss, input: @Sendable (Range<Int>) -> Tensor) -> (
+        loss: Float, parameters: [[Tensor]], output: Tensor
+    ) {
+        let parts = slices(n)
+        guard parts.count > 1 else { return sliceGradients(input(0..<n), labels: labels, loss: loss) }
         let one = self
         let results = parallelMap(parts.count, threads: threads) { [one] k in
-            one.sliceGradients(x.samples(parts[k]), labels: Array(labels[parts[k]]), loss: loss)
+            one.sliceGradients(input(parts[k]), labels: Array(labels[parts[k]]), loss: loss)
         }
-        let n = Float(x.shape[0])
         var grads: [[Tensor]] = []
         var total: Float = 0
         for (part, r) in zip(parts, results) {
-            let w = Float(part.count) / n
+            let w = Float(part.count) / Float(n)
             total += w * r.loss
             LeNet5.accumulate(r.parameters, weight: w, into: &grads)
         }
@@ -42,13 +51,18 @@ extension LeNet5 {
         }
     }
 
-    /// `gradients` of a batch given as `samples`, whose inputs `inputs` makes a part at a
-    /// time: at most `partSize` samples are in memory at once. A batch of one part is
-    /// exactly `gradients`; a larger one is the parts' results weighted by their sizes.
+    /// `gradients` of a batch given as `samples`, at most `partSize` of them in memory at
+    /// once: `inputs(part)` says how to make the inputs of any samples of the part (positions
+    /// within it), which each core then makes for its slices (`gradients(_:labels:loss:input:)`).
+    /// A batch of one part is exactly `gradients`; a larger one is the parts' results
+    /// weighted by their sizes.
     public func gradients<S>(
-        of samples: ArraySlice<S>, labels: [Int], partSize: Int, inputs: (ArraySlice<S>) -> Tensor, loss: Loss
+        of samples: ArraySlice<S>, labels: [Int], partSize: Int,
+        inputs: (ArraySlice<S>) -> @Sendable (Range<Int>) -> Tensor, loss: Loss
     ) -> (loss: Float, parameters: [[Tensor]], output: Tensor) {
-        guard samples.count > partSize else { return gradients(inputs(samples), labels: labels, loss: loss) }
+        guard samples.count > partSize else {
+            return gradients(samples.count, labels: labels, loss: loss, input: inputs(samples))
+        }
         let n = Float(samples.count)
         var total: Float = 0
         var grads: [[Tensor]] = []
@@ -57,8 +71,8 @@ extension LeNet5 {
             let range = start..<min(start + partSize, samples.count)
             let base = samples.startIndex
             let r = gradients(
-                inputs(samples[(base + range.lowerBound)..<(base + range.upperBound)]), labels: Array(labels[range]),
-                loss: loss)
+                range.count, labels: Array(labels[range]), loss: loss,
+                input: inputs(samples[(base + range.lowerBound)..<(base + range.upperBound)]))
             let w = Float(range.count) / n
             total += w * r.loss
             LeNet5.accumulate(r.parameters, weight: w, into: &grads)

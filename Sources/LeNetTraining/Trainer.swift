@@ -273,25 +273,28 @@ public struct Trainer: Sendable {
         for batchStart in stride(from: state.position, to: order.count, by: config.batchSize) {
             let chosen = order[batchStart..<min(batchStart + config.batchSize, order.count)]
             let labels = chosen.map { Int(train.labels[$0 % train.count]) }
-            // The inputs of `part` of the batch, into `t`: distorted at random, distorted
-            // copies, or as they are (then in t's buffer).
-            func write(_ part: ArraySlice<Int>, into t: inout Tensor) {
+            // How to make the inputs of any of `part`'s samples, on any core: distorted at
+            // random (the distortions drawn here, in order), distorted copies, or as they are.
+            func inputs(_ part: ArraySlice<Int>) -> @Sendable (Range<Int>) -> Tensor {
                 let indices = part.map { $0 % train.count }
-                if config.augment {
-                    t = train.batch(
-                        indices, scaling: scaling,
-                        distortions: indices.map { _ in Distortion.random(using: &distorter) })
-                } else if part.contains(where: { $0 >= train.count }) {
-                    t = train.batch(
-                        indices, scaling: scaling, distortions: part.map { fixedDistortion($0, digits: train.count) })
-                } else {
-                    train.batch(indices, scaling: scaling, into: &t)
+                let distortions: [Distortion]? =
+                    config.augment
+                    ? indices.map { _ in Distortion.random(using: &distorter) }
+                    : part.contains(where: { $0 >= train.count })
+                        ? part.map { fixedDistortion($0, digits: train.count) } : nil
+                return { [train] range in
+                    let chosen = Array(indices[range])
+                    guard let distortions else { return train.batch(chosen, scaling: scaling) }
+                    return train.batch(chosen, scaling: scaling, distortions: Array(distortions[range]))
                 }
             }
-            func inputs(_ part: ArraySlice<Int>) -> Tensor {
-                var t = Tensor.empty
-                write(part, into: &t)
-                return t
+            // The inputs of `part`, into `t`: digits as they are in t's buffer, kept from step to step.
+            func write(_ part: ArraySlice<Int>, into t: inout Tensor) {
+                if config.augment || part.contains(where: { $0 >= train.count }) {
+                    t = inputs(part)(0..<part.count)
+                } else {
+                    train.batch(part.map { $0 % train.count }, scaling: scaling, into: &t)
+                }
             }
             // Online SDLM (the paper) or SGD steps as it back-propagates; other runs take the
             // batch's gradients, then the optimizer's step.

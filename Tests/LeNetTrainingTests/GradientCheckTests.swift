@@ -1,4 +1,5 @@
 import LeNetCore
+import LeNetData
 import LeNetModel
 import LeNetTraining
 import XCTest
@@ -176,6 +177,64 @@ final class ThreadedBatchTests: XCTestCase {
             let forward = net.forward(x)
             for (p, q) in zip(trace.last!.scalars, forward.scalars) {
                 XCTAssertEqual(p, q, accuracy: 1e-5 * max(1, abs(p)))
+            }
+        }
+    }
+
+    /// A batch whose slices' inputs each core makes for itself (`gradients(_:labels:loss:input:)`,
+    /// as training and the benchmark run) gives, bit for bit, the numbers of the batch built
+    /// whole first, and those of its slices (`slices`) one at a time, each weighted by its
+    /// share and summed in order from zero: digits as they are and distorted, for batches of
+    /// one slice, of whole slices, and of slices of 17 and 16 samples; on one core and on two.
+    func testSlicesMadeWhereTheyRunAreTheWholeBatchBitForBit() throws {
+        let digits = try XCTUnwrap(try DataSource.embedded().train)
+        var rng = SeededGenerator(seed: 21)
+        for variant in Variant.allCases {
+            var net = LeNet5(variant: variant, seed: 4)
+            let loss = Loss.default(for: variant), scaling = variant.inputScaling
+            for n in [1, 16, 33, 64] {
+                let indices = (0..<n).map { _ in Int.random(in: 0..<digits.count, using: &rng) }
+                let labels = indices.map { Int(digits.labels[$0]) }
+                let distortions = indices.map { _ in Distortion.random(using: &rng) }
+                for distorted in [false, true] {
+                    let x =
+                        distorted
+                        ? digits.batch(indices, scaling: scaling, distortions: distortions)
+                        : digits.batch(indices, scaling: scaling)
+                    // The slices one by one, each a batch of one slice, summed as the slices are.
+                    var sliceLoss: Float = 0
+                    var sliceSums = net.parameters.map { [Float](repeating: 0, count: $0.value.count) }
+                    var sliceOutputs: [Float] = []
+                    for part in net.slices(n) {
+                        let r = net.gradients(x.samples(part), labels: Array(labels[part]), loss: loss)
+                        let w = Float(part.count) / Float(n)
+                        sliceLoss += w * r.loss
+                        for (p, g) in r.parameters.joined().enumerated() {
+                            for j in g.scalars.indices { sliceSums[p][j] += w * g.scalars[j] }
+                        }
+                        sliceOutputs += r.output.scalars
+                    }
+                    for threads in [1, 2] {
+                        net.threads = threads
+                        let whole = net.gradients(x, labels: labels, loss: loss)
+                        let made = net.gradients(n, labels: labels, loss: loss) { [digits] range in
+                            distorted
+                                ? digits.batch(
+                                    Array(indices[range]), scaling: scaling, distortions: Array(distortions[range]))
+                                : digits.batch(Array(indices[range]), scaling: scaling)
+                        }
+                        let context = "\(variant), n = \(n), distorted: \(distorted), threads: \(threads)"
+                        for result in [whole, made] {
+                            // (Compared whole, so that a failure names the case, not 60,000 numbers.)
+                            XCTAssertEqual(result.loss.bitPattern, sliceLoss.bitPattern, context)
+                            XCTAssertTrue(
+                                result.parameters.joined().map { $0.scalars.map(\.bitPattern) }
+                                    == sliceSums.map { $0.map(\.bitPattern) }, context)
+                            XCTAssertTrue(
+                                result.output.scalars.map(\.bitPattern) == sliceOutputs.map(\.bitPattern), context)
+                        }
+                    }
+                }
             }
         }
     }
