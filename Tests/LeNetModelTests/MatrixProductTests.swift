@@ -525,7 +525,7 @@ final class MatrixProductTests: XCTestCase {
         var rng = SeededGenerator(seed: 13)
         var values = (0..<70).map { _ in rng.uniform(12) }
         values[0...5] = [0, -0.0, 9, -9.5, .nan, 1e30]
-        values[6...9] = [-1e-40, 1e-45, .infinity, -.infinity]
+        values[6...9] = [-Float.leastNormalMagnitude / 4, .leastNonzeroMagnitude, .infinity, -.infinity]
         for (outer, inner): (Float, Float) in [(1.7159, 2.0 / 3), (1, 1)] {
             for n in 0...70 {
                 var narrow = values, wide = values
