@@ -38,9 +38,12 @@ final class DownloadTests: XCTestCase {
                             self.wfile.write(b'x'); self.wfile.flush(); time.sleep(0.5)
                         return
                     if self.path.startswith('/endless/'):
+                        # At most 64 MB/s, as a fast network would bring it: unpaced over
+                        # loopback, the client's buffers grew by up to 20 GB before its
+                        # cancellation took hold.
                         self.send_response(200); self.end_headers()
                         try:
-                            while True: self.wfile.write(bytes(65536))
+                            while True: self.wfile.write(bytes(65536)); time.sleep(0.001)
                         except OSError: return
                     if self.path.startswith('/oversized/'):
                         self.send_response(200); self.send_header('Content-Length', str(1 << 30)); self.end_headers()
