@@ -554,6 +554,33 @@ final class MatrixProductTests: XCTestCase {
         }
     }
 
+    /// Plain tanh's copies without the multiplications by 1 (`WideProducts.tanh`,
+    /// `Kernels.narrowTanh`) give the scaled code's bits with scales of 1 that the compiler
+    /// cannot see (`WideProducts.squash`), on every one of the 2³² floats.
+    func testPlainTanhIsTheScaledCodeWithScalesOfOneOnEveryFloat() {
+        guard canRunTheAVX512Build() else { return }
+        // 1, but only at run time.
+        let one = Float(ProcessInfo.processInfo.environment["LENET5_NO_SUCH_VARIABLE"] == nil ? 1 : 2)
+        let count = 1 << 16
+        var scaled = [Float](repeating: 0, count: count), wide = scaled, narrow = scaled
+        var differ = 0
+        for high in 0..<(1 << 16) {
+            for low in 0..<count { scaled[low] = Float(bitPattern: UInt32(high << 16 | low)) }
+            wide = scaled
+            narrow = scaled
+            _ = scaled.withUnsafeMutableBufferPointer {
+                WideProducts.squash(count, $0.baseAddress!, outer: one, inner: one)
+            }
+            _ = wide.withUnsafeMutableBufferPointer { WideProducts.tanh(count, $0.baseAddress!) }
+            _ = narrow.withUnsafeMutableBufferPointer { Kernels.narrowTanh(count, $0.baseAddress!) }
+            for k in 0..<count
+            where scaled[k].bitPattern != wide[k].bitPattern || scaled[k].bitPattern != narrow[k].bitPattern {
+                differ += 1
+            }
+        }
+        XCTAssertEqual(differ, 0)
+    }
+
     /// ∂E/∂w of a 16-map convolution on the AVX-512 build (`WideProducts.laneDots`, all 16
     /// maps in one register, from ∂E/∂a transposed) gives the bits of the dot products it
     /// replaces there (`Kernels.multiplyTransposed`, summed over the samples), for row counts

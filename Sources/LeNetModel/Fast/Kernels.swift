@@ -137,8 +137,8 @@ enum Kernels {
 
     /// f of the first n / 8 · 8 floats by `VectorTanh.apply` in the build `ProductKernels`
     /// selects (f neither the identity); returns how many it did. Plain tanh (the keras
-    /// variant's) has copies of its own, without the multiplications by 1 (x·1 is x): 2.60 ns
-    /// per sixteen floats on AVX-512 against 2.82 with them.
+    /// variant's) has copies of its own, without the two multiplications by 1 per register
+    /// (x·1 is x, bit for bit).
     @inline(__always)
     static func vectorTanh(_ f: Activation, _ n: Int, _ a: UnsafeMutablePointer<Float>) -> Int {
         guard f == .squash else {
