@@ -273,15 +273,16 @@ public struct Trainer: Sendable {
         for batchStart in stride(from: state.position, to: order.count, by: config.batchSize) {
             let chosen = order[batchStart..<min(batchStart + config.batchSize, order.count)]
             let labels = chosen.map { Int(train.labels[$0 % train.count]) }
-            // How to make the inputs of any of `part`'s samples, on any core: distorted at
-            // random (the distortions drawn here, in order), distorted copies, or as they are.
+            // The distortions of `part`'s samples, if any: drawn at random here, in order, or
+            // the fixed ones of distorted copies.
+            func distortions(_ part: ArraySlice<Int>) -> [Distortion]? {
+                if config.augment { return part.map { _ in Distortion.random(using: &distorter) } }
+                guard part.contains(where: { $0 >= train.count }) else { return nil }
+                return part.map { fixedDistortion($0, digits: train.count) }
+            }
+            // How to make the inputs of any of `part`'s samples, on any core.
             func inputs(_ part: ArraySlice<Int>) -> @Sendable (Range<Int>) -> Tensor {
-                let indices = part.map { $0 % train.count }
-                let distortions: [Distortion]? =
-                    config.augment
-                    ? indices.map { _ in Distortion.random(using: &distorter) }
-                    : part.contains(where: { $0 >= train.count })
-                        ? part.map { fixedDistortion($0, digits: train.count) } : nil
+                let indices = part.map { $0 % train.count }, distortions = distortions(part)
                 return { [train] range in
                     let chosen = Array(indices[range])
                     guard let distortions else { return train.batch(chosen, scaling: scaling) }
@@ -290,10 +291,11 @@ public struct Trainer: Sendable {
             }
             // The inputs of `part`, into `t`: digits as they are in t's buffer, kept from step to step.
             func write(_ part: ArraySlice<Int>, into t: inout Tensor) {
-                if config.augment || part.contains(where: { $0 >= train.count }) {
-                    t = inputs(part)(0..<part.count)
+                let indices = part.map { $0 % train.count }
+                if let distortions = distortions(part) {
+                    t = train.batch(indices, scaling: scaling, distortions: distortions)
                 } else {
-                    train.batch(part.map { $0 % train.count }, scaling: scaling, into: &t)
+                    train.batch(indices, scaling: scaling, into: &t)
                 }
             }
             // Online SDLM (the paper) or SGD steps as it back-propagates; other runs take the
