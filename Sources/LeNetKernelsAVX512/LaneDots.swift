@@ -5,9 +5,10 @@ import LeNetKernels
 /// and over the samples in order, then are added up as `SIMD8.sum()` adds (from −0, lane 0
 /// to 7), and the empty tail's +0 is added. dotBlock loads both operands for each
 /// multiply-add; here one load (16 lanes at position t) and one broadcast feed 16 at once.
-/// The lanes are C3's 16 maps (its ∂E/∂w, from ∂E/∂a transposed) or 16 samples of a batch
-/// (a dense layer's forward pass, from the inputs transposed). Only the AVX-512 build has
-/// this: in eight-wide registers its 24 sums would not fit.
+/// The lanes are C3's 16 maps (its ∂E/∂w, from ∂E/∂a transposed); a dense layer's forward
+/// pass, whose lanes were once 16 samples, now goes two samples to a register (`PairDots`),
+/// which loads half as much per multiply-add. Only the AVX-512 build has this: in eight-wide
+/// registers its 24 sums would not fit.
 enum LaneDots {
     /// Samples taken at a time: their ∂E/∂a (9 KB each for C3) and inputs stay near (L1 and
     /// L2) while every block of rows runs over them; the partial sums wait in memory in

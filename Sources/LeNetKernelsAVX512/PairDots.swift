@@ -1,7 +1,9 @@
 import LeNetKernels
 
-/// ∂E/∂w of a convolution with an even number of maps (C1's six), two maps to a sixteen-wide
-/// register, summed exactly as LeNetModel's `Kernels.dotBlock` sums each entry. Every entry
+/// Dot products two to a sixteen-wide register, summed exactly as LeNetModel's
+/// `Kernels.dotBlock` sums each entry: ∂E/∂w of a convolution with an even number of maps
+/// (C1's six, two maps to a register) and a dense layer's forward pass (C5's and F6's, two
+/// samples to a register, `Kernels.sampleDots`). Every entry
 /// there is eight partial sums (lane l: the terms at t ≡ l mod 8, in order, over the samples
 /// in order), added up as `SIMD8.sum()` adds (from −0, lane 0 to 7), then the empty tail's +0.
 /// Here the low half of a register holds one map's eight partial sums and the high half the
@@ -20,27 +22,26 @@ enum PairDots {
     ) {
         precondition(k % 8 == 0)
         let part = Part(k: k, da: da, pairStride: pairStride, u: u, uStride: uStride, samples: samples, c: c, ldc: ldc)
-        // Blocks of five columns when they cover them (a 5×5 kernel's 25), else four.
+        // Blocks of five columns when they cover them (a 5×5 kernel's 25), else four; each
+        // block's rows of u run past all the pairs while they are near (a dense layer's
+        // weights, 8 KB for five of C5's rows, against 192 KB for them all).
         let width = columns % 5 == 0 ? 5 : 4
-        var p = 0
-        while p < pairs {
-            let take = min(3, pairs - p)
-            var j = 0
-            while j + width <= columns {
-                if width == 5 {
-                    blocks(take, p, InlineArray<5, Int> { j + $0 }, part)
-                } else {
-                    blocks(take, p, InlineArray<4, Int> { j + $0 }, part)
+        var j = 0
+        while j < columns {
+            let count = min(width, columns - j)
+            var p = 0
+            while p < pairs {
+                let take = min(3, pairs - p)
+                switch count {
+                case 5: blocks(take, p, InlineArray<5, Int> { j + $0 }, part)
+                case 4: blocks(take, p, InlineArray<4, Int> { j + $0 }, part)
+                case 3: blocks(take, p, InlineArray<3, Int> { j + $0 }, part)
+                case 2: blocks(take, p, InlineArray<2, Int> { j + $0 }, part)
+                default: blocks(take, p, InlineArray<1, Int> { j + $0 }, part)
                 }
-                j += width
+                p += take
             }
-            switch columns - j {
-            case 3: blocks(take, p, InlineArray<3, Int> { j + $0 }, part)
-            case 2: blocks(take, p, InlineArray<2, Int> { j + $0 }, part)
-            case 1: blocks(take, p, InlineArray<1, Int> { j + $0 }, part)
-            default: break
-            }
-            p += take
+            j += count
         }
     }
 
@@ -88,9 +89,7 @@ enum PairDots {
                 t &+= 8
             }
         }
-        store(s0, pair: pairs[0], columns, part)
-        if P > 1 { store(s1, pair: pairs[1], columns, part) }
-        if P > 2 { store(s2, pair: pairs[2], columns, part) }
+        store(s0, s1, s2, pairs, columns, part)
     }
 
     /// sums[q] += the pair's ∂E/∂a at positions t ..< t + 8 (both maps) · column q's inputs there.
@@ -102,15 +101,49 @@ enum PairDots {
         for q in 0..<C { sums[q].addProduct(d, v[q]) }
     }
 
-    /// Each column's two entries: `SIMD8.sum()` of each half, then the empty tail's + 0.
+    /// Each entry of the block: `SIMD8.sum()` of its half of a register, then the empty
+    /// tail's + 0, a pair's at once (`total`) rather than lane by lane.
+    @inline(__always)
+    static func store<let P: Int, let C: Int>(
+        _ s0: InlineArray<C, SIMD16<Float>>, _ s1: InlineArray<C, SIMD16<Float>>, _ s2: InlineArray<C, SIMD16<Float>>,
+        _ pairs: InlineArray<P, Int>, _ columns: InlineArray<C, Int>, _ part: Part
+    ) {
+        store(s0, pair: pairs[0], columns, part)
+        if P > 1 { store(s1, pair: pairs[1], columns, part) }
+        if P > 2 { store(s2, pair: pairs[2], columns, part) }
+    }
+
+    /// Each column's two entries of one pair, from `total` of its C (at most five) registers.
     @inline(__always)
     static func store<let C: Int>(
         _ sums: InlineArray<C, SIMD16<Float>>, pair: Int, _ columns: InlineArray<C, Int>, _ part: Part
     ) {
+        let totals = total(InlineArray<8, SIMD16<Float>> { $0 < C ? sums[$0] : .zero })
         let low = part.c + 2 &* pair &* part.ldc, high = low + part.ldc
         for q in 0..<C {
-            low[columns[q]] = sums[q].lowHalf.sum() + 0
-            high[columns[q]] = sums[q].highHalf.sum() + 0
+            low[columns[q]] = totals[2 &* q]
+            high[columns[q]] = totals[2 &* q &+ 1]
         }
+    }
+
+    /// Lane 2r + h: `SIMD8.sum()` of half h of register r (from −0, lanes 0 to 7 in order),
+    /// plus 0. Three rounds of taking the even and the odd lanes of neighbouring registers
+    /// (as `LaneDots.lanes`) put lane j of every half in register j, lane 2r + h: the eight
+    /// registers are then added in order, the sixteen sums at once.
+    @inline(__always)
+    static func total(_ registers: InlineArray<8, SIMD16<Float>>) -> SIMD16<Float> {
+        typealias V = SIMD16<Float>
+        var block = registers
+        for _ in 0..<3 {
+            let rows = block
+            for i in 0..<4 {
+                let a = rows[2 * i], b = rows[2 * i + 1]
+                block[i] = V(lowHalf: a.evenHalf, highHalf: b.evenHalf)
+                block[i + 4] = V(lowHalf: a.oddHalf, highHalf: b.oddHalf)
+            }
+        }
+        var sum = V(repeating: -0.0)
+        for j in 0..<8 { sum += block[j] }
+        return sum + V(repeating: 0)
     }
 }

@@ -87,8 +87,8 @@ extension WideProducts {
 }
 
 extension WideProducts {
-    /// `PairDots.multiply`: a convolution's ∂E/∂w two maps to a register, as the AVX2 dot
-    /// products sum them.
+    /// `PairDots.multiply`: a convolution's ∂E/∂w two maps to a register, or a dense layer's
+    /// outputs two samples to a register, as the AVX2 dot products sum them.
     @inline(never)
     public static func pairDots(
         pairs: Int, columns: Int, k: Int, _ da: UnsafePointer<Float>, pairStride: Int, _ u: Rows, uStride: Int,

@@ -738,14 +738,15 @@ final class MatrixProductTests: XCTestCase {
         }
     }
 
-    /// A dense layer's forward pass on the AVX-512 build (`Kernels.sampleDots`, a lane per
-    /// sample, 16 samples at a time) gives the bits of the dot products it replaces there,
-    /// for C5's, F6's and smaller shapes and batches that leave a last group of 1 to 15.
-    func testTheAVX512LaneDotsGiveTheDotProductsBitsForADenseLayer() {
+    /// A dense layer's forward pass on the AVX-512 build (`Kernels.sampleDots`, two samples
+    /// to a register) gives the bits of the dot products it replaces there, for C5's, F6's
+    /// and smaller shapes, output counts that leave 0 to 4 after the blocks of five, and odd
+    /// and even batches (an odd one's last sample paired with zeros).
+    func testTheAVX512PairDotsGiveTheDotProductsBitsForADenseLayer() {
         guard canRunTheAVX512Build() else { return }
         var rng = SeededGenerator(seed: 19)
-        for (inputs, outputs) in [(400, 120), (120, 84), (8, 1), (16, 10)] {
-            for n in [8, 16, 17, 31, 40] {
+        for (inputs, outputs) in [(400, 120), (120, 84), (8, 1), (16, 10), (24, 7), (32, 13), (8, 3)] {
+            for n in [2, 3, 5, 6, 7, 8, 16, 17, 31, 40] {
                 let x = (0..<n * inputs).map { i in i % 11 == 0 ? -0.0 : rng.uniform(1) }
                 let w = (0..<outputs * inputs).map { _ in rng.uniform(0.1) }
                 var dot = [Float](repeating: 0.5, count: n * outputs), lanes = dot

@@ -13,7 +13,7 @@ enum Dense {
             weight.withPointer { wp in
                 y.withMutablePointer { yp in
                     Kernels.withRows(wp, count: outputs, stride: inputs) { w in
-                        if ProductKernels.selected == .avx512 && inputs % 8 == 0 && n >= 8 {
+                        if ProductKernels.selected == .avx512 && inputs % 8 == 0 && n >= 2 {
                             Kernels.sampleDots(n: n, inputs: inputs, outputs: outputs, xp, w, into: yp)
                         } else {
                             Kernels.multiplyTransposed(
