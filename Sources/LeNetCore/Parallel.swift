@@ -41,6 +41,17 @@ public func parallelMap<T: Sendable>(_ count: Int, threads: Int = coreCount, _ b
     return results.map { $0! }
 }
 
+/// Runs `body` on contiguous, near-equal parts of 0..<n, one per core (up to `threads`), or
+/// on all of it on this core when n is under `minimum`: handing a part to the other core
+/// costs a microsecond or two, which a short loop does not win back. For work element by
+/// element (an optimizer's step), whose numbers do not depend on the split.
+public func forEachPart(_ n: Int, threads: Int, minimum: Int = 16_384, _ body: @Sendable (Range<Int>) -> Void) {
+    let parts = n >= minimum ? threads : 1
+    guard parts > 1 else { return body(0..<n) }
+    let ranges = Tensor.chunks(n, parts: parts)
+    _ = parallelMap(ranges.count, threads: parts) { body(ranges[$0]) }
+}
+
 /// The next index to claim, shared by the cores of one `parallelMap`.
 final class Claims: Sendable {
     let next = Atomic<Int>(0)

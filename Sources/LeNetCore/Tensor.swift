@@ -62,6 +62,12 @@ public struct Tensor: Equatable, Sendable {
         scalars.withUnsafeMutableBufferPointer { $0.baseAddress! }
     }
 
+    /// `sharedAddress` for reading: good while the tensor lives and nothing changes it (the
+    /// parts of a batch's gradients, which two cores add up half each).
+    public func sharedReadAddress() -> UnsafePointer<Float> {
+        scalars.withUnsafeBufferPointer { $0.baseAddress! }
+    }
+
     /// Element (n, c, y, x) of a rank-4 tensor.
     @inline(__always)
     public subscript(n: Int, c: Int, y: Int, x: Int) -> Float {

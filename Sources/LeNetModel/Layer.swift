@@ -217,9 +217,10 @@ extension Layer {
     }
 
     /// p ← p − ε ⊙ ∂E/∂p for each trainable parameter (`gradients` and `rates` one tensor per
-    /// parameter, as in `parameters`): SGD's and SDLM's step.
-    public mutating func step(_ gradients: [Tensor], rates: [Tensor]) {
-        updateTrainable { p, value in value.subtractProducts(rates[p], gradients[p]) }
+    /// parameter, as in `parameters`): SGD's and SDLM's step, a large tensor on up to
+    /// `threads` cores.
+    public mutating func step(_ gradients: [Tensor], rates: [Tensor], threads: Int = 1) {
+        updateTrainable { p, value in value.subtractProducts(rates[p], gradients[p], threads: threads) }
     }
 
     /// The layer with every parameter squared: the weights of its Gauss–Newton pass

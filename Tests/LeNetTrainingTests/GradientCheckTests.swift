@@ -181,6 +181,61 @@ final class ThreadedBatchTests: XCTestCase {
         }
     }
 
+    /// Every optimizer's step splits a large tensor (C5's weights) between two cores
+    /// (`forEachPart`): three steps give, bit for bit, the weights of the same steps on one
+    /// core, and those of the update written out element by element (w −= ε·v, v = μv + g for
+    /// momentum; ε·(g + μv) for Nesterov; ε ⊙ g for SGD, and for SDLM with its ε = η/(μ + h)).
+    func testTheStepOnTwoCoresIsTheStepOnOneBitForBit() {
+        var rng = SeededGenerator(seed: 23)
+        for variant in Variant.allCases {
+            for kind in OptimizerKind.allCases {
+                var nets = [LeNet5(variant: variant, seed: 5), LeNet5(variant: variant, seed: 5)]
+                nets[0].threads = 1
+                nets[1].threads = 2
+                var optimizers = nets.map { Optimizer(kind: kind, momentum: 0.9, for: $0) }
+                // SDLM's curvature: positive, and different for every weight.
+                let h = optimizers[0].state.map {
+                    $0.map { Tensor(shape: $0.shape, scalars: $0.scalars.map { _ in rng.uniform(1) + 1 }) }
+                }
+                if kind == .sdlm { for o in optimizers.indices { optimizers[o].state = h } }
+                let start = nets[0].parameters
+                var expected = start.map(\.value.scalars)
+                var velocity = expected.map { [Float](repeating: 0, count: $0.count) }
+                let rate: Float = 0.01, mu: Float = 0.9
+                let hs = h.joined().map(\.scalars)
+                for _ in 0..<3 {
+                    let grads = nets[0].layers.map {
+                        $0.parameters.map {
+                            Tensor(shape: $0.value.shape, scalars: $0.value.scalars.map { _ in rng.uniform(1) })
+                        }
+                    }
+                    for n in nets.indices { optimizers[n].step(&nets[n], gradients: grads, rate: rate) }
+                    for (p, g) in grads.joined().enumerated() where start[p].trainable {
+                        for k in g.scalars.indices {
+                            let gk = g.scalars[k]
+                            switch kind {
+                            case .sgd: expected[p][k] -= rate * gk
+                            case .sdlm: expected[p][k] -= rate / (Optimizer.sdlmMu + hs[p][k]) * gk
+                            case .momentum:
+                                velocity[p][k] = mu * velocity[p][k] + gk
+                                expected[p][k] -= rate * velocity[p][k]
+                            case .nesterov:
+                                velocity[p][k] = mu * velocity[p][k] + gk
+                                expected[p][k] -= rate * (gk + mu * velocity[p][k])
+                            }
+                        }
+                    }
+                }
+                let one = nets[0].parameters.map { $0.value.scalars.map(\.bitPattern) }
+                XCTAssertTrue(
+                    one == nets[1].parameters.map { $0.value.scalars.map(\.bitPattern) }, "\(variant), \(kind)")
+                XCTAssertTrue(one == expected.map { $0.map(\.bitPattern) }, "\(variant), \(kind)")
+                XCTAssertGreaterThan(
+                    nets[0].parameters.map(\.value.count).max()!, 16_384, "a tensor large enough to split")
+            }
+        }
+    }
+
     /// A batch whose slices' inputs each core makes for itself (`gradients(_:labels:loss:input:)`,
     /// as training and the benchmark run) gives, bit for bit, the numbers of the batch built
     /// whole first, and those of its slices (`slices`) one at a time, each weighted by its

@@ -186,32 +186,41 @@ enum Kernels {
 extension Tensor {
     /// self[k] −= rates[k]·gradient[k], eight at a time: a per-parameter step (SDLM's
     /// w ← w − ε ⊙ g). A product, then a difference, each rounded: the plain loop's numbers.
-    public mutating func subtractProducts(_ rates: Tensor, _ gradient: Tensor) {
+    /// A large tensor (C5's weights) is split among `threads` cores (`forEachPart`).
+    public mutating func subtractProducts(_ rates: Tensor, _ gradient: Tensor, threads: Int = 1) {
         precondition(gradient.count == count)
-        gradient.withPointer { subtractProducts(rates, $0) }
+        gradient.withPointer { subtractProducts(rates, $0, threads: threads) }
     }
 
     /// `subtractProducts` with the gradient in a buffer of `count` floats.
-    mutating func subtractProducts(_ rates: Tensor, _ gp: UnsafePointer<Float>) {
+    mutating func subtractProducts(_ rates: Tensor, _ gp: UnsafePointer<Float>, threads: Int = 1) {
         let n = count
         precondition(rates.count == n)
         rates.withPointer { ep in
             withMutablePointer { wp in
-                let w = UnsafeMutableRawPointer(wp), e = UnsafeRawPointer(ep), g = UnsafeRawPointer(gp)
-                var k = 0
-                while k + 8 <= n {
-                    let step =
-                        e.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-                        * g.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-                    let v = w.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
-                    w.storeBytes(of: v - step, toByteOffset: 4 * k, as: SIMD8<Float>.self)
-                    k += 8
-                }
-                while k < n {
-                    wp[k] -= ep[k] * gp[k]
-                    k += 1
-                }
+                nonisolated(unsafe) let (w, e, g) = (wp, ep, gp)
+                forEachPart(n, threads: threads) { Tensor.subtractProducts($0, w, e, g) }
             }
+        }
+    }
+
+    /// w[k] −= e[k]·g[k] for k in `range`.
+    static func subtractProducts(
+        _ range: Range<Int>, _ wp: UnsafeMutablePointer<Float>, _ ep: UnsafePointer<Float>, _ gp: UnsafePointer<Float>
+    ) {
+        let w = UnsafeMutableRawPointer(wp), e = UnsafeRawPointer(ep), g = UnsafeRawPointer(gp)
+        var k = range.lowerBound
+        while k + 8 <= range.upperBound {
+            let step =
+                e.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+                * g.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+            let v = w.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+            w.storeBytes(of: v - step, toByteOffset: 4 * k, as: SIMD8<Float>.self)
+            k += 8
+        }
+        while k < range.upperBound {
+            wp[k] -= ep[k] * gp[k]
+            k += 1
         }
     }
 
