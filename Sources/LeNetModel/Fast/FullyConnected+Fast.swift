@@ -21,8 +21,13 @@ enum Dense {
                                 accumulate: false)
                         }
                     }
-                    for s in 0..<n {
-                        for o in 0..<outputs { yp[s * outputs + o] += bias.scalars[o] }
+                    // Through pointers, so that the loop over the outputs is a vector loop (an
+                    // array's subscript checks its bounds at every step).
+                    bias.withPointer { bp in
+                        for s in 0..<n {
+                            let row = yp + s * outputs
+                            for o in 0..<outputs { row[o] += bp[o] }
+                        }
                     }
                     Kernels.activate(activation, runs: n, of: outputs, yp)
                 }
@@ -49,8 +54,13 @@ enum Dense {
                                 da.withUnsafeMutableBufferPointer { dab in
                                     let dap = dab.baseAddress!
                                     Kernels.slope(activation, n * outputs, dyp, yp, dap)
-                                    for s in 0..<n {
-                                        for o in 0..<outputs { db.scalars[o] += dap[s * outputs + o] }
+                                    // ∂E/∂b sums each output's ∂E/∂a over the samples in order,
+                                    // all the outputs at once (a vector loop, through pointers).
+                                    db.withMutablePointer { dbp in
+                                        for s in 0..<n {
+                                            let row = dap + s * outputs
+                                            for o in 0..<outputs { dbp[o] += row[o] }
+                                        }
                                     }
                                     Kernels.withRows(xp, count: n, stride: inputs) { x in
                                         Kernels.multiply(
