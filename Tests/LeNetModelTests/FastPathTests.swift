@@ -52,6 +52,37 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// On the AVX-512 build a convolution with an even number of maps (C1's six) writes its
+    /// ∂E/∂a straight into `PairDots`'s pairs of maps when nothing else reads it (no ∂E/∂x
+    /// asked); asked for ∂E/∂x, it writes ∂E/∂a map by map and lays it in pairs after. Both
+    /// give the same ∂E/∂w and ∂E/∂b bit for bit, and the reference's to 1e-4: C1's shape
+    /// (one 32×32 input map), two input maps, and rows 16 wide, for one sample and a batch.
+    func testPairsWrittenAsTheyAreWorkedOutGiveTheCopiedPairsBits() {
+        var rng = SeededGenerator(seed: 29)
+        for (inMaps, side, n) in [(1, 32, 1), (1, 32, 5), (2, 16, 3), (1, 16, 2)] {
+            var conv = Convolution(
+                name: "C1", table: .full(inputs: inMaps, outputs: 6), kernelSize: 5, activation: .squash)
+            conv.initialize(.default(for: .paper), using: &rng)
+            conv.bias = Tensor(shape: [6], scalars: (0..<6).map { _ in rng.uniform(0.5) })
+            let x = Tensor(
+                shape: [n, inMaps, side, side], scalars: (0..<n * inMaps * side * side).map { _ in rng.uniform(1.2) })
+            let y = conv.forwardFast(x)
+            let dy = Tensor(shape: y.shape, scalars: y.scalars.map { _ in rng.uniform(1) })
+            let paired = conv.backwardFast(input: x, output: y, gradient: dy, inputGradient: false)
+            let copied = conv.backwardFast(input: x, output: y, gradient: dy, inputGradient: true)
+            let context = "\(inMaps) maps of \(side)×\(side), n = \(n)"
+            for (p, q) in zip(paired.parameters, copied.parameters) {
+                XCTAssertEqual(p.scalars.map(\.bitPattern), q.scalars.map(\.bitPattern), context)
+            }
+            let reference = conv.backward(input: x, output: y, gradient: dy).parameters
+            for (r, p) in zip(reference, paired.parameters) {
+                for (a, b) in zip(r.scalars, p.scalars) {
+                    XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(a)), context)
+                }
+            }
+        }
+    }
+
     /// With a connection table, ∂E/∂x sums over the maps that read each input only and
     /// gathers each input from the rows (`inputGradientByMap`); the dense product over all 16
     /// maps, the others' weights zero, added row by row onto the input, gives the same bits:

@@ -229,6 +229,11 @@ extension Convolution {
         Grid.with(kernelSize: kernelSize, input: x.shape) { g in
             let positions = g.outH * g.outW, perSample = maps.count * g.padded
             let gap = g.inW - g.outW, lastGap = g.padded - g.wide + gap
+            // ∂E/∂a straight into the pairs of maps `PairDots` reads (C1: eight positions of
+            // one map, then the same eight of the other), when only ∂E/∂w reads it and each
+            // row starts an eight: no copy into pairs after. Otherwise map by map.
+            let paired = dxp == nil && g.inW % 8 == 0 && pairsMaps(maps.count, g)
+            let chunk = paired ? 16 : 8
             // Each sample's input in a buffer of its own with zeros after it, and its ∂E/∂a on
             // the wide grid, rows padded to 16: the thrown-away columns stay zero, so they add
             // nothing to ∂E/∂w or ∂E/∂x.
@@ -245,12 +250,18 @@ extension Convolution {
                                         var from = (s * outMaps + maps.lowerBound) * positions
                                         for o in maps {
                                             var sum: Float = 0
-                                            var to = dap + s * perSample + (o - maps.lowerBound) * g.padded
+                                            let m = o - maps.lowerBound
+                                            var to =
+                                                dap + s * perSample
+                                                + (paired ? (m - m % 2) * g.padded + 8 * (m % 2) : m * g.padded)
                                             for r in 0..<g.outH {
-                                                sum += Kernels.slope(activation, g.outW, dyp + from, yp + from, to)
-                                                Kernels.zero(r + 1 < g.outH ? gap : lastGap, to + g.outW)
+                                                sum += Kernels.slope(
+                                                    activation, g.outW, dyp + from, yp + from, to, chunkStride: chunk)
+                                                Kernels.zero(
+                                                    r + 1 < g.outH ? gap : lastGap, from: g.outW, to, chunkStride: chunk
+                                                )
                                                 from &+= g.outW
-                                                to += g.inW
+                                                to += paired ? 2 * g.inW : g.inW
                                             }
                                             dbp[o] += sum
                                         }
@@ -265,7 +276,8 @@ extension Convolution {
                                     }
                                     handOver()
                                     weightGradient(
-                                        n: n, g, inputs: inp, da: dap, perSample: perSample, maps: maps, into: dwp)
+                                        n: n, g, inputs: inp, da: dap, perSample: perSample, maps: maps,
+                                        paired: paired, into: dwp)
                                 }
                             }
                         }
@@ -276,12 +288,20 @@ extension Convolution {
         keepTable(dwp, maps: maps)
     }
 
+    /// Whether ∂E/∂w of `maps` output maps goes two maps to a register (`PairDots`, the
+    /// AVX-512 build): an even number of them, not 16 (all in one register, `LaneDots`), of a
+    /// fully connected table.
+    func pairsMaps(_ maps: Int, _ g: Grid) -> Bool {
+        maps != 16 && table.isFull && maps % 2 == 0 && g.padded % 8 == 0 && ProductKernels.selected == .avx512
+    }
+
     /// ∂E/∂w = Σ over samples of ∂E/∂a · unrolledᵀ: (maps × positions) · (positions × rows),
     /// the whole batch in one pass, from the samples' inputs each in a buffer of `bufferSize`:
-    /// the rows of output maps `maps` (∂E/∂a holds theirs alone).
+    /// the rows of output maps `maps` (∂E/∂a holds theirs alone). `paired`: ∂E/∂a is laid in
+    /// pairs of maps already (`PairDots`'s layout).
     func weightGradient(
         n: Int, _ g: Grid, inputs inp: UnsafePointer<Float>, da dap: UnsafePointer<Float>, perSample: Int,
-        maps: Range<Int>, into dw: UnsafeMutablePointer<Float>
+        maps: Range<Int>, paired: Bool = false, into dw: UnsafeMutablePointer<Float>
     ) {
         let outMaps = maps.count, dwp = dw + maps.lowerBound * g.rows
         let unrolled = Kernels.Rows(base: inp, offsets: g.offsets)
@@ -293,11 +313,12 @@ extension Convolution {
                 n: n, maps: outMaps, padded: g.padded, da: dap, perSample: perSample, unrolled,
                 uStride: g.bufferSize, rows: g.rows, live: LiveColumns(width: g.inW, count: g.outW, end: g.wide),
                 into: dwp)
-        } else if table.isFull && outMaps % 2 == 0 && g.padded % 8 == 0 && ProductKernels.selected == .avx512 {
-            // Two maps to a register (C1's six): the same sums, by `PairDots`.
+        } else if pairsMaps(outMaps, g) {
+            // Two maps to a register (C1's six): the same sums, by `PairDots`, from ∂E/∂a laid
+            // in pairs (as it was worked out, when `paired`).
             Kernels.pairGradient(
-                n: n, maps: outMaps, padded: g.padded, da: dap, perSample: perSample, unrolled, uStride: g.bufferSize,
-                rows: g.rows, into: dwp)
+                n: n, maps: outMaps, padded: g.padded, da: dap, perSample: perSample, paired: paired, unrolled,
+                uStride: g.bufferSize, rows: g.rows, into: dwp)
         } else if table.isFull {
             Kernels.multiplyTransposed(
                 m: outMaps, n: g.rows, k: g.padded, dap, lda: g.padded, unrolled, into: dwp, ldc: g.rows,

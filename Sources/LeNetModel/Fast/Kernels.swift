@@ -157,29 +157,43 @@ enum Kernels {
     }
 
     /// da[k] = dy[k] · f′(y[k]) for k < n, eight at a time; returns Σ da (a bias's gradient).
+    /// With a `chunkStride` other than 8, each eight of da go that far apart (into `PairDots`'s
+    /// pairs of maps: 16, the other map's eight between), da[k] at
+    /// (k / 8)·chunkStride + k mod 8.
     @inline(__always) @discardableResult
     static func slope(
         _ f: Activation, _ n: Int, _ dy: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
-        _ da: UnsafeMutablePointer<Float>
+        _ da: UnsafeMutablePointer<Float>, chunkStride: Int = 8
     ) -> Float {
         let (constant, square) = f.derivativeCoefficients
         let c = SIMD8<Float>(repeating: constant), sq = SIMD8<Float>(repeating: square)
         var sums = SIMD8<Float>()
-        var k = 0
+        var k = 0, to = da
         while k + 8 <= n {
             let yv = UnsafeRawPointer(y + k).loadUnaligned(as: SIMD8<Float>.self)
             let d = UnsafeRawPointer(dy + k).loadUnaligned(as: SIMD8<Float>.self) * (c - sq * yv * yv)
-            UnsafeMutableRawPointer(da + k).storeBytes(of: d, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(to).storeBytes(of: d, as: SIMD8<Float>.self)
             sums += d
             k += 8
+            to += chunkStride
         }
         var sum = sums.sum()
+        var t = 0
         while k < n {
-            da[k] = dy[k] * (constant - square * y[k] * y[k])
-            sum += da[k]
+            to[t] = dy[k] * (constant - square * y[k] * y[k])
+            sum += to[t]
             k += 1
+            t += 1
         }
         return sum
+    }
+
+    /// Zeros at positions first ..< first + n of a buffer whose eights are `chunkStride`
+    /// apart (as `slope` writes them).
+    @inline(__always)
+    static func zero(_ n: Int, from first: Int, _ dst: UnsafeMutablePointer<Float>, chunkStride: Int) {
+        guard chunkStride != 8 else { return zero(n, dst + first) }
+        for q in first..<first + n { dst[(q / 8) * chunkStride + q % 8] = 0 }
     }
 }
 

@@ -107,12 +107,20 @@ extension Kernels {
     /// (`PairDots`, two maps to a register): each sample's ∂E/∂a (maps × padded, rows `padded`
     /// apart, `perSample` apart) laid in pairs of maps, eight positions of one then the same
     /// eight of the other, then all pairs at once. The same bits as `multiplyTransposed`.
+    /// `paired`: each sample's ∂E/∂a is in that layout already (`Kernels.slope`'s chunkStride
+    /// of 16).
     static func pairGradient(
-        n: Int, maps: Int, padded: Int, da: UnsafePointer<Float>, perSample: Int, _ unrolled: Rows, uStride: Int,
-        rows: Int, into dw: UnsafeMutablePointer<Float>
+        n: Int, maps: Int, padded: Int, da: UnsafePointer<Float>, perSample: Int, paired: Bool = false,
+        _ unrolled: Rows, uStride: Int, rows: Int, into dw: UnsafeMutablePointer<Float>
     ) {
         precondition(maps % 2 == 0 && padded % 8 == 0 && ProductKernels.available)
         let pairStride = maps * padded
+        if paired {
+            precondition(perSample == pairStride)
+            return WideProducts.pairDots(
+                pairs: maps / 2, columns: rows, k: padded, da, pairStride: pairStride, unrolled, uStride: uStride,
+                samples: n, into: dw, ldc: rows)
+        }
         Scratch.floats(n * pairStride) { pp in
             for s in 0..<n {
                 let from = da + s * perSample, to = UnsafeMutableRawPointer(pp + s * pairStride)
