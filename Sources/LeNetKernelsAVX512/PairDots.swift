@@ -128,20 +128,13 @@ enum PairDots {
 
     /// Lane 2r + h: `SIMD8.sum()` of half h of register r (from −0, lanes 0 to 7 in order),
     /// plus 0. Three rounds of taking the even and the odd lanes of neighbouring registers
-    /// (as `LaneDots.lanes`) put lane j of every half in register j, lane 2r + h: the eight
-    /// registers are then added in order, the sixteen sums at once.
+    /// (`takeEvenAndOddLanes`, as `LaneDots.lanes`) put lane j of every half in register j,
+    /// lane 2r + h: the eight registers are then added in order, the sixteen sums at once.
     @inline(__always)
     static func total(_ registers: InlineArray<8, SIMD16<Float>>) -> SIMD16<Float> {
         typealias V = SIMD16<Float>
         var block = registers
-        for _ in 0..<3 {
-            let rows = block
-            for i in 0..<4 {
-                let a = rows[2 * i], b = rows[2 * i + 1]
-                block[i] = V(lowHalf: a.evenHalf, highHalf: b.evenHalf)
-                block[i + 4] = V(lowHalf: a.oddHalf, highHalf: b.oddHalf)
-            }
-        }
+        for _ in 0..<3 { block.takeEvenAndOddLanes() }
         var sum = V(repeating: -0.0)
         for j in 0..<8 { sum += block[j] }
         return sum + V(repeating: 0)
