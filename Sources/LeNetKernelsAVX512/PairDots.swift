@@ -128,13 +128,13 @@ enum PairDots {
 
     /// Lane 2r + h: `SIMD8.sum()` of half h of register r (from −0, lanes 0 to 7 in order),
     /// plus 0. Three rounds of taking the even and the odd lanes of neighbouring registers
-    /// (`takeEvenAndOddLanes`, as `LaneDots.lanes`) put lane j of every half in register j,
+    /// (`LaneDots.takeEvenAndOddLanes`, as `LaneDots.lanes`) put lane j of every half in register j,
     /// lane 2r + h: the eight registers are then added in order, the sixteen sums at once.
     @inline(__always)
     static func total(_ registers: InlineArray<8, SIMD16<Float>>) -> SIMD16<Float> {
         typealias V = SIMD16<Float>
         var block = registers
-        for _ in 0..<3 { block.takeEvenAndOddLanes() }
+        for _ in 0..<3 { LaneDots.takeEvenAndOddLanes(&block) }
         var sum = V(repeating: -0.0)
         for j in 0..<8 { sum += block[j] }
         return sum + V(repeating: 0)

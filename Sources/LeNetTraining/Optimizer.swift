@@ -39,8 +39,8 @@ public struct Optimizer: Sendable {
 
     /// One update with learning rate `rate` (η for SDLM), element by element: a large tensor
     /// (C5's weights) is split among the net's cores, which the batch's gradients were
-    /// computed on and which hold its parts (one core alone took some 35 µs of a batch of
-    /// 64's 700 on the keras net, the other waiting).
+    /// computed on and which hold its parts (SGD's step on one core took 7–36 µs of a keras
+    /// batch of 64's 600–700, depending on the minute, the other core waiting).
     public mutating func step(_ net: inout LeNet5, gradients: [[Tensor]], rate: Float) {
         let mu = momentum, threads = net.threads
         switch kind {
