@@ -41,11 +41,16 @@ public func parallelMap<T: Sendable>(_ count: Int, threads: Int = coreCount, _ b
     return results.map { $0! }
 }
 
+/// Elements below which work element by element stays on one core: handing a part to the
+/// other core costs a microsecond or two, which a short loop does not win back.
+public let sharedWorkMinimum = 16_384
+
 /// Runs `body` on contiguous, near-equal parts of 0..<n, one per core (up to `threads`), or
-/// on all of it on this core when n is under `minimum`: handing a part to the other core
-/// costs a microsecond or two, which a short loop does not win back. For work element by
-/// element (an optimizer's step), whose numbers do not depend on the split.
-public func forEachPart(_ n: Int, threads: Int, minimum: Int = 16_384, _ body: @Sendable (Range<Int>) -> Void) {
+/// on all of it on this core when n is under `minimum`. For work element by element (an
+/// optimizer's step), whose numbers do not depend on the split.
+public func forEachPart(
+    _ n: Int, threads: Int, minimum: Int = sharedWorkMinimum, _ body: @Sendable (Range<Int>) -> Void
+) {
     let parts = n >= minimum ? threads : 1
     guard parts > 1 else { return body(0..<n) }
     let ranges = Tensor.chunks(n, parts: parts)

@@ -3,8 +3,7 @@ import LeNetKernels
 /// Dot products two to a sixteen-wide register, summed exactly as LeNetModel's
 /// `Kernels.dotBlock` sums each entry: ∂E/∂w of a convolution with an even number of maps
 /// (C1's six, two maps to a register) and a dense layer's forward pass (C5's and F6's, two
-/// samples to a register, `Kernels.sampleDots`). Every entry
-/// there is eight partial sums (lane l: the terms at t ≡ l mod 8, in order, over the samples
+/// samples to a register, `Kernels.sampleDots`). Every entry there is eight partial sums (lane l: the terms at t ≡ l mod 8, in order, over the samples
 /// in order), added up as `SIMD8.sum()` adds (from −0, lane 0 to 7), then the empty tail's +0.
 /// Here the low half of a register holds one map's eight partial sums and the high half the
 /// next map's: ∂E/∂a comes in pairs of maps, eight positions of one then the same eight of the
@@ -89,7 +88,9 @@ enum PairDots {
                 t &+= 8
             }
         }
-        store(s0, s1, s2, pairs, columns, part)
+        store(s0, pair: pairs[0], columns, part)
+        if P > 1 { store(s1, pair: pairs[1], columns, part) }
+        if P > 2 { store(s2, pair: pairs[2], columns, part) }
     }
 
     /// sums[q] += the pair's ∂E/∂a at positions t ..< t + 8 (both maps) · column q's inputs there.
@@ -101,19 +102,9 @@ enum PairDots {
         for q in 0..<C { sums[q].addProduct(d, v[q]) }
     }
 
-    /// Each entry of the block: `SIMD8.sum()` of its half of a register, then the empty
-    /// tail's + 0, a pair's at once (`total`) rather than lane by lane.
-    @inline(__always)
-    static func store<let P: Int, let C: Int>(
-        _ s0: InlineArray<C, SIMD16<Float>>, _ s1: InlineArray<C, SIMD16<Float>>, _ s2: InlineArray<C, SIMD16<Float>>,
-        _ pairs: InlineArray<P, Int>, _ columns: InlineArray<C, Int>, _ part: Part
-    ) {
-        store(s0, pair: pairs[0], columns, part)
-        if P > 1 { store(s1, pair: pairs[1], columns, part) }
-        if P > 2 { store(s2, pair: pairs[2], columns, part) }
-    }
-
-    /// Each column's two entries of one pair, from `total` of its C (at most five) registers.
+    /// Each column's two entries of one pair: `SIMD8.sum()` of each half of its register,
+    /// then the empty tail's + 0, the pair's at once (`total` of its C, at most five,
+    /// registers) rather than lane by lane.
     @inline(__always)
     static func store<let C: Int>(
         _ sums: InlineArray<C, SIMD16<Float>>, pair: Int, _ columns: InlineArray<C, Int>, _ part: Part
@@ -128,8 +119,9 @@ enum PairDots {
 
     /// Lane 2r + h: `SIMD8.sum()` of half h of register r (from −0, lanes 0 to 7 in order),
     /// plus 0. Three rounds of taking the even and the odd lanes of neighbouring registers
-    /// (`LaneDots.takeEvenAndOddLanes`, as `LaneDots.lanes`) put lane j of every half in register j,
-    /// lane 2r + h: the eight registers are then added in order, the sixteen sums at once.
+    /// (`LaneDots.takeEvenAndOddLanes`, as `LaneDots.lanes`) put lane j of every half in
+    /// register j, lane 2r + h: the eight registers are then added in order, the sixteen sums
+    /// at once.
     @inline(__always)
     static func total(_ registers: InlineArray<8, SIMD16<Float>>) -> SIMD16<Float> {
         typealias V = SIMD16<Float>

@@ -51,7 +51,7 @@ extension LeNet5 {
             }
         }
         nonisolated(unsafe) let (out, terms) = (to, from)
-        let sizes = counts, cores = counts.reduce(0, +) >= 16_384 ? max(1, threads) : 1
+        let sizes = counts, cores = counts.reduce(0, +) >= sharedWorkMinimum ? max(1, threads) : 1
         _ = parallelMap(cores, threads: cores) { c in
             for q in sizes.indices {
                 let n = sizes[q]

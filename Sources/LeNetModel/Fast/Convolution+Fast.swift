@@ -301,7 +301,7 @@ extension Convolution {
     /// pairs of maps already (`PairDots`'s layout).
     func weightGradient(
         n: Int, _ g: Grid, inputs inp: UnsafePointer<Float>, da dap: UnsafePointer<Float>, perSample: Int,
-        maps: Range<Int>, paired: Bool = false, into dw: UnsafeMutablePointer<Float>
+        maps: Range<Int>, paired: Bool, into dw: UnsafeMutablePointer<Float>
     ) {
         let outMaps = maps.count, dwp = dw + maps.lowerBound * g.rows
         let unrolled = Kernels.Rows(base: inp, offsets: g.offsets)
