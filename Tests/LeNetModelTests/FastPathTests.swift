@@ -135,6 +135,43 @@ final class FastPathTests: XCTestCase {
     }
 }
 
+extension FastPathTests {
+    /// A fixed subsampling layer (Keras's average pooling) skips ∂E/∂β and ∂E/∂b: its ∂E/∂x is
+    /// still the bits of a trainable layer with the same β, b and activation, whose ∂E/∂β and
+    /// ∂E/∂b are worked out beside it (and are not zero), on the batch path and the online
+    /// step's, S2's and S4's shapes and an odd one.
+    func testAFixedSubsamplingLayersInputGradientIsATrainableOnesBitForBit() {
+        var rng = SeededGenerator(seed: 41)
+        for (maps, side) in [(6, 28), (16, 10), (3, 7)] {
+            var fixed = Subsampling(name: "S", maps: maps, trainable: false, activation: .identity)
+            var trainable = Subsampling(name: "S", maps: maps, trainable: true, activation: .identity)
+            trainable.coefficient = fixed.coefficient
+            trainable.bias = fixed.bias
+            let x = Tensor(
+                shape: [2, maps, side, side], scalars: (0..<2 * maps * side * side).map { _ in rng.uniform(1) })
+            let y = fixed.forwardFast(x)
+            let dy = Tensor(shape: y.shape, scalars: (0..<y.count).map { _ in rng.uniform(1) })
+            let a = fixed.backwardFast(input: x, output: y, gradient: dy, inputGradient: true)
+            let b = trainable.backwardFast(input: x, output: y, gradient: dy, inputGradient: true)
+            XCTAssertEqual(
+                a.input.scalars.map(\.bitPattern), b.input.scalars.map(\.bitPattern), "\(maps) maps of \(side)")
+            XCTAssertTrue(a.parameters.isEmpty)
+            XCTAssertTrue(b.parameters.allSatisfy { $0.scalars.contains { $0 != 0 } }, "\(maps) maps of \(side)")
+            // One sample, as online training steps.
+            let x1 = x.samples(0..<1), y1 = y.samples(0..<1), dy1 = dy.samples(0..<1)
+            let rates = trainable.parameters.map { Tensor(zeros: $0.value.shape) }
+            var dxFixed = Tensor.empty, dxTrainable = Tensor.empty
+            fixed.backwardAndStep(
+                input: x1, output: y1, gradient: dy1, path: .fast, inputGradient: true, rates: [], into: &dxFixed)
+            trainable.backwardAndStep(
+                input: x1, output: y1, gradient: dy1, path: .fast, inputGradient: true, rates: rates,
+                into: &dxTrainable)
+            XCTAssertEqual(dxFixed.scalars.map(\.bitPattern), dxTrainable.scalars.map(\.bitPattern))
+            XCTAssertEqual(dxFixed.scalars.map(\.bitPattern), a.input.samples(0..<1).scalars.map(\.bitPattern))
+        }
+    }
+}
+
 final class DigitsForwardTests: XCTestCase {
     /// `forward(digits, indices)` makes each slice's inputs on the core that runs it: the same
     /// outputs, bit for bit, as the batch made first, for indices in any order, a batch of

@@ -77,7 +77,7 @@ extension Subsampling {
                 Scratch.floats(dx == nil ? x.count : 0) { unused in
                     Subsampling.backwardOnMaps(
                         maps: maps, activation: activation, coefficient: βp, input: x, output: y, gradient: dy,
-                        dβ: dβ, db: db, dx: dx ?? unused, only: range)
+                        dβ: dβ, db: db, dx: dx ?? unused, only: range, trainable: trainable)
                 }
             }
         }
@@ -121,7 +121,7 @@ extension Subsampling {
                     dx.withMutablePointer {
                         Subsampling.backwardOnMaps(
                             maps: maps, activation: activation, coefficient: βp, input: x, output: y, gradient: dy,
-                            dβ: dβp, db: dbp, dx: $0)
+                            dβ: dβp, db: dbp, dx: $0, trainable: trainable)
                     }
                 }
                 if trainable {
@@ -152,16 +152,19 @@ extension Subsampling {
         coefficient.withPointer { βp in
             Subsampling.backwardOnMaps(
                 maps: maps, activation: activation, coefficient: βp, input: x, output: y, gradient: dy, dβ: dβ, db: db,
-                dx: dxp)
+                dx: dxp, trainable: trainable)
         }
     }
 
     /// `backwardOnMaps` of a layer of `maps` maps with these coefficients β (of maps `only`
-    /// alone, when given: their ∂E/∂β, ∂E/∂b and ∂E/∂x).
+    /// alone, when given: their ∂E/∂β, ∂E/∂b and ∂E/∂x). A fixed layer (`trainable` false,
+    /// Keras's average pooling) skips the sums for ∂E/∂β, which it has not (keras S2's
+    /// backward pass 0.52–0.57 → 0.43–0.44 µs a sample, S4's 0.30–0.32 → 0.25–0.26, two
+    /// alternated runs of `lesson bench --layers --threads 1`).
     static func backwardOnMaps(
         maps: Int, activation: Activation, coefficient βs: UnsafePointer<Float>, input x: Tensor, output y: Tensor,
         gradient dy: Tensor, dβ: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
-        dx dxp: UnsafeMutablePointer<Float>, only: Range<Int>? = nil
+        dx dxp: UnsafeMutablePointer<Float>, only: Range<Int>? = nil, trainable: Bool
     ) {
         let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], outH = y.shape[2], outW = y.shape[3]
         Scratch.floats(outH * outW) { dap in
@@ -182,7 +185,9 @@ extension Subsampling {
                                     var q = 0
                                     while q + 4 <= outW {
                                         let gv = UnsafeRawPointer(g + q).loadUnaligned(as: SIMD4<Float>.self)
-                                        gβ.addProduct(gv, Subsampling.sums4(top + 2 * q, bottom + 2 * q))
+                                        if trainable {
+                                            gβ.addProduct(gv, Subsampling.sums4(top + 2 * q, bottom + 2 * q))
+                                        }
                                         // Each unit's ∂E/∂a·β goes to all four of its inputs.
                                         let d = β * gv
                                         let spread = SIMD8(d[0], d[0], d[1], d[1], d[2], d[2], d[3], d[3])
@@ -193,14 +198,14 @@ extension Subsampling {
                                         q += 4
                                     }
                                     while q < outW {
-                                        gβTail += g[q] * Subsampling.sum1(top + 2 * q, bottom + 2 * q)
+                                        if trainable { gβTail += g[q] * Subsampling.sum1(top + 2 * q, bottom + 2 * q) }
                                         let d = g[q] * β
                                         dTop[2 * q] = d; dTop[2 * q + 1] = d; dBottom[2 * q] = d;
                                         dBottom[2 * q + 1] = d
                                         q += 1
                                     }
                                 }
-                                dβ[c] += gβ.sum() + gβTail
+                                if trainable { dβ[c] += gβ.sum() + gβTail }
                             }
                         }
                     }
