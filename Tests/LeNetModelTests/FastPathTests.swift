@@ -172,6 +172,44 @@ extension FastPathTests {
     }
 }
 
+extension FastPathTests {
+    /// `Kernels.slope` against the loop written out: da[k] = dy[k]·(c − s·y[k]·y[k]), each
+    /// eight at (k / 8)·chunkStride + k mod 8 and the rest after the last eight; the sum of
+    /// the eights' partial sums (lane l: da[l], da[l + 8], … from 0), as `SIMD8.sum()` adds
+    /// them, then each of the rest in order, bit for bit. For every activation, n from 0 to
+    /// 40 (a last four and up to three more after the eights), chunk strides 8 and 16.
+    func testSlopeIsTheLoopWrittenOutBitForBit() {
+        var rng = SeededGenerator(seed: 43)
+        for f in [Activation.squash, .tanh, .identity] {
+            let (c, sq) = f.derivativeCoefficients
+            for stride in [8, 16] {
+                for n in 0...40 {
+                    let dy = (0..<n).map { _ in rng.uniform(1) }, y = (0..<n).map { _ in rng.uniform(1.5) }
+                    var expected = [Float](repeating: .nan, count: 2 * n + 16)
+                    var lanes = SIMD8<Float>()
+                    for k in 0..<n / 8 * 8 {
+                        let d = dy[k] * (c - sq * y[k] * y[k])
+                        expected[(k / 8) * stride + k % 8] = d
+                        lanes[k % 8] += d
+                    }
+                    var sum = lanes.sum()
+                    for k in n / 8 * 8..<n {
+                        let d = dy[k] * (c - sq * y[k] * y[k])
+                        expected[(n / 8) * stride + k - n / 8 * 8] = d
+                        sum += d
+                    }
+                    var da = [Float](repeating: .nan, count: 2 * n + 16)
+                    let got = da.withUnsafeMutableBufferPointer {
+                        Kernels.slope(f, n, dy, y, $0.baseAddress!, chunkStride: stride)
+                    }
+                    XCTAssertEqual(got.bitPattern, sum.bitPattern, "\(f) n \(n) stride \(stride)")
+                    XCTAssertEqual(da.map(\.bitPattern), expected.map(\.bitPattern), "\(f) n \(n) stride \(stride)")
+                }
+            }
+        }
+    }
+}
+
 final class DigitsForwardTests: XCTestCase {
     /// `forward(digits, indices)` makes each slice's inputs on the core that runs it: the same
     /// outputs, bit for bit, as the batch made first, for indices in any order, a batch of

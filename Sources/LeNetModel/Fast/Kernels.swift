@@ -169,21 +169,36 @@ enum Kernels {
         let c = SIMD8<Float>(repeating: constant), sq = SIMD8<Float>(repeating: square)
         var sums = SIMD8<Float>()
         var k = 0, to = da
-        while k + 8 <= n {
+        while k &+ 8 <= n {
             let yv = UnsafeRawPointer(y + k).loadUnaligned(as: SIMD8<Float>.self)
             let d = UnsafeRawPointer(dy + k).loadUnaligned(as: SIMD8<Float>.self) * (c - sq * yv * yv)
             UnsafeMutableRawPointer(to).storeBytes(of: d, as: SIMD8<Float>.self)
             sums += d
-            k += 8
+            k &+= 8
             to += chunkStride
         }
         var sum = sums.sum()
+        // A last four worked out in a register (the same operations, lane by lane), then
+        // added on one at a time, in order, as the loop below adds them.
+        if k &+ 4 <= n {
+            let yv = UnsafeRawPointer(y + k).loadUnaligned(as: SIMD4<Float>.self)
+            let d =
+                UnsafeRawPointer(dy + k).loadUnaligned(as: SIMD4<Float>.self)
+                * (SIMD4(repeating: constant) - SIMD4(repeating: square) * yv * yv)
+            UnsafeMutableRawPointer(to).storeBytes(of: d, as: SIMD4<Float>.self)
+            sum += d[0]
+            sum += d[1]
+            sum += d[2]
+            sum += d[3]
+            k &+= 4
+            to += 4
+        }
         var t = 0
         while k < n {
             to[t] = dy[k] * (constant - square * y[k] * y[k])
             sum += to[t]
-            k += 1
-            t += 1
+            k &+= 1
+            t &+= 1
         }
         return sum
     }
@@ -193,7 +208,7 @@ enum Kernels {
     @inline(__always)
     static func zero(_ n: Int, from first: Int, _ dst: UnsafeMutablePointer<Float>, chunkStride: Int) {
         guard chunkStride != 8 else { return zero(n, dst + first) }
-        for q in first..<first + n { dst[(q / 8) * chunkStride + q % 8] = 0 }
+        for q in first..<first &+ n { dst[(q &>> 3) &* chunkStride &+ (q & 7)] = 0 }
     }
 }
 
