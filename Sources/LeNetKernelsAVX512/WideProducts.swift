@@ -49,6 +49,14 @@ extension WideProducts {
         LaneDots.lanes(from: from, stride: stride, k: k, into: to)
     }
 
+    /// `LaneDots.rows`: lanes laid as rows of `stride` floats, `count` columns of `rows` of them.
+    @inline(never)
+    public static func rows(
+        from: UnsafePointer<Float>, count: Int, rows: Int, into to: UnsafeMutablePointer<Float>, stride: Int
+    ) {
+        LaneDots.rows(from: from, count: count, rows: rows, into: to, stride: stride)
+    }
+
     /// `LaneDots.multiply`: 16 dot products at once, as the AVX2 dot products sum them.
     @inline(never)
     public static func laneDots(

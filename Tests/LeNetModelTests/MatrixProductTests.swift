@@ -800,4 +800,31 @@ final class MatrixProductTests: XCTestCase {
             }
         }
     }
+
+    /// Lanes laid back as rows (`WideProducts.rows`, C3's sums by position put in map order)
+    /// put every float, −0 and NaN payloads included, where the plain loop puts it, and
+    /// nothing else: for C3's 100 positions, counts that leave every tail from 0 to 15, all
+    /// 16 rows and fewer, rows further apart than the count.
+    func testTheAVX512RowsFromLanesAreThePlainTransposeBitForBit() {
+        guard canRunTheAVX512Build() else { return }
+        var rng = SeededGenerator(seed: 29)
+        for count in Array(1...40) + [100, 144] {
+            for (rows, stride) in [(16, count), (16, count + 3), (6, count)] {
+                var from = [Float](repeating: -0.0, count: 16 * count)
+                for i in from.indices where i % 13 != 0 {
+                    from[i] = i % 17 == 0 ? Float(bitPattern: 0x7FC0_0000 | UInt32(i)) : rng.uniform(1)
+                }
+                var plain = [Float](repeating: 7, count: 16 * stride), laid = plain
+                for o in 0..<rows { for t in 0..<count { plain[o * stride + t] = from[16 * t + o] } }
+                from.withUnsafeBufferPointer { fp in
+                    laid.withUnsafeMutableBufferPointer { lp in
+                        WideProducts.rows(
+                            from: fp.baseAddress!, count: count, rows: rows, into: lp.baseAddress!, stride: stride)
+                    }
+                }
+                XCTAssertEqual(
+                    plain.map(\.bitPattern), laid.map(\.bitPattern), "count \(count), rows \(rows), stride \(stride)")
+            }
+        }
+    }
 }

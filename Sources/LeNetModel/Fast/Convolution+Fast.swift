@@ -84,14 +84,8 @@ extension Convolution {
                                         count: positions, at: at, input: xp + s * g.sampleSize, offsets: g.offsets,
                                         k: g.rows, weights: wt, bias: b, into: sums)
                                     let out = yp + s * outMaps * positions
-                                    for o in 0..<outMaps {
-                                        var from = UnsafePointer(sums + o), to = out + o * positions
-                                        for _ in 0..<positions {
-                                            to.pointee = from.pointee
-                                            to += 1
-                                            from += 16
-                                        }
-                                    }
+                                    Kernels.rows(
+                                        fromLanes: sums, count: positions, rows: outMaps, into: out, stride: positions)
                                     Kernels.activate(activation, outMaps * positions, out)
                                 }
                             }

@@ -144,6 +144,26 @@ extension Kernels {
         }
     }
 
+    /// to[o·stride + t] = from[16·t + o] for o < rows (at most 16) and t < count: lanes laid as
+    /// rows (`lanes` the other way). On the AVX-512 build by 16 × 16 transposes in registers
+    /// (`WideProducts.rows`); otherwise one float at a time.
+    static func rows(
+        fromLanes from: UnsafePointer<Float>, count: Int, rows: Int, into to: UnsafeMutablePointer<Float>, stride: Int
+    ) {
+        precondition(rows <= 16)
+        if ProductKernels.selected == .avx512 {
+            return WideProducts.rows(from: from, count: count, rows: rows, into: to, stride: stride)
+        }
+        for o in 0..<rows {
+            var from = from + o, to = to + o * stride
+            for _ in 0..<count {
+                to.pointee = from.pointee
+                to += 1
+                from += 16
+            }
+        }
+    }
+
     /// to[16·t + o] = from[o·stride + t] for o < rows (at most 16) and t < k, zeros in the
     /// lanes past `rows`: rows laid a lane each. With all 16 lanes on the AVX-512 build, by
     /// 16 × 16 transposes in registers (`WideProducts.lanes`); otherwise one float at a time.
