@@ -153,13 +153,21 @@ extension LeNet5 {
             workspace.shareMaps(of: self)
         }
         input(&workspace.trace[0])
+        // Whether this step's time goes to `CoreChoice` as a step on one core.
+        var timedAlone = false
+        let start = DispatchTime.now().uptimeNanoseconds
         if workspace.oneCoreSteps > 0 {
             workspace.oneCoreSteps -= 1
         } else if threads > 1, let top = workspace.top, top > 0 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            if let result = pairedStep(top: top, label: label, loss: loss, rates: rates, workspace: &workspace) {
-                workspace.paired(slow: DispatchTime.now().uptimeNanoseconds - start > workspace.slowStep)
-                return result
+            if workspace.cores.next() {
+                if let result = pairedStep(top: top, label: label, loss: loss, rates: rates, workspace: &workspace) {
+                    let time = DispatchTime.now().uptimeNanoseconds - start
+                    workspace.paired(slow: time > workspace.slowStep)
+                    workspace.cores.took(time, paired: true)
+                    return result
+                }
+            } else {
+                timedAlone = true
             }
         }
         let path = path
@@ -176,6 +184,7 @@ extension LeNet5 {
                 inputGradient: l > 0, rates: rates[l], into: &workspace.gradients[l])
             dy = workspace.gradients[l]
         }
+        if timedAlone { workspace.cores.took(DispatchTime.now().uptimeNanoseconds - start, paired: false) }
         return (value, workspace.trace[count - 1])
     }
 
@@ -395,6 +404,8 @@ public struct OnlineWorkspace: Sendable {
     public var pause = 1_000
     /// Steps still to run on one core; the pause's doublings; fast steps since the last change.
     var oneCoreSteps = 0, doublings = 0, fastSteps = 0
+    /// Two cores or one, whichever has been the faster of late (the same numbers either way).
+    public var cores = CoreChoice()
 
     /// Counts a step taken on two cores, slow or not.
     mutating func paired(slow: Bool) {
@@ -429,5 +440,93 @@ public struct OnlineWorkspace: Sendable {
         }
         mapGradientOffsets = offsets
         mapGradients = Tensor(zeros: [max(offsets[sharedLayers], 1)])
+    }
+}
+
+/// Whether online steps go on two cores (`LeNet5.pairedStep`) or on one, from how long they
+/// take. Which is faster depends on the minute: on this project's 2-core machine a paper
+/// step took 22 µs on two cores against 26 on one in some periods, 36 on two against 27 on
+/// one in others, where every hand-over between the cores cost more (`lesson bench --variant
+/// paper --json`, `--threads 2` against `--threads 1`). Steps go one way; every `every`
+/// steps, `trial` go the other, and if the median of those was lower by 3% than the median of
+/// the way's last `window` steps, steps go that way from then on. Medians, not means: a step
+/// on two cores now and then waits far longer for the other (a time slice). The first
+/// `warmUp` steps after a change of way are not counted: the weights move to the other
+/// core's cache. Both ways give the same numbers, so the choice changes only the time.
+public struct CoreChoice: Sendable {
+    /// Steps between trials (the first comes after 1,000, or `every` when it is set), and
+    /// steps per trial.
+    public var every = 5_000 { didSet { untilTrial = every } }
+    public var trial = 200
+    /// Steps not timed after each change of way; the way's last steps the trial is weighed against.
+    public var warmUp = 40, window = 128
+    /// The way steps go outside trials.
+    public private(set) var paired = true
+    /// Trials so far, and the changes of way they led to.
+    public private(set) var trials = 0, changes = 0
+    /// Steps until the next trial; steps of the trial under way still to go (nil: none).
+    var untilTrial = 1_000, trialLeft: Int?
+    /// Steps taken since the way last changed (at a trial's start and end).
+    var sinceChange = 0
+    /// The times (nanoseconds) of the way's last timed steps, `window` at most (the oldest
+    /// overwritten next, at `next`), and of the trial's.
+    var recent: [UInt64] = [], oldest = 0, trialTimes: [UInt64] = []
+
+    public init() {}
+
+    /// The middle of `times` (the mean of the two middle ones for an even count).
+    static func median(_ times: [UInt64]) -> Double {
+        let sorted = times.sorted(), n = sorted.count
+        return n == 0 ? .nan : (Double(sorted[(n - 1) / 2]) + Double(sorted[n / 2])) / 2
+    }
+
+    /// Whether the next step goes on two cores.
+    public mutating func next() -> Bool {
+        if let left = trialLeft {
+            if left > 0 {
+                trialLeft = left - 1
+                return !paired
+            }
+            // The trial is over: steps go the faster way from now on.
+            trialLeft = nil
+            trials += 1
+            untilTrial = every
+            if !trialTimes.isEmpty && !recent.isEmpty
+                && CoreChoice.median(trialTimes) < 0.97 * CoreChoice.median(recent)
+            {
+                paired.toggle()
+                changes += 1
+                recent = trialTimes
+                oldest = 0
+                // The trial's steps went this way: the caches are warm.
+                sinceChange = warmUp
+            } else {
+                sinceChange = 0
+            }
+        } else if untilTrial == 0 {
+            trialLeft = trial - 1
+            trialTimes.removeAll(keepingCapacity: true)
+            sinceChange = 0
+            return !paired
+        }
+        untilTrial -= 1
+        return paired
+    }
+
+    /// The time of the step just taken (nanoseconds), which went on two cores or on one
+    /// as `next` said.
+    public mutating func took(_ nanoseconds: UInt64, paired way: Bool) {
+        sinceChange += 1
+        guard sinceChange > warmUp else { return }
+        if trialLeft != nil {
+            if way != paired { trialTimes.append(nanoseconds) }
+        } else if way == paired {
+            if recent.count < window {
+                recent.append(nanoseconds)
+            } else {
+                recent[oldest] = nanoseconds
+                oldest = (oldest + 1) % window
+            }
+        }
     }
 }

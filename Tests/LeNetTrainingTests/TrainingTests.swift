@@ -139,6 +139,59 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(paired.parameters.map(\.value), single.parameters.map(\.value))
     }
 
+    /// `CoreChoice` sends steps one way, tries the other every `every` steps for `trial`
+    /// steps, and changes way when the trial's timed steps were faster by more than 3%
+    /// (here one core: 60 against 100); back when two cores become the faster again (then
+    /// 50 against 60); not for 2% (98 against 100).
+    func testCoreChoiceTakesTheFasterWay() {
+        var choice = CoreChoice()
+        choice.every = 10
+        choice.trial = 6
+        choice.warmUp = 2
+        var ways = [Bool]()
+        func run(_ steps: Int, paired: UInt64, single: UInt64) {
+            for _ in 0..<steps {
+                let way = choice.next()
+                ways.append(way)
+                choice.took(way ? paired : single, paired: way)
+            }
+        }
+        run(16, paired: 100, single: 60)
+        XCTAssertEqual(ways, Array(repeating: true, count: 10) + Array(repeating: false, count: 6))
+        XCTAssertTrue(choice.paired, "the trial is not decided before its last step is timed")
+        run(1, paired: 100, single: 60)
+        XCTAssertFalse(choice.paired, "one core, faster, from the trial's end on")
+        XCTAssertEqual([choice.trials, choice.changes], [1, 1])
+        // The step that decided counts as one of the next `every`: 9 more on one core, the
+        // trial's 6 on two, then the step that decides goes the new way.
+        ways = []
+        run(16, paired: 50, single: 60)
+        XCTAssertEqual(ways, Array(repeating: false, count: 9) + Array(repeating: true, count: 7))
+        XCTAssertTrue(choice.paired, "back to two cores")
+        XCTAssertEqual([choice.trials, choice.changes], [2, 2])
+        run(16, paired: 100, single: 98)
+        XCTAssertTrue(choice.paired, "2% faster is not enough")
+        XCTAssertEqual([choice.trials, choice.changes], [3, 2])
+    }
+
+    /// Steps that change way as `CoreChoice` tries one core every few steps (whichever it
+    /// then keeps) leave the weights those of one core, bit for bit.
+    func testStepsThatChangeWayKeepTheOneCoreWeights() throws {
+        try XCTSkipIf(coreCount < 2, "steps on two cores need two cores; this machine gives the process one")
+        let (paired, single, workspace) = stepOnTwoCoresAndOne(steps: 24) {
+            $0.slowStep = .max
+            $0.cores.every = 4
+            $0.cores.trial = 3
+            $0.cores.warmUp = 0
+        }
+        XCTAssertGreaterThan(workspace.cores.trials, 2)
+        XCTAssertLessThan(workspace.pairedSteps, 24, "some steps on one core")
+        XCTAssertGreaterThan(workspace.pairedSteps, 0, "some on two")
+        XCTAssertEqual(
+            paired.parameters.map { $0.value.scalars.map(\.bitPattern) },
+            single.parameters.map { $0.value.scalars.map(\.bitPattern) })
+    }
+
     func testDivergenceStopsWithTheLastGoodWeights() {
         // A NaN rate turns every weight NaN after the first step, so the second loss is NaN.
         var config = TrainingConfig.defaults(for: .paper)
