@@ -155,7 +155,7 @@ extension LeNet5 {
         input(&workspace.trace[0])
         // Whether this step's time goes to `CoreChoice` as a step on one core.
         var timedAlone = false
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = threads > 1 ? DispatchTime.now().uptimeNanoseconds : 0
         if workspace.oneCoreSteps > 0 {
             workspace.oneCoreSteps -= 1
         } else if threads > 1, let top = workspace.top, top > 0 {
@@ -468,8 +468,8 @@ public struct CoreChoice: Sendable {
     var untilTrial = 1_000, trialLeft: Int?
     /// Steps taken since the way last changed (at a trial's start and end).
     var sinceChange = 0
-    /// The times (nanoseconds) of the way's last timed steps, `window` at most (the oldest
-    /// overwritten next, at `next`), and of the trial's.
+    /// The times (nanoseconds) of the way's last timed steps, `window` at most (the next
+    /// overwrites the one at `oldest`), and of the trial's.
     var recent: [UInt64] = [], oldest = 0, trialTimes: [UInt64] = []
 
     public init() {}
@@ -496,7 +496,7 @@ public struct CoreChoice: Sendable {
             {
                 paired.toggle()
                 changes += 1
-                recent = trialTimes
+                recent = Array(trialTimes.suffix(window))
                 oldest = 0
                 // The trial's steps went this way: the caches are warm.
                 sinceChange = warmUp
@@ -504,7 +504,7 @@ public struct CoreChoice: Sendable {
                 sinceChange = 0
             }
         } else if untilTrial == 0 {
-            trialLeft = trial - 1
+            trialLeft = max(trial, 1) - 1
             trialTimes.removeAll(keepingCapacity: true)
             sinceChange = 0
             return !paired

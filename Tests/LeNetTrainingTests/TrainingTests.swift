@@ -1,7 +1,7 @@
 import LeNetCore
 import LeNetData
 import LeNetModel
-import LeNetTraining
+@testable import LeNetTraining
 import XCTest
 
 final class TrainingTests: XCTestCase {
@@ -148,6 +148,7 @@ final class TrainingTests: XCTestCase {
         choice.every = 10
         choice.trial = 6
         choice.warmUp = 2
+        choice.window = 3
         var ways = [Bool]()
         func run(_ steps: Int, paired: UInt64, single: UInt64) {
             for _ in 0..<steps {
@@ -161,6 +162,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertTrue(choice.paired, "the trial is not decided before its last step is timed")
         run(1, paired: 100, single: 60)
         XCTAssertFalse(choice.paired, "one core, faster, from the trial's end on")
+        XCTAssertEqual(choice.recent, [60, 60, 60], "the trial's last `window` times are the way's")
         XCTAssertEqual([choice.trials, choice.changes], [1, 1])
         // The step that decided counts as one of the next `every`: 9 more on one core, the
         // trial's 6 on two, then the step that decides goes the new way.
