@@ -3,13 +3,14 @@ import LeNetKernels
 /// Dot products two to a sixteen-wide register, summed exactly as LeNetModel's
 /// `Kernels.dotBlock` sums each entry: ∂E/∂w of a convolution with an even number of maps
 /// (C1's six, two maps to a register) and a dense layer's forward pass (C5's and F6's, two
-/// samples to a register, `Kernels.sampleDots`). Every entry there is eight partial sums (lane l: the terms at t ≡ l mod 8, in order, over the samples
-/// in order), added up as `SIMD8.sum()` adds (from −0, lane 0 to 7), then the empty tail's +0.
-/// Here the low half of a register holds one map's eight partial sums and the high half the
-/// next map's: ∂E/∂a comes in pairs of maps, eight positions of one then the same eight of the
-/// other (`pairs`), and each eight positions of an unrolled row are read once into both
-/// halves. One multiply-add then does the work of two eight-wide ones, with the same terms in
-/// the same order, so the same bits.
+/// samples to a register, `Kernels.sampleDots`). Every entry there is eight partial sums
+/// (lane l: the terms at t ≡ l mod 8, in order, over the samples in order), added up as
+/// `SIMD8.sum()` adds (from −0, lane 0 to 7), then the empty tail's +0. Here the low half
+/// of a register holds one map's eight partial sums and the high half the next map's: ∂E/∂a
+/// comes in pairs of maps, eight positions of one then the same eight of the other
+/// (`pairs`), and each eight positions of an unrolled row are read once into both halves.
+/// One multiply-add then does the work of two eight-wide ones, with the same terms in the
+/// same order, so the same bits.
 enum PairDots {
     /// c[m·ldc + j] = Σ over samples s and t < k of da(m)[t] · u[j][s·uStride + t] for the maps
     /// m < 2·pairs and the rows j < columns of u, where pair p's ∂E/∂a for sample s starts at

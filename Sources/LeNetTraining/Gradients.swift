@@ -153,21 +153,18 @@ extension LeNet5 {
             workspace.shareMaps(of: self)
         }
         input(&workspace.trace[0])
-        // Whether this step's time goes to `CoreChoice` as a step on one core.
-        var timedAlone = false
+        // Whether this step went on one core as `CoreChoice` said (its time is told then).
+        var alone = false
         let start = threads > 1 ? DispatchTime.now().uptimeNanoseconds : 0
-        if workspace.oneCoreSteps > 0 {
-            workspace.oneCoreSteps -= 1
-        } else if threads > 1, let top = workspace.top, top > 0 {
+        if threads > 1, let top = workspace.top, top > 0 {
             if workspace.cores.next() {
                 if let result = pairedStep(top: top, label: label, loss: loss, rates: rates, workspace: &workspace) {
-                    let time = DispatchTime.now().uptimeNanoseconds - start
-                    workspace.paired(slow: time > workspace.slowStep)
-                    workspace.cores.took(time, paired: true)
+                    workspace.pairedSteps += 1
+                    workspace.cores.took(DispatchTime.now().uptimeNanoseconds - start, paired: true)
                     return result
                 }
             } else {
-                timedAlone = true
+                alone = true
             }
         }
         let path = path
@@ -184,7 +181,7 @@ extension LeNet5 {
                 inputGradient: l > 0, rates: rates[l], into: &workspace.gradients[l])
             dy = workspace.gradients[l]
         }
-        if timedAlone { workspace.cores.took(DispatchTime.now().uptimeNanoseconds - start, paired: false) }
+        if alone { workspace.cores.took(DispatchTime.now().uptimeNanoseconds - start, paired: false) }
         return (value, workspace.trace[count - 1])
     }
 
@@ -395,33 +392,8 @@ public struct OnlineWorkspace: Sendable {
     /// The shared layers' ∂E/∂p, layer by layer (each as `Layer.backwardFast(maps:…)` lays them
     /// out, from `mapGradientOffsets`).
     var mapGradients = Tensor.empty, mapGradientOffsets: [Int] = []
-    /// A step on two cores that takes longer than this (nanoseconds; one takes some 50 µs)
-    /// means the second core is shared with another program, which leaves each hand-over
-    /// waiting for a time slice (a pass took three times as long): the next `pause` steps run
-    /// on one core, then two are tried again. Each slow step doubles the pause (up to 1,024
-    /// times); as many fast steps on two cores as the last pause halve it again.
-    public var slowStep: UInt64 = 2_000_000
-    public var pause = 1_000
-    /// Steps still to run on one core; the pause's doublings; fast steps since the last change.
-    var oneCoreSteps = 0, doublings = 0, fastSteps = 0
-    /// Two cores or one, whichever has been the faster of late (the same numbers either way).
+    /// Two cores or one for each step (the same numbers either way).
     public var cores = CoreChoice()
-
-    /// Counts a step taken on two cores, slow or not.
-    mutating func paired(slow: Bool) {
-        pairedSteps += 1
-        if slow {
-            oneCoreSteps = pause << doublings
-            doublings = min(doublings + 1, 10)
-            fastSteps = 0
-        } else if doublings > 0 {
-            fastSteps += 1
-            if fastSteps >= pause << (doublings - 1) {
-                doublings -= 1
-                fastSteps = 0
-            }
-        }
-    }
 
     public init() {}
 
@@ -453,6 +425,12 @@ public struct OnlineWorkspace: Sendable {
 /// on two cores now and then waits far longer for the other (a time slice). The first
 /// `warmUp` steps after a change of way are not counted: the weights move to the other
 /// core's cache. Both ways give the same numbers, so the choice changes only the time.
+///
+/// A step on two cores that takes longer than `slowStep` (nanoseconds; one takes some 25–50
+/// µs) means the second core is shared with another program, which leaves each hand-over
+/// waiting for a time slice (a pass took three times as long): the next `pause` steps run
+/// on one core at once, untimed, then two are tried again. Each slow step doubles the pause
+/// (up to 1,024 times); as many fast steps on two cores as the last pause halve it again.
 public struct CoreChoice: Sendable {
     /// Steps between trials (the first comes after 1,000, or `every` when it is set), and
     /// steps per trial.
@@ -460,6 +438,7 @@ public struct CoreChoice: Sendable {
     public var trial = 200
     /// Steps not timed after each change of way; the way's last steps the trial is weighed against.
     public var warmUp = 40, window = 128
+    public var slowStep: UInt64 = 2_000_000, pause = 1_000
     /// The way steps go outside trials.
     public private(set) var paired = true
     /// Trials so far, and the changes of way they led to.
@@ -471,6 +450,11 @@ public struct CoreChoice: Sendable {
     /// The times (nanoseconds) of the way's last timed steps, `window` at most (the next
     /// overwrites the one at `oldest`), and of the trial's.
     var recent: [UInt64] = [], oldest = 0, trialTimes: [UInt64] = []
+    /// Steps still to run on one core after a slow one; the pause's doublings; fast steps on
+    /// two cores since the last change of the pause.
+    var oneCoreSteps = 0, doublings = 0, fastSteps = 0
+    /// Whether the step `next` last sent to one core was a pause's (not timed).
+    var pausing = false
 
     public init() {}
 
@@ -482,6 +466,11 @@ public struct CoreChoice: Sendable {
 
     /// Whether the next step goes on two cores.
     public mutating func next() -> Bool {
+        pausing = oneCoreSteps > 0
+        if pausing {
+            oneCoreSteps -= 1
+            return false
+        }
         if let left = trialLeft {
             if left > 0 {
                 trialLeft = left - 1
@@ -516,6 +505,11 @@ public struct CoreChoice: Sendable {
     /// The time of the step just taken (nanoseconds), which went on two cores or on one
     /// as `next` said.
     public mutating func took(_ nanoseconds: UInt64, paired way: Bool) {
+        if way {
+            pauseAfter(slow: nanoseconds > slowStep)
+        } else if pausing {
+            return
+        }
         sinceChange += 1
         guard sinceChange > warmUp else { return }
         if trialLeft != nil {
@@ -526,6 +520,22 @@ public struct CoreChoice: Sendable {
             } else {
                 recent[oldest] = nanoseconds
                 oldest = (oldest + 1) % window
+            }
+        }
+    }
+
+    /// After a step on two cores: a slow one starts a pause (twice as long as the last), and
+    /// as many fast ones as the last pause halve it again.
+    mutating func pauseAfter(slow: Bool) {
+        if slow {
+            oneCoreSteps = pause << doublings
+            doublings = min(doublings + 1, 10)
+            fastSteps = 0
+        } else if doublings > 0 {
+            fastSteps += 1
+            if fastSteps >= pause << (doublings - 1) {
+                doublings -= 1
+                fastSteps = 0
             }
         }
     }

@@ -121,7 +121,7 @@ final class TrainingTests: XCTestCase {
     func testTheReferencePathOnTwoCoresIsItsOneCoreBitForBit() throws {
         try XCTSkipIf(coreCount < 2, "steps on two cores need two cores; this machine gives the process one")
         // The reference path's steps are slow, not shared with another program.
-        let (paired, single, workspace) = stepOnTwoCoresAndOne(steps: 3, path: .reference) { $0.slowStep = .max }
+        let (paired, single, workspace) = stepOnTwoCoresAndOne(steps: 3, path: .reference) { $0.cores.slowStep = .max }
         XCTAssertEqual(workspace.pairedSteps, 3)
         XCTAssertTrue(paired.parameters.map(\.value) == single.parameters.map(\.value), "the same weights")
     }
@@ -132,8 +132,8 @@ final class TrainingTests: XCTestCase {
     func testASlowStepOnTwoCoresSendsTheNextStepsToOne() throws {
         try XCTSkipIf(coreCount < 2, "steps on two cores need two cores; this machine gives the process one")
         let (paired, single, workspace) = stepOnTwoCoresAndOne(steps: 12) {
-            $0.slowStep = 0
-            $0.pause = 3
+            $0.cores.slowStep = 0
+            $0.cores.pause = 3
         }
         XCTAssertEqual(workspace.pairedSteps, 3, "steps 0, 4 and 11 on two cores, then three and six on one")
         XCTAssertEqual(paired.parameters.map(\.value), single.parameters.map(\.value))
@@ -181,7 +181,7 @@ final class TrainingTests: XCTestCase {
     func testStepsThatChangeWayKeepTheOneCoreWeights() throws {
         try XCTSkipIf(coreCount < 2, "steps on two cores need two cores; this machine gives the process one")
         let (paired, single, workspace) = stepOnTwoCoresAndOne(steps: 24) {
-            $0.slowStep = .max
+            $0.cores.slowStep = .max
             $0.cores.every = 4
             $0.cores.trial = 3
             $0.cores.warmUp = 0
