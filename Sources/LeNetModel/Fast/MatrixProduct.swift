@@ -123,24 +123,30 @@ extension Kernels {
         }
         Scratch.floats(n * pairStride) { pp in
             for s in 0..<n {
-                let from = da + s * perSample, to = UnsafeMutableRawPointer(pp + s * pairStride)
                 for p in 0..<maps / 2 {
-                    let first = UnsafeRawPointer(from + 2 * p * padded), second = first + 4 * padded
-                    let base = 8 * p * padded
-                    for c in stride(from: 0, to: padded, by: 8) {
-                        let at = base + 8 * c
-                        to.storeBytes(
-                            of: first.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self), toByteOffset: at,
-                            as: SIMD8<Float>.self)
-                        to.storeBytes(
-                            of: second.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self),
-                            toByteOffset: at + 32, as: SIMD8<Float>.self)
-                    }
+                    let first = da + s * perSample + 2 * p * padded
+                    interleaveEights(first, first + padded, count: padded, into: pp + s * pairStride + 2 * p * padded)
                 }
             }
             WideProducts.pairDots(
                 pairs: maps / 2, columns: rows, k: padded, pp, pairStride: pairStride, unrolled, uStride: uStride,
                 samples: n, into: dw, ldc: rows)
+        }
+    }
+
+    /// Two rows of `count` floats (a multiple of 8) laid as `PairDots` reads a pair: eight of
+    /// the first, then the same eight of the second (zeros when there is none), 2·count floats.
+    static func interleaveEights(
+        _ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>?, count: Int, into to: UnsafeMutablePointer<Float>
+    ) {
+        let a = UnsafeRawPointer(first), b = second.map(UnsafeRawPointer.init), out = UnsafeMutableRawPointer(to)
+        for c in stride(from: 0, to: count, by: 8) {
+            out.storeBytes(
+                of: a.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self), toByteOffset: 8 * c,
+                as: SIMD8<Float>.self)
+            out.storeBytes(
+                of: b?.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self) ?? .zero, toByteOffset: 8 * c + 32,
+                as: SIMD8<Float>.self)
         }
     }
 
@@ -193,16 +199,9 @@ extension Kernels {
         let pairs = (n + 1) / 2
         Scratch.floats(pairs * 2 * inputs) { pp in
             for p in 0..<pairs {
-                let first = UnsafeRawPointer(x + 2 * p * inputs), second = first + 4 * inputs
-                let to = UnsafeMutableRawPointer(pp + 2 * p * inputs), paired = 2 * p + 1 < n
-                for c in stride(from: 0, to: inputs, by: 8) {
-                    to.storeBytes(
-                        of: first.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self), toByteOffset: 8 * c,
-                        as: SIMD8<Float>.self)
-                    to.storeBytes(
-                        of: paired ? second.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self) : .zero,
-                        toByteOffset: 8 * c + 32, as: SIMD8<Float>.self)
-                }
+                let first = x + 2 * p * inputs
+                interleaveEights(
+                    first, 2 * p + 1 < n ? first + inputs : nil, count: inputs, into: pp + 2 * p * inputs)
             }
             guard n % 2 == 1 else {
                 return WideProducts.pairDots(
