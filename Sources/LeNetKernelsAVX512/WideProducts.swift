@@ -107,3 +107,17 @@ extension WideProducts {
             into: c, ldc: ldc)
     }
 }
+
+extension WideProducts {
+    /// `MatrixProduct.laneConvolution` in sixteen-wide registers: one register per unit of
+    /// sixteen samples.
+    @inline(never)
+    public static func laneConvolution(
+        inMaps: Int, inH: Int, inW: Int, kernel k: Int, outMaps: Int, input: UnsafePointer<Float>,
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
+    ) {
+        MatrixProduct<SIMD16<Float>>.laneConvolution(
+            inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps, input: input, weights: weights,
+            bias: bias, into: out)
+    }
+}

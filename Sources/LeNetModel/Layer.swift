@@ -81,6 +81,12 @@ public protocol Layer: Sendable {
         rates: [Tensor], into dx: inout Tensor, handOver: (Tensor) -> Void
     )
 
+    /// Whether `forwardLanes` takes this layer's input of per-sample `shape` (C, H, W). False
+    /// unless the layer says so.
+    func runsOnLanes(input shape: [Int]) -> Bool
+    /// The forward pass of up to sixteen samples laid lane by lane (`LaneMaps`), for an input
+    /// `runsOnLanes` takes: each sample's numbers those of `forwardFast`, bit for bit.
+    func forwardLanes(_ x: LaneMaps, into y: inout LaneMaps)
     /// Whether two cores may share out this layer's output maps, one sample on the fast path,
     /// each core computing some maps forward (`forwardFast(_:maps:into:)`) and back
     /// (`backwardFast(maps:…)`) while the other computes the rest (online training on two
@@ -121,6 +127,10 @@ extension Layer {
     public func multiplyAdds(input: [Int]) -> Int { connections(input: input) }
     public var mapInputs: [[Int]]? { nil }
     public var sharesMaps: Bool { false }
+    public func runsOnLanes(input shape: [Int]) -> Bool { false }
+    public func forwardLanes(_ x: LaneMaps, into y: inout LaneMaps) {
+        preconditionFailure("\(name) does not run on lanes")
+    }
 
     public func forwardFast(_ x: Tensor, maps: Range<Int>, into y: UnsafeMutablePointer<Float>) {
         preconditionFailure("\(name) does not share out its maps")

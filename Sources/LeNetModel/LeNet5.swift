@@ -150,7 +150,12 @@ public struct LeNet5: Sendable {
 
     /// `forward` of one slice, on one core.
     func sliceForward(_ x: Tensor) -> Tensor {
-        layers.reduce(x) { $1.forward($0, path: path) }
+        let n = x.shape[0]
+        if path == .fast && n >= LeNet5.fewestInLanes && n <= LaneMaps.lanes && x.shape.count == 4 {
+            let count = laneLayers(input: Array(x.shape.dropFirst()))
+            if count > 0 { return laneForward(x, laneLayers: count) }
+        }
+        return layers.reduce(x) { $1.forward($0, path: path) }
     }
 
     /// The input followed by every layer's output.

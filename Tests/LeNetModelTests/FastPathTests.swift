@@ -230,6 +230,54 @@ final class DigitsForwardTests: XCTestCase {
             }
         }
     }
+
+    /// Inference's slices go through C1 to S4 with sixteen samples to a register
+    /// (`LaneMaps`), and give each sample the numbers the layers give it one by one, bit for
+    /// bit: both variants (the paper's Table I, trainable subsampling whose maps of 196 and 25
+    /// units squash their last 4 and 1 with the scalar tanh), a full slice and a part-full
+    /// one, and a C1 of four maps (blocks of four maps, 28 columns in fives and ones).
+    func testLanesAreTheLayersOneByOneBitForBit() throws {
+        let digits = try XCTUnwrap(DataSource.embedded().validation)
+        var rng = SeededGenerator(seed: 41)
+        for (variant, c1Maps) in [(Variant.keras, 6), (.paper, 6), (.keras, 4)] {
+            var net = LeNet5(variant: variant, seed: 7, c1Maps: c1Maps)
+            // Biases away from zero, so that a sum started from the wrong one shows.
+            for l in net.layers.indices {
+                net.layers[l].updateTrainable { _, p in
+                    if p.shape.count == 1 { for q in 0..<p.count { p.scalars[q] += rng.uniform(0.3) } }
+                }
+            }
+            XCTAssertEqual(net.laneLayers(input: LeNet5.inputShape), 4, "\(variant)")
+            for n in [16, 9] {
+                let x = digits.batch((0..<n).map { 37 * $0 % digits.count }, scaling: net.scaling)
+                let lanes = net.laneForward(x, laneLayers: 4)
+                let oneByOne = net.layers.reduce(x) { $1.forwardFast($0) }
+                XCTAssertEqual(lanes.shape, [n, 10])
+                XCTAssertEqual(
+                    lanes.scalars.map(\.bitPattern), oneByOne.scalars.map(\.bitPattern), "\(variant) \(c1Maps) \(n)")
+                XCTAssertEqual(net.forward(x).scalars.map(\.bitPattern), lanes.scalars.map(\.bitPattern))
+            }
+        }
+    }
+
+    /// Samples into lanes and back are the same numbers, for units that fill whole blocks of
+    /// sixteen and units left over (5·7·3 = 105 a sample), with empty lanes zero.
+    func testLaneMapsRoundTrip() {
+        var rng = SeededGenerator(seed: 43)
+        for (n, shape) in [(16, [1, 32, 32]), (5, [3, 5, 7]), (1, [2, 2, 2])] {
+            let x = Tensor(shape: [n] + shape, scalars: (0..<n * shape.reduce(1, *)).map { _ in rng.uniform(2) })
+            let lanes = LaneMaps(x)
+            XCTAssertEqual(lanes.samples, n)
+            XCTAssertEqual(lanes.shape, shape)
+            XCTAssertEqual(lanes.tensor, x)
+            let size = shape.reduce(1, *)
+            for p in [0, size / 2, size - 1] {
+                for s in 0..<16 {
+                    XCTAssertEqual(lanes.units.scalars[p * 16 + s], s < n ? x.scalars[s * size + p] : 0)
+                }
+            }
+        }
+    }
 }
 
 final class FastCurvatureTests: XCTestCase {

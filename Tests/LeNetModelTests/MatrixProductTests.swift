@@ -228,6 +228,69 @@ final class MatrixProductTests: XCTestCase {
         return false
     }
 
+    /// The convolution of sixteen samples in lanes: each lane the chain b + Σ w·x over (i, u, v)
+    /// in order, as a loop written out gives it bit for bit; the AVX-512 build (blocks of 6
+    /// maps × 4 columns or 4 × 5) gives the AVX2 build's bits (2 × 2). C1's and C3's shapes,
+    /// and odd ones whose maps and columns leave blocks part-full.
+    func testLaneConvolutionIsTheChainWrittenOutBitForBit() {
+        var rng = SeededGenerator(seed: 12)
+        for (inMaps, inH, inW, k, outMaps) in [
+            (1, 32, 32, 5, 6), (6, 14, 14, 5, 16), (3, 9, 11, 3, 7), (2, 6, 8, 5, 5),
+        ] {
+            let outH = inH - k + 1, outW = inW - k + 1, rows = inMaps * k * k
+            let x = (0..<inMaps * inH * inW * 16).map { _ in rng.uniform(1) }
+            let w = (0..<outMaps * rows).map { _ in rng.uniform(0.5) }, b = (0..<outMaps).map { _ in rng.uniform(0.5) }
+            var expected = [Float](repeating: 0, count: outMaps * outH * outW * 16)
+            for o in 0..<outMaps {
+                for r in 0..<outH {
+                    for c in 0..<outW {
+                        for s in 0..<16 {
+                            var a = b[o], t = 0
+                            for i in 0..<inMaps {
+                                for u in 0..<k {
+                                    for v in 0..<k {
+                                        a = a.addingProduct(
+                                            w[o * rows + t], x[((i * inH + r + u) * inW + c + v) * 16 + s])
+                                        t += 1
+                                    }
+                                }
+                            }
+                            expected[((o * outH + r) * outW + c) * 16 + s] = a
+                        }
+                    }
+                }
+            }
+            func convolve(wide: Bool) -> [Float] {
+                var y = [Float](repeating: .nan, count: expected.count)
+                x.withUnsafeBufferPointer { xp in
+                    w.withUnsafeBufferPointer { wp in
+                        b.withUnsafeBufferPointer { bp in
+                            y.withUnsafeMutableBufferPointer { yp in
+                                if wide {
+                                    WideProducts.laneConvolution(
+                                        inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps,
+                                        input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
+                                        into: yp.baseAddress!)
+                                } else {
+                                    MatrixProduct<SIMD8<Float>>.laneConvolution(
+                                        inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps,
+                                        input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
+                                        into: yp.baseAddress!)
+                                }
+                            }
+                        }
+                    }
+                }
+                return y
+            }
+            let shape = "\(inMaps)@\(inH)×\(inW) → \(outMaps), \(k)×\(k)"
+            XCTAssertEqual(convolve(wide: false).map(\.bitPattern), expected.map(\.bitPattern), shape)
+            if canRunTheAVX512Build() {
+                XCTAssertEqual(convolve(wide: true).map(\.bitPattern), expected.map(\.bitPattern), shape)
+            }
+        }
+    }
+
     /// The AVX-512 build of C = A · B (LeNetKernelsAVX512: 32 columns a block, 16 in a last
     /// narrow one) gives the AVX2 build's bits (16 columns a block, 8 in a last one), for every
     /// start, B read in place and copied, rows in a given order, and rows added at overlapping

@@ -53,6 +53,24 @@ extension Kernels {
                 count: count, at: at, input: input, offsets: offsets, k: k, weights: wt, bias: bias, into: out)
         }
     }
+
+    /// A convolution of sixteen samples in lanes (`MatrixProduct.laneConvolution`), in the
+    /// selected build.
+    static func laneConvolution(
+        inMaps: Int, inH: Int, inW: Int, kernel k: Int, outMaps: Int, input: UnsafePointer<Float>,
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
+    ) {
+        if ProductKernels.selected == .avx512 {
+            WideProducts.laneConvolution(
+                inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps, input: input, weights: weights,
+                bias: bias, into: out)
+        } else {
+            MatrixProduct<SIMD8<Float>>.laneConvolution(
+                inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps, input: input, weights: weights,
+                bias: bias, into: out)
+        }
+    }
+
     /// Dense's fused backward and step (`MatrixProduct.sweep`) in the build `ProductKernels`
     /// selects: for each stretch of columns, ∂E/∂x is summed in registers over the outputs
     /// while each row's weights are read, used and stepped.

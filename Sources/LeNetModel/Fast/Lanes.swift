@@ -1,0 +1,216 @@
+import LeNetCore
+
+/// Up to sixteen samples' feature maps laid lane by lane: unit (c, y, x) of sample s at
+/// ((c·height + y)·width + x)·16 + s. A convolution then loads sixteen samples' input at a
+/// time and computes only the positions it keeps, and 2×2 subsampling is four loads and three
+/// adds per register. Inference takes its slices of a batch this way through the layers that
+/// can (`Layer.runsOnLanes`): C1 to S4, before C5 reads each sample whole.
+public struct LaneMaps: Sendable {
+    public static let lanes = 16
+
+    /// The samples in the lanes (the others hold numbers no one reads).
+    public private(set) var samples: Int
+    /// Per sample (maps, height, width).
+    public private(set) var shape: [Int]
+    /// units × 16 floats.
+    var units: Tensor
+
+    public var unitCount: Int { shape.reduce(1, *) }
+
+    public init() {
+        samples = 0
+        shape = [0, 0, 0]
+        units = .empty
+    }
+
+    /// Makes this `samples` samples of per-sample `shape`, its floats unset (for a producer
+    /// that writes them all), keeping its buffer when it is that long already.
+    mutating func prepare(samples: Int, _ shape: [Int]) {
+        self.samples = samples
+        self.shape = shape
+        let count = shape.reduce(1, *) * LaneMaps.lanes
+        if units.count != count { units = Tensor(unfilled: [count]) }
+    }
+
+    /// The samples of x (n ≤ 16, shape (n, C, H, W)) in lanes; lanes past n hold zeros.
+    public init(_ x: Tensor) {
+        self.init()
+        let n = x.shape[0], size = x.count / max(n, 1)
+        precondition(n <= LaneMaps.lanes)
+        prepare(samples: n, Array(x.shape.dropFirst()))
+        units.withMutablePointer { to in
+            x.withPointer { from in
+                Scratch.with(SIMD16<Float>.self, 32) { work in
+                    let whole = size / 16 * 16
+                    for p in stride(from: 0, to: whole, by: 16) {
+                        LaneMaps.transpose(
+                            from + p, stride: size, rows: n, into: to + 16 * p, stride: 16, rows: 16, work: work)
+                    }
+                    for p in whole..<size {
+                        let lane = to + p &* 16
+                        for s in 0..<n { lane[s] = from[s &* size &+ p] }
+                        for s in n..<16 { lane[s] = 0 }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The samples as a tensor (n, C, H, W).
+    public var tensor: Tensor {
+        let size = unitCount, n = samples
+        var y = Tensor(unfilled: [n] + shape)
+        y.withMutablePointer { to in
+            units.withPointer { from in
+                Scratch.with(SIMD16<Float>.self, 32) { work in
+                    let whole = size / 16 * 16
+                    for p in stride(from: 0, to: whole, by: 16) {
+                        LaneMaps.transpose(
+                            from + 16 * p, stride: 16, rows: 16, into: to + p, stride: size, rows: n, work: work)
+                    }
+                    for s in 0..<n {
+                        for p in whole..<size { to[s &* size &+ p] = from[p &* 16 &+ s] }
+                    }
+                }
+            }
+        }
+        return y
+    }
+
+    /// A 16 × 16 block transposed: `rows` rows of 16 floats read `stride` apart (zeros for the
+    /// others), their columns written as the first `count` rows `stride` apart. Four rounds of
+    /// taking every pair of rows' even floats, then their odd ones, between the two halves of
+    /// `work` (32 registers' worth, in L1): the block's 256 floats then sit with the bits of
+    /// their index turned four places, row and column swapped.
+    @inline(__always)
+    static func transpose(
+        _ from: UnsafePointer<Float>, stride a: Int, rows: Int, into to: UnsafeMutablePointer<Float>, stride b: Int,
+        rows count: Int, work: UnsafeMutablePointer<SIMD16<Float>>
+    ) {
+        typealias L = SIMD16<Float>
+        for r in 0..<16 { work[r] = r < rows ? UnsafeRawPointer(from + r &* a).loadUnaligned(as: L.self) : L() }
+        var was = work, next = work + 16
+        for _ in 0..<4 {
+            for k in 0..<8 {
+                let x = was[2 &* k], y = was[2 &* k &+ 1]
+                next[k] = L(lowHalf: x.evenHalf, highHalf: y.evenHalf)
+                next[k &+ 8] = L(lowHalf: x.oddHalf, highHalf: y.oddHalf)
+            }
+            swap(&was, &next)
+        }
+        for r in 0..<count { UnsafeMutableRawPointer(to + r &* b).storeBytes(of: was[r], as: L.self) }
+    }
+
+    /// y = f(a) on every unit, as `Kernels.activate` squashes one sample's units
+    /// (maps·height·width of them) `runs` runs at a time: the last run mod 8 units of each
+    /// run go through f one at a time (its scalar code) and the rest through the vector
+    /// tanh. The same numbers, lane by lane, as the layer gives each sample on its own.
+    mutating func activate(_ f: Activation, runs: Int) {
+        guard f != .identity else { return }
+        let count = unitCount, run = count / runs, tail = run % 8
+        units.withMutablePointer { a in
+            Scratch.floats(runs * tail * 16) { kept in
+                for r in 0..<runs {
+                    (kept + r * tail * 16).update(from: a + (r * run + run - tail) * 16, count: tail * 16)
+                }
+                Kernels.activate(f, count * 16, a)
+                for r in 0..<runs {
+                    let to = a + (r * run + run - tail) * 16, from = kept + r * tail * 16
+                    for q in 0..<tail * 16 { to[q] = f(from[q]) }
+                }
+            }
+        }
+    }
+}
+
+extension Convolution {
+    /// A kernel that does not cover its whole input (C1, C3; not C5, which is a dense layer).
+    public func runsOnLanes(input shape: [Int]) -> Bool {
+        shape.count == 3 && shape[0] == table.inputMaps && shape[1] >= kernelSize && shape[2] >= kernelSize
+            && !(shape[1] == kernelSize && shape[2] == kernelSize)
+    }
+
+    public func forwardLanes(_ x: LaneMaps, into y: inout LaneMaps) {
+        let (inMaps, h, w) = (x.shape[0], x.shape[1], x.shape[2]), outMaps = table.outputMaps
+        y.prepare(samples: x.samples, [outMaps, h - kernelSize + 1, w - kernelSize + 1])
+        x.units.withPointer { xp in
+            weight.withPointer { wp in
+                bias.withPointer { bp in
+                    y.units.withMutablePointer {
+                        Kernels.laneConvolution(
+                            inMaps: inMaps, inH: h, inW: w, kernel: kernelSize, outMaps: outMaps, input: xp,
+                            weights: wp, bias: bp, into: $0)
+                    }
+                }
+            }
+        }
+        // One sample's units in one run, as `forwardFast` squashes them.
+        y.activate(activation, runs: 1)
+    }
+}
+
+extension Subsampling {
+    /// Any input of even height and width.
+    public func runsOnLanes(input shape: [Int]) -> Bool {
+        shape.count == 3 && shape[0] == maps && shape[1] % 2 == 0 && shape[2] % 2 == 0
+    }
+
+    /// `forwardFast`'s numbers: its rows summed four units at a time add each 2×2 window's
+    /// columns first, (t₀ + b₀) + (t₁ + b₁); the units past the last four of a row add them
+    /// in reading order, ((t₀ + t₁) + b₀) + b₁.
+    public func forwardLanes(_ x: LaneMaps, into y: inout LaneMaps) {
+        typealias L = SIMD16<Float>
+        let inH = x.shape[1], inW = x.shape[2], outH = inH / 2, outW = inW / 2, fours = outW / 4 * 4
+        y.prepare(samples: x.samples, [maps, outH, outW])
+        x.units.withPointer { xp in
+            y.units.withMutablePointer { yp in
+                let from = UnsafeRawPointer(xp), to = UnsafeMutableRawPointer(yp)
+                for c in 0..<maps {
+                    let β = L(repeating: coefficient.scalars[c]), b = L(repeating: bias.scalars[c])
+                    for q in 0..<outH {
+                        let top = 64 &* ((c &* inH &+ 2 &* q) &* inW), bottom = top &+ 64 &* inW
+                        let row = 64 &* ((c &* outH &+ q) &* outW)
+                        for p in 0..<outW {
+                            let t0 = from.loadUnaligned(fromByteOffset: top &+ 128 &* p, as: L.self)
+                            let t1 = from.loadUnaligned(fromByteOffset: top &+ 128 &* p &+ 64, as: L.self)
+                            let b0 = from.loadUnaligned(fromByteOffset: bottom &+ 128 &* p, as: L.self)
+                            let b1 = from.loadUnaligned(fromByteOffset: bottom &+ 128 &* p &+ 64, as: L.self)
+                            let sum = p < fours ? (t0 + b0) + (t1 + b1) : ((t0 + t1) + b0) + b1
+                            to.storeBytes(of: β * sum + b, toByteOffset: row &+ 64 &* p, as: L.self)
+                        }
+                    }
+                }
+            }
+        }
+        // Each map's units a run, as `forwardFast` squashes a batch's maps.
+        y.activate(activation, runs: maps)
+    }
+}
+
+extension LeNet5 {
+    /// Slices of at least this many samples go through the lanes: fewer would leave most of
+    /// each register's sixteen lanes idle.
+    public static let fewestInLanes = 8
+
+    /// How many layers from the bottom run on lanes (`Layer.runsOnLanes`) for inputs of
+    /// per-sample `shape`.
+    func laneLayers(input shape: [Int]) -> Int {
+        var shape = shape, count = 0
+        for layer in layers {
+            guard layer.runsOnLanes(input: shape) else { break }
+            shape = layer.outputShape(shape)
+            count += 1
+        }
+        return count
+    }
+
+    /// `sliceForward` with the bottom layers on lanes: the numbers the layers give one by one.
+    func laneForward(_ x: Tensor, laneLayers count: Int) -> Tensor {
+        var a = LaneMaps(x), b = LaneMaps()
+        for layer in layers[..<count] {
+            layer.forwardLanes(a, into: &b)
+            swap(&a, &b)
+        }
+        return layers[count...].reduce(a.tensor) { $1.forward($0, path: path) }
+    }
+}
