@@ -135,7 +135,19 @@ public struct LeNet5: Sendable {
     /// `forward(digits.batch(indices, scaling: scaling))`.
     public func forward(_ digits: Digits, _ indices: [Int]) -> Tensor {
         let scaling = scaling
-        return forwardSlices(indices.count) { digits.batch(Array(indices[$0]), scaling: scaling) }
+        let parts = slices(indices.count), one = self
+        // A slice that goes through lanes has its digits put in lanes straight away.
+        let lanes = parts.map { laneLayers($0.count, input: LeNet5.inputShape) }
+        guard lanes.contains(where: { $0 > 0 }) else {
+            return forwardSlices(indices.count) { digits.batch(Array(indices[$0]), scaling: scaling) }
+        }
+        return .concatenating(
+            parallelMap(parts.count, threads: threads) { [one] in
+                let part = parts[$0]
+                return lanes[$0] > 0
+                    ? one.laneForward(LaneMaps(digits, indices[part], scaling: scaling), laneLayers: lanes[$0])
+                    : one.sliceForward(digits.batch(Array(indices[part]), scaling: scaling))
+            })
     }
 
     /// The outputs of n samples, the inputs of each slice (`slices`) made by `input` on the
@@ -150,11 +162,8 @@ public struct LeNet5: Sendable {
 
     /// `forward` of one slice, on one core.
     func sliceForward(_ x: Tensor) -> Tensor {
-        let n = x.shape[0]
-        if path == .fast && n >= LeNet5.fewestInLanes && n <= LaneMaps.lanes && x.shape.count == 4 {
-            let count = laneLayers(input: Array(x.shape.dropFirst()))
-            if count > 0 { return laneForward(x, laneLayers: count) }
-        }
+        let count = x.shape.count == 4 ? laneLayers(x.shape[0], input: Array(x.shape.dropFirst())) : 0
+        if count > 0 { return laneForward(x, laneLayers: count) }
         return layers.reduce(x) { $1.forward($0, path: path) }
     }
 

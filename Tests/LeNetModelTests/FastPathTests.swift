@@ -260,6 +260,23 @@ final class DigitsForwardTests: XCTestCase {
         }
     }
 
+    /// Digits put in lanes straight from their grey levels are `Digits.batch`'s numbers bit
+    /// for bit, for every input scaling, a full slice and a part-full one.
+    func testDigitsInLanesAreTheirBatchBitForBit() throws {
+        let digits = try XCTUnwrap(DataSource.embedded().validation)
+        for scaling in InputScaling.allCases {
+            for n in [16, 5] {
+                let indices = (0..<n).map { (53 * $0 + 11) % digits.count }
+                let lanes = LaneMaps(digits, indices[...], scaling: scaling)
+                let batch = digits.batch(indices, scaling: scaling)
+                XCTAssertEqual(lanes.samples, n)
+                XCTAssertEqual(lanes.shape, LeNet5.inputShape)
+                XCTAssertEqual(
+                    lanes.tensor.scalars.map(\.bitPattern), batch.scalars.map(\.bitPattern), "\(scaling) \(n)")
+            }
+        }
+    }
+
     /// Samples into lanes and back are the same numbers, for units that fill whole blocks of
     /// sixteen and units left over (5·7·3 = 105 a sample), with empty lanes zero.
     func testLaneMapsRoundTrip() {

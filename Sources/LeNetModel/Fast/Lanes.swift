@@ -1,4 +1,5 @@
 import LeNetCore
+import LeNetData
 
 /// Up to sixteen samples' feature maps laid lane by lane: unit (c, y, x) of sample s at
 /// ((c·height + y)·width + x)·16 + s. A convolution then loads sixteen samples' input at a
@@ -50,6 +51,51 @@ public struct LaneMaps: Sendable {
                         let lane = to + p &* 16
                         for s in 0..<n { lane[s] = from[s &* size &+ p] }
                         for s in n..<16 { lane[s] = 0 }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The digits at `indices` (≤ 16) as `Digits.batch` makes them, 1@32×32 each with the
+    /// digit centred on background, straight into lanes: each of the digit's pixels is
+    /// sixteen grey levels gathered, one from each digit, and scaled in one register with
+    /// `InputScaling.value`'s operations (bit for bit `Digits.batch`'s numbers). Lanes past
+    /// the digits hold background. No batch is built and turned round first.
+    public init(_ digits: Digits, _ indices: ArraySlice<Int>, scaling: InputScaling) {
+        typealias L = SIMD16<Float>
+        self.init()
+        let n = indices.count, side = Digits.inputSize, rows = digits.rows, columns = digits.columns
+        precondition(n <= LaneMaps.lanes && rows <= side && columns <= side)
+        precondition(indices.allSatisfy { (0..<digits.count).contains($0) }, "digit index out of range")
+        prepare(samples: n, LeNet5.inputShape)
+        let top = (side - rows) / 2, left = (side - columns) / 2
+        let background = scaling.background, span = scaling.foreground - background
+        units.withMutablePointer { to in
+            digits.pixels.withUnsafeBufferPointer { source in
+                let raw = UnsafeMutableRawPointer(to)
+                for p in 0..<side * side {
+                    raw.storeBytes(of: L(repeating: background), toByteOffset: 64 &* p, as: L.self)
+                }
+                // The grey levels laid lane by lane first, a byte at a time; then sixteen
+                // scaled at once.
+                Scratch.with(SIMD16<UInt8>.self, rows * columns) { grey in
+                    let bytes = UnsafeMutableRawPointer(grey).assumingMemoryBound(to: UInt8.self)
+                    for s in 0..<16 {
+                        if s < n {
+                            let image = source.baseAddress! + indices[indices.startIndex + s] * rows * columns
+                            for p in 0..<rows * columns { bytes[p &* 16 &+ s] = image[p] }
+                        } else {
+                            for p in 0..<rows * columns { bytes[p &* 16 &+ s] = 0 }
+                        }
+                    }
+                    var at = 0
+                    for y in 0..<rows {
+                        for x in 0..<columns {
+                            let v = background + span * L(SIMD16<Int32>(truncatingIfNeeded: grey[at])) / 255
+                            raw.storeBytes(of: v, toByteOffset: 64 &* ((top &+ y) &* side &+ left &+ x), as: L.self)
+                            at &+= 1
+                        }
                     }
                 }
             }
@@ -206,7 +252,17 @@ extension LeNet5 {
 
     /// `sliceForward` with the bottom layers on lanes: the numbers the layers give one by one.
     func laneForward(_ x: Tensor, laneLayers count: Int) -> Tensor {
-        var a = LaneMaps(x), b = LaneMaps()
+        laneForward(LaneMaps(x), laneLayers: count)
+    }
+
+    /// Whether a slice of n samples of per-sample `shape` goes through lanes, and through how
+    /// many layers (0 for none).
+    func laneLayers(_ n: Int, input shape: [Int]) -> Int {
+        path == .fast && n >= LeNet5.fewestInLanes && n <= LaneMaps.lanes ? laneLayers(input: shape) : 0
+    }
+
+    func laneForward(_ x: LaneMaps, laneLayers count: Int) -> Tensor {
+        var a = x, b = LaneMaps()
         for layer in layers[..<count] {
             layer.forwardLanes(a, into: &b)
             swap(&a, &b)
