@@ -36,30 +36,18 @@ public struct LaneMaps: Sendable {
     /// The samples of x (n ≤ 16, shape (n, C, H, W)) in lanes; lanes past n hold zeros.
     public init(_ x: Tensor) {
         self.init()
-        let n = x.shape[0], size = x.count / max(n, 1)
+        let n = x.shape[0]
         precondition(n <= LaneMaps.lanes)
         prepare(samples: n, Array(x.shape.dropFirst()))
+        let size = unitCount
         units.withMutablePointer { to in
-            x.withPointer { from in
-                Scratch.with(SIMD16<Float>.self, 32) { work in
-                    let whole = size / 16 * 16
-                    for p in stride(from: 0, to: whole, by: 16) {
-                        LaneMaps.transpose(
-                            from + p, stride: size, rows: n, into: to + 16 * p, stride: 16, rows: 16, work: work)
-                    }
-                    for p in whole..<size {
-                        let lane = to + p &* 16
-                        for s in 0..<n { lane[s] = from[s &* size &+ p] }
-                        for s in n..<16 { lane[s] = 0 }
-                    }
-                }
-            }
+            x.withPointer { LaneMaps.turn(size: size, samples: n, $0, into: to, toLanes: true) }
         }
     }
 
     /// The digits at `indices` (≤ 16) as `Digits.batch` makes them, 1@32×32 each with the
-    /// digit centred on background, straight into lanes: each of the digit's pixels is
-    /// sixteen grey levels gathered, one from each digit, and scaled in one register with
+    /// digit centred on background, straight into lanes: their grey levels are laid lane by
+    /// lane, a byte at a time, then each pixel's sixteen scaled in one register with
     /// `InputScaling.value`'s operations (bit for bit `Digits.batch`'s numbers). Lanes past
     /// the digits hold background. No batch is built and turned round first.
     public init(_ digits: Digits, _ indices: ArraySlice<Int>, scaling: InputScaling) {
@@ -77,8 +65,6 @@ public struct LaneMaps: Sendable {
                 for p in 0..<side * side {
                     raw.storeBytes(of: L(repeating: background), toByteOffset: 64 &* p, as: L.self)
                 }
-                // The grey levels laid lane by lane first, a byte at a time; then sixteen
-                // scaled at once.
                 Scratch.with(SIMD16<UInt8>.self, rows * columns) { grey in
                     let bytes = UnsafeMutableRawPointer(grey).assumingMemoryBound(to: UInt8.self)
                     for s in 0..<16 {
@@ -107,20 +93,36 @@ public struct LaneMaps: Sendable {
         let size = unitCount, n = samples
         var y = Tensor(unfilled: [n] + shape)
         y.withMutablePointer { to in
-            units.withPointer { from in
-                Scratch.with(SIMD16<Float>.self, 32) { work in
-                    let whole = size / 16 * 16
-                    for p in stride(from: 0, to: whole, by: 16) {
-                        LaneMaps.transpose(
-                            from + 16 * p, stride: 16, rows: 16, into: to + p, stride: size, rows: n, work: work)
-                    }
-                    for s in 0..<n {
-                        for p in whole..<size { to[s &* size &+ p] = from[p &* 16 &+ s] }
+            units.withPointer { LaneMaps.turn(size: size, samples: n, $0, into: to, toLanes: false) }
+        }
+        return y
+    }
+
+    /// n samples of `size` floats each, one after another, into lanes (`toLanes`: unit p's
+    /// lanes at 16·p, zeros past n) or back: sixteen units at a time as 16 × 16 blocks
+    /// (`transpose`), the units past the last block one at a time.
+    static func turn(
+        size: Int, samples n: Int, _ from: UnsafePointer<Float>, into to: UnsafeMutablePointer<Float>, toLanes: Bool
+    ) {
+        Scratch.with(SIMD16<Float>.self, 32) { work in
+            let whole = size / 16 * 16
+            for p in stride(from: 0, to: whole, by: 16) {
+                if toLanes {
+                    transpose(from + p, stride: size, rows: n, into: to + 16 * p, stride: 16, rows: 16, work: work)
+                } else {
+                    transpose(from + 16 * p, stride: 16, rows: 16, into: to + p, stride: size, rows: n, work: work)
+                }
+            }
+            for p in whole..<size {
+                for s in 0..<16 {
+                    if toLanes {
+                        to[p &* 16 &+ s] = s < n ? from[s &* size &+ p] : 0
+                    } else if s < n {
+                        to[s &* size &+ p] = from[p &* 16 &+ s]
                     }
                 }
             }
         }
-        return y
     }
 
     /// A 16 × 16 block transposed: `rows` rows of 16 floats read `stride` apart (zeros for the
