@@ -236,9 +236,11 @@ extension Subsampling {
 }
 
 extension LeNet5 {
-    /// Slices of at least this many samples go through the lanes: fewer would leave most of
-    /// each register's sixteen lanes idle.
-    public static let fewestInLanes = 8
+    /// Slices of at least this many samples go through the lanes, which cost as much for
+    /// fewer: one thread, keras, `forward` of batches of n, digits/s in lanes against sample
+    /// by sample: n = 8 105,000 / 164,000, 12 151,000 / 170,000, 14 173,500 / 167,000, 16
+    /// 193,000 / 169,000.
+    public static let fewestInLanes = 14
 
     /// How many layers from the bottom run on lanes (`Layer.runsOnLanes`) for inputs of
     /// per-sample `shape`.
