@@ -221,24 +221,29 @@ extension LaneDots {
         }
     }
 
-    /// Sixteen rows laid lane by lane: to[16·t + o] = from[o·stride + t] for o < 16, t < k.
-    /// Sixteen columns at a time, the 16 × 16 block is transposed in registers by four rounds
-    /// of taking the even and the odd lanes of neighbouring rows (each round moves one bit of
-    /// the column index into the row index); the last k mod 16 columns one by one. Only
-    /// moves numbers, so the bits are those of the plain loop.
-    static func lanes(from: UnsafePointer<Float>, stride: Int, k: Int, into to: UnsafeMutablePointer<Float>) {
+    /// Rows laid lane by lane: to[16·t + o] = from[o·stride + t] for o < rows (at most 16) and
+    /// t < k, zeros in the lanes past `rows`. Sixteen columns at a time, the 16 × 16 block is
+    /// transposed in registers by four rounds of taking the even and the odd lanes of
+    /// neighbouring rows (each round moves one bit of the column index into the row index);
+    /// the last k mod 16 columns one by one. Only moves numbers, so the bits are those of the
+    /// plain loop.
+    static func lanes(
+        from: UnsafePointer<Float>, rows: Int, stride: Int, k: Int, into to: UnsafeMutablePointer<Float>
+    ) {
         typealias V = SIMD16<Float>
         let source = UnsafeRawPointer(from), target = UnsafeMutableRawPointer(to)
         var t = 0
         while t + 16 <= k {
             let column = source + 4 * t
-            var block = InlineArray<16, V> { o in column.loadUnaligned(fromByteOffset: 4 * stride * o, as: V.self) }
+            var block = InlineArray<16, V> { o in
+                o < rows ? column.loadUnaligned(fromByteOffset: 4 * stride * o, as: V.self) : V()
+            }
             for _ in 0..<4 { takeEvenAndOddLanes(&block) }
             for j in 0..<16 { target.storeBytes(of: block[j], toByteOffset: 4 * 16 * (t + j), as: V.self) }
             t += 16
         }
         while t < k {
-            for o in 0..<16 { to[16 * t + o] = from[o * stride + t] }
+            for o in 0..<16 { to[16 * t + o] = o < rows ? from[o * stride + t] : 0 }
             t += 1
         }
     }

@@ -43,10 +43,12 @@ public enum WideProducts {
 }
 
 extension WideProducts {
-    /// `LaneDots.lanes`: sixteen rows of `stride` floats laid lane by lane, k columns.
+    /// `LaneDots.lanes`: rows (at most 16) of `stride` floats laid lane by lane, k columns.
     @inline(never)
-    public static func lanes(from: UnsafePointer<Float>, stride: Int, k: Int, into to: UnsafeMutablePointer<Float>) {
-        LaneDots.lanes(from: from, stride: stride, k: k, into: to)
+    public static func lanes(
+        from: UnsafePointer<Float>, rows: Int, stride: Int, k: Int, into to: UnsafeMutablePointer<Float>
+    ) {
+        LaneDots.lanes(from: from, rows: rows, stride: stride, k: k, into: to)
     }
 
     /// `LaneDots.rows`: lanes laid as rows of `stride` floats, `count` columns of `rows` of them.

@@ -126,7 +126,7 @@ public struct LeNet5: Sendable {
     /// by slice through all layers.
     public func forward(_ x: Tensor) -> Tensor {
         let n = x.shape[0]
-        return forwardSlices(n) { $0.count == n ? x : x.samples($0) }
+        return forwardSlices(n) { sliceForward($0.count == n ? x : x.samples($0)) }
     }
 
     /// `forward` of the digits at `indices`, each slice's inputs made (`Digits.batch`) on the
@@ -135,29 +135,21 @@ public struct LeNet5: Sendable {
     /// `forward(digits.batch(indices, scaling: scaling))`.
     public func forward(_ digits: Digits, _ indices: [Int]) -> Tensor {
         let scaling = scaling
-        let parts = slices(indices.count), one = self
-        // A slice that goes through lanes has its digits put in lanes straight away.
-        let lanes = parts.map { laneLayers($0.count, input: LeNet5.inputShape) }
-        guard lanes.contains(where: { $0 > 0 }) else {
-            return forwardSlices(indices.count) { digits.batch(Array(indices[$0]), scaling: scaling) }
+        return forwardSlices(indices.count) { part in
+            // A slice that goes through lanes has its digits put in lanes straight away.
+            let count = laneLayers(part.count, input: LeNet5.inputShape)
+            return count > 0
+                ? laneForward(LaneMaps(digits, indices[part], scaling: scaling), laneLayers: count)
+                : sliceForward(digits.batch(Array(indices[part]), scaling: scaling))
         }
-        return .concatenating(
-            parallelMap(parts.count, threads: threads) { [one] in
-                let part = parts[$0]
-                return lanes[$0] > 0
-                    ? one.laneForward(LaneMaps(digits, indices[part], scaling: scaling), laneLayers: lanes[$0])
-                    : one.sliceForward(digits.batch(Array(indices[part]), scaling: scaling))
-            })
     }
 
-    /// The outputs of n samples, the inputs of each slice (`slices`) made by `input` on the
-    /// core that runs it.
-    func forwardSlices(_ n: Int, _ input: @Sendable (Range<Int>) -> Tensor) -> Tensor {
+    /// The outputs of n samples, each slice's (`slices`) worked out by `output` on the core
+    /// that runs it, one after another.
+    func forwardSlices(_ n: Int, _ output: @Sendable (Range<Int>) -> Tensor) -> Tensor {
         let parts = slices(n)
-        guard parts.count > 1 else { return sliceForward(input(0..<n)) }
-        let one = self
-        return .concatenating(
-            parallelMap(parts.count, threads: threads) { [one] in one.sliceForward(input(parts[$0])) })
+        guard parts.count > 1 else { return output(0..<n) }
+        return .concatenating(parallelMap(parts.count, threads: threads) { output(parts[$0]) })
     }
 
     /// `forward` of one slice, on one core.

@@ -856,7 +856,7 @@ final class MatrixProductTests: XCTestCase {
                 for o in 0..<16 { for t in 0..<k { plain[16 * t + o] = from[o * stride + t] } }
                 from.withUnsafeBufferPointer { fp in
                     lanes.withUnsafeMutableBufferPointer { lp in
-                        WideProducts.lanes(from: fp.baseAddress!, stride: stride, k: k, into: lp.baseAddress!)
+                        WideProducts.lanes(from: fp.baseAddress!, rows: 16, stride: stride, k: k, into: lp.baseAddress!)
                     }
                 }
                 XCTAssertEqual(plain.map(\.bitPattern), lanes.map(\.bitPattern), "k \(k), stride \(stride)")

@@ -41,7 +41,7 @@ public struct LaneMaps: Sendable {
         prepare(samples: n, Array(x.shape.dropFirst()))
         let size = unitCount
         units.withMutablePointer { to in
-            x.withPointer { LaneMaps.turn(size: size, samples: n, $0, into: to, toLanes: true) }
+            x.withPointer { Kernels.lanes(from: $0, rows: n, stride: size, k: size, into: to) }
         }
     }
 
@@ -93,60 +93,9 @@ public struct LaneMaps: Sendable {
         let size = unitCount, n = samples
         var y = Tensor(unfilled: [n] + shape)
         y.withMutablePointer { to in
-            units.withPointer { LaneMaps.turn(size: size, samples: n, $0, into: to, toLanes: false) }
+            units.withPointer { Kernels.rows(fromLanes: $0, count: size, rows: n, into: to, stride: size) }
         }
         return y
-    }
-
-    /// n samples of `size` floats each, one after another, into lanes (`toLanes`: unit p's
-    /// lanes at 16·p, zeros past n) or back: sixteen units at a time as 16 × 16 blocks
-    /// (`transpose`), the units past the last block one at a time.
-    static func turn(
-        size: Int, samples n: Int, _ from: UnsafePointer<Float>, into to: UnsafeMutablePointer<Float>, toLanes: Bool
-    ) {
-        Scratch.with(SIMD16<Float>.self, 32) { work in
-            let whole = size / 16 * 16
-            for p in stride(from: 0, to: whole, by: 16) {
-                if toLanes {
-                    transpose(from + p, stride: size, rows: n, into: to + 16 * p, stride: 16, rows: 16, work: work)
-                } else {
-                    transpose(from + 16 * p, stride: 16, rows: 16, into: to + p, stride: size, rows: n, work: work)
-                }
-            }
-            for p in whole..<size {
-                for s in 0..<16 {
-                    if toLanes {
-                        to[p &* 16 &+ s] = s < n ? from[s &* size &+ p] : 0
-                    } else if s < n {
-                        to[s &* size &+ p] = from[p &* 16 &+ s]
-                    }
-                }
-            }
-        }
-    }
-
-    /// A 16 × 16 block transposed: `rows` rows of 16 floats read `stride` apart (zeros for the
-    /// others), their columns written as the first `count` rows `stride` apart. Four rounds of
-    /// taking every pair of rows' even floats, then their odd ones, between the two halves of
-    /// `work` (32 registers' worth, in L1): the block's 256 floats then sit with the bits of
-    /// their index turned four places, row and column swapped.
-    @inline(__always)
-    static func transpose(
-        _ from: UnsafePointer<Float>, stride a: Int, rows: Int, into to: UnsafeMutablePointer<Float>, stride b: Int,
-        rows count: Int, work: UnsafeMutablePointer<SIMD16<Float>>
-    ) {
-        typealias L = SIMD16<Float>
-        for r in 0..<16 { work[r] = r < rows ? UnsafeRawPointer(from + r &* a).loadUnaligned(as: L.self) : L() }
-        var was = work, next = work + 16
-        for _ in 0..<4 {
-            for k in 0..<8 {
-                let x = was[2 &* k], y = was[2 &* k &+ 1]
-                next[k] = L(lowHalf: x.evenHalf, highHalf: y.evenHalf)
-                next[k &+ 8] = L(lowHalf: x.oddHalf, highHalf: y.oddHalf)
-            }
-            swap(&was, &next)
-        }
-        for r in 0..<count { UnsafeMutableRawPointer(to + r &* b).storeBytes(of: was[r], as: L.self) }
     }
 
     /// y = f(a) on every unit, as `Kernels.activate` squashes one sample's units
@@ -175,7 +124,7 @@ extension Convolution {
     /// A kernel that does not cover its whole input (C1, C3; not C5, which is a dense layer).
     public func runsOnLanes(input shape: [Int]) -> Bool {
         shape.count == 3 && shape[0] == table.inputMaps && shape[1] >= kernelSize && shape[2] >= kernelSize
-            && !(shape[1] == kernelSize && shape[2] == kernelSize)
+            && !coversWholeInput([1] + shape)
     }
 
     public func forwardLanes(_ x: LaneMaps, into y: inout LaneMaps) {

@@ -189,14 +189,14 @@ extension Kernels {
     }
 
     /// to[16·t + o] = from[o·stride + t] for o < rows (at most 16) and t < k, zeros in the
-    /// lanes past `rows`: rows laid a lane each. With all 16 lanes on the AVX-512 build, by
-    /// 16 × 16 transposes in registers (`WideProducts.lanes`); otherwise one float at a time.
+    /// lanes past `rows`: rows laid a lane each. On the AVX-512 build by 16 × 16 transposes in
+    /// registers (`WideProducts.lanes`); otherwise one float at a time.
     static func lanes(
         from: UnsafePointer<Float>, rows: Int, stride: Int, k: Int, into to: UnsafeMutablePointer<Float>
     ) {
         precondition(rows <= 16)
-        if rows == 16 && ProductKernels.selected == .avx512 {
-            return WideProducts.lanes(from: from, stride: stride, k: k, into: to)
+        if ProductKernels.selected == .avx512 {
+            return WideProducts.lanes(from: from, rows: rows, stride: stride, k: k, into: to)
         }
         if rows < 16 { to.update(repeating: 0, count: 16 * k) }
         for o in 0..<rows {
