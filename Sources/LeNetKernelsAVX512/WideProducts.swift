@@ -122,4 +122,15 @@ extension WideProducts {
             inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps, input: input, weights: weights,
             bias: bias, into: out)
     }
+
+    /// `MatrixProduct.laneInputGradient`, blocks of 6 input maps × 2 columns.
+    @inline(never)
+    public static func laneInputGradient(
+        inMaps: Int, inH: Int, inW: Int, kernel k: Int, outMaps: Int, da: UnsafePointer<Float>, rowStride: Int,
+        mapStride: Int, weights: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>
+    ) {
+        MatrixProduct<SIMD16<Float>>.laneInputGradient(
+            inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps, da: da, rowStride: rowStride,
+            mapStride: mapStride, weights: weights, into: dx)
+    }
 }

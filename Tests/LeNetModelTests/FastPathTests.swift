@@ -106,6 +106,41 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// A fully connected C3's ∂E/∂x of a slice of 16 or 15 samples goes through lanes on the
+    /// AVX-512 build (`Kernels.inputGradient`, only the terms that exist); of fewer than
+    /// `LeNet5.fewestInLanes`, through the dense product on the wide grid. Each sample's ∂E/∂x
+    /// is the same bits both ways. ∂E/∂y has zeros in it, so terms of zero (and of −0) occur.
+    func testC3InputGradientInLanesIsTheDenseProductBitForBit() {
+        var rng = SeededGenerator(seed: 9)
+        var c3 = Convolution(name: "C3", table: .full(inputs: 6, outputs: 16), kernelSize: 5, activation: .tanh)
+        c3.initialize(.default(for: .keras), using: &rng)
+        if !ProductKernels.available { print("FastPathTests: this CPU has no AVX-512; ∂E/∂x in lanes was not run") }
+        for n in [16, 15] {
+            let x = Tensor(shape: [n, 6, 14, 14], scalars: (0..<n * 6 * 196).map { _ in rng.uniform(1.2) })
+            let y = c3.forwardFast(x)
+            let dy = Tensor(
+                shape: y.shape,
+                scalars: (0..<y.count).map { q in q % 7 == 0 ? (q % 2 == 0 ? 0 : -0.0) : rng.uniform(1) })
+            let whole = c3.backwardFast(input: x, output: y, gradient: dy, inputGradient: true).input
+            XCTAssertGreaterThanOrEqual(n, LeNet5.fewestInLanes)
+            // Parts too small for lanes: 13 samples, then the rest.
+            var parts: [Float] = []
+            for range in [0..<13, 13..<n] {
+                let part = { (t: Tensor) in
+                    Tensor(
+                        shape: [range.count] + t.shape.dropFirst(),
+                        scalars: Array(t.scalars[(range.lowerBound * t.count / n)..<(range.upperBound * t.count / n)]))
+                }
+                XCTAssertLessThan(range.count, LeNet5.fewestInLanes)
+                parts +=
+                    c3.backwardFast(input: part(x), output: part(y), gradient: part(dy), inputGradient: true).input
+                    .scalars
+            }
+            XCTAssertEqual(whole.scalars.map(\.bitPattern), parts.map(\.bitPattern), "batch of \(n)")
+            XCTAssertTrue(whole.scalars.contains { $0 != 0 })
+        }
+    }
+
     func testFastForwardAndBackwardMatchTheReference() {
         var rng = SeededGenerator(seed: 9)
         for variant in Variant.allCases {

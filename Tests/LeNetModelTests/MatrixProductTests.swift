@@ -291,6 +291,93 @@ final class MatrixProductTests: XCTestCase {
         }
     }
 
+    /// ∂E/∂x of sixteen samples in lanes: each lane the wide grid's sums written out, every
+    /// (u, v) in order (those reaching outside the output too, as zero products) of T, each
+    /// T summed over the output maps in order from +0; the AVX-512 build (blocks of 6 input
+    /// maps × 2 columns) and the AVX2 build (3 × 1) give its bits. C3's shape and odd ones
+    /// whose maps and columns leave blocks part-full; ∂E/∂a and w have zeros and −0 in them.
+    func testLaneInputGradientIsTheGridsSumsWrittenOutBitForBit() {
+        var rng = SeededGenerator(seed: 13)
+        for (inMaps, inH, inW, k, outMaps) in [
+            (6, 14, 14, 5, 16), (4, 9, 11, 3, 7), (7, 6, 8, 5, 5), (2, 5, 5, 4, 3),
+        ] {
+            let outH = inH - k + 1, outW = inW - k + 1, area = k * k
+            // ∂E/∂a as the wide grid holds it: rows inW apart, zeros past column outW and after
+            // the last row, and a map stride rounded up to 16.
+            let mapStride = (outH * inW + 15) / 16 * 16
+            func value(_ q: Int) -> Float { q % 11 == 0 ? 0 : q % 11 == 1 ? -0.0 : rng.uniform(1) }
+            var da = [Float](repeating: 0, count: outMaps * mapStride * 16)
+            for o in 0..<outMaps {
+                for r in 0..<outH {
+                    for c in 0..<outW {
+                        for s in 0..<16 {
+                            let q = (o * mapStride + r * inW + c) * 16 + s
+                            da[q] = value(q)
+                        }
+                    }
+                }
+            }
+            let w = (0..<outMaps * inMaps * area).map { value($0) }
+            var wt = [Float](repeating: 0, count: w.count)
+            for o in 0..<outMaps {
+                for i in 0..<inMaps {
+                    for t in 0..<area { wt[(t * outMaps + o) * inMaps + i] = w[(o * inMaps + i) * area + t] }
+                }
+            }
+            func unit(_ o: Int, _ r: Int, _ c: Int, _ s: Int) -> Float {
+                r >= 0 && r < outH && c >= 0 && c < outW ? da[(o * mapStride + r * inW + c) * 16 + s] : 0
+            }
+            var expected = [Float](repeating: 0, count: inMaps * inH * inW * 16)
+            for i in 0..<inMaps {
+                for y in 0..<inH {
+                    for x in 0..<inW {
+                        for s in 0..<16 {
+                            var sum: Float = 0
+                            for u in 0..<k {
+                                for v in 0..<k {
+                                    var t: Float = 0
+                                    for o in 0..<outMaps {
+                                        t = t.addingProduct(
+                                            w[(o * inMaps + i) * area + u * k + v], unit(o, y - u, x - v, s))
+                                    }
+                                    sum += t
+                                }
+                            }
+                            expected[((i * inH + y) * inW + x) * 16 + s] = sum
+                        }
+                    }
+                }
+            }
+            func gradient(wide: Bool) -> [Float] {
+                var dx = [Float](repeating: .nan, count: expected.count)
+                da.withUnsafeBufferPointer { dp in
+                    wt.withUnsafeBufferPointer { wp in
+                        dx.withUnsafeMutableBufferPointer { xp in
+                            if wide {
+                                WideProducts.laneInputGradient(
+                                    inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps,
+                                    da: dp.baseAddress!, rowStride: inW, mapStride: mapStride, weights: wp.baseAddress!,
+                                    into: xp.baseAddress!)
+                            } else {
+                                MatrixProduct<SIMD8<Float>>.laneInputGradient(
+                                    inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps,
+                                    da: dp.baseAddress!, rowStride: inW, mapStride: mapStride, weights: wp.baseAddress!,
+                                    into: xp.baseAddress!)
+                            }
+                        }
+                    }
+                }
+                return dx
+            }
+            let shape = "\(inMaps)@\(inH)×\(inW) ← \(outMaps), \(k)×\(k)"
+            XCTAssertTrue(expected.contains { $0 != 0 }, shape)
+            XCTAssertEqual(gradient(wide: false).map(\.bitPattern), expected.map(\.bitPattern), shape)
+            if canRunTheAVX512Build() {
+                XCTAssertEqual(gradient(wide: true).map(\.bitPattern), expected.map(\.bitPattern), shape)
+            }
+        }
+    }
+
     /// The AVX-512 build of C = A · B (LeNetKernelsAVX512: 32 columns a block, 16 in a last
     /// narrow one) gives the AVX2 build's bits (16 columns a block, 8 in a last one), for every
     /// start, B read in place and copied, rows in a given order, and rows added at overlapping

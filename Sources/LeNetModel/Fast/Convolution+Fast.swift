@@ -263,7 +263,15 @@ extension Convolution {
                                         buffer.update(from: xp + s * g.sampleSize, count: g.sampleSize)
                                         Kernels.zero(g.bufferSize - g.sampleSize, buffer + g.sampleSize)
                                     }
-                                    if let dxp, table.isFull {
+                                    if let dxp, table.isFull, ProductKernels.selected == .avx512,
+                                        n >= LeNet5.fewestInLanes, g.outW >= 2, g.outH >= 2
+                                    {
+                                        // Only the terms that exist, sixteen samples to a register.
+                                        Kernels.inputGradient(
+                                            n: n, inMaps: g.inMaps, inH: g.inH, inW: g.inW, kernel: kernelSize,
+                                            outMaps: outMaps, da: dap, perSample: perSample, mapStride: g.padded,
+                                            weight: wp, dx: dxp)
+                                    } else if let dxp, table.isFull {
                                         inputGradientDense(n: n, g, da: dap, perSample: perSample, weight: wp, dx: dxp)
                                     } else if let dxp {
                                         inputGradientByMap(n: n, g, da: dap, perSample: perSample, weight: wp, dx: dxp)

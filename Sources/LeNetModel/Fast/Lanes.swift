@@ -188,7 +188,9 @@ extension LeNet5 {
     /// Slices of at least this many samples go through the lanes, which cost as much for
     /// fewer: one thread, keras, `forward` of batches of n, digits/s in lanes against sample
     /// by sample: n = 8 105,000 / 164,000, 12 151,000 / 170,000, 14 173,500 / 167,000, 16
-    /// 193,000 / 169,000.
+    /// 193,000 / 169,000. So does C3's ∂E/∂x (`Kernels.inputGradient`): `lesson bench
+    /// --layers --layer-batch n --threads 1`, C3's backward µs a sample in lanes against the
+    /// wide grid: n = 8 7.68 / 6.44, 12 6.29 / 6.32, 14 5.82 / 6.27, 16 5.60 / 6.30.
     public static let fewestInLanes = 14
 
     /// How many layers from the bottom run on lanes (`Layer.runsOnLanes`) for inputs of

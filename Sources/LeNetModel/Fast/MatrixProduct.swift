@@ -71,6 +71,41 @@ extension Kernels {
         }
     }
 
+    /// ∂E/∂x (n × inMaps × inH × inW) of a convolution with every map connected, on the
+    /// AVX-512 build (`MatrixProduct.laneInputGradient`): each sixteen samples' ∂E/∂a
+    /// (outMaps maps on the input-wide grid, `mapStride` apart, `perSample` apart) laid lane by
+    /// lane, wide grid and all, their ∂E/∂x summed a unit to a register, and laid back as
+    /// rows. w (outMaps × inMaps × k × k) is laid (u, v, o, i) first, once. The same bits as
+    /// `Convolution.inputGradientDense`.
+    static func inputGradient(
+        n: Int, inMaps: Int, inH: Int, inW: Int, kernel k: Int, outMaps: Int, da: UnsafePointer<Float>,
+        perSample: Int, mapStride: Int, weight w: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>
+    ) {
+        precondition(ProductKernels.selected == .avx512)
+        let area = k * k, sampleSize = inMaps * inH * inW
+        Scratch.floats(outMaps * inMaps * area) { wt in
+            Scratch.floats(16 * perSample) { daLanes in
+                Scratch.floats(16 * sampleSize) { dxLanes in
+                    for o in 0..<outMaps {
+                        for i in 0..<inMaps {
+                            for t in 0..<area { wt[(t * outMaps + o) * inMaps + i] = w[(o * inMaps + i) * area + t] }
+                        }
+                    }
+                    for first in stride(from: 0, to: n, by: 16) {
+                        let count = min(16, n - first)
+                        lanes(from: da + first * perSample, rows: count, stride: perSample, k: perSample, into: daLanes)
+                        WideProducts.laneInputGradient(
+                            inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps, da: daLanes,
+                            rowStride: inW, mapStride: mapStride, weights: wt, into: dxLanes)
+                        rows(
+                            fromLanes: dxLanes, count: sampleSize, rows: count, into: dx + first * sampleSize,
+                            stride: sampleSize)
+                    }
+                }
+            }
+        }
+    }
+
     /// Dense's fused backward and step (`MatrixProduct.sweep`) in the build `ProductKernels`
     /// selects: for each stretch of columns, ∂E/∂x is summed in registers over the outputs
     /// while each row's weights are read, used and stepped.
