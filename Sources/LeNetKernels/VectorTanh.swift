@@ -30,10 +30,10 @@ public enum VectorTanh {
         p = V(repeating: 0.5).addingProduct(p, r)
         p = V(repeating: 1).addingProduct(p, r)
         p = V(repeating: 1).addingProduct(p, r)
-        // 2^k from k's bits, with no checked conversion: adding 1.5·2²³ leaves k in the low
+        // 2^k from k's bits, with no checked conversion: adding 1.5·2²³ + 127 (exactly, k
+        // being a whole number from 0 to 26) leaves k + 127, the biased exponent, in the low
         // mantissa bits, and shifting them up to the exponent drops the rest.
-        let kBits = unsafeBitCast(k + 12_582_912, to: U.self) &<< 23
-        let twoToK = unsafeBitCast(kBits &+ (127 << 23), to: V.self)
+        let twoToK = unsafeBitCast(unsafeBitCast(k + 12_583_039, to: U.self) &<< 23, to: V.self)
         let t = 1 - 2 / (p * twoToK + 1)
         // tanh is odd: x's sign on tanh|x| ≥ 0.
         return unsafeBitCast(unsafeBitCast(t, to: U.self) | (bits & sign), to: V.self)
