@@ -12,10 +12,12 @@
 extension MatrixProduct {
     /// dx, inMaps maps of inH × inW units, from da: unit (o, r, c) of the output's
     /// (inH − k + 1) × (inW − k + 1) at o·mapStride + r·rowStride + c. `weights` are w laid
-    /// [(u·k + v)·outMaps + o]·inMaps + i. Blocks of M input maps × C columns
-    /// of a row are summed in registers, with their T: per (u, v, o), C loads and M broadcasts
-    /// feed C·M multiply-adds. AVX-512 (V of 16) holds 6 × 2 sums and their T, 24 of its 32
-    /// registers; AVX2's sixteen, where a SIMD16 takes two, 3 × 1.
+    /// [(u·k + v)·outMaps + o]·inMaps + i. Blocks of M input maps × C columns of a row are
+    /// summed in registers, with their T: per (u, v, o), C loads and M broadcasts feed C·M
+    /// multiply-adds. AVX-512 (V of 16) holds 6 × 2 sums and their T, 24 of its 32
+    /// registers; AVX2's sixteen, where a SIMD16 takes two, 3 × 1. (Training takes this path
+    /// on the AVX-512 build alone: the AVX2 build moves samples into lanes and back a float
+    /// at a time, and keeps the wide grid's product.)
     @inlinable @inline(never)
     public static func laneInputGradient(
         inMaps: Int, inH: Int, inW: Int, kernel k: Int, outMaps: Int, da: UnsafePointer<Float>, rowStride: Int,
