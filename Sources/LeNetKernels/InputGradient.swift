@@ -23,8 +23,9 @@ extension MatrixProduct {
         inMaps: Int, inH: Int, inW: Int, kernel k: Int, outMaps: Int, da: UnsafePointer<Float>, rowStride: Int,
         mapStride: Int, weights: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>
     ) {
-        let g = GradientShape(
-            inMaps: inMaps, inH: inH, inW: inW, k: k, outMaps: outMaps, rowStride: rowStride, mapStride: mapStride)
+        let g = LaneShape(
+            inMaps: inMaps, inH: inH, inW: inW, k: k, outMaps: outMaps, outputRowStride: rowStride,
+            outputMapStride: mapStride)
         precondition(g.outH >= 2 && g.outW >= 2)
         if V.scalarCount < 16 {
             gradientMaps(
@@ -35,31 +36,11 @@ extension MatrixProduct {
         }
     }
 
-    /// The sizes of a lane input gradient.
-    @frozen @usableFromInline
-    struct GradientShape {
-        @usableFromInline let inMaps: Int, inH: Int, inW: Int, k: Int, outMaps: Int, outH: Int, outW: Int
-        @usableFromInline let rowStride: Int, mapStride: Int
-
-        @inlinable
-        init(inMaps: Int, inH: Int, inW: Int, k: Int, outMaps: Int, rowStride: Int, mapStride: Int) {
-            self.inMaps = inMaps
-            self.inH = inH
-            self.inW = inW
-            self.k = k
-            self.outMaps = outMaps
-            self.rowStride = rowStride
-            self.mapStride = mapStride
-            outH = inH - k + 1
-            outW = inW - k + 1
-        }
-    }
-
     /// Every input map in blocks of M and then one at a time; every row; each row's columns in
     /// blocks of C and then one at a time (the sizes come from the arrays' types).
     @inlinable @inline(__always)
     static func gradientMaps<let M: Int, let C: Int>(
-        _ maps: InlineArray<M, Int>, columns: InlineArray<C, Int>, _ g: GradientShape, _ da: UnsafePointer<Float>,
+        _ maps: InlineArray<M, Int>, columns: InlineArray<C, Int>, _ g: LaneShape, _ da: UnsafePointer<Float>,
         _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>
     ) {
         var i = 0
@@ -75,7 +56,7 @@ extension MatrixProduct {
 
     @inlinable @inline(__always)
     static func gradientColumns<let M: Int, let C: Int>(
-        _ maps: InlineArray<M, Int>, columns: InlineArray<C, Int>, map i: Int, _ g: GradientShape,
+        _ maps: InlineArray<M, Int>, columns: InlineArray<C, Int>, map i: Int, _ g: LaneShape,
         _ da: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>
     ) {
         for y in 0..<g.inH {
@@ -99,7 +80,7 @@ extension MatrixProduct {
     @inlinable @inline(never)
     static func gradientBlock<let M: Int, let C: Int>(
         _ maps: InlineArray<M, Int>, _ columns: InlineArray<C, Int>, map i: Int, row y: Int, column x: Int,
-        _ g: GradientShape, _ da: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>
+        _ g: LaneShape, _ da: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>
     ) {
         typealias L = SIMD16<Float>
         var sums = InlineArray<C, InlineArray<M, L>>(repeating: InlineArray<M, L>(repeating: L()))
@@ -109,7 +90,7 @@ extension MatrixProduct {
         for u in max(0, y - g.outH + 1)...min(g.k - 1, y) {
             // ∂E/∂a's unit (0, y − u, x + c − v) for column c and kernel column v.
             func reads(_ c: Int, _ v: Int) -> UnsafeRawPointer {
-                UnsafeRawPointer(da + 16 * ((y - u) * g.rowStride + x + c - v))
+                UnsafeRawPointer(da + 16 * ((y - u) * g.outputRowStride + x + c - v))
             }
             for v in first(0)...last(C - 1) {
                 let t = u * g.k + v
@@ -135,7 +116,7 @@ extension MatrixProduct {
     @inlinable @inline(__always)
     static func addTerms<let M: Int, let R: Int>(
         _ sums: inout InlineArray<R, InlineArray<M, SIMD16<Float>>>, _ reads: InlineArray<R, UnsafeRawPointer>,
-        kernelTap t: Int, map i: Int, _ g: GradientShape, _ w: UnsafePointer<Float>
+        kernelTap t: Int, map i: Int, _ g: LaneShape, _ w: UnsafePointer<Float>
     ) {
         typealias L = SIMD16<Float>
         var terms = InlineArray<R, InlineArray<M, L>>(repeating: InlineArray<M, L>(repeating: L()))
@@ -148,7 +129,7 @@ extension MatrixProduct {
                 for c in 0..<R { terms[c][m].addProduct(wm, xs[c]) }
             }
             wo += g.inMaps
-            at &+= 64 * g.mapStride
+            at &+= 64 * g.outputMapStride
         }
         for c in 0..<R { for m in 0..<M { sums[c][m] += terms[c][m] } }
     }

@@ -33,12 +33,18 @@ extension MatrixProduct {
         }
     }
 
-    /// The sizes of a lane convolution.
+    /// The sizes of a lane convolution (and of its input gradient, `laneInputGradient`), and
+    /// where an output-shaped buffer (∂E/∂a) holds unit (o, r, c): at o·outputMapStride +
+    /// r·outputRowStride + c, packed unless told otherwise.
     @frozen @usableFromInline
     struct LaneShape {
         @usableFromInline let inMaps: Int, inH: Int, inW: Int, k: Int, outMaps: Int, outH: Int, outW: Int
+        @usableFromInline let outputRowStride: Int, outputMapStride: Int
         @inlinable
-        init(inMaps: Int, inH: Int, inW: Int, k: Int, outMaps: Int) {
+        init(
+            inMaps: Int, inH: Int, inW: Int, k: Int, outMaps: Int, outputRowStride: Int? = nil,
+            outputMapStride: Int? = nil
+        ) {
             self.inMaps = inMaps
             self.inH = inH
             self.inW = inW
@@ -46,6 +52,8 @@ extension MatrixProduct {
             self.outMaps = outMaps
             outH = inH - k + 1
             outW = inW - k + 1
+            self.outputRowStride = outputRowStride ?? outW
+            self.outputMapStride = outputMapStride ?? outH * outW
         }
     }
 
