@@ -221,6 +221,19 @@ final class MatrixProductTests: XCTestCase {
 
     /// Whether this CPU can run the AVX-512 build; where it cannot (its instructions would
     /// trap), checks that AVX2 is the build selected and says the AVX-512 build was not run.
+    /// What `run(wide, out)` writes into `expected.count` floats (NaN before it runs) is
+    /// `expected` bit for bit in the AVX2 build (`wide` false) and, where the CPU has it, the
+    /// AVX-512 build.
+    func assertBothBuildsGive(
+        _ expected: [Float], _ shape: String, _ run: (_ wide: Bool, UnsafeMutablePointer<Float>) -> Void
+    ) {
+        for wide in [false, true] where !wide || canRunTheAVX512Build() {
+            var out = [Float](repeating: .nan, count: expected.count)
+            out.withUnsafeMutableBufferPointer { run(wide, $0.baseAddress!) }
+            XCTAssertEqual(out.map(\.bitPattern), expected.map(\.bitPattern), "\(shape), \(wide ? "AVX-512" : "AVX2")")
+        }
+    }
+
     func canRunTheAVX512Build() -> Bool {
         if ProductKernels.available { return true }
         XCTAssertEqual(ProductKernels.selected, .avx2)
@@ -260,33 +273,16 @@ final class MatrixProductTests: XCTestCase {
                     }
                 }
             }
-            func convolve(wide: Bool) -> [Float] {
-                var y = [Float](repeating: .nan, count: expected.count)
-                x.withUnsafeBufferPointer { xp in
-                    w.withUnsafeBufferPointer { wp in
-                        b.withUnsafeBufferPointer { bp in
-                            y.withUnsafeMutableBufferPointer { yp in
-                                if wide {
-                                    WideProducts.laneConvolution(
-                                        inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps,
-                                        input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
-                                        into: yp.baseAddress!)
-                                } else {
-                                    MatrixProduct<SIMD8<Float>>.laneConvolution(
-                                        inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps,
-                                        input: xp.baseAddress!, weights: wp.baseAddress!, bias: bp.baseAddress!,
-                                        into: yp.baseAddress!)
-                                }
-                            }
-                        }
-                    }
+            assertBothBuildsGive(expected, "\(inMaps)@\(inH)×\(inW) → \(outMaps), \(k)×\(k)") { wide, y in
+                if wide {
+                    WideProducts.laneConvolution(
+                        inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps, input: x, weights: w, bias: b,
+                        into: y)
+                } else {
+                    MatrixProduct<SIMD8<Float>>.laneConvolution(
+                        inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps, input: x, weights: w, bias: b,
+                        into: y)
                 }
-                return y
-            }
-            let shape = "\(inMaps)@\(inH)×\(inW) → \(outMaps), \(k)×\(k)"
-            XCTAssertEqual(convolve(wide: false).map(\.bitPattern), expected.map(\.bitPattern), shape)
-            if canRunTheAVX512Build() {
-                XCTAssertEqual(convolve(wide: true).map(\.bitPattern), expected.map(\.bitPattern), shape)
             }
         }
     }
@@ -348,32 +344,18 @@ final class MatrixProductTests: XCTestCase {
                     }
                 }
             }
-            func gradient(wide: Bool) -> [Float] {
-                var dx = [Float](repeating: .nan, count: expected.count)
-                da.withUnsafeBufferPointer { dp in
-                    wt.withUnsafeBufferPointer { wp in
-                        dx.withUnsafeMutableBufferPointer { xp in
-                            if wide {
-                                WideProducts.laneInputGradient(
-                                    inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps,
-                                    da: dp.baseAddress!, rowStride: inW, mapStride: mapStride, weights: wp.baseAddress!,
-                                    into: xp.baseAddress!)
-                            } else {
-                                MatrixProduct<SIMD8<Float>>.laneInputGradient(
-                                    inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps,
-                                    da: dp.baseAddress!, rowStride: inW, mapStride: mapStride, weights: wp.baseAddress!,
-                                    into: xp.baseAddress!)
-                            }
-                        }
-                    }
-                }
-                return dx
-            }
             let shape = "\(inMaps)@\(inH)×\(inW) ← \(outMaps), \(k)×\(k)"
             XCTAssertTrue(expected.contains { $0 != 0 }, shape)
-            XCTAssertEqual(gradient(wide: false).map(\.bitPattern), expected.map(\.bitPattern), shape)
-            if canRunTheAVX512Build() {
-                XCTAssertEqual(gradient(wide: true).map(\.bitPattern), expected.map(\.bitPattern), shape)
+            assertBothBuildsGive(expected, shape) { wide, dx in
+                if wide {
+                    WideProducts.laneInputGradient(
+                        inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps, da: da, rowStride: inW,
+                        mapStride: mapStride, weights: wt, into: dx)
+                } else {
+                    MatrixProduct<SIMD8<Float>>.laneInputGradient(
+                        inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps, da: da, rowStride: inW,
+                        mapStride: mapStride, weights: wt, into: dx)
+                }
             }
         }
     }
