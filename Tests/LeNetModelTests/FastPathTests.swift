@@ -312,6 +312,15 @@ final class DigitsForwardTests: XCTestCase {
         }
     }
 
+    /// Every grey level, in every lane, turns into its float exactly (`LaneMaps.float`).
+    func testGreyLevelsInLanesAreTheirFloatsExactly() {
+        for start in stride(from: 0, to: 256, by: 16) {
+            let g = SIMD16<UInt8>((0..<16).map { UInt8((start + 7 * $0) % 256) })
+            let f = LaneMaps.float(g)
+            for lane in 0..<16 { XCTAssertEqual(f[lane].bitPattern, Float(g[lane]).bitPattern, "\(g[lane])") }
+        }
+    }
+
     /// Samples into lanes and back are the same numbers, for units that fill whole blocks of
     /// sixteen and units left over (5·7·3 = 105 a sample), with empty lanes zero.
     func testLaneMapsRoundTrip() {

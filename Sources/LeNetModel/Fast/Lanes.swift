@@ -78,7 +78,7 @@ public struct LaneMaps: Sendable {
                     var at = 0
                     for y in 0..<rows {
                         for x in 0..<columns {
-                            let v = background + span * L(SIMD16<Int32>(truncatingIfNeeded: grey[at])) / 255
+                            let v = background + span * LaneMaps.float(grey[at]) / 255
                             raw.storeBytes(of: v, toByteOffset: 64 &* ((top &+ y) &* side &+ left &+ x), as: L.self)
                             at &+= 1
                         }
@@ -86,6 +86,19 @@ public struct LaneMaps: Sendable {
                 }
             }
         }
+    }
+
+    /// Sixteen grey levels as floats, exactly: each byte widened into a 32-bit lane (written
+    /// lane by lane, which the compiler makes one zero-extending load, where the generic
+    /// integer conversion was two calls per pixel), then 2²³'s exponent bits set and 2²³ taken
+    /// away.
+    @inline(__always)
+    static func float(_ g: SIMD16<UInt8>) -> SIMD16<Float> {
+        let w = SIMD16<UInt32>(
+            UInt32(g[0]), UInt32(g[1]), UInt32(g[2]), UInt32(g[3]), UInt32(g[4]), UInt32(g[5]), UInt32(g[6]),
+            UInt32(g[7]), UInt32(g[8]), UInt32(g[9]), UInt32(g[10]), UInt32(g[11]), UInt32(g[12]), UInt32(g[13]),
+            UInt32(g[14]), UInt32(g[15]))
+        return unsafeBitCast(w | 0x4B00_0000, to: SIMD16<Float>.self) - 8_388_608
     }
 
     /// The samples as a tensor (n, C, H, W).
