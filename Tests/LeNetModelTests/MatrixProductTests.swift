@@ -241,6 +241,44 @@ final class MatrixProductTests: XCTestCase {
         return false
     }
 
+    /// The vector tanh is its formula written out in r = 2|x| − k·ln2 (one float at a time:
+    /// 2a formed, Horner's rule in r, p·2^k then + 1 rounded apart), bit for bit, in both
+    /// builds: the kernel works in r/2 with the coefficients scaled by powers of two and fuses
+    /// p·2^k + 1, which leave every rounding as it was. A million inputs spread over every
+    /// bit pattern (both signs, subnormals, past the clamp at 9, the infinities); NaNs stay NaN.
+    func testVectorTanhIsItsFormulaInRBitForBit() {
+        func written(_ x: Float) -> Float {
+            if x.isNaN { return x }
+            let a = min(abs(x), 9)
+            let k = (a * 2.885_390_08).rounded(.toNearestOrEven)
+            let r = (a + a).addingProduct(k, -0.693_145_751_953_125).addingProduct(k, -1.428_606_765_330_187e-6)
+            var p = (1 as Float / 720).addingProduct(r, 1.0 / 5040)
+            for c: Float in [1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1, 1] { p = c.addingProduct(p, r) }
+            let t = 1 - 2 / (p * Float(sign: .plus, exponent: Int(k), significand: 1) + 1)
+            return Float(bitPattern: t.bitPattern | (x.bitPattern & 0x8000_0000))
+        }
+        let xs =
+            stride(from: UInt64(0), to: 1 << 32, by: 4099).map { Float(bitPattern: UInt32($0)) } + [
+                0, -0, 9, -9, 8.999_999, 9.000_001, 0.173_286_8, .leastNonzeroMagnitude, .infinity, -.infinity,
+            ]
+        let count = xs.count / 16 * 16
+        let expected = xs[..<count].map(written)
+        for wide in [false, true] where !wide || canRunTheAVX512Build() {
+            var out = Array(xs[..<count])
+            let done = out.withUnsafeMutableBufferPointer {
+                wide
+                    ? WideProducts.tanh(count, $0.baseAddress!)
+                    : VectorTanh.apply(count, $0.baseAddress!, outer: 1, inner: 1, wide: false)
+            }
+            XCTAssertEqual(done, count)
+            for (j, (v, e)) in zip(out, expected).enumerated() where v.bitPattern != e.bitPattern {
+                guard !(v.isNaN && e.isNaN) else { continue }
+                XCTFail("tanh(\(xs[j])) = \(v), written out \(e) (\(wide ? "AVX-512" : "AVX2"))")
+                break
+            }
+        }
+    }
+
     /// The convolution of sixteen samples in lanes: each lane the chain b + Σ w·x over (i, u, v)
     /// in order, as a loop written out gives it bit for bit; the AVX-512 build (blocks of 6
     /// maps × 4 columns or 4 × 5) gives the AVX2 build's bits (2 × 2). C1's and C3's shapes,
