@@ -180,13 +180,23 @@ extension Subsampling {
                     for q in 0..<outH {
                         let top = 64 &* ((c &* inH &+ 2 &* q) &* inW), bottom = top &+ 64 &* inW
                         let row = 64 &* ((c &* outH &+ q) &* outW)
-                        for p in 0..<outW {
-                            let t0 = from.loadUnaligned(fromByteOffset: top &+ 128 &* p, as: L.self)
-                            let t1 = from.loadUnaligned(fromByteOffset: top &+ 128 &* p &+ 64, as: L.self)
-                            let b0 = from.loadUnaligned(fromByteOffset: bottom &+ 128 &* p, as: L.self)
-                            let b1 = from.loadUnaligned(fromByteOffset: bottom &+ 128 &* p &+ 64, as: L.self)
-                            let sum = p < fours ? (t0 + b0) + (t1 + b1) : ((t0 + t1) + b0) + b1
-                            to.storeBytes(of: β * sum + b, toByteOffset: row &+ 64 &* p, as: L.self)
+                        // The two orders in two loops: one chosen per unit, the compiler
+                        // worked out both and blended them.
+                        @inline(__always) func window(_ p: Int) -> (L, L, L, L) {
+                            (
+                                from.loadUnaligned(fromByteOffset: top &+ 128 &* p, as: L.self),
+                                from.loadUnaligned(fromByteOffset: top &+ 128 &* p &+ 64, as: L.self),
+                                from.loadUnaligned(fromByteOffset: bottom &+ 128 &* p, as: L.self),
+                                from.loadUnaligned(fromByteOffset: bottom &+ 128 &* p &+ 64, as: L.self)
+                            )
+                        }
+                        for p in 0..<fours {
+                            let (t0, t1, b0, b1) = window(p)
+                            to.storeBytes(of: β * ((t0 + b0) + (t1 + b1)) + b, toByteOffset: row &+ 64 &* p, as: L.self)
+                        }
+                        for p in fours..<outW {
+                            let (t0, t1, b0, b1) = window(p)
+                            to.storeBytes(of: β * (((t0 + t1) + b0) + b1) + b, toByteOffset: row &+ 64 &* p, as: L.self)
                         }
                     }
                 }
