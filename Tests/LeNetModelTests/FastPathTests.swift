@@ -312,6 +312,35 @@ final class DigitsForwardTests: XCTestCase {
         }
     }
 
+    /// Digits whose pixels are no multiple of sixteen (5×7: two blocks turned round in
+    /// registers, then three pixels one digit at a time) go into lanes as `Digits.batch` makes
+    /// them, bit for bit, a full slice and a part-full one.
+    func testOddSizedDigitsInLanesAreTheirBatchBitForBit() {
+        var rng = SeededGenerator(seed: 17)
+        let count = 20, pixels = 5 * 7
+        let digits = Digits(
+            name: "5×7", rows: 5, columns: 7,
+            pixels: (0..<count * pixels).map { _ in UInt8.random(in: 0...255, using: &rng) },
+            labels: (0..<count).map { UInt8($0 % 10) })
+        for (n, scaling) in [(16, InputScaling.standard), (5, .paper)] {
+            let indices = (0..<n).map { (7 * $0 + 3) % count }
+            let lanes = LaneMaps(digits, indices[...], scaling: scaling)
+            let batch = digits.batch(indices, scaling: scaling)
+            let (got, want) = (lanes.tensor.scalars, batch.scalars)
+            XCTAssertEqual(got.count, want.count)
+            let first = want.indices.first { $0 >= got.count || got[$0].bitPattern != want[$0].bitPattern }
+            XCTAssertNil(first, "\(n) digits: the first unit that differs")
+        }
+    }
+
+    /// A 16 × 16 block of bytes turned round in registers: column j of the rows is row j.
+    func testByteTransposeTurnsABlockRound() {
+        var rows = [SIMD16<UInt8>](repeating: .zero, count: 32)
+        for i in 0..<16 { for j in 0..<16 { rows[i][j] = UInt8(16 * i + j) } }
+        rows.withUnsafeMutableBufferPointer { ByteTranspose.transpose($0.baseAddress!, into: $0.baseAddress! + 16) }
+        for j in 0..<16 { for i in 0..<16 { XCTAssertEqual(rows[16 + j][i], UInt8(16 * i + j), "row \(j) lane \(i)") } }
+    }
+
     /// Every grey level, in every lane, turns into its float exactly (`LaneMaps.float`).
     func testGreyLevelsInLanesAreTheirFloatsExactly() {
         for start in stride(from: 0, to: 256, by: 16) {

@@ -46,10 +46,12 @@ public struct LaneMaps: Sendable {
     }
 
     /// The digits at `indices` (≤ 16) as `Digits.batch` makes them, 1@32×32 each with the
-    /// digit centred on background, straight into lanes: their grey levels are laid lane by
-    /// lane, a byte at a time, then each pixel's sixteen scaled in one register with
-    /// `InputScaling.value`'s operations (bit for bit `Digits.batch`'s numbers). Lanes past
-    /// the digits hold background. No batch is built and turned round first.
+    /// digit centred on background, straight into lanes: the sixteen digits are asked of
+    /// memory first, all at once (read one after another, each began with a wait), their grey
+    /// levels turned round sixteen pixels at a time in registers, then each pixel's sixteen
+    /// scaled in one register with `InputScaling.value`'s operations (bit for bit
+    /// `Digits.batch`'s numbers). Lanes past the digits hold background. No batch is built and
+    /// turned round first.
     public init(_ digits: Digits, _ indices: ArraySlice<Int>, scaling: InputScaling) {
         typealias L = SIMD16<Float>
         self.init()
@@ -65,22 +67,37 @@ public struct LaneMaps: Sendable {
                 for p in 0..<side * side {
                     raw.storeBytes(of: L(repeating: background), toByteOffset: 64 &* p, as: L.self)
                 }
-                Scratch.with(SIMD16<UInt8>.self, rows * columns) { grey in
-                    let bytes = UnsafeMutableRawPointer(grey).assumingMemoryBound(to: UInt8.self)
+                // Sixteen pixels of the sixteen digits at a time, turned round in registers
+                // (`ByteTranspose`): pixel p's sixteen grey levels, one per digit, then each
+                // pixel's sixteen scaled in one register. Pixels past the last sixteen, one digit
+                // at a time.
+                let pixels = rows * columns, blocks = pixels / 16
+                Scratch.with(UnsafePointer<UInt8>?.self, 16) { images in
                     for s in 0..<16 {
-                        if s < n {
-                            let image = source.baseAddress! + indices[indices.startIndex + s] * rows * columns
-                            for p in 0..<rows * columns { bytes[p &* 16 &+ s] = image[p] }
-                        } else {
-                            for p in 0..<rows * columns { bytes[p &* 16 &+ s] = 0 }
-                        }
+                        images[s] = s < n ? source.baseAddress! + indices[indices.startIndex + s] * pixels : nil
+                        if let image = images[s] { prefetch(image, bytes: pixels) }
                     }
-                    var at = 0
-                    for y in 0..<rows {
-                        for x in 0..<columns {
-                            let v = background + span * LaneMaps.float(grey[at]) / 255
-                            raw.storeBytes(of: v, toByteOffset: 64 &* ((top &+ y) &* side &+ left &+ x), as: L.self)
-                            at &+= 1
+                    @inline(__always) func store(_ grey: SIMD16<UInt8>, pixel p: Int) {
+                        let v = background + span * LaneMaps.float(grey) / 255
+                        let at = (top &+ p / columns) &* side &+ left &+ p % columns
+                        raw.storeBytes(of: v, toByteOffset: 64 &* at, as: L.self)
+                    }
+                    Scratch.with(SIMD16<UInt8>.self, 32) { block in
+                        for b in 0..<blocks {
+                            for s in 0..<16 {
+                                if let image = images[s] {
+                                    block[s] = UnsafeRawPointer(image + 16 &* b).loadUnaligned(as: SIMD16<UInt8>.self)
+                                } else {
+                                    block[s] = .zero
+                                }
+                            }
+                            ByteTranspose.transpose(block, into: block + 16)
+                            for j in 0..<16 { store(block[16 &+ j], pixel: 16 &* b &+ j) }
+                        }
+                        for p in blocks * 16..<pixels {
+                            var grey = SIMD16<UInt8>()
+                            for s in 0..<16 { if let image = images[s] { grey[s] = image[p] } }
+                            store(grey, pixel: p)
                         }
                     }
                 }
@@ -246,5 +263,97 @@ extension LeNet5 {
             swap(&a, &b)
         }
         return layers[count...].reduce(a.tensor) { $1.forward($0, path: path) }
+    }
+}
+
+/// A 16 × 16 block of bytes turned round: column j of the rows becomes row j. Four rounds of
+/// interleaving (bytes, then pairs, fours and eights of them), each written lane by lane,
+/// which the compiler makes unpack instructions: 64 of them for the 256 bytes, where a byte at
+/// a time took a store each.
+enum ByteTranspose {
+    typealias B = SIMD16<UInt8>
+
+    /// Interleaves the low (`high` false) or high halves of a and b in units of `T`.
+    @inline(__always)
+    static func zip<T: SIMDScalar & FixedWidthInteger>(_ a: B, _ b: B, _: T.Type, high: Bool) -> B {
+        switch T.bitWidth {
+        case 8:
+            let o = high ? 8 : 0
+            return B(
+                a[o], b[o], a[o + 1], b[o + 1], a[o + 2], b[o + 2], a[o + 3], b[o + 3], a[o + 4], b[o + 4], a[o + 5],
+                b[o + 5], a[o + 6], b[o + 6], a[o + 7], b[o + 7])
+        case 16:
+            let x = unsafeBitCast(a, to: SIMD8<UInt16>.self), y = unsafeBitCast(b, to: SIMD8<UInt16>.self)
+            let o = high ? 4 : 0
+            return unsafeBitCast(
+                SIMD8(x[o], y[o], x[o + 1], y[o + 1], x[o + 2], y[o + 2], x[o + 3], y[o + 3]), to: B.self)
+        case 32:
+            let x = unsafeBitCast(a, to: SIMD4<UInt32>.self), y = unsafeBitCast(b, to: SIMD4<UInt32>.self)
+            let o = high ? 2 : 0
+            return unsafeBitCast(SIMD4(x[o], y[o], x[o + 1], y[o + 1]), to: B.self)
+        default:
+            let x = unsafeBitCast(a, to: SIMD2<UInt64>.self), y = unsafeBitCast(b, to: SIMD2<UInt64>.self)
+            let o = high ? 1 : 0
+            return unsafeBitCast(SIMD2(x[o], y[o]), to: B.self)
+        }
+    }
+
+    /// rows[0..<16] turned round into columns[0..<16], every round's results held in
+    /// registers (written out as values: through pointers, each round went to memory).
+    @inline(__always)
+    static func transpose(_ r: UnsafePointer<B>, into c: UnsafeMutablePointer<B>) {
+        @inline(__always) func lo<T: SIMDScalar & FixedWidthInteger>(_ a: B, _ b: B, _ t: T.Type) -> B {
+            zip(a, b, t, high: false)
+        }
+        @inline(__always) func hi<T: SIMDScalar & FixedWidthInteger>(_ a: B, _ b: B, _ t: T.Type) -> B {
+            zip(a, b, t, high: true)
+        }
+        let (r0, r1, r2, r3, r4, r5, r6, r7) = (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+        let (r8, r9, r10, r11, r12, r13, r14, r15) = (r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15])
+        // Bytes of rows 2i and 2i + 1 interleaved, then pairs of bytes, then fours, then eights.
+        let (a0, a1, a2, a3) = (
+            lo(r0, r1, UInt8.self), hi(r0, r1, UInt8.self), lo(r2, r3, UInt8.self), hi(r2, r3, UInt8.self)
+        )
+        let (a4, a5, a6, a7) = (
+            lo(r4, r5, UInt8.self), hi(r4, r5, UInt8.self), lo(r6, r7, UInt8.self), hi(r6, r7, UInt8.self)
+        )
+        let (a8, a9, a10, a11) = (
+            lo(r8, r9, UInt8.self), hi(r8, r9, UInt8.self), lo(r10, r11, UInt8.self), hi(r10, r11, UInt8.self)
+        )
+        let (a12, a13, a14, a15) = (
+            lo(r12, r13, UInt8.self), hi(r12, r13, UInt8.self), lo(r14, r15, UInt8.self), hi(r14, r15, UInt8.self)
+        )
+        let (b0, b1, b2, b3) = (
+            lo(a0, a2, UInt16.self), hi(a0, a2, UInt16.self), lo(a1, a3, UInt16.self), hi(a1, a3, UInt16.self)
+        )
+        let (b4, b5, b6, b7) = (
+            lo(a4, a6, UInt16.self), hi(a4, a6, UInt16.self), lo(a5, a7, UInt16.self), hi(a5, a7, UInt16.self)
+        )
+        let (b8, b9, b10, b11) = (
+            lo(a8, a10, UInt16.self), hi(a8, a10, UInt16.self), lo(a9, a11, UInt16.self), hi(a9, a11, UInt16.self)
+        )
+        let (b12, b13, b14, b15) = (
+            lo(a12, a14, UInt16.self), hi(a12, a14, UInt16.self), lo(a13, a15, UInt16.self), hi(a13, a15, UInt16.self)
+        )
+        let (d0, d1, d2, d3) = (
+            lo(b0, b4, UInt32.self), hi(b0, b4, UInt32.self), lo(b1, b5, UInt32.self), hi(b1, b5, UInt32.self)
+        )
+        let (d4, d5, d6, d7) = (
+            lo(b2, b6, UInt32.self), hi(b2, b6, UInt32.self), lo(b3, b7, UInt32.self), hi(b3, b7, UInt32.self)
+        )
+        let (d8, d9, d10, d11) = (
+            lo(b8, b12, UInt32.self), hi(b8, b12, UInt32.self), lo(b9, b13, UInt32.self), hi(b9, b13, UInt32.self)
+        )
+        let (d12, d13, d14, d15) = (
+            lo(b10, b14, UInt32.self), hi(b10, b14, UInt32.self), lo(b11, b15, UInt32.self), hi(b11, b15, UInt32.self)
+        )
+        (c[0], c[1]) = (lo(d0, d8, UInt64.self), hi(d0, d8, UInt64.self))
+        (c[2], c[3]) = (lo(d1, d9, UInt64.self), hi(d1, d9, UInt64.self))
+        (c[4], c[5]) = (lo(d2, d10, UInt64.self), hi(d2, d10, UInt64.self))
+        (c[6], c[7]) = (lo(d3, d11, UInt64.self), hi(d3, d11, UInt64.self))
+        (c[8], c[9]) = (lo(d4, d12, UInt64.self), hi(d4, d12, UInt64.self))
+        (c[10], c[11]) = (lo(d5, d13, UInt64.self), hi(d5, d13, UInt64.self))
+        (c[12], c[13]) = (lo(d6, d14, UInt64.self), hi(d6, d14, UInt64.self))
+        (c[14], c[15]) = (lo(d7, d15, UInt64.self), hi(d7, d15, UInt64.self))
     }
 }
