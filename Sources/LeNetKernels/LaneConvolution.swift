@@ -12,12 +12,20 @@ extension MatrixProduct {
     /// maps are summed in registers: per (i, u, v), `columns` loads and `maps` broadcasts
     /// feed columns × maps multiply-adds. AVX-512 (V of 16) holds 4 × 6 (C1) or 5 × 4 (C3) of
     /// its 32 registers; AVX2's sixteen, where a SIMD16 takes two, 2 × 2.
+    ///
+    /// With `rows`, only those output rows, into a band of them: unit (o, r, c) at
+    /// (o·rows.count + r − rows.lowerBound)·outW + c.
     @inlinable @inline(never)
     public static func laneConvolution(
         inMaps: Int, inH: Int, inW: Int, kernel k: Int, outMaps: Int, input: UnsafePointer<Float>,
-        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+        rows: Range<Int>? = nil
     ) {
-        let shape = LaneShape(inMaps: inMaps, inH: inH, inW: inW, k: k, outMaps: outMaps)
+        let outH = inH - k + 1, outW = inW - k + 1, rows = rows ?? 0..<outH
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= outH)
+        let shape = LaneShape(
+            inMaps: inMaps, inH: inH, inW: inW, k: k, outMaps: outMaps, outputMapStride: rows.count * outW,
+            rows: rows)
         if V.scalarCount < 16 {
             laneMaps(
                 InlineArray<2, Int>(repeating: 0), columns: InlineArray<2, Int>(repeating: 0), shape, input, weights,
@@ -35,15 +43,17 @@ extension MatrixProduct {
 
     /// The sizes of a lane convolution (and of its input gradient, `laneInputGradient`), and
     /// where an output-shaped buffer (∂E/∂a) holds unit (o, r, c): at o·outputMapStride +
-    /// r·outputRowStride + c, packed unless told otherwise.
+    /// (r − rows.lowerBound)·outputRowStride + c, packed unless told otherwise.
     @frozen @usableFromInline
     struct LaneShape {
         @usableFromInline let inMaps: Int, inH: Int, inW: Int, k: Int, outMaps: Int, outH: Int, outW: Int
         @usableFromInline let outputRowStride: Int, outputMapStride: Int
+        /// The output rows worked out (all unless told); the buffer's rows start at the first.
+        @usableFromInline let rows: Range<Int>
         @inlinable
         init(
             inMaps: Int, inH: Int, inW: Int, k: Int, outMaps: Int, outputRowStride: Int? = nil,
-            outputMapStride: Int? = nil
+            outputMapStride: Int? = nil, rows: Range<Int>? = nil
         ) {
             self.inMaps = inMaps
             self.inH = inH
@@ -54,6 +64,7 @@ extension MatrixProduct {
             outW = inW - k + 1
             self.outputRowStride = outputRowStride ?? outW
             self.outputMapStride = outputMapStride ?? outH * outW
+            self.rows = rows ?? 0..<outH
         }
     }
 
@@ -82,7 +93,7 @@ extension MatrixProduct {
         _ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
         _ out: UnsafeMutablePointer<Float>
     ) {
-        for r in 0..<g.outH {
+        for r in g.rows {
             var c = 0
             while c + C <= g.outW {
                 laneBlock(maps, columns, map: first, row: r, column: c, g, input, weights, bias, out)
@@ -124,7 +135,8 @@ extension MatrixProduct {
             }
         }
         for m in 0..<M {
-            let to = UnsafeMutableRawPointer(out + 16 &* (((o &+ m) &* g.outH &+ r) &* g.outW &+ c))
+            let unit = (o &+ m) &* g.outputMapStride &+ (r &- g.rows.lowerBound) &* g.outputRowStride &+ c
+            let to = UnsafeMutableRawPointer(out + 16 &* unit)
             for j in 0..<C { to.storeBytes(of: sums[m][j], toByteOffset: 64 &* j, as: L.self) }
         }
     }

@@ -116,11 +116,12 @@ extension WideProducts {
     @inline(never)
     public static func laneConvolution(
         inMaps: Int, inH: Int, inW: Int, kernel k: Int, outMaps: Int, input: UnsafePointer<Float>,
-        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+        rows: Range<Int>? = nil
     ) {
         MatrixProduct<SIMD16<Float>>.laneConvolution(
             inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps, input: input, weights: weights,
-            bias: bias, into: out)
+            bias: bias, into: out, rows: rows)
     }
 
     /// `MatrixProduct.laneInputGradient`, blocks of 6 input maps × 2 columns.

@@ -87,6 +87,15 @@ public protocol Layer: Sendable {
     /// The forward pass of up to sixteen samples laid lane by lane (`LaneMaps`), for an input
     /// `runsOnLanes` takes: each sample's numbers those of `forwardFast`, bit for bit.
     func forwardLanes(_ x: LaneMaps, into y: inout LaneMaps)
+    /// `forwardLanes` for output rows `rows` alone, into `band`, which holds just those rows
+    /// (map by map, rows.count rows each, a SIMD16 a unit): the numbers `forwardLanes` gives
+    /// them. False, with nothing done, where the layer cannot give its output by rows.
+    func forwardLanes(_ x: LaneMaps, rows: Range<Int>, into band: UnsafeMutablePointer<Float>) -> Bool
+    /// `below.forwardLanes` then this layer's in one pass, a band of below's output rows at a
+    /// time (each band worked out and used while it is in the first-level cache): the numbers
+    /// of the two passes. False, with nothing done, where this layer cannot take its input in
+    /// bands or `below` cannot give it so.
+    func forwardLanes(_ x: LaneMaps, after below: any Layer, into y: inout LaneMaps) -> Bool
     /// Whether two cores may share out this layer's output maps, one sample on the fast path,
     /// each core computing some maps forward (`forwardFast(_:maps:into:)`) and back
     /// (`backwardFast(maps:…)`) while the other computes the rest (online training on two
@@ -131,6 +140,10 @@ extension Layer {
     public func forwardLanes(_ x: LaneMaps, into y: inout LaneMaps) {
         preconditionFailure("\(name) does not run on lanes")
     }
+    public func forwardLanes(_ x: LaneMaps, rows: Range<Int>, into band: UnsafeMutablePointer<Float>) -> Bool {
+        false
+    }
+    public func forwardLanes(_ x: LaneMaps, after below: any Layer, into y: inout LaneMaps) -> Bool { false }
 
     public func forwardFast(_ x: Tensor, maps: Range<Int>, into y: UnsafeMutablePointer<Float>) {
         preconditionFailure("\(name) does not share out its maps")

@@ -295,6 +295,44 @@ final class DigitsForwardTests: XCTestCase {
         }
     }
 
+    /// A convolution and the 2×2 subsampling above it in one pass over bands of two rows give
+    /// the two passes' numbers bit for bit (tanh, and the scaled tanh with a trainable β
+    /// whose 4×4 maps squash none one at a time, 5×5 ones their last unit); where the
+    /// convolution's output is no multiple of eight units (3 maps of 6×6) or the subsampling
+    /// cannot take it (odd rows), the pair declines and leaves the output as it was.
+    func testConvolutionPooledByBandsIsTheTwoPassesBitForBit() {
+        var rng = SeededGenerator(seed: 29)
+        for (inMaps, side, outMaps, activation, fuses) in [
+            (1, 12, 2, Activation.tanh, true), (2, 14, 4, .squash, true), (1, 10, 3, .tanh, false),
+            (1, 11, 2, .tanh, false),
+        ] {
+            var conv = Convolution(
+                name: "C", table: .full(inputs: inMaps, outputs: outMaps), kernelSize: 5, activation: activation)
+            conv.weight.scalars = conv.weight.scalars.map { _ in rng.uniform(0.5) }
+            conv.bias.scalars = conv.bias.scalars.map { _ in rng.uniform(0.3) }
+            var pool = Subsampling(name: "S", maps: outMaps, trainable: true, activation: activation)
+            pool.coefficient.scalars = pool.coefficient.scalars.map { _ in rng.uniform(1) }
+            pool.bias.scalars = pool.bias.scalars.map { _ in rng.uniform(0.3) }
+            let x = LaneMaps(
+                Tensor(
+                    shape: [13, inMaps, side, side],
+                    scalars: (0..<13 * inMaps * side * side).map { _ in rng.uniform(2) }))
+            var banded = LaneMaps()
+            XCTAssertEqual(pool.forwardLanes(x, after: conv, into: &banded), fuses, "\(side)")
+            guard fuses else {
+                XCTAssertEqual(banded.samples, 0, "declined, yet wrote")
+                continue
+            }
+            var mid = LaneMaps(), twoPasses = LaneMaps()
+            conv.forwardLanes(x, into: &mid)
+            pool.forwardLanes(mid, into: &twoPasses)
+            XCTAssertEqual(banded.shape, twoPasses.shape)
+            let (got, want) = (banded.tensor.scalars, twoPasses.tensor.scalars)
+            let first = want.indices.first { $0 >= got.count || got[$0].bitPattern != want[$0].bitPattern }
+            XCTAssertNil(first, "\(side) \(activation): the first unit that differs")
+        }
+    }
+
     /// Digits put in lanes straight from their grey levels are `Digits.batch`'s numbers bit
     /// for bit, for every input scaling, a full slice and a part-full one.
     func testDigitsInLanesAreTheirBatchBitForBit() throws {

@@ -174,6 +174,28 @@ extension Convolution {
         // One sample's units in one run, as `forwardFast` squashes them.
         y.activate(activation, runs: 1)
     }
+
+    /// Rows of the output by themselves: the lane convolution over those rows, then f on
+    /// every unit of the band by the vector tanh, which is what the whole output's one run
+    /// gives them when that run leaves no units to f one at a time (a multiple of eight).
+    public func forwardLanes(_ x: LaneMaps, rows: Range<Int>, into band: UnsafeMutablePointer<Float>) -> Bool {
+        let (inMaps, h, w) = (x.shape[0], x.shape[1], x.shape[2]), outMaps = table.outputMaps
+        let outH = h - kernelSize + 1, outW = w - kernelSize + 1
+        guard runsOnLanes(input: x.shape), (outMaps * outH * outW) % 8 == 0, rows.lowerBound >= 0,
+            rows.upperBound <= outH
+        else { return false }
+        x.units.withPointer { xp in
+            weight.withPointer { wp in
+                bias.withPointer { bp in
+                    Kernels.laneConvolution(
+                        inMaps: inMaps, inH: h, inW: w, kernel: kernelSize, outMaps: outMaps, input: xp, weights: wp,
+                        bias: bp, into: band, rows: rows)
+                }
+            }
+        }
+        Kernels.activate(activation, outMaps * rows.count * outW * LaneMaps.lanes, band)
+        return true
+    }
 }
 
 extension Subsampling {
@@ -186,41 +208,72 @@ extension Subsampling {
     /// columns first, (t₀ + b₀) + (t₁ + b₁); the units past the last four of a row add them
     /// in reading order, ((t₀ + t₁) + b₀) + b₁.
     public func forwardLanes(_ x: LaneMaps, into y: inout LaneMaps) {
-        typealias L = SIMD16<Float>
-        let inH = x.shape[1], inW = x.shape[2], outH = inH / 2, outW = inW / 2, fours = outW / 4 * 4
-        y.prepare(samples: x.samples, [maps, outH, outW])
+        let inH = x.shape[1], inW = x.shape[2], outH = inH / 2
+        y.prepare(samples: x.samples, [maps, outH, inW / 2])
         x.units.withPointer { xp in
             y.units.withMutablePointer { yp in
-                let from = UnsafeRawPointer(xp), to = UnsafeMutableRawPointer(yp)
-                for c in 0..<maps {
-                    let β = L(repeating: coefficient.scalars[c]), b = L(repeating: bias.scalars[c])
-                    for q in 0..<outH {
-                        let top = 64 &* ((c &* inH &+ 2 &* q) &* inW), bottom = top &+ 64 &* inW
-                        let row = 64 &* ((c &* outH &+ q) &* outW)
-                        // The two orders in two loops: one chosen per unit, the compiler
-                        // worked out both and blended them.
-                        @inline(__always) func window(_ p: Int) -> (L, L, L, L) {
-                            (
-                                from.loadUnaligned(fromByteOffset: top &+ 128 &* p, as: L.self),
-                                from.loadUnaligned(fromByteOffset: top &+ 128 &* p &+ 64, as: L.self),
-                                from.loadUnaligned(fromByteOffset: bottom &+ 128 &* p, as: L.self),
-                                from.loadUnaligned(fromByteOffset: bottom &+ 128 &* p &+ 64, as: L.self)
-                            )
-                        }
-                        for p in 0..<fours {
-                            let (t0, t1, b0, b1) = window(p)
-                            to.storeBytes(of: β * ((t0 + b0) + (t1 + b1)) + b, toByteOffset: row &+ 64 &* p, as: L.self)
-                        }
-                        for p in fours..<outW {
-                            let (t0, t1, b0, b1) = window(p)
-                            to.storeBytes(of: β * (((t0 + t1) + b0) + b1) + b, toByteOffset: row &+ 64 &* p, as: L.self)
-                        }
-                    }
-                }
+                poolLanes(xp, inputRows: inH, inW: inW, outputRows: 0..<outH, of: outH, into: yp)
             }
         }
         // Each map's units a run, as `forwardFast` squashes a batch's maps.
         y.activate(activation, runs: maps)
+    }
+
+    /// Two rows of `below`'s output at a time, each pooled into a row of this layer's while it
+    /// is in the first-level cache (C1's whole output for sixteen samples is 301 KB, which
+    /// squashing and pooling each read back from the second level).
+    public func forwardLanes(_ x: LaneMaps, after below: any Layer, into y: inout LaneMaps) -> Bool {
+        let input = below.outputShape(x.shape), (inH, inW) = (input[1], input[2]), outH = inH / 2
+        guard runsOnLanes(input: input) else { return false }
+        return Scratch.floats(maps * 2 * inW * LaneMaps.lanes) { band in
+            guard below.forwardLanes(x, rows: 0..<2, into: band) else { return false }
+            y.prepare(samples: x.samples, [maps, outH, inW / 2])
+            y.units.withMutablePointer { yp in
+                for q in 0..<outH {
+                    if q > 0 { _ = below.forwardLanes(x, rows: 2 * q..<2 * q + 2, into: band) }
+                    poolLanes(band, inputRows: 2, inW: inW, outputRows: q..<q + 1, of: outH, into: yp)
+                }
+            }
+            // Each map's units a run, as `forwardFast` squashes a batch's maps.
+            y.activate(activation, runs: maps)
+            return true
+        }
+    }
+
+    /// Output rows `rows` (of `outH`) of every map pooled from a buffer holding their input
+    /// rows alone (`inputRows` of them a map, inW units each), into y's maps of outH rows.
+    func poolLanes(
+        _ xp: UnsafePointer<Float>, inputRows: Int, inW: Int, outputRows rows: Range<Int>, of outH: Int,
+        into yp: UnsafeMutablePointer<Float>
+    ) {
+        typealias L = SIMD16<Float>
+        let outW = inW / 2, fours = outW / 4 * 4
+        let from = UnsafeRawPointer(xp), to = UnsafeMutableRawPointer(yp)
+        for c in 0..<maps {
+            let β = L(repeating: coefficient.scalars[c]), b = L(repeating: bias.scalars[c])
+            for q in rows {
+                let top = 64 &* ((c &* inputRows &+ 2 &* (q &- rows.lowerBound)) &* inW), bottom = top &+ 64 &* inW
+                let row = 64 &* ((c &* outH &+ q) &* outW)
+                // The two orders in two loops: one chosen per unit, the compiler
+                // worked out both and blended them.
+                @inline(__always) func window(_ p: Int) -> (L, L, L, L) {
+                    (
+                        from.loadUnaligned(fromByteOffset: top &+ 128 &* p, as: L.self),
+                        from.loadUnaligned(fromByteOffset: top &+ 128 &* p &+ 64, as: L.self),
+                        from.loadUnaligned(fromByteOffset: bottom &+ 128 &* p, as: L.self),
+                        from.loadUnaligned(fromByteOffset: bottom &+ 128 &* p &+ 64, as: L.self)
+                    )
+                }
+                for p in 0..<fours {
+                    let (t0, t1, b0, b1) = window(p)
+                    to.storeBytes(of: β * ((t0 + b0) + (t1 + b1)) + b, toByteOffset: row &+ 64 &* p, as: L.self)
+                }
+                for p in fours..<outW {
+                    let (t0, t1, b0, b1) = window(p)
+                    to.storeBytes(of: β * (((t0 + t1) + b0) + b1) + b, toByteOffset: row &+ 64 &* p, as: L.self)
+                }
+            }
+        }
     }
 }
 
@@ -258,8 +311,14 @@ extension LeNet5 {
 
     func laneForward(_ x: LaneMaps, laneLayers count: Int) -> Tensor {
         var a = x, b = LaneMaps()
-        for layer in layers[..<count] {
-            layer.forwardLanes(a, into: &b)
+        var l = 0
+        while l < count {
+            if l + 1 < count, layers[l + 1].forwardLanes(a, after: layers[l], into: &b) {
+                l += 2
+            } else {
+                layers[l].forwardLanes(a, into: &b)
+                l += 1
+            }
             swap(&a, &b)
         }
         return layers[count...].reduce(a.tensor) { $1.forward($0, path: path) }

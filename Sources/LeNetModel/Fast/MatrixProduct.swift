@@ -58,16 +58,17 @@ extension Kernels {
     /// selected build.
     static func laneConvolution(
         inMaps: Int, inH: Int, inW: Int, kernel k: Int, outMaps: Int, input: UnsafePointer<Float>,
-        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+        rows: Range<Int>? = nil
     ) {
         if ProductKernels.selected == .avx512 {
             WideProducts.laneConvolution(
                 inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps, input: input, weights: weights,
-                bias: bias, into: out)
+                bias: bias, into: out, rows: rows)
         } else {
             MatrixProduct<SIMD8<Float>>.laneConvolution(
                 inMaps: inMaps, inH: inH, inW: inW, kernel: k, outMaps: outMaps, input: input, weights: weights,
-                bias: bias, into: out)
+                bias: bias, into: out, rows: rows)
         }
     }
 
