@@ -21,11 +21,8 @@ extension MatrixProduct {
         weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
         rows: Range<Int>? = nil
     ) {
-        let outH = inH - k + 1, outW = inW - k + 1, rows = rows ?? 0..<outH
-        precondition(rows.lowerBound >= 0 && rows.upperBound <= outH)
-        let shape = LaneShape(
-            inMaps: inMaps, inH: inH, inW: inW, k: k, outMaps: outMaps, outputMapStride: rows.count * outW,
-            rows: rows)
+        let shape = LaneShape(inMaps: inMaps, inH: inH, inW: inW, k: k, outMaps: outMaps, rows: rows)
+        precondition(shape.rows.lowerBound >= 0 && shape.rows.upperBound <= shape.outH)
         if V.scalarCount < 16 {
             laneMaps(
                 InlineArray<2, Int>(repeating: 0), columns: InlineArray<2, Int>(repeating: 0), shape, input, weights,
@@ -43,7 +40,8 @@ extension MatrixProduct {
 
     /// The sizes of a lane convolution (and of its input gradient, `laneInputGradient`), and
     /// where an output-shaped buffer (∂E/∂a) holds unit (o, r, c): at o·outputMapStride +
-    /// (r − rows.lowerBound)·outputRowStride + c, packed unless told otherwise.
+    /// (r − rows.lowerBound)·outputRowStride + c, packed (the rows worked out alone) unless
+    /// told otherwise.
     @frozen @usableFromInline
     struct LaneShape {
         @usableFromInline let inMaps: Int, inH: Int, inW: Int, k: Int, outMaps: Int, outH: Int, outW: Int
@@ -62,9 +60,9 @@ extension MatrixProduct {
             self.outMaps = outMaps
             outH = inH - k + 1
             outW = inW - k + 1
-            self.outputRowStride = outputRowStride ?? outW
-            self.outputMapStride = outputMapStride ?? outH * outW
             self.rows = rows ?? 0..<outH
+            self.outputRowStride = outputRowStride ?? outW
+            self.outputMapStride = outputMapStride ?? self.rows.count * self.outputRowStride
         }
     }
 

@@ -158,41 +158,37 @@ extension Convolution {
     }
 
     public func forwardLanes(_ x: LaneMaps, into y: inout LaneMaps) {
-        let (inMaps, h, w) = (x.shape[0], x.shape[1], x.shape[2]), outMaps = table.outputMaps
-        y.prepare(samples: x.samples, [outMaps, h - kernelSize + 1, w - kernelSize + 1])
+        let (h, w) = (x.shape[1], x.shape[2])
+        y.prepare(samples: x.samples, [table.outputMaps, h - kernelSize + 1, w - kernelSize + 1])
+        y.units.withMutablePointer { laneConvolution(x, rows: nil, into: $0) }
+        // One sample's units in one run, as `forwardFast` squashes them.
+        y.activate(activation, runs: 1)
+    }
+
+    /// `Kernels.laneConvolution` of x's samples with this layer's weights: all output rows
+    /// (`rows` nil) or those alone, into a buffer that holds just them.
+    func laneConvolution(_ x: LaneMaps, rows: Range<Int>?, into out: UnsafeMutablePointer<Float>) {
         x.units.withPointer { xp in
             weight.withPointer { wp in
                 bias.withPointer { bp in
-                    y.units.withMutablePointer {
-                        Kernels.laneConvolution(
-                            inMaps: inMaps, inH: h, inW: w, kernel: kernelSize, outMaps: outMaps, input: xp,
-                            weights: wp, bias: bp, into: $0)
-                    }
+                    Kernels.laneConvolution(
+                        inMaps: x.shape[0], inH: x.shape[1], inW: x.shape[2], kernel: kernelSize,
+                        outMaps: table.outputMaps, input: xp, weights: wp, bias: bp, into: out, rows: rows)
                 }
             }
         }
-        // One sample's units in one run, as `forwardFast` squashes them.
-        y.activate(activation, runs: 1)
     }
 
     /// Rows of the output by themselves: the lane convolution over those rows, then f on
     /// every unit of the band by the vector tanh, which is what the whole output's one run
     /// gives them when that run leaves no units to f one at a time (a multiple of eight).
     public func forwardLanes(_ x: LaneMaps, rows: Range<Int>, into band: UnsafeMutablePointer<Float>) -> Bool {
-        let (inMaps, h, w) = (x.shape[0], x.shape[1], x.shape[2]), outMaps = table.outputMaps
+        let (h, w) = (x.shape[1], x.shape[2]), outMaps = table.outputMaps
         let outH = h - kernelSize + 1, outW = w - kernelSize + 1
         guard runsOnLanes(input: x.shape), (outMaps * outH * outW) % 8 == 0, rows.lowerBound >= 0,
             rows.upperBound <= outH
         else { return false }
-        x.units.withPointer { xp in
-            weight.withPointer { wp in
-                bias.withPointer { bp in
-                    Kernels.laneConvolution(
-                        inMaps: inMaps, inH: h, inW: w, kernel: kernelSize, outMaps: outMaps, input: xp, weights: wp,
-                        bias: bp, into: band, rows: rows)
-                }
-            }
-        }
+        laneConvolution(x, rows: rows, into: band)
         Kernels.activate(activation, outMaps * rows.count * outW * LaneMaps.lanes, band)
         return true
     }
