@@ -144,14 +144,18 @@ extension Convolution {
                                     unrolled, readable: true,
                                     into: .init(base: sump, stride: g.wide), start: .bias(bp + maps.lowerBound))
                                 // Keep the outW real columns of each row (the maps' rows
-                                // follow one another inW apart), then y = f(a).
+                                // follow one another inW apart; C1's 28 of 32, a constant
+                                // for its copy to unroll), then y = f(a).
                                 let out = yp + s * outMaps * positions
-                                var from = UnsafePointer(sump), to = out + maps.lowerBound * positions
-                                for _ in 0..<count * g.outH {
-                                    Kernels.copy(g.outW, from, to: to)
-                                    from += g.inW
-                                    to += g.outW
+                                @inline(__always) func keep(_ width: Int) {
+                                    var from = UnsafePointer(sump), to = out + maps.lowerBound * positions
+                                    for _ in 0..<count * g.outH {
+                                        Kernels.copy(width, from, to: to)
+                                        from += g.inW
+                                        to += width
+                                    }
                                 }
+                                if g.outW == 28 { keep(28) } else { keep(g.outW) }
                                 Kernels.activate(
                                     activation, part: maps.lowerBound * positions..<maps.upperBound * positions,
                                     of: outMaps * positions, out)
@@ -237,27 +241,35 @@ extension Convolution {
                         y.withPointer { yp in
                             dy.withPointer { dyp in
                                 weight.withPointer { wp in
-                                    for s in 0..<n {
-                                        // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid, and zeros
-                                        // in the thrown-away columns (`gap`) and, after the last row,
-                                        // the padding too (`lastGap`).
+                                    // ∂E/∂a = ∂E/∂y · f′, row by row onto the wide grid, and zeros
+                                    // in the thrown-away columns (`gap`) and, after the last row,
+                                    // the padding too (`lastGap`). Rows `width` long, `chunk`:
+                                    // constants in the two grids of LeNet-5 (C1's, paired, and
+                                    // C3's), so that each row's loops unroll.
+                                    @inline(__always) func slopes(_ s: Int, width: Int, chunk: Int) {
                                         var from = (s * outMaps + maps.lowerBound) * positions
                                         for o in maps {
                                             var sum: Float = 0
                                             let m = o - maps.lowerBound
                                             var to =
                                                 dap + s * perSample
-                                                + (paired ? (m - m % 2) * g.padded + 8 * (m % 2) : m * g.padded)
+                                                + (chunk == 16 ? (m - m % 2) * g.padded + 8 * (m % 2) : m * g.padded)
                                             for r in 0..<g.outH {
                                                 sum += Kernels.slope(
-                                                    activation, g.outW, dyp + from, yp + from, to, chunkStride: chunk)
+                                                    activation, width, dyp + from, yp + from, to, chunkStride: chunk)
                                                 Kernels.zero(
-                                                    r + 1 < g.outH ? gap : lastGap, from: g.outW, to, chunkStride: chunk
-                                                )
-                                                from &+= g.outW
-                                                to += paired ? 2 * g.inW : g.inW
+                                                    r + 1 < g.outH ? gap : lastGap, from: width, to, chunkStride: chunk)
+                                                from &+= width
+                                                to += chunk == 16 ? 2 * g.inW : g.inW
                                             }
                                             dbp[o] += sum
+                                        }
+                                    }
+                                    for s in 0..<n {
+                                        switch (g.outW, chunk) {
+                                        case (28, 16): slopes(s, width: 28, chunk: 16)
+                                        case (10, 8): slopes(s, width: 10, chunk: 8)
+                                        default: slopes(s, width: g.outW, chunk: chunk)
                                         }
                                         let buffer = inp + s * g.bufferSize
                                         buffer.update(from: xp + s * g.sampleSize, count: g.sampleSize)

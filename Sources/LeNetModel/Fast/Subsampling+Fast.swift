@@ -28,10 +28,12 @@ extension Subsampling {
 
     /// `forwardFast` of maps `maps` of every sample, into the whole output's buffer `yp`.
     public func forwardFast(_ x: Tensor, maps range: Range<Int>, into yp: UnsafeMutablePointer<Float>) {
-        let n = x.shape[0], inH = x.shape[2], inW = x.shape[3]
-        let outH = inH / 2, outW = inW / 2
+        let n = x.shape[0]
         x.withPointer { xp in
-            for s in 0..<n {
+            // Input maps inH × inW: constants for LeNet-5's two layers (S2's 28 × 28, S4's
+            // 10 × 10), so that each map's loops unroll.
+            @inline(__always) func forward(_ s: Int, inH: Int, inW: Int) {
+                let outH = inH / 2, outW = inW / 2
                 for c in range {
                     let out = yp + (s * maps + c) * outH * outW
                     let β = coefficient.scalars[c], b = bias.scalars[c]
@@ -59,8 +61,16 @@ extension Subsampling {
                         yp + (s * maps + range.lowerBound) * outH * outW)
                 }
             }
+            for s in 0..<n {
+                switch (x.shape[2], x.shape[3]) {
+                case (28, 28): forward(s, inH: 28, inW: 28)
+                case (10, 10): forward(s, inH: 10, inW: 10)
+                default: forward(s, inH: x.shape[2], inW: x.shape[3])
+                }
+            }
             // Every map of every sample at once, each map's numbers as on its own.
-            if range.count == maps { Kernels.activate(activation, runs: n * maps, of: outH * outW, yp) }
+            let outputs = x.shape[2] / 2 * (x.shape[3] / 2)
+            if range.count == maps { Kernels.activate(activation, runs: n * maps, of: outputs, yp) }
         }
     }
 
@@ -166,12 +176,14 @@ extension Subsampling {
         gradient dy: Tensor, dβ: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
         dx dxp: UnsafeMutablePointer<Float>, only: Range<Int>? = nil, trainable: Bool
     ) {
-        let n = x.shape[0], inH = x.shape[2], inW = x.shape[3], outH = y.shape[2], outW = y.shape[3]
-        Scratch.floats(outH * outW) { dap in
+        let n = x.shape[0]
+        Scratch.floats(y.shape[2] * y.shape[3]) { dap in
             x.withPointer { xp in
                 y.withPointer { yp in
                     dy.withPointer { dyp in
-                        for s in 0..<n {
+                        // Output maps outH × outW: constants for LeNet-5's two layers (S2's 14 × 14,
+                        // S4's 5 × 5), so that each map's loops unroll.
+                        @inline(__always) func backward(_ s: Int, inH: Int, inW: Int, outH: Int, outW: Int) {
                             for c in only ?? 0..<maps {
                                 let base = (s * maps + c) * outH * outW
                                 db[c] += Kernels.slope(activation, outH * outW, dyp + base, yp + base, dap)
@@ -206,6 +218,13 @@ extension Subsampling {
                                     }
                                 }
                                 if trainable { dβ[c] += gβ.sum() + gβTail }
+                            }
+                        }
+                        for s in 0..<n {
+                            switch (x.shape[2], x.shape[3], y.shape[2], y.shape[3]) {
+                            case (28, 28, 14, 14): backward(s, inH: 28, inW: 28, outH: 14, outW: 14)
+                            case (10, 10, 5, 5): backward(s, inH: 10, inW: 10, outH: 5, outW: 5)
+                            default: backward(s, inH: x.shape[2], inW: x.shape[3], outH: y.shape[2], outW: y.shape[3])
                             }
                         }
                     }
