@@ -119,12 +119,19 @@ public enum MatrixProduct<V: SIMD> where V.Scalar == Float {
         let height = m % 6 != 0 && m % 5 == 0 ? 5 : 6
         let apart = c.offsets == nil || (m % height == 0 && disjoint % height == 0)
         let width = apart ? blockWidth : 16, whole = n / width * width, tail = n - whole
-        let copyTail = tail > 0 && !readable
+        // The last block reads one register's width of columns when the tail fits in one, else
+        // two: when that is more than the tail and B's rows may not be read past their end, the
+        // tail is copied beside zeros. (A tail of exactly one register, C5's 400 = 12·32 + 16
+        // on the AVX-512 build, is read where it is.)
+        let reads = tail > V.scalarCount ? 2 * V.scalarCount : V.scalarCount
+        let copyTail = tail > 0 && !readable && reads != tail
         withUnsafeTemporaryAllocation(of: Float.self, capacity: copyTail ? k * width : 0) { panel in
             Rows.with(UnsafePointer(panel.baseAddress ?? c.base), count: copyTail ? k : 0, stride: width) { panelRows in
                 if copyTail {
+                    let to = panel.baseAddress!
                     for kk in 0..<k {
-                        for q in 0..<width { panel[kk * width + q] = q < tail ? b[kk][whole + q] : 0 }
+                        (to + kk * width).update(from: b[kk] + whole, count: tail)
+                        (to + kk * width + tail).update(repeating: 0, count: width - tail)
                     }
                 }
                 let last = copyTail ? panelRows : Rows(base: b.base + whole, offsets: b.offsets)
