@@ -92,11 +92,12 @@ public struct Benchmark: Sendable {
                 let x = digits.batch(indices, scaling: variant.inputScaling)
                 _ = net.onlineStep(x, label: labels[0], loss: config.loss, rates: rates, workspace: &workspace)
             } else {
-                // Each slice's inputs made on the core that runs it, as training makes them.
-                let (_, grads, _) = net.gradients(indices.count, labels: labels, loss: config.loss) {
-                    [digits] in digits.batch(Array(indices[$0]), scaling: variant.inputScaling)
-                }
-                optimizer.step(&net, gradients: grads, rate: config.learningRate)
+                // Each slice's inputs made on the core that runs it, and the step taken as the
+                // slices' gradients are merged, as training does.
+                _ = optimizer.step(
+                    &net, on: indices[...], labels: labels, partSize: indices.count,
+                    inputs: { part in { [digits] in digits.batch(Array(part[$0]), scaling: variant.inputScaling) } },
+                    loss: config.loss, rate: config.learningRate)
             }
         }
     }

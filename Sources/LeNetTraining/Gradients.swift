@@ -2,6 +2,11 @@ import Dispatch
 import LeNetCore
 import LeNetModel
 
+/// An optimizer's step on part of one parameter, element by element: (value, ∂E/∂p, the
+/// optimizer's own tensor for the parameter (velocity, step sizes), range).
+public typealias RangeStep =
+    @Sendable (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void
+
 extension LeNet5 {
     /// One forward and backward pass: the batch's mean loss, ∂E/∂p for every layer's
     /// parameters, and the outputs (for counting errors without a second forward pass).
@@ -22,15 +27,68 @@ extension LeNet5 {
     ) {
         let parts = slices(n)
         guard parts.count > 1 else { return sliceGradients(input(0..<n), labels: labels, loss: loss) }
-        let one = self
+        let (results, weights) = sliceResults(parts, labels: labels, loss: loss, input: input)
+        let grads = LeNet5.weightedSum(results.map(\.parameters), weights: weights, threads: threads)
+        return (LeNet5.weightedLoss(results, weights), grads, .concatenating(results.map(\.output)))
+    }
+
+    /// `gradients` of n samples followed by a step, with the step folded into the merge of
+    /// the slices' ∂E/∂p: each core steps the part of every parameter it has just added up,
+    /// while it is in its nearest cache (one pass over the weights and one call to the cores
+    /// instead of two of each). `update(value, ∂E/∂p, state, range)` is the step, element by
+    /// element, `state` one tensor per parameter (the optimizer's velocity or step sizes).
+    /// The same numbers as `gradients` then the step. Returns the batch's mean loss and the
+    /// outputs; the weights move whatever the loss (a run that meets a non-finite loss goes
+    /// back to weights it kept).
+    public mutating func gradientsAndStep(
+        _ n: Int, labels: [Int], loss: Loss, state: inout [[Tensor]], update: @escaping RangeStep,
+        input: @Sendable (Range<Int>) -> Tensor
+    ) -> (loss: Float, output: Tensor) {
+        let parts = slices(n)
+        guard parts.count > 1 else {
+            let (value, grads, output) = sliceGradients(input(0..<n), labels: labels, loss: loss)
+            updateTrainable(grads, state: &state, update)
+            return (value, output)
+        }
+        let (results, weights) = sliceResults(parts, labels: labels, loss: loss, input: input)
+        // Where each parameter's merged ∂E/∂p steps, in `weightedSum`'s order: its value and
+        // the optimizer's tensor for it; nil for a fixed one (the RBF centres).
+        var targets: [(value: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>)?] = []
+        for l in layers.indices {
+            var here = [(value: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>)?](
+                repeating: nil, count: results[0].parameters[l].count)
+            layers[l].updateTrainable { p, value in
+                precondition(results[0].parameters[l][p].count == value.count && state[l][p].count == value.count)
+                here[p] = (value.sharedAddress(), state[l][p].sharedAddress())
+            }
+            targets += here
+        }
+        nonisolated(unsafe) let steps = targets
+        _ = LeNet5.weightedSum(results.map(\.parameters), weights: weights, threads: threads) { q, range, g in
+            if let (w, s) = steps[q] { update(w, g, s, range) }
+        }
+        return (LeNet5.weightedLoss(results, weights), .concatenating(results.map(\.output)))
+    }
+
+    /// The gradients of each of `parts` (slices of a batch), shared among cores, and each
+    /// part's share of the samples.
+    func sliceResults(
+        _ parts: [Range<Int>], labels: [Int], loss: Loss, input: @Sendable (Range<Int>) -> Tensor
+    ) -> (results: [(loss: Float, parameters: [[Tensor]], output: Tensor)], weights: [Float]) {
+        let one = self, n = parts.last!.upperBound
         let results = parallelMap(parts.count, threads: threads) { [one] k in
             one.sliceGradients(input(parts[k]), labels: Array(labels[parts[k]]), loss: loss)
         }
+        return (results, parts.map { Float($0.count) / Float(n) })
+    }
+
+    /// The parts' losses weighted by their shares, added in order.
+    static func weightedLoss(_ results: [(loss: Float, parameters: [[Tensor]], output: Tensor)], _ weights: [Float])
+        -> Float
+    {
         var total: Float = 0
-        let weights = parts.map { Float($0.count) / Float(n) }
         for (w, r) in zip(weights, results) { total += w * r.loss }
-        let grads = LeNet5.weightedSum(results.map(\.parameters), weights: weights, threads: threads)
-        return (total, grads, .concatenating(results.map(\.output)))
+        return total
     }
 
     /// The parts' gradients added up as `accumulate` adds them one part after another, from
@@ -38,7 +96,12 @@ extension LeNet5 {
     /// Every tensor is split among `threads` cores, which each read their share of every
     /// part's (one core alone took 16–35 µs of a keras batch of 64's 600–700, the other
     /// waiting).
-    static func weightedSum(_ parts: [[[Tensor]]], weights: [Float], threads: Int) -> [[Tensor]] {
+    /// With `step`, each core calls step(q, range, sum) on each range of the q-th tensor it
+    /// has added up (`gradientsAndStep`).
+    static func weightedSum(
+        _ parts: [[[Tensor]]], weights: [Float], threads: Int,
+        step: (@Sendable (Int, Range<Int>, UnsafePointer<Float>) -> Void)? = nil
+    ) -> [[Tensor]] {
         precondition(!parts.isEmpty && parts.count == weights.count)
         var sum = parts[0].map { $0.map { Tensor(unfilled: $0.shape) } }
         var to: [UnsafeMutablePointer<Float>] = [], from: [[UnsafePointer<Float>]] = [], counts: [Int] = []
@@ -55,16 +118,20 @@ extension LeNet5 {
         _ = parallelMap(cores, threads: cores) { c in
             for q in sizes.indices {
                 let n = sizes[q]
-                addProducts(n * c / cores..<n * (c + 1) / cores, terms[q], weights, into: out[q])
+                addProducts(n * c / cores..<n * (c + 1) / cores, terms[q], weights, into: out[q]) { range in
+                    step?(q, range, out[q])
+                }
             }
         }
         return sum
     }
 
     /// out[j] = 0 + w₀·g₀[j] + w₁·g₁[j] + … for j in `range`, a thousand entries at a time
-    /// (kept in the nearest cache while every part is added on).
+    /// (kept in the nearest cache while every part is added on), each thousand then handed to
+    /// `then`.
     static func addProducts(
-        _ range: Range<Int>, _ parts: [UnsafePointer<Float>], _ weights: [Float], into out: UnsafeMutablePointer<Float>
+        _ range: Range<Int>, _ parts: [UnsafePointer<Float>], _ weights: [Float], into out: UnsafeMutablePointer<Float>,
+        then: (Range<Int>) -> Void = { _ in }
     ) {
         var start = range.lowerBound
         while start < range.upperBound {
@@ -77,6 +144,7 @@ extension LeNet5 {
                     for j in start..<end { out[j] += w * g[j] }
                 }
             }
+            then(start..<end)
             start = end
         }
     }
@@ -339,12 +407,7 @@ extension LeNet5 {
     /// Applies `update(value, gradient, state, range)` to every trainable parameter in place,
     /// a large one a part of its range on each of `threads` cores (`forEachPart`). `state` is
     /// one tensor per parameter, owned by the optimizer.
-    mutating func updateTrainable(
-        _ grads: [[Tensor]], state: inout [[Tensor]],
-        _ update:
-            @Sendable (UnsafeMutablePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>)
-            -> Void
-    ) {
+    mutating func updateTrainable(_ grads: [[Tensor]], state: inout [[Tensor]], _ update: RangeStep) {
         let threads = threads
         for l in layers.indices {
             layers[l].updateTrainable { p, value in

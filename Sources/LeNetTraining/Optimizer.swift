@@ -42,19 +42,53 @@ public struct Optimizer: Sendable {
     /// computed on and which hold its parts (SGD's step on one core took 7–36 µs of a keras
     /// batch of 64's 600–700, depending on the minute, the other core waiting).
     public mutating func step(_ net: inout LeNet5, gradients: [[Tensor]], rate: Float) {
-        let mu = momentum, threads = net.threads
+        switch kind {
+        case .momentum, .nesterov:
+            net.updateTrainable(gradients, state: &state, rangeStep(rate: rate))
+        case .sgd, .sdlm:
+            let epsilon = stepSizes(rate: rate)!, threads = net.threads
+            for l in net.layers.indices { net.layers[l].step(gradients[l], rates: epsilon[l], threads: threads) }
+        }
+    }
+
+    /// The step on part of one parameter, element by element, given its ∂E/∂p and this
+    /// optimizer's tensor for it: the velocity (momentum, Nesterov) or the step sizes ε
+    /// (`stepSizes`; SGD, SDLM).
+    func rangeStep(rate: Float) -> RangeStep {
+        let mu = momentum
         switch kind {
         case .momentum:
-            net.updateTrainable(gradients, state: &state) { w, g, v, range in
-                for k in range { v[k] = mu * v[k] + g[k]; w[k] -= rate * v[k] }
-            }
+            return { w, g, v, range in for k in range { v[k] = mu * v[k] + g[k]; w[k] -= rate * v[k] } }
         case .nesterov:
-            net.updateTrainable(gradients, state: &state) { w, g, v, range in
-                for k in range { v[k] = mu * v[k] + g[k]; w[k] -= rate * (g[k] + mu * v[k]) }
-            }
+            return { w, g, v, range in for k in range { v[k] = mu * v[k] + g[k]; w[k] -= rate * (g[k] + mu * v[k]) } }
         case .sgd, .sdlm:
-            let epsilon = stepSizes(rate: rate)!
-            for l in net.layers.indices { net.layers[l].step(gradients[l], rates: epsilon[l], threads: threads) }
+            return { w, g, e, range in Tensor.subtractProducts(range, w, UnsafePointer(e), g) }
+        }
+    }
+
+    /// The gradients of a batch (`LeNet5.gradients(of:…)`) and the step on them, the step
+    /// taken as the slices' gradients are merged (`LeNet5.gradientsAndStep`) when the batch
+    /// is one part. The same weights as the gradients, then `step`. Returns the batch's mean
+    /// loss and outputs.
+    public mutating func step<S>(
+        _ net: inout LeNet5, on samples: ArraySlice<S>, labels: [Int], partSize: Int,
+        inputs: (ArraySlice<S>) -> @Sendable (Range<Int>) -> Tensor, loss: Loss, rate: Float
+    ) -> (loss: Float, output: Tensor) {
+        guard samples.count <= partSize else {
+            let (value, grads, output) = net.gradients(
+                of: samples, labels: labels, partSize: partSize, inputs: inputs, loss: loss)
+            step(&net, gradients: grads, rate: rate)
+            return (value, output)
+        }
+        let update = rangeStep(rate: rate), input = inputs(samples)
+        switch kind {
+        case .momentum, .nesterov:
+            return net.gradientsAndStep(
+                samples.count, labels: labels, loss: loss, state: &state, update: update, input: input)
+        case .sgd, .sdlm:
+            _ = stepSizes(rate: rate)
+            return net.gradientsAndStep(
+                samples.count, labels: labels, loss: loss, state: &stepSizes, update: update, input: input)
         }
     }
 

@@ -227,8 +227,13 @@ public struct Trainer: Sendable {
     /// Pattern p's distortion: none for the first copy of the digits (p < count), else one
     /// drawn from the seed and p alone, so every pass sees the same distorted set.
     public func fixedDistortion(_ pattern: Int, digits: Int) -> Distortion {
+        Trainer.fixedDistortion(pattern, digits: digits, seed: config.seed)
+    }
+
+    /// `fixedDistortion` of a run with this seed.
+    static func fixedDistortion(_ pattern: Int, digits: Int, seed: UInt64) -> Distortion {
         guard pattern >= digits else { return Distortion() }
-        var rng = SeededGenerator(seed: config.seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(pattern) &+ 0x5EED)
+        var rng = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(pattern) &+ 0x5EED)
         return Distortion.random(using: &rng)
     }
 
@@ -268,7 +273,9 @@ public struct Trainer: Sendable {
                 memory: epoch == 0 ? 0 : config.curvatureMemory)
         }
 
-        let lastGood = net
+        let lastGood = net, lastGoodOptimizer = optimizer
+        // What making the inputs needs of the run, apart from `self` (whose optimizer steps meanwhile).
+        let augment = config.augment, seed = config.seed
         var input = Tensor.empty
         for batchStart in stride(from: state.position, to: order.count, by: config.batchSize) {
             let chosen = order[batchStart..<min(batchStart + config.batchSize, order.count)]
@@ -276,9 +283,9 @@ public struct Trainer: Sendable {
             // The distortions of `part`'s samples, if any: drawn at random here, in order, or
             // the fixed ones of distorted copies.
             func distortions(_ part: ArraySlice<Int>) -> [Distortion]? {
-                if config.augment { return part.map { _ in Distortion.random(using: &distorter) } }
+                if augment { return part.map { _ in Distortion.random(using: &distorter) } }
                 guard part.contains(where: { $0 >= train.count }) else { return nil }
-                return part.map { fixedDistortion($0, digits: train.count) }
+                return part.map { Trainer.fixedDistortion($0, digits: train.count, seed: seed) }
             }
             // How to make the inputs of any of `part`'s samples, on any core.
             func inputs(_ part: ArraySlice<Int>) -> @Sendable (Range<Int>) -> Tensor {
@@ -304,7 +311,6 @@ public struct Trainer: Sendable {
             // Online, the next digit's memory is fetched while this one trains.
             if rates != nil, batchStart + 1 < order.count { train.prefetch(order[batchStart + 1] % train.count) }
             let (loss, output): (Float, Tensor)
-            var grads: [[Tensor]] = []
             if let rates {
                 // Written into a buffer kept from step to step, which the step's own input buffer
                 // is then traded for.
@@ -313,16 +319,19 @@ public struct Trainer: Sendable {
                     label: labels[0], loss: config.loss, rates: rates, workspace: &workspace
                 ) { swap(&$0, &input) }
             } else {
-                (loss, grads, output) = net.gradients(
-                    of: chosen, labels: labels, partSize: Trainer.largestPart, inputs: inputs, loss: config.loss)
+                // The step is taken as the slices' gradients are merged; a non-finite loss
+                // sends the run back to `lastGood` (and the optimizer's state) below all the same.
+                (loss, output) = optimizer.step(
+                    &net, on: chosen, labels: labels, partSize: Trainer.largestPart, inputs: inputs, loss: config.loss,
+                    rate: rate)
             }
             guard loss.isFinite else {
                 net = lastGood
+                optimizer = lastGoodOptimizer
                 throw TrainingError.diverged(epoch: epoch + 1, learningRate: rate)
             }
             state.lossSum += Double(loss) * Double(chosen.count)
             for (s, label) in labels.enumerated() where net.prediction(output, sample: s) != label { state.errors += 1 }
-            if rates == nil { optimizer.step(&net, gradients: grads, rate: rate) }
             state.position = batchStart + chosen.count
             progress(state.position, order.count)
             if shouldStop() && state.position < order.count {
@@ -335,6 +344,7 @@ public struct Trainer: Sendable {
         // A last step can leave non-finite weights behind a finite loss: caught before any evaluation.
         guard net.parameters.allSatisfy({ $0.value.scalars.allSatisfy(\.isFinite) }) else {
             net = lastGood
+            optimizer = lastGoodOptimizer
             inProgress = nil
             throw TrainingError.diverged(epoch: epoch + 1, learningRate: rate)
         }

@@ -236,6 +236,63 @@ final class ThreadedBatchTests: XCTestCase {
         }
     }
 
+    /// The step taken as the slices' gradients are merged (`Optimizer.step(_:on:…)`, as
+    /// training and the benchmark run it) gives, bit for bit, the weights, optimizer state,
+    /// loss and outputs of the batch's gradients followed by `step`: every optimizer, a batch
+    /// of one slice, of four, and of two parts (`partSize` 32 of 64, stepped after both), on
+    /// one core and on two, two steps running (a velocity carried from the first).
+    func testTheStepInTheMergeIsTheStepAfterItBitForBit() throws {
+        let digits = try XCTUnwrap(try DataSource.embedded().train)
+        var rng = SeededGenerator(seed: 29)
+        for variant in Variant.allCases {
+            let loss = Loss.default(for: variant), scaling = variant.inputScaling
+            for kind in OptimizerKind.allCases {
+                for (n, partSize) in [(16, 1024), (64, 1024), (64, 32)] {
+                    for threads in [1, 2] {
+                        var after = LeNet5(variant: variant, seed: 6)
+                        after.threads = threads
+                        var merged = after
+                        var optimizers = [after, merged].map { Optimizer(kind: kind, momentum: 0.9, for: $0) }
+                        if kind == .sdlm {
+                            let h = optimizers[0].state.map {
+                                $0.map { Tensor(shape: $0.shape, scalars: $0.scalars.map { _ in rng.uniform(1) + 1 }) }
+                            }
+                            for o in optimizers.indices { optimizers[o].state = h }
+                        }
+                        let context = "\(variant), \(kind), n = \(n), part \(partSize), threads \(threads)"
+                        for _ in 0..<2 {
+                            let indices = (0..<n).map { _ in Int.random(in: 0..<digits.count, using: &rng) }
+                            let labels = indices.map { Int(digits.labels[$0]) }
+                            func inputs(_ part: ArraySlice<Int>) -> @Sendable (Range<Int>) -> Tensor {
+                                let chosen = Array(part)
+                                return { [digits] in digits.batch(Array(chosen[$0]), scaling: scaling) }
+                            }
+                            let r = after.gradients(
+                                of: indices[...], labels: labels, partSize: partSize, inputs: inputs, loss: loss)
+                            optimizers[0].step(&after, gradients: r.parameters, rate: 0.01)
+                            let m = optimizers[1].step(
+                                &merged, on: indices[...], labels: labels, partSize: partSize, inputs: inputs,
+                                loss: loss, rate: 0.01)
+                            XCTAssertEqual(r.loss.bitPattern, m.loss.bitPattern, context)
+                            XCTAssertTrue(
+                                r.output.scalars.map(\.bitPattern) == m.output.scalars.map(\.bitPattern), context)
+                        }
+                        XCTAssertTrue(
+                            after.parameters.map { $0.value.scalars.map(\.bitPattern) }
+                                == merged.parameters.map { $0.value.scalars.map(\.bitPattern) }, context)
+                        XCTAssertTrue(
+                            optimizers[0].state.joined().map { $0.scalars.map(\.bitPattern) }
+                                == optimizers[1].state.joined().map { $0.scalars.map(\.bitPattern) }, context)
+                        XCTAssertNotEqual(
+                            after.parameters.map(\.value.scalars),
+                            LeNet5(variant: variant, seed: 6).parameters.map(\.value.scalars),
+                            "the weights moved: \(context)")
+                    }
+                }
+            }
+        }
+    }
+
     /// A batch whose slices' inputs each core makes for itself (`gradients(_:labels:loss:input:)`,
     /// as training and the benchmark run) gives, bit for bit, the numbers of the batch built
     /// whole first, and those of its slices (`slices`) one at a time, each weighted by its

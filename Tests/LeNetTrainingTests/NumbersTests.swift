@@ -45,6 +45,24 @@ final class NumbersTests: XCTestCase {
         XCTAssertEqual(trainer.net.parameters.map(\.value), start)
     }
 
+    /// Momentum with an absurd rate over batches of 20 (two slices, stepped as their gradients
+    /// are merged): the second batch's loss is not finite; the epoch throws and keeps the
+    /// weights and the velocity it started with.
+    func testDivergenceMidEpochKeepsTheWeightsAndTheVelocity() throws {
+        let digits = try XCTUnwrap(DataSource.embedded().train).subset(Array(0..<40))
+        var config = TrainingConfig.defaults(for: .keras)
+        config.batchSize = 20
+        config.learningRate = .infinity
+        config.optimizer = .momentum
+        var trainer = Trainer(config: config)
+        XCTAssertEqual(trainer.net.slices(20).count, 2)
+        let start = trainer.net.parameters.map(\.value), velocity = trainer.optimizer.state
+        XCTAssertThrowsError(try trainer.trainEpoch(digits, validation: digits)) { XCTAssertTrue($0 is TrainingError) }
+        // (Compared whole, so that a failure does not print 60,000 numbers.)
+        XCTAssertTrue(trainer.net.parameters.map(\.value) == start, "the weights are the epoch's first")
+        XCTAssertTrue(trainer.optimizer.state == velocity, "the velocity is the epoch's first")
+    }
+
     func testCheckpointKeepsALogWithNaN() throws {
         var trainer = Trainer(config: .defaults(for: .keras))
         trainer.log = [

@@ -241,7 +241,7 @@ extension Tensor {
     }
 
     /// w[k] −= e[k]·g[k] for k in `range`.
-    static func subtractProducts(
+    public static func subtractProducts(
         _ range: Range<Int>, _ wp: UnsafeMutablePointer<Float>, _ ep: UnsafePointer<Float>, _ gp: UnsafePointer<Float>
     ) {
         let w = UnsafeMutableRawPointer(wp), e = UnsafeRawPointer(ep), g = UnsafeRawPointer(gp)
