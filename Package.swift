@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "LeNetFiguresTests", dependencies: ["LeNetFigures"]),
         .testTarget(name: "LeNetExportTests", dependencies: ["LeNetExport", "LeNetModel", "LeNetData", "LeNetCore"]),
         // Fixtures/ holds files the tests read from the repository (PyTorch-trained weights).
-        .testTarget(name: "LessonCLITests", dependencies: ["lesson"], exclude: ["Fixtures"]),
+        .testTarget(name: "LessonCLITests", dependencies: ["lesson", "LeNetCore"], exclude: ["Fixtures"]),
         .testTarget(
             name: "LeNetLessonsTests",
             dependencies: ["LeNetLessons", "LeNetReports", "LeNetTraining", "LeNetModel", "LeNetData", "LeNetFigures"]),

@@ -225,6 +225,46 @@ public func runPaired(_ first: () -> Void, _ second: @Sendable () -> Void) -> Bo
     }
 }
 
+/// How long a write on this core takes to be seen on a worker's core and answered: the
+/// median, in nanoseconds, of `runs` runs of `trips` round trips of a number bounced between
+/// the two (`runPaired`); nil when no second core is free. Two threads of one batch wait for
+/// each other's writes (every hand-over, the merge of the slices' gradients, the weights one
+/// core has stepped and the other reads), so this time bounds how well they share the work.
+/// Where a virtual machine's two cores sit on different chiplets it is several times longer
+/// than where they share one, and two-thread training is slower for it.
+public func coreRoundTrip(trips: Int = 2_000, runs: Int = 5) -> Double? {
+    precondition(trips > 0 && runs > 0)
+    let ball = Ball()
+    var times: [Double] = []
+    for _ in 0..<runs {
+        ball.position.store(0, ordering: .sequentiallyConsistent)
+        nonisolated(unsafe) var nanoseconds: UInt64 = 0
+        let paired = runPaired(
+            {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for i in 0..<trips {
+                    ball.position.store(2 * i + 1, ordering: .releasing)
+                    Workers.watch { ball.position.load(ordering: .acquiring) == 2 * i + 2 }
+                }
+                nanoseconds = DispatchTime.now().uptimeNanoseconds - start
+            },
+            {
+                for i in 0..<trips {
+                    Workers.watch { ball.position.load(ordering: .acquiring) == 2 * i + 1 }
+                    ball.position.store(2 * i + 2, ordering: .releasing)
+                }
+            })
+        guard paired else { return nil }
+        times.append(Double(nanoseconds) / Double(trips))
+    }
+    return times.sorted()[times.count / 2]
+}
+
+/// The number `coreRoundTrip` bounces.
+final class Ball: Sendable {
+    let position = Atomic<Int>(0)
+}
+
 /// Where two jobs of `runPaired` stand: each posts the stages it has reached and waits,
 /// watching, for the other's. Posting publishes every write made before it to the job that
 /// waits for that stage.

@@ -55,14 +55,19 @@ struct Bench: ParsableCommand {
         guard let digits = try DataSource.embedded().train else { throw DataSourceError.embeddedMissing }
         let bench = Benchmark(digits: digits, seconds: seconds)
         let peak = self.peak ?? ProductKernels.measuredPeak(threads: threads, seconds: max(0.2, min(seconds, 0.5)))
+        // What two threads pay to hand each other work: where it is long (two chiplets), two-thread
+        // training is slower.
+        let roundTrip = threads > 1 ? coreRoundTrip() : nil
         if !json {
             let how = self.peak == nil ? "measured on \(min(threads, coreCount)) threads" : "as given"
             let other =
                 ProductKernels.selected == .avx512
                 ? "LENET5_KERNELS=avx2 runs the AVX2 build"
                 : ProductKernels.available ? "chosen by LENET5_KERNELS" : "this CPU has no AVX-512"
+            let trip =
+                roundTrip.map { "; a write seen on the other core and answered in \(Int($0.rounded())) ns" } ?? ""
             print(
-                "products: \(ProductKernels.selected.rawValue) (\(other)); FP32 peak \(Int(peak.rounded())) GFLOP/s (\(how))\n"
+                "products: \(ProductKernels.selected.rawValue) (\(other)); FP32 peak \(Int(peak.rounded())) GFLOP/s (\(how))\(trip)\n"
             )
         }
         for v in variant.map({ [$0] }) ?? Variant.allCases {
@@ -82,6 +87,7 @@ struct Bench: ParsableCommand {
                     v.rawValue, reference ? "reference" : "fast", ProductKernels.selected.rawValue, threads, runs,
                     r.trainBatch1, r.trainBatch64,
                     r.inferBatch1000, r.trainGFLOPs, r.inferGFLOPs, peak, r.inferGFLOPs / peak, r.peakMemoryMB)
+                line += ", \"core_round_trip_ns\": " + (roundTrip.map { String(format: "%.0f", $0) } ?? "null")
                 if let others { line += ", " + others.jsonFields(against: r) }
                 print(line + "}")
             } else {

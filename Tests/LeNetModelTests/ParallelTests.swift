@@ -135,6 +135,19 @@ final class ParallelTests: XCTestCase {
         let results = parallelMap(4) { i in parallelMap(3) { j in 10 * i + j }.reduce(0, +) }
         XCTAssertEqual(results, (0..<4).map { 30 * $0 + 3 })
     }
+
+    /// The round trip between two cores (`coreRoundTrip`) is measured where a second core is
+    /// free: a time above a few nanoseconds (a number cannot cross between caches faster)
+    /// and below a millisecond (the worker had its core); nil where there is none: one core,
+    /// or the workers taken by the call it is made from.
+    func testTheRoundTripBetweenTwoCoresIsMeasuredWhereThereAreTwo() throws {
+        guard coreCount > 1 else { return XCTAssertNil(coreRoundTrip()) }
+        let trip = try XCTUnwrap(coreRoundTrip(trips: 1_000, runs: 3))
+        XCTAssertGreaterThan(trip, 5)
+        XCTAssertLessThan(trip, 1_000_000)
+        let inside = parallelMap(2) { _ in coreRoundTrip(trips: 10, runs: 1) == nil }
+        XCTAssertEqual(inside, [true, true])
+    }
 }
 
 /// Each thread's scratch memory (`Scratch`): last in, first out; aligned; grown to what the

@@ -1,4 +1,5 @@
 import Foundation
+import LeNetCore
 import XCTest
 
 /// The built `lesson` (beside the test bundle) and a scratch folder, for the CLI tests.
@@ -131,7 +132,17 @@ final class CLITests: XCTestCase {
             ] {
                 XCTAssertGreaterThan(try XCTUnwrap(object[key] as? Double, key), 0, key)
             }
+            // The round trip between the two cores, where there are two.
+            if coreCount > 1 {
+                XCTAssertGreaterThan(try XCTUnwrap(object["core_round_trip_ns"] as? Double), 0)
+            } else {
+                XCTAssertTrue(object["core_round_trip_ns"] is NSNull)
+            }
         }
+        let one = try run(["bench", "--json", "--seconds", "0", "--variant", "keras", "--threads", "1"])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let alone = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [String: Any])
+        XCTAssertTrue(alone["core_round_trip_ns"] is NSNull, "one thread: no round trip")
         let table = try run(["bench", "--variant", "keras", "--layers", "--seconds", "0"])
         XCTAssertEqual(table.status, 0, table.stderr)
         for layer in ["C1", "S2", "C3", "S4", "C5", "F6", "Output", "total"] {
