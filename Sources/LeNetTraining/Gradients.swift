@@ -35,7 +35,8 @@ extension LeNet5 {
     /// `gradients` of n samples followed by a step, with the step folded into the merge of
     /// the slices' ∂E/∂p: each core steps the part of every parameter it has just added up,
     /// while it is in its nearest cache (one pass over the weights and one call to the cores
-    /// instead of two of each). `update(value, ∂E/∂p, state, range)` is the step, element by
+    /// instead of two of each, and no tensor of the batch's ∂E/∂p written and read back).
+    /// `update(value, ∂E/∂p, state, range)` is the step, element by
     /// element, `state` one tensor per parameter (the optimizer's velocity or step sizes).
     /// The same numbers as `gradients` then the step. Returns the batch's mean loss and the
     /// outputs; the weights move whatever the loss (a run that meets a non-finite loss goes
@@ -51,21 +52,41 @@ extension LeNet5 {
             return (value, output)
         }
         let (results, weights) = sliceResults(parts, labels: labels, loss: loss, input: input)
-        // Where each parameter's merged ∂E/∂p steps, in `weightedSum`'s order: its value and
-        // the optimizer's tensor for it; nil for a fixed one (the RBF centres).
-        var targets: [(value: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>)?] = []
+        // Each trainable parameter: its value, the optimizer's tensor for it, and the parts' ∂E/∂p
+        // (a fixed one, the RBF centres, is neither added up nor stepped).
+        var jobs:
+            [(value: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>, parts: [UnsafePointer<Float>])] =
+                []
+        var counts: [Int] = []
         for l in layers.indices {
-            var here = [(value: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>)?](
-                repeating: nil, count: results[0].parameters[l].count)
             layers[l].updateTrainable { p, value in
-                precondition(results[0].parameters[l][p].count == value.count && state[l][p].count == value.count)
-                here[p] = (value.sharedAddress(), state[l][p].sharedAddress())
+                precondition(
+                    results.allSatisfy { $0.parameters[l][p].count == value.count } && state[l][p].count == value.count)
+                jobs.append(
+                    (
+                        value.sharedAddress(), state[l][p].sharedAddress(),
+                        results.map { $0.parameters[l][p].sharedReadAddress() }
+                    ))
+                counts.append(value.count)
             }
-            targets += here
         }
-        nonisolated(unsafe) let steps = targets
-        _ = LeNet5.weightedSum(results.map(\.parameters), weights: weights, threads: threads) { q, range, g in
-            if let (w, s) = steps[q] { update(w, g, s, range) }
+        nonisolated(unsafe) let work = jobs
+        let sizes = counts, cores = counts.reduce(0, +) >= sharedWorkMinimum ? max(1, threads) : 1
+        _ = parallelMap(cores, threads: cores) { c in
+            // A thousand sums at a time, made in a block of this core's own and stepped at once: no
+            // tensor of the batch's ∂E/∂p is made, and none is read back.
+            let block = UnsafeMutablePointer<Float>.allocate(capacity: LeNet5.mergeBlock)
+            defer { block.deallocate() }
+            for (job, n) in zip(work, sizes) {
+                var start = n * c / cores
+                let stop = n * (c + 1) / cores
+                while start < stop {
+                    let end = min(start + LeNet5.mergeBlock, stop)
+                    LeNet5.addProducts(0..<(end - start), job.parts.map { $0 + start }, weights, into: block)
+                    update(job.value + start, block, job.state + start, 0..<(end - start))
+                    start = end
+                }
+            }
         }
         return (LeNet5.weightedLoss(results, weights), .concatenating(results.map(\.output)))
     }
@@ -96,12 +117,7 @@ extension LeNet5 {
     /// Every tensor is split among `threads` cores, which each read their share of every
     /// part's (one core alone took 16–35 µs of a keras batch of 64's 600–700, the other
     /// waiting).
-    /// With `step`, each core calls step(q, range, sum) on each range of the q-th tensor it
-    /// has added up (`gradientsAndStep`).
-    static func weightedSum(
-        _ parts: [[[Tensor]]], weights: [Float], threads: Int,
-        step: (@Sendable (Int, Range<Int>, UnsafePointer<Float>) -> Void)? = nil
-    ) -> [[Tensor]] {
+    static func weightedSum(_ parts: [[[Tensor]]], weights: [Float], threads: Int) -> [[Tensor]] {
         precondition(!parts.isEmpty && parts.count == weights.count)
         var sum = parts[0].map { $0.map { Tensor(unfilled: $0.shape) } }
         var to: [UnsafeMutablePointer<Float>] = [], from: [[UnsafePointer<Float>]] = [], counts: [Int] = []
@@ -118,24 +134,23 @@ extension LeNet5 {
         _ = parallelMap(cores, threads: cores) { c in
             for q in sizes.indices {
                 let n = sizes[q]
-                addProducts(n * c / cores..<n * (c + 1) / cores, terms[q], weights, into: out[q]) { range in
-                    step?(q, range, out[q])
-                }
+                addProducts(n * c / cores..<n * (c + 1) / cores, terms[q], weights, into: out[q])
             }
         }
         return sum
     }
 
-    /// out[j] = 0 + w₀·g₀[j] + w₁·g₁[j] + … for j in `range`, a thousand entries at a time
-    /// (kept in the nearest cache while every part is added on), each thousand then handed to
-    /// `then`.
+    /// Entries of ∂E/∂p added up at a time (4 KB: kept in the nearest cache while every part
+    /// is added on).
+    static let mergeBlock = 1024
+
+    /// out[j] = 0 + w₀·g₀[j] + w₁·g₁[j] + … for j in `range`, `mergeBlock` entries at a time.
     static func addProducts(
-        _ range: Range<Int>, _ parts: [UnsafePointer<Float>], _ weights: [Float], into out: UnsafeMutablePointer<Float>,
-        then: (Range<Int>) -> Void = { _ in }
+        _ range: Range<Int>, _ parts: [UnsafePointer<Float>], _ weights: [Float], into out: UnsafeMutablePointer<Float>
     ) {
         var start = range.lowerBound
         while start < range.upperBound {
-            let end = min(start + 1024, range.upperBound)
+            let end = min(start + mergeBlock, range.upperBound)
             for (r, g) in parts.enumerated() {
                 let w = weights[r]
                 if r == 0 {
@@ -144,7 +159,6 @@ extension LeNet5 {
                     for j in start..<end { out[j] += w * g[j] }
                 }
             }
-            then(start..<end)
             start = end
         }
     }
