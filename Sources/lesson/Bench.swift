@@ -83,10 +83,11 @@ struct Bench: ParsableCommand {
             if json {
                 var line = String(
                     format:
-                        #"{"variant": "%@", "path": "%@", "kernels": "%@", "threads": %d, "runs": %d, "train_batch1": %.0f, "train_batch64": %.0f, "infer_batch1000": %.0f, "train_gflops": %.2f, "infer_gflops": %.2f, "peak_gflops": %.1f, "share_of_peak": %.4f, "peak_memory_mb": %.1f"#,
+                        #"{"variant": "%@", "path": "%@", "kernels": "%@", "threads": %d, "runs": %d, "train_batch1": %.0f, "train_batch64": %.0f, "infer_batch1000": %.0f, "train_gflops": %.2f, "infer_gflops": %.2f, "peak_gflops": %.1f, "share_of_peak": %.4f, "train_share_of_peak": %.4f, "peak_memory_mb": %.1f"#,
                     v.rawValue, reference ? "reference" : "fast", ProductKernels.selected.rawValue, threads, runs,
                     r.trainBatch1, r.trainBatch64,
-                    r.inferBatch1000, r.trainGFLOPs, r.inferGFLOPs, peak, r.inferGFLOPs / peak, r.peakMemoryMB)
+                    r.inferBatch1000, r.trainGFLOPs, r.inferGFLOPs, peak, r.inferGFLOPs / peak, r.trainGFLOPs / peak,
+                    r.peakMemoryMB)
                 line += ", \"core_round_trip_ns\": " + (roundTrip.map { String(format: "%.0f", $0) } ?? "null")
                 if let others { line += ", " + others.jsonFields(against: r) }
                 print(line + "}")

@@ -129,8 +129,15 @@ final class CLITests: XCTestCase {
             XCTAssertEqual(object["variant"] as? String, variant)
             for key in [
                 "train_batch1", "train_batch64", "infer_batch1000", "train_gflops", "infer_gflops", "share_of_peak",
+                "train_share_of_peak",
             ] {
                 XCTAssertGreaterThan(try XCTUnwrap(object[key] as? Double, key), 0, key)
+            }
+            // The shares of the peak: inference's, and training's at batch 64, from their GFLOP/s.
+            let peak = try XCTUnwrap(object["peak_gflops"] as? Double)
+            for (share, rate) in [("share_of_peak", "infer_gflops"), ("train_share_of_peak", "train_gflops")] {
+                let value = try XCTUnwrap(object[share] as? Double), gflops = try XCTUnwrap(object[rate] as? Double)
+                XCTAssertEqual(value, gflops / peak, accuracy: 1e-3, share)
             }
             // The round trip between the two cores, where there are two.
             if coreCount > 1 {
