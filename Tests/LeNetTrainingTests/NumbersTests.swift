@@ -31,36 +31,27 @@ final class NumbersTests: XCTestCase {
         XCTAssertEqual(LeNet5(variant: .keras).predictions(out)[0], 4)
     }
 
-    /// A whole-set batch with an absurd rate: the one step of the epoch leaves non-finite
-    /// weights behind a finite loss; the epoch throws and keeps the weights it started with.
-    func testDivergenceOnTheLastStepKeepsTheLastGoodWeights() throws {
-        let digits = try XCTUnwrap(DataSource.embedded().train).subset(Array(0..<20))
-        var config = TrainingConfig.defaults(for: .keras)
-        config.batchSize = 20
-        config.learningRate = .infinity
-        config.optimizer = .sgd
-        var trainer = Trainer(config: config)
-        let start = trainer.net.parameters.map(\.value)
-        XCTAssertThrowsError(try trainer.trainEpoch(digits, validation: digits)) { XCTAssertTrue($0 is TrainingError) }
-        XCTAssertEqual(trainer.net.parameters.map(\.value), start)
-    }
-
-    /// Momentum with an absurd rate over batches of 20 (two slices, stepped as their gradients
-    /// are merged): the second batch's loss is not finite; the epoch throws and keeps the
-    /// weights and the velocity it started with.
-    func testDivergenceMidEpochKeepsTheWeightsAndTheVelocity() throws {
-        let digits = try XCTUnwrap(DataSource.embedded().train).subset(Array(0..<40))
-        var config = TrainingConfig.defaults(for: .keras)
-        config.batchSize = 20
-        config.learningRate = .infinity
-        config.optimizer = .momentum
-        var trainer = Trainer(config: config)
-        XCTAssertEqual(trainer.net.slices(20).count, 2)
-        let start = trainer.net.parameters.map(\.value), velocity = trainer.optimizer.state
-        XCTAssertThrowsError(try trainer.trainEpoch(digits, validation: digits)) { XCTAssertTrue($0 is TrainingError) }
-        // (Compared whole, so that a failure does not print 60,000 numbers.)
-        XCTAssertTrue(trainer.net.parameters.map(\.value) == start, "the weights are the epoch's first")
-        XCTAssertTrue(trainer.optimizer.state == velocity, "the velocity is the epoch's first")
+    /// An absurd rate, in batches of 20 (two slices, stepped as their gradients are merged).
+    /// SGD on 20 digits: the one step of the epoch leaves non-finite weights behind a finite
+    /// loss. Momentum on 40: the second batch's loss is not finite. Either way the epoch
+    /// throws and keeps the weights, and the velocity, it started with.
+    func testDivergenceKeepsTheLastGoodWeightsAndVelocity() throws {
+        for (count, optimizer) in [(20, OptimizerKind.sgd), (40, .momentum)] {
+            let digits = try XCTUnwrap(DataSource.embedded().train).subset(Array(0..<count))
+            var config = TrainingConfig.defaults(for: .keras)
+            config.batchSize = 20
+            config.learningRate = .infinity
+            config.optimizer = optimizer
+            var trainer = Trainer(config: config)
+            XCTAssertEqual(trainer.net.slices(20).count, 2)
+            let start = trainer.net.parameters.map(\.value), velocity = trainer.optimizer.state
+            XCTAssertThrowsError(try trainer.trainEpoch(digits, validation: digits)) {
+                XCTAssertTrue($0 is TrainingError)
+            }
+            // (Compared whole, so that a failure does not print 60,000 numbers.)
+            XCTAssertTrue(trainer.net.parameters.map(\.value) == start, "\(optimizer): the epoch's first weights")
+            XCTAssertTrue(trainer.optimizer.state == velocity, "\(optimizer): the epoch's first velocity")
+        }
     }
 
     func testCheckpointKeepsALogWithNaN() throws {
