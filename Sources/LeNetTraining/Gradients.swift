@@ -34,13 +34,13 @@ extension LeNet5 {
 
     /// `gradients` of n samples followed by a step, with the step folded into the merge of
     /// the slices' ∂E/∂p: each core steps the part of every parameter it has just added up,
-    /// while it is in its nearest cache (one pass over the weights and one call to the cores
-    /// instead of two of each, and no tensor of the batch's ∂E/∂p written and read back).
-    /// `update(value, ∂E/∂p, state, range)` is the step, element by
-    /// element, `state` one tensor per parameter (the optimizer's velocity or step sizes).
-    /// The same numbers as `gradients` then the step. Returns the batch's mean loss and the
-    /// outputs; the weights move whatever the loss (a run that meets a non-finite loss goes
-    /// back to weights it kept).
+    /// while it is in its nearest cache (one pass over the weights and one call to the
+    /// cores instead of two of each, and no tensor of the batch's ∂E/∂p written and read
+    /// back). `update(value, ∂E/∂p, state, range)` is the step, element by element, `state`
+    /// one tensor per parameter (the optimizer's velocity or step sizes). The same numbers
+    /// as `gradients` then the step. Returns the batch's mean loss and the outputs; the
+    /// weights move whatever the loss (a run that meets a non-finite loss goes back to
+    /// weights it kept).
     public mutating func gradientsAndStep(
         _ n: Int, labels: [Int], loss: Loss, state: inout [[Tensor]], update: @escaping RangeStep,
         input: @Sendable (Range<Int>) -> Tensor
