@@ -130,9 +130,20 @@ public protocol Layer: Sendable {
 
     /// Draws the initial parameters by `rule`, each unit's bound from its own fan-in.
     mutating func initialize(_ rule: Initialization, using rng: inout SeededGenerator)
+
+    /// A dense layer's fast backward pass (C5 on S4's 5×5 maps, F6, a dense output) without
+    /// ∂E/∂w, its parameter 0: ∂E/∂x (zeros unless `inputGradient`), ∂E/∂b, and the slopes
+    /// ∂E/∂a (n × outputs) from which `Dense.weightRows` makes ∂E/∂w, rows of it at a time.
+    /// Nil for any other layer.
+    func backwardLeavingWeights(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool) -> (
+        input: Tensor, bias: Tensor, slopes: Tensor
+    )?
 }
 
 extension Layer {
+    public func backwardLeavingWeights(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool)
+        -> (input: Tensor, bias: Tensor, slopes: Tensor)?
+    { nil }
     public func multiplyAdds(input: [Int]) -> Int { connections(input: input) }
     public var mapInputs: [[Int]]? { nil }
     public var sharesMaps: Bool { false }

@@ -29,18 +29,22 @@ extension LeNet5 {
         guard parts.count > 1 else { return sliceGradients(input(0..<n), labels: labels, loss: loss) }
         let (results, weights) = sliceResults(parts, labels: labels, loss: loss, input: input)
         let grads = LeNet5.weightedSum(results.map(\.parameters), weights: weights, threads: threads)
-        return (LeNet5.weightedLoss(results, weights), grads, .concatenating(results.map(\.output)))
+        return (LeNet5.weightedLoss(results.map(\.loss), weights), grads, .concatenating(results.map(\.output)))
     }
 
     /// `gradients` of n samples followed by a step, with the step folded into the merge of
     /// the slices' ∂E/∂p: each core steps the part of every parameter it has just added up,
     /// while it is in its nearest cache (one pass over the weights and one call to the
     /// cores instead of two of each, and no tensor of the batch's ∂E/∂p written and read
-    /// back). `update(value, ∂E/∂p, state, range)` is the step, element by element, `state`
-    /// one tensor per parameter (the optimizer's velocity or step sizes). The same numbers
-    /// as `gradients` then the step. Returns the batch's mean loss and the outputs; the
-    /// weights move whatever the loss (a run that meets a non-finite loss goes back to
-    /// weights it kept).
+    /// back). A dense layer's ∂E/∂w (C5, F6: nine tenths of the numbers) is not made slice
+    /// by slice: each slice keeps the layer's inputs and slopes, and each core makes its
+    /// own rows of every slice's ∂E/∂w from them (`Dense.weightRows`), so that what one
+    /// core reads of the other's work is those (C5: 16 × 520 numbers a slice) rather than
+    /// its half of the ∂E/∂w (24,060). `update(value, ∂E/∂p, state, range)` is the step,
+    /// element by element, `state` one tensor per parameter (the optimizer's velocity or
+    /// step sizes). The same numbers as `gradients` then the step. Returns the batch's mean
+    /// loss and the outputs; the weights move whatever the loss (a run that meets a
+    /// non-finite loss goes back to weights it kept).
     public mutating func gradientsAndStep(
         _ n: Int, labels: [Int], loss: Loss, state: inout [[Tensor]], update: @escaping RangeStep,
         input: @Sendable (Range<Int>) -> Tensor
@@ -51,44 +55,131 @@ extension LeNet5 {
             updateTrainable(grads, state: &state, update)
             return (value, output)
         }
-        let (results, weights) = sliceResults(parts, labels: labels, loss: loss, input: input)
-        // Each trainable parameter: its value, the optimizer's tensor for it, and the parts' ∂E/∂p
-        // (a fixed one, the RBF centres, is neither added up nor stepped).
-        var jobs:
-            [(value: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>, parts: [UnsafePointer<Float>])] =
-                []
-        var counts: [Int] = []
+        // The slices' gradients, the dense layers' ∂E/∂w left to the merge (their inputs and
+        // slopes instead).
+        let results = sliceResultsLeavingWeights(parts, labels: labels, loss: loss, input: input)
+        let weights = parts.map { Float($0.count) / Float(n) }
+        // Each trainable parameter: its value, the optimizer's tensor for it, and either the
+        // parts' ∂E/∂p, added up entry by entry, or (a dense layer's ∂E/∂w) each part's slopes and
+        // inputs, from which each core makes its rows (a fixed parameter, the RBF centres, is
+        // neither added up nor stepped).
+        var entries: [MergeJob] = [], rows: [MergeJob] = []
         for l in layers.indices {
+            let left = results[0].left[l]
             layers[l].updateTrainable { p, value in
-                precondition(
-                    results.allSatisfy { $0.parameters[l][p].count == value.count } && state[l][p].count == value.count)
-                jobs.append(
-                    (
-                        value.sharedAddress(), state[l][p].sharedAddress(),
-                        results.map { $0.parameters[l][p].sharedReadAddress() }
-                    ))
-                counts.append(value.count)
-            }
-        }
-        nonisolated(unsafe) let work = jobs
-        let sizes = counts, cores = counts.reduce(0, +) >= sharedWorkMinimum ? max(1, threads) : 1
-        _ = parallelMap(cores, threads: cores) { c in
-            // A thousand sums at a time, made in a block of this core's own and stepped at once: no
-            // tensor of the batch's ∂E/∂p is made, and none is read back.
-            let block = UnsafeMutablePointer<Float>.allocate(capacity: LeNet5.mergeBlock)
-            defer { block.deallocate() }
-            for (job, n) in zip(work, sizes) {
-                var start = n * c / cores
-                let stop = n * (c + 1) / cores
-                while start < stop {
-                    let end = min(start + LeNet5.mergeBlock, stop)
-                    LeNet5.addProducts(0..<(end - start), job.parts.map { $0 + start }, weights, into: block)
-                    update(job.value + start, block, job.state + start, 0..<(end - start))
-                    start = end
+                precondition(state[l][p].count == value.count)
+                let target = (value.sharedAddress(), state[l][p].sharedAddress())
+                if let left, p == 0 {
+                    let samples = left.slopes.shape[0], outputs = left.slopes.count / samples
+                    precondition(value.count == outputs * (left.input.count / samples))
+                    rows.append(
+                        MergeJob(
+                            value: target.0, state: target.1, count: value.count, outputs: outputs,
+                            parts: results.map { $0.left[l]!.input.sharedReadAddress() },
+                            slopes: results.map {
+                                ($0.left[l]!.slopes.sharedReadAddress(), $0.left[l]!.slopes.shape[0])
+                            }))
+                } else {
+                    precondition(results.allSatisfy { $0.parameters[l][p].count == value.count })
+                    entries.append(
+                        MergeJob(
+                            value: target.0, state: target.1, count: value.count, outputs: 0,
+                            parts: results.map { $0.parameters[l][p].sharedReadAddress() }, slopes: []))
                 }
             }
         }
-        return (LeNet5.weightedLoss(results, weights), .concatenating(results.map(\.output)))
+        nonisolated(unsafe) let (byEntry, byRow) = (entries, rows)
+        let total = (entries + rows).reduce(0) { $0 + $1.count }
+        let cores = total >= sharedWorkMinimum ? max(1, threads) : 1
+        _ = parallelMap(cores, threads: cores) { c in
+            // A block of sums at a time, made in memory of this core's own and stepped at once:
+            // no tensor of the batch's ∂E/∂p is made, and none is read back.
+            let block = UnsafeMutablePointer<Float>.allocate(capacity: LeNet5.rowsBlock * (1 + weights.count))
+            defer { block.deallocate() }
+            for job in byEntry {
+                var start = job.count * c / cores
+                let stop = job.count * (c + 1) / cores
+                while start < stop {
+                    let end = min(start + LeNet5.mergeBlock, stop)
+                    LeNet5.addProducts(0..<(end - start), job.parts.map { $0 + start }, weights, into: block)
+                    job.step(update, start..<end, block)
+                    start = end
+                }
+            }
+            // A dense layer's ∂E/∂w: this core's rows (output units), a few at a time, each part's
+            // made into a block of its own, then added up in the parts' order and stepped.
+            for job in byRow {
+                let inputs = job.count / job.outputs, chunk = max(1, LeNet5.rowsBlock / inputs)
+                var first = job.outputs * c / cores
+                let last = job.outputs * (c + 1) / cores
+                while first < last {
+                    let these = first..<min(first + chunk, last)
+                    let made = (0..<job.parts.count).map { block + LeNet5.rowsBlock * (1 + $0) }
+                    for (r, into) in made.enumerated() {
+                        Dense.weightRows(
+                            these, slopes: job.slopes[r].pointer, input: job.parts[r], samples: job.slopes[r].samples,
+                            outputs: job.outputs, inputs: inputs, into: into)
+                    }
+                    LeNet5.addProducts(0..<(these.count * inputs), made.map { UnsafePointer($0) }, weights, into: block)
+                    job.step(update, these.lowerBound * inputs..<these.upperBound * inputs, block)
+                    first = these.upperBound
+                }
+            }
+        }
+        return (LeNet5.weightedLoss(results.map(\.loss), weights), .concatenating(results.map(\.output)))
+    }
+
+    /// One parameter's share of `gradientsAndStep`'s merge.
+    struct MergeJob {
+        let value: UnsafeMutablePointer<Float>, state: UnsafeMutablePointer<Float>, count: Int
+        /// A dense layer's ∂E/∂w: its output units (rows), else 0.
+        let outputs: Int
+        /// Each part's ∂E/∂p, or (a dense layer's ∂E/∂w) each part's inputs to the layer.
+        let parts: [UnsafePointer<Float>]
+        /// A dense layer's ∂E/∂w: each part's slopes ∂E/∂a and its number of samples.
+        let slopes: [(pointer: UnsafePointer<Float>, samples: Int)]
+
+        /// Steps entries `range` whose merged ∂E/∂p is in `sums`.
+        func step(_ update: RangeStep, _ range: Range<Int>, _ sums: UnsafePointer<Float>) {
+            update(value + range.lowerBound, sums, state + range.lowerBound, 0..<range.count)
+        }
+    }
+
+    /// `sliceGradientsLeavingWeights` of each of `parts`, shared among cores (the copy of the
+    /// net they read is gone when it returns, so the weights can then be stepped in place).
+    func sliceResultsLeavingWeights(
+        _ parts: [Range<Int>], labels: [Int], loss: Loss, input: @Sendable (Range<Int>) -> Tensor
+    ) -> [(loss: Float, parameters: [[Tensor]], output: Tensor, left: [(input: Tensor, slopes: Tensor)?])] {
+        let one = self
+        return parallelMap(parts.count, threads: threads) { [one] k in
+            one.sliceGradientsLeavingWeights(input(parts[k]), labels: Array(labels[parts[k]]), loss: loss)
+        }
+    }
+
+    /// `sliceGradients` with a dense layer's ∂E/∂w (`Layer.backwardLeavingWeights`) left out
+    /// (an empty tensor in its place) and its input and slopes kept instead, for
+    /// `gradientsAndStep`'s merge to make it.
+    func sliceGradientsLeavingWeights(_ x: Tensor, labels: [Int], loss: Loss) -> (
+        loss: Float, parameters: [[Tensor]], output: Tensor, left: [(input: Tensor, slopes: Tensor)?]
+    ) {
+        let trace = trace(x)
+        let result = loss.evaluate(trace.last!, labels: labels)
+        var dy = result.gradient
+        var grads = [[Tensor]](repeating: [], count: layers.count)
+        var left = [(input: Tensor, slopes: Tensor)?](repeating: nil, count: layers.count)
+        for l in layers.indices.reversed() {
+            if path == .fast,
+                let r = layers[l].backwardLeavingWeights(
+                    input: trace[l], output: trace[l + 1], gradient: dy, inputGradient: l > 0)
+            {
+                (grads[l], left[l], dy) = ([.empty, r.bias], (trace[l], r.slopes), r.input)
+            } else {
+                let (dx, dp) = layers[l].backward(
+                    input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0)
+                (grads[l], dy) = (dp, dx)
+            }
+        }
+        return (result.loss, grads, trace.last!, left)
     }
 
     /// The gradients of each of `parts` (slices of a batch), shared among cores, and each
@@ -104,11 +195,9 @@ extension LeNet5 {
     }
 
     /// The parts' losses weighted by their shares, added in order.
-    static func weightedLoss(_ results: [(loss: Float, parameters: [[Tensor]], output: Tensor)], _ weights: [Float])
-        -> Float
-    {
+    static func weightedLoss(_ losses: [Float], _ weights: [Float]) -> Float {
         var total: Float = 0
-        for (w, r) in zip(weights, results) { total += w * r.loss }
+        for (w, value) in zip(weights, losses) { total += w * value }
         return total
     }
 
@@ -143,6 +232,10 @@ extension LeNet5 {
     /// Entries of ∂E/∂p added up at a time (4 KB: kept in the nearest cache while every part
     /// is added on).
     static let mergeBlock = 1024
+
+    /// Entries of a dense layer's ∂E/∂w made at a time, of each part (32 KB: C5's rows twenty
+    /// at a time, F6's 68), so that its products run on many rows at once.
+    static let rowsBlock = 8192
 
     /// out[j] = 0 + w₀·g₀[j] + w₁·g₁[j] + … for j in `range`, `mergeBlock` entries at a time.
     static func addProducts(

@@ -27,6 +27,55 @@ final class FastPathTests: XCTestCase {
         XCTAssertTrue(ConnectionTable.full(inputs: 6, outputs: 3).pairs.allSatisfy { $0.inputRuns == [0..<6] })
     }
 
+    /// A dense layer's backward pass without ∂E/∂w (`backwardLeavingWeights`: C5, F6 and the
+    /// keras output) gives `backwardFast`'s ∂E/∂x and ∂E/∂b bit for bit, and `Dense.weightRows`
+    /// makes any run of ∂E/∂w's rows from its slopes as the whole product makes them: whole,
+    /// one row, from the third, all but the ends, the last three; batches of 16 and 5. The
+    /// layers that are not dense (C1, S2, C3, S4, the RBF output) give nil.
+    func testADenseLayersWeightRowsAreThoseOfTheWholeProductBitForBit() {
+        var rng = SeededGenerator(seed: 41)
+        for variant in Variant.allCases {
+            let net = LeNet5(variant: variant, seed: 3)
+            for n in [16, 5] {
+                let x = Tensor(
+                    shape: [n, 1, 32, 32], scalars: (0..<n * 32 * 32).map { _ in rng.uniform(1) })
+                let trace = net.trace(x)
+                var dense: [String] = []
+                for (l, layer) in net.layers.enumerated() {
+                    let dy = Tensor(
+                        shape: trace[l + 1].shape, scalars: trace[l + 1].scalars.map { _ in rng.uniform(1) })
+                    let whole = layer.backwardFast(
+                        input: trace[l], output: trace[l + 1], gradient: dy, inputGradient: true)
+                    guard
+                        let left = layer.backwardLeavingWeights(
+                            input: trace[l], output: trace[l + 1], gradient: dy, inputGradient: true)
+                    else { continue }
+                    dense.append(layer.name)
+                    let context = "\(variant), \(layer.name), n = \(n)"
+                    XCTAssertEqual(left.input.scalars.map(\.bitPattern), whole.input.scalars.map(\.bitPattern), context)
+                    XCTAssertEqual(
+                        left.bias.scalars.map(\.bitPattern), whole.parameters[1].scalars.map(\.bitPattern), context)
+                    let outputs = left.slopes.count / n, inputs = whole.parameters[0].count / outputs
+                    for rows in [0..<outputs, 0..<1, 2..<outputs, 1..<outputs - 1, outputs - 3..<outputs] {
+                        var made = [Float](repeating: .nan, count: rows.count * inputs)
+                        left.slopes.scalars.withUnsafeBufferPointer { da in
+                            trace[l].scalars.withUnsafeBufferPointer { xp in
+                                made.withUnsafeMutableBufferPointer { dw in
+                                    Dense.weightRows(
+                                        rows, slopes: da.baseAddress!, input: xp.baseAddress!, samples: n,
+                                        outputs: outputs, inputs: inputs, into: dw.baseAddress!)
+                                }
+                            }
+                        }
+                        let expected = whole.parameters[0].scalars[rows.lowerBound * inputs..<rows.upperBound * inputs]
+                        XCTAssertEqual(made.map(\.bitPattern), expected.map(\.bitPattern), "\(context), rows \(rows)")
+                    }
+                }
+                XCTAssertEqual(dense, variant == .keras ? ["C5", "F6", "Output"] : ["C5", "F6"], "\(variant)")
+            }
+        }
+    }
+
     /// C3 goes by position (`forwardByPosition`), one sample or a batch; on the wide grid
     /// (`forwardOnWideGrid`, as C1 goes) it has the same sums term for term, so the same
     /// bits, and the reference's numbers to 1e-5. Table I and a full C3 (the keras variant's).

@@ -518,6 +518,15 @@ extension Convolution {
         }
     }
 
+    /// C5 on S4's 5×5 maps, every kernel kept (a full table): `Dense.backwardLeavingWeights`.
+    public func backwardLeavingWeights(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool)
+        -> (input: Tensor, bias: Tensor, slopes: Tensor)?
+    {
+        guard coversWholeInput(x.shape) && table.isFull else { return nil }
+        return Dense.backwardLeavingWeights(
+            input: x, output: y, gradient: dy, weight: weight, activation: activation, inputGradient: inputGradient)
+    }
+
     /// Whether each kernel covers its whole input (C5 on S4's 5×5 maps): one output position,
     /// a dense layer.
     func coversWholeInput(_ shape: [Int]) -> Bool { shape[2] == kernelSize && shape[3] == kernelSize }

@@ -3,7 +3,7 @@ import LeNetCore
 /// Layers whose every unit sees the whole input (F6, the keras output, and C5, whose 5×5
 /// kernels cover its whole 5×5 input) as matrix products over the batch, so each weight
 /// loaded serves several samples.
-enum Dense {
+public enum Dense {
     /// y = f(x · wᵀ + b) for x (n × inputs), w (outputs × inputs), into y (prepared by the
     /// caller: n × outputs numbers).
     static func forward(_ x: Tensor, weight: Tensor, bias: Tensor, activation: Activation, into y: inout Tensor) {
@@ -42,41 +42,49 @@ enum Dense {
         inputGradient: Bool
     ) -> (input: Tensor, weight: Tensor, bias: Tensor) {
         let n = x.shape[0], outputs = y.count / n, inputs = weight.count / outputs
-        var dx = inputGradient ? Tensor(unfilled: x.shape) : Tensor(zeros: x.shape),
-            dw = Tensor(unfilled: weight.shape), db = Tensor(zeros: [outputs])
-        var da = [Float](repeating: 0, count: n * outputs)
+        let (dx, db, da) = backwardLeavingWeights(
+            input: x, output: y, gradient: dy, weight: weight, activation: activation, inputGradient: inputGradient)
+        var dw = Tensor(unfilled: weight.shape)
         x.withPointer { xp in
-            y.withPointer { yp in
-                dy.withPointer { dyp in
-                    weight.withPointer { wp in
-                        dx.withMutablePointer { dxp in
-                            dw.withMutablePointer { dwp in
-                                da.withUnsafeMutableBufferPointer { dab in
-                                    let dap = dab.baseAddress!
-                                    Kernels.slope(activation, n * outputs, dyp, yp, dap)
-                                    // ∂E/∂b sums each output's ∂E/∂a over the samples in order,
-                                    // all the outputs at once (a vector loop, through pointers).
-                                    db.withMutablePointer { dbp in
-                                        for s in 0..<n {
-                                            let row = dap + s * outputs
-                                            for o in 0..<outputs { dbp[o] += row[o] }
-                                        }
-                                    }
-                                    Kernels.withRows(xp, count: n, stride: inputs) { x in
-                                        Kernels.multiply(
-                                            m: outputs, n: inputs, k: n,
-                                            .init(base: dap, rowStride: 1, columnStride: outputs), x, readable: false,
-                                            into: .init(base: dwp, stride: inputs), start: .zero)
-                                    }
-                                    if inputGradient {
-                                        Kernels.withRows(wp, count: outputs, stride: inputs) { w in
-                                            Kernels.multiply(
-                                                m: n, n: inputs, k: outputs,
-                                                .init(base: dap, rowStride: outputs, columnStride: 1), w,
-                                                readable: false,
-                                                into: .init(base: dxp, stride: inputs), start: .zero)
-                                        }
-                                    }
+            da.withPointer { dap in
+                dw.withMutablePointer { dwp in
+                    weightRows(
+                        0..<outputs, slopes: dap, input: xp, samples: n, outputs: outputs, inputs: inputs, into: dwp)
+                }
+            }
+        }
+        return (dx, dw, db)
+    }
+
+    /// `backward` without ∂E/∂w: ∂E/∂x (zeros unless `inputGradient`), ∂E/∂b, and the slopes
+    /// ∂E/∂a = ∂E/∂y · f′ (n × outputs) from which `weightRows` makes ∂E/∂w.
+    static func backwardLeavingWeights(
+        input x: Tensor, output y: Tensor, gradient dy: Tensor, weight: Tensor, activation: Activation,
+        inputGradient: Bool
+    ) -> (input: Tensor, bias: Tensor, slopes: Tensor) {
+        let n = x.shape[0], outputs = y.count / n, inputs = weight.count / outputs
+        var dx = inputGradient ? Tensor(unfilled: x.shape) : Tensor(zeros: x.shape), db = Tensor(zeros: [outputs])
+        var da = Tensor(unfilled: [n, outputs])
+        y.withPointer { yp in
+            dy.withPointer { dyp in
+                weight.withPointer { wp in
+                    dx.withMutablePointer { dxp in
+                        da.withMutablePointer { dap in
+                            Kernels.slope(activation, n * outputs, dyp, yp, dap)
+                            // ∂E/∂b sums each output's ∂E/∂a over the samples in order, all the
+                            // outputs at once (a vector loop, through pointers).
+                            db.withMutablePointer { dbp in
+                                for s in 0..<n {
+                                    let row = dap + s * outputs
+                                    for o in 0..<outputs { dbp[o] += row[o] }
+                                }
+                            }
+                            if inputGradient {
+                                Kernels.withRows(wp, count: outputs, stride: inputs) { w in
+                                    Kernels.multiply(
+                                        m: n, n: inputs, k: outputs,
+                                        .init(base: dap, rowStride: outputs, columnStride: 1), w, readable: false,
+                                        into: .init(base: dxp, stride: inputs), start: .zero)
                                 }
                             }
                         }
@@ -84,7 +92,23 @@ enum Dense {
                 }
             }
         }
-        return (dx, dw, db)
+        return (dx, db, da)
+    }
+
+    /// Rows `rows` of ∂E/∂w (those output units: rows.count × inputs numbers into `dw`) from
+    /// a backward pass's slopes ∂E/∂a (n × outputs) and inputs (n × inputs): each entry sums
+    /// ∂E/∂a[s, o]·x[s, j] over the samples as the whole product does, whichever rows are
+    /// asked for (a batch's merge shares the rows among cores: `LeNet5.gradientsAndStep`).
+    public static func weightRows(
+        _ rows: Range<Int>, slopes da: UnsafePointer<Float>, input x: UnsafePointer<Float>, samples n: Int,
+        outputs: Int, inputs: Int, into dw: UnsafeMutablePointer<Float>
+    ) {
+        Kernels.withRows(x, count: n, stride: inputs) { x in
+            Kernels.multiply(
+                m: rows.count, n: inputs, k: n,
+                .init(base: da + rows.lowerBound, rowStride: 1, columnStride: outputs), x, readable: false,
+                into: .init(base: dw, stride: inputs), start: .zero)
+        }
     }
 }
 
@@ -153,6 +177,13 @@ extension Dense {
 }
 
 extension FullyConnected {
+    public func backwardLeavingWeights(input x: Tensor, output y: Tensor, gradient dy: Tensor, inputGradient: Bool)
+        -> (input: Tensor, bias: Tensor, slopes: Tensor)?
+    {
+        Dense.backwardLeavingWeights(
+            input: x, output: y, gradient: dy, weight: weight, activation: activation, inputGradient: inputGradient)
+    }
+
     /// One sample on the fast path: `Dense.backwardAndStep`.
     public mutating func backwardAndStep(
         input x: Tensor, output y: Tensor, gradient dy: Tensor, path: ComputePath, inputGradient: Bool,
