@@ -90,11 +90,13 @@ extension LeNet5 {
         }
         nonisolated(unsafe) let (byEntry, byRow) = (entries, rows)
         let total = (entries + rows).reduce(0) { $0 + $1.count }
+        // Room for a block of sums, or of one part's rows: at least one whole row.
+        let width = max(LeNet5.rowsBlock, rows.map { $0.count / $0.outputs }.max() ?? 0)
         let cores = total >= sharedWorkMinimum ? max(1, threads) : 1
         _ = parallelMap(cores, threads: cores) { c in
             // A block of sums at a time, made in memory of this core's own and stepped at once:
             // no tensor of the batch's ∂E/∂p is made, and none is read back.
-            let block = UnsafeMutablePointer<Float>.allocate(capacity: LeNet5.rowsBlock * (1 + weights.count))
+            let block = UnsafeMutablePointer<Float>.allocate(capacity: width * (1 + weights.count))
             defer { block.deallocate() }
             for job in byEntry {
                 var start = job.count * c / cores
@@ -114,7 +116,7 @@ extension LeNet5 {
                 let last = job.outputs * (c + 1) / cores
                 while first < last {
                     let these = first..<min(first + chunk, last)
-                    let made = (0..<job.parts.count).map { block + LeNet5.rowsBlock * (1 + $0) }
+                    let made = (0..<job.parts.count).map { block + width * (1 + $0) }
                     for (r, into) in made.enumerated() {
                         Dense.weightRows(
                             these, slopes: job.slopes[r].pointer, input: job.parts[r], samples: job.slopes[r].samples,
