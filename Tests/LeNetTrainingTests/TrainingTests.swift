@@ -70,6 +70,9 @@ final class TrainingTests: XCTestCase {
         var fused = [stepped, stepped], workspaces = [OnlineWorkspace(), OnlineWorkspace()]
         fused[0].threads = 1
         fused[1].threads = 2
+        // No step is too slow to pair here: on a loaded machine a step past `slowStep` would
+        // send the next ones to one core (the fallback `testASlowStepOnTwoCoresSendsTheNextStepsToOne` covers).
+        workspaces[1].cores.slowStep = .max
         for s in indices {
             let (lossA, grads, outA) = stepped.gradients(x.sample(s), labels: [labels[s]], loss: loss)
             optimizer.step(&stepped, gradients: grads, rate: 0.002)
