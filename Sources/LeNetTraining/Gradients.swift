@@ -26,7 +26,10 @@ extension LeNet5 {
         loss: Float, parameters: [[Tensor]], output: Tensor
     ) {
         let parts = slices(n)
-        guard parts.count > 1 else { return sliceGradients(input(0..<n), labels: labels, loss: loss) }
+        guard parts.count > 1 else {
+            let one = sliceGradients(input(0..<n), labels: labels, loss: loss)
+            return (one.loss, one.parameters, one.output)
+        }
         let (results, weights) = sliceResults(parts, labels: labels, loss: loss, input: input)
         let grads = LeNet5.weightedSum(results.map(\.parameters), weights: weights, threads: threads)
         return (LeNet5.weightedLoss(results.map(\.loss), weights), grads, .concatenating(results.map(\.output)))
@@ -51,14 +54,13 @@ extension LeNet5 {
     ) -> (loss: Float, output: Tensor) {
         let parts = slices(n)
         guard parts.count > 1 else {
-            let (value, grads, output) = sliceGradients(input(0..<n), labels: labels, loss: loss)
-            updateTrainable(grads, state: &state, update)
-            return (value, output)
+            let one = sliceGradients(input(0..<n), labels: labels, loss: loss)
+            updateTrainable(one.parameters, state: &state, update)
+            return (one.loss, one.output)
         }
         // The slices' gradients, the dense layers' ∂E/∂w left to the merge (their inputs and
         // slopes instead).
-        let results = sliceResultsLeavingWeights(parts, labels: labels, loss: loss, input: input)
-        let weights = parts.map { Float($0.count) / Float(n) }
+        let (results, weights) = sliceResults(parts, labels: labels, loss: loss, leavingWeights: true, input: input)
         // Each trainable parameter: its value, the optimizer's tensor for it, and either the
         // parts' ∂E/∂p, added up entry by entry, or (a dense layer's ∂E/∂w) each part's slopes and
         // inputs, from which each core makes its rows (a fixed parameter, the RBF centres, is
@@ -98,6 +100,8 @@ extension LeNet5 {
             // no tensor of the batch's ∂E/∂p is made, and none is read back.
             let block = UnsafeMutablePointer<Float>.allocate(capacity: width * (1 + weights.count))
             defer { block.deallocate() }
+            // After the sums' block, one for each part's rows of a dense layer's ∂E/∂w.
+            let made = (0..<weights.count).map { block + width * (1 + $0) }, reads = made.map { UnsafePointer($0) }
             for job in byEntry {
                 var start = job.count * c / cores
                 let stop = job.count * (c + 1) / cores
@@ -116,13 +120,12 @@ extension LeNet5 {
                 let last = job.outputs * (c + 1) / cores
                 while first < last {
                     let these = first..<min(first + chunk, last)
-                    let made = (0..<job.parts.count).map { block + width * (1 + $0) }
                     for (r, into) in made.enumerated() {
                         Dense.weightRows(
                             these, slopes: job.slopes[r].pointer, input: job.parts[r], samples: job.slopes[r].samples,
                             outputs: job.outputs, inputs: inputs, into: into)
                     }
-                    LeNet5.addProducts(0..<(these.count * inputs), made.map { UnsafePointer($0) }, weights, into: block)
+                    LeNet5.addProducts(0..<(these.count * inputs), reads, weights, into: block)
                     job.step(update, these.lowerBound * inputs..<these.upperBound * inputs, block)
                     first = these.upperBound
                 }
@@ -147,51 +150,17 @@ extension LeNet5 {
         }
     }
 
-    /// `sliceGradientsLeavingWeights` of each of `parts`, shared among cores (the copy of the
-    /// net they read is gone when it returns, so the weights can then be stepped in place).
-    func sliceResultsLeavingWeights(
-        _ parts: [Range<Int>], labels: [Int], loss: Loss, input: @Sendable (Range<Int>) -> Tensor
-    ) -> [(loss: Float, parameters: [[Tensor]], output: Tensor, left: [(input: Tensor, slopes: Tensor)?])] {
-        let one = self
-        return parallelMap(parts.count, threads: threads) { [one] k in
-            one.sliceGradientsLeavingWeights(input(parts[k]), labels: Array(labels[parts[k]]), loss: loss)
-        }
-    }
-
-    /// `sliceGradients` with a dense layer's ∂E/∂w (`Layer.backwardLeavingWeights`) left out
-    /// (an empty tensor in its place) and its input and slopes kept instead, for
-    /// `gradientsAndStep`'s merge to make it.
-    func sliceGradientsLeavingWeights(_ x: Tensor, labels: [Int], loss: Loss) -> (
-        loss: Float, parameters: [[Tensor]], output: Tensor, left: [(input: Tensor, slopes: Tensor)?]
-    ) {
-        let trace = trace(x)
-        let result = loss.evaluate(trace.last!, labels: labels)
-        var dy = result.gradient
-        var grads = [[Tensor]](repeating: [], count: layers.count)
-        var left = [(input: Tensor, slopes: Tensor)?](repeating: nil, count: layers.count)
-        for l in layers.indices.reversed() {
-            if path == .fast,
-                let r = layers[l].backwardLeavingWeights(
-                    input: trace[l], output: trace[l + 1], gradient: dy, inputGradient: l > 0)
-            {
-                (grads[l], left[l], dy) = ([.empty, r.bias], (trace[l], r.slopes), r.input)
-            } else {
-                let (dx, dp) = layers[l].backward(
-                    input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0)
-                (grads[l], dy) = (dp, dx)
-            }
-        }
-        return (result.loss, grads, trace.last!, left)
-    }
-
-    /// The gradients of each of `parts` (slices of a batch), shared among cores, and each
-    /// part's share of the samples.
+    /// `sliceGradients` of each of `parts` (slices of a batch), shared among cores, and each
+    /// part's share of the samples. The copy of the net the cores read is gone when it
+    /// returns, so the weights can then be stepped in place.
     func sliceResults(
-        _ parts: [Range<Int>], labels: [Int], loss: Loss, input: @Sendable (Range<Int>) -> Tensor
-    ) -> (results: [(loss: Float, parameters: [[Tensor]], output: Tensor)], weights: [Float]) {
+        _ parts: [Range<Int>], labels: [Int], loss: Loss, leavingWeights: Bool = false,
+        input: @Sendable (Range<Int>) -> Tensor
+    ) -> (results: [SliceGradients], weights: [Float]) {
         let one = self, n = parts.last!.upperBound
         let results = parallelMap(parts.count, threads: threads) { [one] k in
-            one.sliceGradients(input(parts[k]), labels: Array(labels[parts[k]]), loss: loss)
+            one.sliceGradients(
+                input(parts[k]), labels: Array(labels[parts[k]]), loss: loss, leavingWeights: leavingWeights)
         }
         return (results, parts.map { Float($0.count) / Float(n) })
     }
@@ -504,13 +473,34 @@ extension LeNet5 {
         layer.forward(x, into: &y, path: path)
     }
 
-    /// `gradients` of one slice, on one core.
-    func sliceGradients(_ x: Tensor, labels: [Int], loss: Loss) -> (loss: Float, parameters: [[Tensor]], output: Tensor)
-    {
+    /// What one slice of a batch gives: its mean loss, ∂E/∂p of every layer, its outputs, and
+    /// (`leavingWeights`) a dense layer's input and slopes where its ∂E/∂w is left out.
+    typealias SliceGradients = (
+        loss: Float, parameters: [[Tensor]], output: Tensor, left: [(input: Tensor, slopes: Tensor)?]
+    )
+
+    /// `gradients` of one slice, on one core. With `leavingWeights`, a dense layer's ∂E/∂w
+    /// (`Layer.backwardLeavingWeights`) is left out (an empty tensor in its place) and its
+    /// input and slopes are kept instead, for `gradientsAndStep`'s merge to make it.
+    func sliceGradients(_ x: Tensor, labels: [Int], loss: Loss, leavingWeights: Bool = false) -> SliceGradients {
         let trace = trace(x)
         let result = loss.evaluate(trace.last!, labels: labels)
-        let (_, grads) = backward(trace: trace, gradient: result.gradient, inputGradient: false)
-        return (result.loss, grads, trace.last!)
+        var dy = result.gradient
+        var grads = [[Tensor]](repeating: [], count: layers.count)
+        var left = [(input: Tensor, slopes: Tensor)?](repeating: nil, count: layers.count)
+        for l in layers.indices.reversed() {
+            if leavingWeights && path == .fast,
+                let r = layers[l].backwardLeavingWeights(
+                    input: trace[l], output: trace[l + 1], gradient: dy, inputGradient: l > 0)
+            {
+                (grads[l], left[l], dy) = ([.empty, r.bias], (trace[l], r.slopes), r.input)
+            } else {
+                let (dx, dp) = layers[l].backward(
+                    input: trace[l], output: trace[l + 1], gradient: dy, path: path, inputGradient: l > 0)
+                (grads[l], dy) = (dp, dx)
+            }
+        }
+        return (result.loss, grads, trace.last!, left)
     }
 
     /// Applies `update(value, gradient, state, range)` to every trainable parameter in place,

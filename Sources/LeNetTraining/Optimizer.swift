@@ -46,8 +46,8 @@ public struct Optimizer: Sendable {
         case .momentum, .nesterov:
             net.updateTrainable(gradients, state: &state, rangeStep(rate: rate))
         case .sgd, .sdlm:
-            let epsilon = stepSizes(rate: rate)!, threads = net.threads
-            for l in net.layers.indices { net.layers[l].step(gradients[l], rates: epsilon[l], threads: threads) }
+            _ = stepSizes(rate: rate)
+            net.updateTrainable(gradients, state: &stepSizes, rangeStep(rate: rate))
         }
     }
 
