@@ -257,7 +257,7 @@ public func coreRoundTrip(trips: Int = 2_000, runs: Int = 5) -> Double? {
         guard paired else { return nil }
         times.append(Double(nanoseconds) / Double(trips))
     }
-    return times.sorted()[times.count / 2]
+    return median(times)
 }
 
 /// The number `coreRoundTrip` bounces.

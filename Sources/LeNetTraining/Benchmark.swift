@@ -47,7 +47,7 @@ public struct Benchmark: Sendable {
                     inferBatch1000: pick(inference),
                     forwardMultiplyAdds: first.forwardMultiplyAdds, peakMemoryMB: memory)
             }
-            median = result { ($0[($0.count - 1) / 2] + $0[$0.count / 2]) / 2 }
+            median = result { LeNetCore.median($0)! }
             lowest = result { $0.first! }
             highest = result { $0.last! }
             runs = results.count

@@ -55,10 +55,10 @@ struct Bench: ParsableCommand {
         guard let digits = try DataSource.embedded().train else { throw DataSourceError.embeddedMissing }
         let bench = Benchmark(digits: digits, seconds: seconds)
         let peak = self.peak ?? ProductKernels.measuredPeak(threads: threads, seconds: max(0.2, min(seconds, 0.5)))
-        // What two threads pay to hand each other work: where it is long (two chiplets), two-thread
-        // training is slower.
-        let roundTrip = threads > 1 ? coreRoundTrip() : nil
         if !json {
+            // What two threads pay to hand each other work: where it is long (two chiplets),
+            // two-thread training is slower. (Each run measures its own as well.)
+            let roundTrip = threads > 1 ? coreRoundTrip() : nil
             let how = self.peak == nil ? "measured on \(min(threads, coreCount)) threads" : "as given"
             let other =
                 ProductKernels.selected == .avx512
@@ -72,8 +72,11 @@ struct Bench: ParsableCommand {
         }
         for v in variant.map({ [$0] }) ?? Variant.allCases {
             // With --compare, the frameworks run after each of our runs: the same minutes.
-            var ours: [Benchmark.Result] = [], theirs: [Frameworks] = []
+            var ours: [Benchmark.Result] = [], theirs: [Frameworks] = [], trips: [Double] = []
             for _ in 0..<runs {
+                // Where the two cores sit can change from one minute to the next: each run's own
+                // round trip, beside its rates.
+                if threads > 1, let trip = coreRoundTrip() { trips.append(trip) }
                 ours.append(bench.run(v, path: reference ? .reference : .fast, threads: threads))
                 if compare && v == .keras { theirs.append(try Frameworks.measure(bench, self)) }
             }
@@ -88,7 +91,16 @@ struct Bench: ParsableCommand {
                     r.trainBatch1, r.trainBatch64,
                     r.inferBatch1000, r.trainGFLOPs, r.inferGFLOPs, peak, r.inferGFLOPs / peak, r.trainGFLOPs / peak,
                     r.peakMemoryMB)
-                line += ", \"core_round_trip_ns\": " + (roundTrip.map { String(format: "%.0f", $0) } ?? "null")
+                line +=
+                    ", \"core_round_trip_ns\": "
+                    + (LeNetCore.median(trips).map { String(format: "%.0f", $0) } ?? "null")
+                // Run by run, in the order they ran: each run's round trip and training at batch 64.
+                line +=
+                    ", \"core_round_trip_ns_runs\": ["
+                    + trips.map { String(format: "%.0f", $0) }.joined(separator: ", ")
+                line +=
+                    "], \"train_batch64_runs\": ["
+                    + ours.map { String(format: "%.0f", $0.trainBatch64) }.joined(separator: ", ") + "]"
                 if let others { line += ", " + others.jsonFields(against: r) }
                 print(line + "}")
             } else {
@@ -96,6 +108,14 @@ struct Bench: ParsableCommand {
                 print(
                     "forward multiply-adds per sample: \(Format.count(r.forwardMultiplyAdds)); peak memory \(String(format: "%.0f", r.peakMemoryMB)) MB\n"
                 )
+                if runs > 1 && !trips.isEmpty {
+                    // Training at batch 64 on two threads is slower in runs whose round trip is long
+                    // (the cores on two chiplets).
+                    let pairs = zip(ours, trips).map {
+                        "\(Format.count(Int($0.trainBatch64)))/s (\(Int($1.rounded())) ns)"
+                    }
+                    print("train, batch 64, run by run (core round trip): \(pairs.joined(separator: ", "))\n")
+                }
                 if let others { print(others.table(against: r, runs: runs).rendered + "\n") }
             }
             if compare && v != .keras && variant == .paper {
@@ -208,8 +228,7 @@ struct Frameworks {
     /// Each rate's median over the runs (nil when a framework was missing).
     static func median(_ runs: [Frameworks]) -> Frameworks {
         func med(_ key: KeyPath<Frameworks, Double?>) -> Double? {
-            let v = runs.compactMap { $0[keyPath: key] }.sorted()
-            return v.isEmpty ? nil : (v[(v.count - 1) / 2] + v[v.count / 2]) / 2
+            LeNetCore.median(runs.compactMap { $0[keyPath: key] })
         }
         return Frameworks(
             torch: runs[0].torch, torchTrainBatch1: med(\.torchTrainBatch1),

@@ -1,3 +1,4 @@
+import LeNetCore
 import LeNetData
 import LeNetModel
 import LeNetTraining
@@ -21,6 +22,16 @@ final class BenchmarkTests: XCTestCase {
         let even = Benchmark.Summary([result(1, 4, 10), result(2, 3, 40), result(3, 2, 20), result(10, 1, 30)])
         XCTAssertEqual(
             [even.median.trainBatch1, even.median.trainBatch64, even.median.inferBatch1000], [2.5, 2.5, 25])
+    }
+
+    /// The one median every report uses: the middle value, the mean of the middle two, none
+    /// of nothing; the order given does not matter.
+    func testTheMedianIsTheMiddleValueOrTheMeanOfTheMiddleTwo() {
+        XCTAssertEqual(median([7]), 7)
+        XCTAssertEqual(median([50, 10, 30]), 30)
+        XCTAssertEqual(median([40, 10, 20, 30]), 25)
+        XCTAssertEqual(median([-1, -3, 2, 2]), 0.5)
+        XCTAssertNil(median([]))
     }
 
     /// `bench --layers` times every layer of the network, in its order, for a slice of a

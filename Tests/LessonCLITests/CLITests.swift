@@ -150,6 +150,23 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(one.status, 0, one.stderr)
         let alone = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [String: Any])
         XCTAssertTrue(alone["core_round_trip_ns"] is NSNull, "one thread: no round trip")
+        XCTAssertEqual((alone["core_round_trip_ns_runs"] as? [Double])?.count, 0, "one thread: no round trips")
+        // Several runs: each run's round trip and training rate at batch 64, in the order they
+        // ran; the round trip reported is their median, and so is the rate.
+        let three = try run(["bench", "--json", "--seconds", "0", "--variant", "keras", "--runs", "3"])
+        XCTAssertEqual(three.status, 0, three.stderr)
+        let runs = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(three.stdout.utf8)) as? [String: Any])
+        let rates = try XCTUnwrap(runs["train_batch64_runs"] as? [Double])
+        XCTAssertEqual(rates.count, 3)
+        XCTAssertEqual(try XCTUnwrap(runs["train_batch64"] as? Double), rates.sorted()[1], accuracy: 0.5)
+        let trips = try XCTUnwrap(runs["core_round_trip_ns_runs"] as? [Double])
+        if coreCount > 1 {
+            XCTAssertEqual(trips.count, 3)
+            XCTAssertTrue(trips.allSatisfy { $0 > 0 }, "\(trips)")
+            XCTAssertEqual(try XCTUnwrap(runs["core_round_trip_ns"] as? Double), trips.sorted()[1], accuracy: 0.5)
+        } else {
+            XCTAssertEqual(trips.count, 0)
+        }
         let table = try run(["bench", "--variant", "keras", "--layers", "--seconds", "0"])
         XCTAssertEqual(table.status, 0, table.stderr)
         for layer in ["C1", "S2", "C3", "S4", "C5", "F6", "Output", "total"] {
