@@ -95,12 +95,11 @@ struct Bench: ParsableCommand {
                     ", \"core_round_trip_ns\": "
                     + (LeNetCore.median(trips).map { String(format: "%.0f", $0) } ?? "null")
                 // Run by run, in the order they ran: each run's round trip and training at batch 64.
-                line +=
-                    ", \"core_round_trip_ns_runs\": ["
-                    + trips.map { String(format: "%.0f", $0) }.joined(separator: ", ")
-                line +=
-                    "], \"train_batch64_runs\": ["
-                    + ours.map { String(format: "%.0f", $0.trainBatch64) }.joined(separator: ", ") + "]"
+                func list(_ values: [Double]) -> String {
+                    "[" + values.map { String(format: "%.0f", $0) }.joined(separator: ", ") + "]"
+                }
+                line += ", \"core_round_trip_ns_runs\": " + list(trips)
+                line += ", \"train_batch64_runs\": " + list(ours.map(\.trainBatch64))
                 if let others { line += ", " + others.jsonFields(against: r) }
                 print(line + "}")
             } else {
