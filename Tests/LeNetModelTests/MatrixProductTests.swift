@@ -642,15 +642,21 @@ final class MatrixProductTests: XCTestCase {
     func testTheAVX512PositionRowsGiveTheAVX2Bits() {
         guard canRunTheAVX512Build() else { return }
         var rng = SeededGenerator(seed: 12)
-        let k = 150, input = (0..<(6 * 196 + 16)).map { _ in rng.uniform(1) }
-        let weights = (0..<k * 16).map { _ in rng.uniform(1) }, bias = (0..<16).map { _ in rng.uniform(1) }
+        let k = 150
         let runs = (0..<k).map { ($0 / 25) * 196 + ($0 % 25 / 5) * 14 + $0 % 5 }
         let cases =
             [1, 2, 3, 4, 5, 6, 11, 12, 13, 16, 25, 100].map { ($0, runs, 10) } + [
                 (100, runs, 8), (100, runs.reversed(), 10), (30, runs.map { $0 % 5 == 4 ? $0 + 1 : $0 }, 10),
             ]
+        func positions(_ count: Int, width: Int) -> [Int] { (0..<count).map { ($0 / width) * 14 + $0 % width } }
+        // Room for every input any case reads, and some to spare: 100 positions 8 wide reach row
+        // 12 of the grid, past C3's 6 × 196 inputs, and the reads past the buffer gave numbers
+        // that changed between the two builds' calls (a CI run failed on them).
+        let reach = cases.map { positions($0.0, width: $0.2).max()! + $0.1.max()! }.max()! + 16
+        let input = (0..<reach).map { _ in rng.uniform(1) }
+        let weights = (0..<k * 16).map { _ in rng.uniform(1) }, bias = (0..<16).map { _ in rng.uniform(1) }
         for (count, offsets, width) in cases {
-            let at = (0..<count).map { ($0 / width) * 14 + $0 % width }
+            let at = positions(count, width: width)
             func sums(wide: Bool) -> [Float] {
                 var out = [Float](repeating: 0, count: count * 16)
                 input.withUnsafeBufferPointer { ip in
