@@ -42,12 +42,19 @@ public struct Optimizer: Sendable {
     /// computed on and which hold its parts (SGD's step on one core took 7–36 µs of a keras
     /// batch of 64's 600–700, depending on the minute, the other core waiting).
     public mutating func step(_ net: inout LeNet5, gradients: [[Tensor]], rate: Float) {
+        let update = rangeStep(rate: rate)
+        withStepState(rate: rate) { net.updateTrainable(gradients, state: &$0, update) }
+    }
+
+    /// `body` given this optimizer's tensor per parameter that `rangeStep` reads and writes:
+    /// the velocity (momentum, Nesterov) or the step sizes ε for `rate` (SGD, SDLM).
+    mutating func withStepState<R>(rate: Float, _ body: (inout [[Tensor]]) -> R) -> R {
         switch kind {
         case .momentum, .nesterov:
-            net.updateTrainable(gradients, state: &state, rangeStep(rate: rate))
+            return body(&state)
         case .sgd, .sdlm:
             _ = stepSizes(rate: rate)
-            net.updateTrainable(gradients, state: &stepSizes, rangeStep(rate: rate))
+            return body(&stepSizes)
         }
     }
 
@@ -81,14 +88,8 @@ public struct Optimizer: Sendable {
             return (value, output)
         }
         let update = rangeStep(rate: rate), input = inputs(samples)
-        switch kind {
-        case .momentum, .nesterov:
-            return net.gradientsAndStep(
-                samples.count, labels: labels, loss: loss, state: &state, update: update, input: input)
-        case .sgd, .sdlm:
-            _ = stepSizes(rate: rate)
-            return net.gradientsAndStep(
-                samples.count, labels: labels, loss: loss, state: &stepSizes, update: update, input: input)
+        return withStepState(rate: rate) {
+            net.gradientsAndStep(samples.count, labels: labels, loss: loss, state: &$0, update: update, input: input)
         }
     }
 
