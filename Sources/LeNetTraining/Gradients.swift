@@ -620,12 +620,6 @@ public struct CoreChoice: Sendable {
 
     public init() {}
 
-    /// The middle of `times` (the mean of the two middle ones for an even count).
-    static func median(_ times: [UInt64]) -> Double {
-        let sorted = times.sorted(), n = sorted.count
-        return n == 0 ? .nan : (Double(sorted[(n - 1) / 2]) + Double(sorted[n / 2])) / 2
-    }
-
     /// Whether the next step goes on two cores.
     public mutating func next() -> Bool {
         pausing = oneCoreSteps > 0
@@ -642,8 +636,8 @@ public struct CoreChoice: Sendable {
             trialLeft = nil
             trials += 1
             untilTrial = every
-            if !trialTimes.isEmpty && !recent.isEmpty
-                && CoreChoice.median(trialTimes) < 0.97 * CoreChoice.median(recent)
+            if let trialMedian = median(trialTimes.map(Double.init)), let wayMedian = median(recent.map(Double.init)),
+                trialMedian < 0.97 * wayMedian
             {
                 paired.toggle()
                 changes += 1
