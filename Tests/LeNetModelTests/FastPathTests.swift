@@ -77,7 +77,7 @@ final class FastPathTests: XCTestCase {
     }
 
     /// C3 goes by position (`forwardByPosition`), one sample or a batch; on the wide grid
-    /// (`forwardOnWideGrid`, as C1 goes) it has the same sums term for term, so the same
+    /// (`forwardOnShiftedCopies`, as C1 goes) it has the same sums term for term, so the same
     /// bits, and the reference's numbers to 1e-5. Table I and a full C3 (the keras variant's).
     func testC3ByPositionIsTheWideGridBitForBit() {
         var rng = SeededGenerator(seed: 5)
@@ -88,7 +88,7 @@ final class FastPathTests: XCTestCase {
             let x = Tensor(shape: [9, 6, 14, 14], scalars: (0..<9 * 6 * 196).map { _ in rng.uniform(1.2) })
             let batch = c3.forwardFast(x), reference = c3.forward(x)
             var wide = Tensor.empty
-            Convolution.Grid.with(kernelSize: 5, input: x.shape) { c3.forwardOnWideGrid(x, $0, into: &wide) }
+            Convolution.Grid.with(kernelSize: 5, input: x.shape) { c3.forwardOnShiftedCopies(x, $0, into: &wide) }
             XCTAssertEqual(batch.shape, wide.shape)
             XCTAssertEqual(batch.scalars.map(\.bitPattern), wide.scalars.map(\.bitPattern))
             for s in 0..<9 {
@@ -98,6 +98,75 @@ final class FastPathTests: XCTestCase {
             for (p, q) in zip(reference.scalars, batch.scalars) {
                 XCTAssertEqual(p, q, accuracy: 1e-5 * max(1, abs(p)))
             }
+        }
+    }
+
+    /// C1's forward pass on shifted copies of its input (`forwardOnShiftedCopies`) gives the
+    /// bits of the product on the input-wide grid it replaced, worked out here as it was: each
+    /// sample in a buffer with zeros after it, every position of the wide grid summed from
+    /// the bias, the outW kept columns of each row moved out, then f. C1's shape (one 32×32
+    /// map, six maps, for the whole layer and for the maps a core takes), two input maps of
+    /// 9×13 under a 3×3 kernel, and a tanh layer.
+    func testShiftedCopiesAreTheWideGridBitForBit() {
+        var rng = SeededGenerator(seed: 17)
+        let cases: [(ConnectionTable, Int, [Int], Activation)] = [
+            (.full(inputs: 1, outputs: 6), 5, [3, 1, 32, 32], .squash),
+            (.full(inputs: 2, outputs: 7), 3, [2, 2, 9, 13], .tanh),
+        ]
+        for (table, k, shape, f) in cases {
+            var conv = Convolution(name: "C", table: table, kernelSize: k, activation: f)
+            conv.initialize(.default(for: .paper), using: &rng)
+            conv.bias = Tensor(shape: [table.outputMaps], scalars: (0..<table.outputMaps).map { _ in rng.uniform(0.5) })
+            let x = Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.uniform(1.2) })
+            let n = shape[0], maps = table.outputMaps
+            var copies = Tensor.empty, wide = Tensor.empty
+            Convolution.Grid.with(kernelSize: k, input: shape) { g in
+                conv.forwardOnShiftedCopies(x, g, into: &copies)
+                let positions = g.outH * g.outW
+                var out = [Float](repeating: .nan, count: n * maps * positions)
+                var buffer = [Float](repeating: 0, count: g.bufferSize)
+                var sums = [Float](repeating: .nan, count: maps * g.wide)
+                for s in 0..<n {
+                    for j in 0..<g.sampleSize { buffer[j] = x.scalars[s * g.sampleSize + j] }
+                    buffer.withUnsafeBufferPointer { b in
+                        conv.weight.withPointer { w in
+                            conv.bias.withPointer { bias in
+                                sums.withUnsafeMutableBufferPointer { sp in
+                                    Kernels.multiply(
+                                        m: maps, n: g.wide, k: g.rows,
+                                        .init(base: w, rowStride: g.rows, columnStride: 1),
+                                        Kernels.Rows(base: b.baseAddress!, offsets: g.offsets), readable: true,
+                                        into: .init(base: sp.baseAddress!, stride: g.wide), start: .bias(bias))
+                                }
+                            }
+                        }
+                    }
+                    for o in 0..<maps {
+                        for r in 0..<g.outH {
+                            for c in 0..<g.outW {
+                                out[(s * maps + o) * positions + r * g.outW + c] = sums[o * g.wide + r * g.inW + c]
+                            }
+                        }
+                    }
+                    out.withUnsafeMutableBufferPointer {
+                        Kernels.activate(f, maps * positions, $0.baseAddress! + s * maps * positions)
+                    }
+                }
+                wide = Tensor(shape: [n, maps, g.outH, g.outW], scalars: out)
+                // The maps a core takes when two share C1 out, one sample.
+                if shape[1] == 1 {
+                    let one = x.sample(0)
+                    var parts = [Float](repeating: .nan, count: maps * positions)
+                    parts.withUnsafeMutableBufferPointer { p in
+                        conv.forwardOnShiftedCopies(one, g, maps: 0..<2, into: p.baseAddress!)
+                        conv.forwardOnShiftedCopies(one, g, maps: 2..<maps, into: p.baseAddress!)
+                    }
+                    XCTAssertEqual(parts.map(\.bitPattern), wide.sample(0).scalars.map(\.bitPattern))
+                }
+            }
+            XCTAssertEqual(copies.shape, wide.shape)
+            XCTAssertEqual(copies.scalars.map(\.bitPattern), wide.scalars.map(\.bitPattern), "\(shape)")
+            XCTAssertEqual(conv.forwardFast(x).scalars.map(\.bitPattern), wide.scalars.map(\.bitPattern))
         }
     }
 
