@@ -158,7 +158,8 @@ let validImages = IDX.encode(magic: 0x803, dimensions: [4, 2, 3], payload: (0..<
     /// gives the reference's outputs on the fast path (shifted copies, or by position when
     /// the wide grid would keep few of its positions, or a dense product when the kernel
     /// covers its input) to 1e-5. With one input map, the maps computed in two parts, as two
-    /// cores share them out, are the whole layer's bit for bit.
+    /// cores share them out, are the whole layer's bit for bit, forward and back (∂E/∂w and
+    /// ∂E/∂b).
     @Test func fastConvolutionIsTheReference() async {
         await propertyCheck(
             count: 150, input: Gen.int(in: 1...3), Gen.int(in: 1...9), Gen.int(in: 1...5), Gen.uint32()
@@ -184,6 +185,15 @@ let validImages = IDX.encode(magic: 0x803, dimensions: [4, 2, 3], payload: (0..<
                 conv.forwardFast(one, maps: split..<outMaps, into: p)
                 conv.forwardFast(one, maps: 0..<split, into: p)
                 #expect(parts.scalars.map(\.bitPattern) == whole.scalars.map(\.bitPattern), "\(shape), k \(k)")
+                let dy = Tensor(shape: whole.shape, scalars: (0..<whole.count).map { _ in rng.uniform(1) })
+                let grads = conv.backward(input: one, output: whole, gradient: dy, path: .fast, inputGradient: false)
+                var laid = Tensor(repeating: .nan, shape: [conv.weight.count + outMaps])
+                let q = laid.sharedAddress()
+                conv.backwardFast(maps: 0..<split, input: one, output: whole, gradient: dy, parameters: q, dx: nil)
+                conv.backwardFast(
+                    maps: split..<outMaps, input: one, output: whole, gradient: dy, parameters: q, dx: nil)
+                let expected = grads.parameters[0].scalars + grads.parameters[1].scalars
+                #expect(laid.scalars.map(\.bitPattern) == expected.map(\.bitPattern), "\(shape), k \(k)")
             }
         }
     }

@@ -204,6 +204,12 @@ extension Convolution {
 
     public func forwardFast(_ x: Tensor, maps: Range<Int>, into y: UnsafeMutablePointer<Float>) {
         precondition(sharesMaps && x.shape[0] == 1)
+        if coversWholeInput(x.shape) {
+            // A dense layer, maps of one unit: those of the whole layer's product (whose sums
+            // are not the grid's).
+            forwardFast(x).withPointer { (y + maps.lowerBound).update(from: $0 + maps.lowerBound, count: maps.count) }
+            return
+        }
         Grid.with(kernelSize: kernelSize, input: x.shape) { forwardOnShiftedCopies(x, $0, maps: maps, into: y) }
     }
 
@@ -213,6 +219,18 @@ extension Convolution {
     ) {
         // Its one input map is read by every output map: ∂E/∂x sums over all of them.
         precondition(sharesMaps && x.shape[0] == 1 && dx == nil)
+        if coversWholeInput(x.shape) {
+            // A dense layer: those maps' rows of the whole layer's ∂E/∂w, and their ∂E/∂b.
+            let whole = backwardFast(input: x, output: y, gradient: dy, inputGradient: false).parameters
+            let rows = weight.count / table.outputMaps
+            whole[0].withPointer {
+                (dp + maps.lowerBound * rows).update(from: $0 + maps.lowerBound * rows, count: maps.count * rows)
+            }
+            whole[1].withPointer {
+                (dp + weight.count + maps.lowerBound).update(from: $0 + maps.lowerBound, count: maps.count)
+            }
+            return
+        }
         let db = dp + weight.count
         for o in maps { db[o] = 0 }
         backwardOnGrid(
