@@ -173,14 +173,25 @@ public enum DataSource {
 
     /// The digits of `<prefix>-images-idx3-ubyte[.gz]` with their labels, or nil when the images file is absent.
     static func pair(_ directory: String, prefix: String, name: String) throws -> Digits? {
-        let dir = URL(fileURLWithPath: directory)
-        func find(_ base: String) -> String? {
-            [base, base + ".gz"].map { dir.appendingPathComponent($0).path }
-                .first { FileManager.default.fileExists(atPath: $0) }
-        }
-        guard let images = find("\(prefix)-images-idx3-ubyte") else { return nil }
+        guard let images = find(directory, "\(prefix)-images-idx3-ubyte") else { return nil }
         let labels =
-            find("\(prefix)-labels-idx1-ubyte") ?? dir.appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz").path
+            find(directory, "\(prefix)-labels-idx1-ubyte")
+            ?? URL(fileURLWithPath: directory).appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz").path
         return try Digits(name: name, images: images, labels: labels)
+    }
+
+    /// `directory`/`base`, plain or gzip'd, whichever is there.
+    static func find(_ directory: String, _ base: String) -> String? {
+        let dir = URL(fileURLWithPath: directory)
+        return [base, base + ".gz"].map { dir.appendingPathComponent($0).path }
+            .first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// Whether `directory` has training and test images and labels (plain or gzip'd), looked
+    /// for without reading them: a command that will need them later can refuse at once.
+    public static func hasTrainingAndTestFiles(in directory: String) -> Bool {
+        ["train", "t10k"].allSatisfy { prefix in
+            ["images-idx3-ubyte", "labels-idx1-ubyte"].allSatisfy { find(directory, "\(prefix)-\($0)") != nil }
+        }
     }
 }

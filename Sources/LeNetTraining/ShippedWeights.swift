@@ -23,6 +23,21 @@ public enum ShippedWeights: String, CaseIterable, Sendable {
         Bundle.module.path(forResource: rawValue, ofType: "safetensors", inDirectory: "Resources")
     }
 
+    /// Whether `net` holds this file's weights bit for bit: every parameter of every layer,
+    /// its shape and each number's bit pattern (`lesson bench --reproduce` asks it of a fresh
+    /// run of the command that made the file).
+    public func hasTheWeights(of net: LeNet5) throws -> Bool {
+        let shipped = try load().net
+        guard shipped.layers.count == net.layers.count else { return false }
+        return zip(shipped.layers, net.layers).allSatisfy { a, b in
+            a.parameters.count == b.parameters.count
+                && zip(a.parameters, b.parameters).allSatisfy { p, q in
+                    p.value.shape == q.value.shape
+                        && p.value.scalars.map(\.bitPattern) == q.value.scalars.map(\.bitPattern)
+                }
+        }
+    }
+
     public func load() throws -> (net: LeNet5, provenance: Provenance) {
         guard let path else {
             throw WeightsError.unreadable("shipped weights \(rawValue).safetensors (rebuild with 'swift build')")

@@ -111,7 +111,7 @@ extension TrainingConfig {
             rates.first == rates.last
             ? "η \(learningRate)" : "η \(rates.first!) → \(rates.last!) (\(schedule.rawValue) schedule)"
         return
-            "\(optimizer.rawValue)\(optimizer == .sdlm ? " (μ \(Optimizer.sdlmMu))" : ""), \(eta), batch \(batchSize), \(epochs) passes"
+            "\(optimizer.rawValue)\(optimizer == .sdlm ? " (μ \(Optimizer.sdlmMu))" : ""), \(eta), batch \(batchSize), \(epochs) pass\(epochs == 1 ? "" : "es")"
     }
 }
 

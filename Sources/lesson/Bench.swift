@@ -39,6 +39,16 @@ struct Bench: ParsableCommand {
     var compare = false
     @Option(help: "The Python for --compare (default: $LENET5_PYTHON, else .venv/bin/python, else python3).")
     var python: String?
+    @Flag(
+        help:
+            "Also time the paper's reproduction as 'lesson reproduce' runs it (the shipped weights' seed; 20 passes of SDLM over full MNIST, each evaluated on the second core), and check its weights against the shipped ones, bit for bit."
+    )
+    var reproduce = false
+    @Option(help: "Full MNIST for --reproduce (default: $LENET5_MNIST, else Data/mnist).")
+    var data: String?
+    @Option(
+        help: "Passes for --reproduce (default: the paper's 20; after fewer, there are no shipped weights to check).")
+    var passes: Int = PaperFacts.passes
 
     func validate() throws {
         guard threads > 0 else { throw OptionError("--threads must be a positive whole number, not \(threads)") }
@@ -49,9 +59,16 @@ struct Bench: ParsableCommand {
         guard layerBatch > 0 else {
             throw OptionError("--layer-batch must be a positive whole number, not \(layerBatch)")
         }
+        guard passes > 0 else { throw OptionError("--passes must be a positive whole number, not \(passes)") }
+        if !reproduce && (data != nil || passes != PaperFacts.passes) {
+            throw OptionError("--data and --passes go with --reproduce")
+        }
     }
 
     func run() throws {
+        // The reproduction's folder first: a wrong one fails before minutes of measuring. (Its
+        // digits are read after the measurements, whose peak memory they would swell.)
+        let fullMNIST = reproduce ? try reproductionFolder() : nil
         guard let digits = try DataSource.embedded().train else { throw DataSourceError.embeddedMissing }
         let bench = Benchmark(digits: digits, seconds: seconds)
         let peak = self.peak ?? ProductKernels.measuredPeak(threads: threads, seconds: max(0.2, min(seconds, 0.5)))
@@ -122,6 +139,77 @@ struct Bench: ParsableCommand {
                     "--compare measures the frameworks on the keras variant only (they have no RBF output or Table I).")
             }
             if layers { print(layerTable(bench, v).rendered + "\n") }
+        }
+        if let fullMNIST { try reproduction(fullMNIST) }
+    }
+
+    /// "--reproduce needs full MNIST (60,000 training and 10,000 test digits), not …".
+    func needsFullMNIST(_ what: String) -> OptionError {
+        OptionError(
+            "--reproduce needs full MNIST (\(Format.count(PaperFacts.trainingDigits)) training and \(Format.count(PaperFacts.testDigits)) test digits), not \(what): --data DIR, $LENET5_MNIST or 'lesson data download'"
+        )
+    }
+
+    /// The folder --reproduce reads full MNIST from (--data, else where `lesson reproduce`
+    /// finds it), once it is seen to have the training and test files.
+    func reproductionFolder() throws -> String {
+        guard let folder = try data ?? DataSource.fullMNISTFolder() else { throw needsFullMNIST("the embedded digits") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DataSourceError.noFolder(folder)
+        }
+        guard DataSource.hasTrainingAndTestFiles(in: folder) else { throw needsFullMNIST(folder) }
+        return folder
+    }
+
+    /// `lesson reproduce --seed S`, S the seed of the shipped paper weights, run as that
+    /// command runs it (`runEpochs`: each pass evaluated on the second core while the next
+    /// trains, the last on every core) and timed from its first step to its last pass's
+    /// evaluation, without writing files; then its test error, whether its weights are the
+    /// shipped ones bit for bit (after the paper's passes), and the process's peak memory.
+    func reproduction(_ folder: String) throws {
+        let shipped = ShippedWeights.paper
+        guard let seed = try shipped.load().provenance.seed else {
+            throw OptionError("--reproduce: the shipped \(shipped.rawValue) weights do not record their seed")
+        }
+        let data = try DataSource.folder(folder)
+        guard let train = data.train, let test = data.test, train.count == PaperFacts.trainingDigits,
+            test.count == PaperFacts.testDigits
+        else { throw needsFullMNIST(folder) }
+        var trainer = Trainer(config: .reproduction(passes: passes, seed: seed))
+        trainer.net.threads = threads
+        let command = "lesson reproduce --seed \(seed)" + (passes != PaperFacts.passes ? " --passes \(passes)" : "")
+        if !json { print("timing \(command) on \(data.source), \(trainer.config.passesDescription)") }
+        let start = Date()
+        try runEpochs(
+            &trainer, on: train, check: test, unit: "pass", keep: nil,
+            report: { record in
+                if !json {
+                    print(String(format: "  pass %2d done at %.1f s", record.epoch, Date().timeIntervalSince(start)))
+                }
+            })
+        let seconds = Date().timeIntervalSince(start)
+        let final = Evaluation(net: trainer.net, digits: test)
+        let rate = ErrorRate(errors: final.errors, count: final.count)
+        let same = passes == PaperFacts.passes ? try shipped.hasTheWeights(of: trainer.net) : nil
+        let memory = Benchmark.peakMemoryMB()
+        if json {
+            print(
+                String(
+                    format:
+                        #"{"reproduction": "%@", "data": "%@", "passes": %d, "threads": %d, "reproduce_seconds": %.1f, "test_errors": %d, "test_digits": %d, "same_as_shipped": %@, "peak_memory_mb": %.1f}"#,
+                    command, data.source, passes, threads, seconds, final.errors, final.count,
+                    same.map { $0 ? "true" : "false" } ?? "null", memory))
+        } else {
+            let check =
+                same.map {
+                    $0
+                        ? "the shipped \(shipped.rawValue) weights, bit for bit"
+                        : "NOT the shipped \(shipped.rawValue) weights"
+                } ?? "not checked (the shipped weights had \(PaperFacts.passes) passes)"
+            print(
+                "\(command): \(String(format: "%.1f", seconds)) s on \(min(threads, coreCount)) cores; test error \(rate.described); weights: \(check); peak memory \(String(format: "%.0f", memory)) MB"
+            )
         }
     }
 

@@ -76,11 +76,12 @@ struct Reproduce: ParsableCommand {
         // while the first pass trains (nothing else runs there until the pass is evaluated).
         let folder = try data ?? DataSource.fullMNISTFolder() ?? ""
         let contentSums = Background { MNISTFile.contentSums(in: folder) }
-        try runEpochs(
-            &trainer, on: train, data: splits.identity, check: test, unit: "pass", weights: weightsPath,
-            resumeFile: resumeFile,
+        let keep = KeptRun(
+            weights: weightsPath, resumeFile: resumeFile,
             resumeCommand: "lesson reproduce \(data.map { "--data \($0) " } ?? "")--output \(output)",
-            save: { try save($0, to: weightsPath, source: splits.source) },
+            data: splits.identity, save: { try save($0, to: weightsPath, source: splits.source) })
+        try runEpochs(
+            &trainer, on: train, check: test, unit: "pass", keep: keep,
             report: { record in
                 let t = ErrorRate(rate: record.validationError ?? 0, count: test.count)
                 let tr = record.trainingSetError.map { ErrorRate(rate: $0, count: train.count) }

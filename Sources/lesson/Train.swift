@@ -116,11 +116,12 @@ struct Train: ParsableCommand {
         print(
             "training LeNet-5 (\(config.variant.rawValue)\(seedExample.map { ", the seed's \($0.label) example" } ?? "")) on \(Format.count(train.count)) digits of \(splits.source): \(config.passesDescription), seed \(config.seed)\(config.augment ? ", augmented" : "")"
         )
-        try runEpochs(
-            &trainer, on: train, data: splits.identity, check: check, unit: "epoch", weights: save,
-            resumeFile: resumeFile,
+        let keep = KeptRun(
+            weights: save, resumeFile: resumeFile,
             resumeCommand: "lesson train \(model.data.map { "--data \($0) " } ?? "")--save \(save)",
-            save: { try saveResults($0, source: splits.source) },
+            data: splits.identity, save: { try saveResults($0, source: splits.source) })
+        try runEpochs(
+            &trainer, on: train, check: check, unit: "epoch", keep: keep,
             report: { print(TrainingReport.line($0, checkName: splits.checkName)) })
         // The finished weights carry how they were made, and their test error when the test set is here.
         var provenance: [String: String] = [:]

@@ -6,9 +6,18 @@ import LeNetData
 import LeNetLessons
 import LeNetTraining
 
-/// The epochs of `train` and `reproduce`: a progress bar per pass; Ctrl-C finishes the step,
-/// saves the weights so far (`save`) and a checkpoint, prints the command that resumes and
-/// exits 130; divergence saves the last good weights and says so.
+/// Where a run that stops early keeps its work: the weights so far (`save`, into `weights`)
+/// and, on Ctrl-C, a checkpoint (`resumeFile`, of the run on `data`) and the command that
+/// continues from it.
+struct KeptRun {
+    var weights: String, resumeFile: String, resumeCommand: String, data: String
+    var save: (Trainer) throws -> Void
+}
+
+/// The epochs of `train`, `reproduce` and `bench --reproduce`: a progress bar per pass.
+/// Ctrl-C finishes the step and exits 130, having saved (with `keep`) the weights so far and
+/// a checkpoint and printed the command that resumes; divergence throws, having saved (with
+/// `keep`) the last good weights.
 ///
 /// Online training keeps one core busy, so with a second core each pass's evaluation (the
 /// test digits, and the whole training set for `reproduce`) runs there on a copy of the
@@ -16,9 +25,8 @@ import LeNetTraining
 /// pass is evaluated on every core. The weights are the same either way: an evaluation only
 /// reads them.
 func runEpochs(
-    _ trainer: inout Trainer, on train: Digits, data: String, check: Digits?, unit: String,
-    weights: String, resumeFile: String, resumeCommand: String,
-    save: (Trainer) throws -> Void, report: (EpochRecord) -> Void
+    _ trainer: inout Trainer, on train: Digits, check: Digits?, unit: String, keep: KeptRun?,
+    report: (EpochRecord) -> Void
 ) throws {
     let interrupt = Interrupt()
     let progress = ProgressBar()
@@ -56,20 +64,25 @@ func runEpochs(
         } catch let error as TrainingError {
             progress.finish()
             settle(&trainer)
-            try save(trainer)
-            print("the last good weights are saved in \(weights)")
+            if let keep {
+                try keep.save(trainer)
+                print("the last good weights are saved in \(keep.weights)")
+            }
             throw error
         }
         progress.finish()
         settle(&trainer)
         guard let record else {
-            try save(trainer)
-            try AtomicFile.write(Checkpoint.encode(trainer, data: data), to: resumeFile)
             let p = trainer.inProgress!
-            print(
-                "interrupted in \(unit) \(p.epoch + 1) after \(Format.count(p.position)) patterns; weights so far in \(weights)"
-            )
-            print("resume with: \(resumeCommand) --resume \(resumeFile)")
+            let stopped = "interrupted in \(unit) \(p.epoch + 1) after \(Format.count(p.position)) patterns"
+            guard let keep else {
+                print(stopped)
+                throw ExitCode(130)
+            }
+            try keep.save(trainer)
+            try AtomicFile.write(Checkpoint.encode(trainer, data: keep.data), to: keep.resumeFile)
+            print("\(stopped); weights so far in \(keep.weights)")
+            print("resume with: \(keep.resumeCommand) --resume \(keep.resumeFile)")
             throw ExitCode(130)
         }
         if overlap {

@@ -63,6 +63,20 @@ final class ReproductionTests: XCTestCase {
         XCTAssertEqual(first, try run(threads: 1))
     }
 
+    /// `hasTheWeights(of:)`, which `lesson bench --reproduce` asks of its run: true for the
+    /// file's own weights, false when one number differs by one bit (the last bit of C1's
+    /// first weight) and for another network.
+    func testShippedWeightsKnowTheirOwnBits() throws {
+        let shipped = ShippedWeights.paper
+        var net = try shipped.load().net
+        XCTAssertTrue(try shipped.hasTheWeights(of: net))
+        net.layers[0].updateTrainable { p, value in
+            if p == 0 { value.scalars[0] = Float(bitPattern: value.scalars[0].bitPattern ^ 1) }
+        }
+        XCTAssertFalse(try shipped.hasTheWeights(of: net))
+        XCTAssertFalse(try shipped.hasTheWeights(of: LeNet5(variant: .paper, seed: 1)))
+    }
+
     /// Distorted copies: pattern p ≥ count gets the same distortion in every pass.
     func testDistortedCopiesAreFixed() {
         let trainer = Trainer(config: .reproduction(passes: 1, seed: 5, distortions: true))

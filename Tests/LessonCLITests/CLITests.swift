@@ -176,6 +176,79 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// `lesson bench --reproduce` runs `lesson reproduce --seed S` (S the shipped weights'
+    /// seed) as that command does and times it: after one pass, its test errors are the
+    /// command's own, and with fewer than the paper's passes there are no shipped weights to
+    /// check it against.
+    func testBenchTimesTheReproductionAsTheCommandRunsIt() throws {
+        let mnist = try LessonCLI.fullMNIST()
+        let r = try run([
+            "bench", "--variant", "paper", "--seconds", "0", "--json", "--reproduce", "--passes", "1", "--data", mnist,
+        ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, r.stdout)
+        let timing = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as? [String: Any], r.stdout)
+        XCTAssertEqual(timing["reproduction"] as? String, "lesson reproduce --seed 1 --passes 1")
+        XCTAssertEqual(timing["passes"] as? Int, 1)
+        XCTAssertEqual(timing["test_digits"] as? Int, 10_000)
+        XCTAssertGreaterThan(try XCTUnwrap(timing["reproduce_seconds"] as? Double), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(timing["peak_memory_mb"] as? Double), 0)
+        XCTAssertTrue(timing["same_as_shipped"] is NSNull, "one pass: nothing shipped to compare with")
+        let reproduced = try run([
+            "reproduce", "--data", mnist, "--seed", "1", "--passes", "1", "--output", scratch + "/rep", "--format",
+            "png", "--json", scratch + "/ledger.json",
+        ])
+        XCTAssertEqual(reproduced.status, 0, reproduced.stderr)
+        let ledger = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch + "/ledger.json")))
+                as? [String: Any])
+        XCTAssertEqual(timing["test_errors"] as? Int, try XCTUnwrap(ledger["misclassified"] as? Int))
+        // Ctrl-C stops the timing with nothing kept (no weights, no checkpoint): exit 130.
+        let (p, out) = try cli.start(["bench", "--variant", "paper", "--seconds", "0", "--reproduce", "--data", mnist])
+        var seen = ""
+        while !seen.contains("timing lesson reproduce") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        Thread.sleep(forTimeInterval: 1)
+        p.interrupt()
+        seen += String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130, seen)
+        XCTAssertTrue(seen.contains("interrupted in pass 1 after"), seen)
+        XCTAssertFalse(seen.contains("resume with"), seen)
+    }
+
+    /// The paper's whole reproduction through `lesson bench --reproduce`: the weights of
+    /// `lesson reproduce --seed 1` are the shipped ones bit for bit, on this machine's cores
+    /// and build of the products, with the shipped file's number of test errors. (Every speed
+    /// change is held to this.)
+    func testBenchReproducesTheShippedPaperWeightsBitForBit() throws {
+        let r = try run([
+            "bench", "--variant", "paper", "--seconds", "0", "--json", "--reproduce", "--data",
+            try LessonCLI.fullMNIST(),
+        ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let timing = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(r.stdout.split(separator: "\n").last!.utf8)) as? [String: Any],
+            r.stdout)
+        XCTAssertEqual(timing["passes"] as? Int, 20)
+        XCTAssertEqual(timing["same_as_shipped"] as? Bool, true, r.stdout)
+        // The shipped file's own record of its test errors, from its safetensors header.
+        let shipped = try Data(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent(
+                    "Sources/LeNetTraining/Resources/paper-mnist.safetensors"))
+        let length = shipped.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: shipped.subdata(in: 8..<8 + length)) as? [String: Any])
+        let metadata = try XCTUnwrap(header["__metadata__"] as? [String: String])
+        XCTAssertEqual(timing["test_errors"] as? Int, Int(try XCTUnwrap(metadata["test_errors"])))
+    }
+
     func testBadFiles() throws {
         let bad = scratch + "/data"
         try FileManager.default.createDirectory(atPath: bad, withIntermediateDirectories: true)
@@ -191,6 +264,15 @@ final class CLITests: XCTestCase {
             ["reproduce", "--data", sharedData, "--output", scratch + "/rep"],
             contains: "reproduce needs the 60,000 training and 10,000 test digits")
         try assertOneLineError(["reproduce", "--passes", "0"], contains: "--passes must be a positive whole number")
+        try assertOneLineError(["bench", "--passes", "3"], contains: "--data and --passes go with --reproduce")
+        try assertOneLineError(
+            ["bench", "--reproduce", "--passes", "0"], contains: "--passes must be a positive whole number")
+        // A folder without the 60,000 training digits fails before any measuring: nothing on stdout.
+        let partial = try run(["bench", "--reproduce", "--data", sharedData, "--seconds", "0"])
+        XCTAssertNotEqual(partial.status, 0)
+        XCTAssertEqual(partial.stdout, "")
+        XCTAssertEqual(partial.stderr.split(separator: "\n").count, 1, partial.stderr)
+        XCTAssertTrue(partial.stderr.contains("--reproduce needs full MNIST (60,000 training"), partial.stderr)
         XCTAssertTrue(
             FileManager.default.createFile(atPath: scratch + "/w.safetensors", contents: Data("garbage!".utf8)))
         try assertOneLineError(["eval", "--weights", scratch + "/w.safetensors"], contains: "w.safetensors")
