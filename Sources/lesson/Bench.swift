@@ -194,12 +194,17 @@ struct Bench: ParsableCommand {
         let same = passes == PaperFacts.passes ? try shipped.hasTheWeights(of: trainer.net) : nil
         let memory = Benchmark.peakMemoryMB()
         if json {
+            // Through JSONSerialization: the folder's name may hold any character.
+            let object: [String: Any] = [
+                "reproduction": command, "data": data.source, "passes": passes, "threads": threads,
+                "reproduce_seconds": (seconds * 10).rounded() / 10, "test_errors": final.errors,
+                "test_digits": final.count, "same_as_shipped": same.map { $0 as Any } ?? NSNull(),
+                "peak_memory_mb": (memory * 10).rounded() / 10,
+            ]
             print(
                 String(
-                    format:
-                        #"{"reproduction": "%@", "data": "%@", "passes": %d, "threads": %d, "reproduce_seconds": %.1f, "test_errors": %d, "test_digits": %d, "same_as_shipped": %@, "peak_memory_mb": %.1f}"#,
-                    command, data.source, passes, threads, seconds, final.errors, final.count,
-                    same.map { $0 ? "true" : "false" } ?? "null", memory))
+                    decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            )
         } else {
             let check =
                 same.map {
