@@ -203,7 +203,8 @@ struct Bench: ParsableCommand {
             ]
             print(
                 String(
-                    decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+                    decoding: try JSONSerialization.data(
+                        withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
             )
         } else {
             let check =

@@ -192,6 +192,7 @@ final class CLITests: XCTestCase {
             JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as? [String: Any], r.stdout)
         XCTAssertEqual(timing["reproduction"] as? String, "lesson reproduce --seed 1 --passes 1")
         XCTAssertEqual(timing["passes"] as? Int, 1)
+        XCTAssertEqual(timing["data"] as? String, mnist)
         XCTAssertEqual(timing["test_digits"] as? Int, 10_000)
         XCTAssertGreaterThan(try XCTUnwrap(timing["reproduce_seconds"] as? Double), 0)
         XCTAssertGreaterThan(try XCTUnwrap(timing["peak_memory_mb"] as? Double), 0)
