@@ -63,6 +63,11 @@ struct Bench: ParsableCommand {
         if !reproduce && (data != nil || passes != PaperFacts.passes) {
             throw OptionError("--data and --passes go with --reproduce")
         }
+        if reproduce && reference {
+            throw OptionError(
+                "--reproduce times the fast path, not --reference: the reference layers would take hours over the paper's 20 passes"
+            )
+        }
     }
 
     func run() throws {

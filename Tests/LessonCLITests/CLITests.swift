@@ -266,6 +266,7 @@ final class CLITests: XCTestCase {
             contains: "reproduce needs the 60,000 training and 10,000 test digits")
         try assertOneLineError(["reproduce", "--passes", "0"], contains: "--passes must be a positive whole number")
         try assertOneLineError(["bench", "--passes", "3"], contains: "--data and --passes go with --reproduce")
+        try assertOneLineError(["bench", "--reproduce", "--reference"], contains: "--reproduce times the fast path")
         try assertOneLineError(
             ["bench", "--reproduce", "--passes", "0"], contains: "--passes must be a positive whole number")
         // A folder without the 60,000 training digits fails before any measuring: nothing on stdout.
