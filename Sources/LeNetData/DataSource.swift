@@ -157,10 +157,7 @@ public enum DataSource {
 
     /// A folder with the standard MNIST file names, plain or gzip'd; either pair may be absent.
     public static func folder(_ directory: String) throws -> DataSplits {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw DataSourceError.noFolder(directory)
-        }
+        try requireFolder(directory)
         let train = try pair(directory, prefix: "train", name: "train")
         let test = try pair(directory, prefix: "t10k", name: "test")
         guard train != nil || test != nil else { throw DataSourceError.noData(directory) }
@@ -178,6 +175,14 @@ public enum DataSource {
             find(directory, "\(prefix)-labels-idx1-ubyte")
             ?? URL(fileURLWithPath: directory).appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz").path
         return try Digits(name: name, images: images, labels: labels)
+    }
+
+    /// Throws `noFolder` unless `directory` is a folder.
+    public static func requireFolder(_ directory: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DataSourceError.noFolder(directory)
+        }
     }
 
     /// `directory`/`base`, plain or gzip'd, whichever is there.

@@ -27,15 +27,11 @@ public enum ShippedWeights: String, CaseIterable, Sendable {
     /// its shape and each number's bit pattern (`lesson bench --reproduce` asks it of a fresh
     /// run of the command that made the file).
     public func hasTheWeights(of net: LeNet5) throws -> Bool {
-        let shipped = try load().net
-        guard shipped.layers.count == net.layers.count else { return false }
-        return zip(shipped.layers, net.layers).allSatisfy { a, b in
-            a.parameters.count == b.parameters.count
-                && zip(a.parameters, b.parameters).allSatisfy { p, q in
-                    p.value.shape == q.value.shape
-                        && p.value.scalars.map(\.bitPattern) == q.value.scalars.map(\.bitPattern)
-                }
-        }
+        let shipped = try load().net.parameters, given = net.parameters
+        return shipped.count == given.count
+            && zip(shipped, given).allSatisfy { p, q in
+                p.value.shape == q.value.shape && p.value.scalars.map(\.bitPattern) == q.value.scalars.map(\.bitPattern)
+            }
     }
 
     public func load() throws -> (net: LeNet5, provenance: Provenance) {

@@ -159,10 +159,7 @@ struct Bench: ParsableCommand {
     /// finds it), once it is seen to have the training and test files.
     func reproductionFolder() throws -> String {
         guard let folder = try data ?? DataSource.fullMNISTFolder() else { throw needsFullMNIST("the embedded digits") }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw DataSourceError.noFolder(folder)
-        }
+        try DataSource.requireFolder(folder)
         guard DataSource.hasTrainingAndTestFiles(in: folder) else { throw needsFullMNIST(folder) }
         return folder
     }
@@ -183,7 +180,7 @@ struct Bench: ParsableCommand {
         else { throw needsFullMNIST(folder) }
         var trainer = Trainer(config: .reproduction(passes: passes, seed: seed))
         trainer.net.threads = threads
-        let command = "lesson reproduce --seed \(seed)" + (passes != PaperFacts.passes ? " --passes \(passes)" : "")
+        let command = Reproduce.commandLine(seed: seed, passes: passes)
         if !json { print("timing \(command) on \(data.source), \(trainer.config.passesDescription)") }
         let start = Date()
         try runEpochs(

@@ -155,7 +155,10 @@ struct Reproduce: ParsableCommand {
     }
 
     /// "lesson reproduce --seed 1 --distortions": what made these weights.
-    var commandLine: String {
+    var commandLine: String { Reproduce.commandLine(seed: seed, distortions: distortions, passes: passes) }
+
+    /// The command line of a reproduction with these settings (what `bench --reproduce` times too).
+    static func commandLine(seed: UInt64, distortions: Bool = false, passes: Int) -> String {
         "lesson reproduce --seed \(seed)" + (distortions ? " --distortions" : "")
             + (passes != PaperFacts.passes ? " --passes \(passes)" : "")
     }
